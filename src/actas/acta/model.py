@@ -1,0 +1,72 @@
+"""The acta: the tally sheet a voting machine prints and signs for its station."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cached_property
+
+from actas.signed_note import SignedNote
+
+
+class ActaKind(StrEnum):
+    ZERO = "zero"
+    """Printed when the polls open: every count is zero."""
+    FINAL = "final"
+    """Printed when the polls close: the station's results."""
+
+
+@dataclass(frozen=True)
+class ContestCount:
+    """The counts of one contest: one per ballot option in ballot order, and the null votes."""
+
+    contest: str
+    counts: tuple[tuple[str, int], ...]
+    null: int
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.counts) + self.null
+
+    def count(self, option: str) -> int:
+        for oid, n in self.counts:
+            if oid == option:
+                return n
+        raise KeyError(option)
+
+
+@dataclass(frozen=True)
+class Acta:
+    kind: ActaKind
+    election: str
+    fingerprint: str
+    station: str
+    machine: str
+    registered: int
+    voters: int
+    receipts: int
+    opened: str
+    contests: tuple[ContestCount, ...]
+    closed: str | None = None
+    zero: str | None = None
+    """SHA-256 of the zero acta's payload: the seed of the receipt chain (final actas only)."""
+    chain: str | None = None
+    """The code of the last receipt printed, or the seed when no vote was cast (final actas only)."""
+
+
+@dataclass(frozen=True)
+class SignedActa:
+    """An acta with the signed note that carries it; `payload` is the exact text printed in the QR."""
+
+    acta: Acta
+    note: SignedNote
+
+    @cached_property
+    def payload(self) -> str:
+        return self.note.to_text()
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of the payload: how receipts, boards and reports name this exact acta."""
+        return hashlib.sha256(self.payload.encode()).hexdigest()

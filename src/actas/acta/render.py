@@ -1,0 +1,124 @@
+"""The printed tally sheet: header, every candidate and party card with its count, totals, QR code(s).
+
+Drawn with matplotlib, so the same page comes out as a PNG for screens and a vector PDF for printers.
+With the election definition the sheet shows names; without it, the ids the acta carries.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from actas.acta.model import ActaKind, ContestCount, SignedActa
+from actas.acta.qr import qr_codes
+from actas.election import Contest, Election
+
+WIDTH_IN = 4.6
+ROW_IN = 0.19
+QR_IN = 1.95
+MONO = "DejaVu Sans Mono"
+
+
+def _rows(signed: SignedActa, election: Election | None) -> list[tuple[str, str, str]]:
+    """(style, label, value) lines of the sheet, top to bottom."""
+    acta = signed.acta
+    title = "TALLY SHEET (ACTA) - FINAL RESULTS" if acta.kind is ActaKind.FINAL else "ZERO ACTA - POLLS OPENED"
+    label = election.station_label if election else "Station"
+    rows = [("title", title, ""), ("head", election.name if election else acta.election, "")]
+    if election is not None:
+        station = election.station_by_code.get(acta.station)
+        if station is not None:
+            for unit in election.path(station):
+                rows.append(("info", unit.name, unit.code))
+    rows += [
+        ("info", label, acta.station),
+        ("info", "Machine", acta.machine),
+        ("info", "Opened (UTC)", acta.opened.replace("T", " ").rstrip("Z")),
+    ]
+    if acta.closed:
+        rows.append(("info", "Closed (UTC)", acta.closed.replace("T", " ").rstrip("Z")))
+    for count in acta.contests:
+        contest = next((c for c in election.contests if c.id == count.contest), None) if election else None
+        rows += _contest_rows(count, contest)
+    turnout = f"{100 * acta.voters / acta.registered:.1f}%" if acta.registered else "-"
+    rows += [
+        ("rule", "", ""),
+        ("total", "Voters", f"{acta.voters:,}"),
+        ("info", "Registered voters", f"{acta.registered:,}"),
+        ("info", "Receipts printed", f"{acta.receipts:,}"),
+        ("info", "Turnout", turnout),
+        ("rule", "", ""),
+        ("small", f"election {acta.fingerprint[:32]}", ""),
+    ]
+    if acta.zero and acta.chain:
+        rows += [
+            ("small", f"zero acta {acta.zero[:32]}", ""),
+            ("small", f"last receipt {acta.chain[:32]}", ""),
+        ]
+    rows.append(("small", f"acta {signed.digest[:32]}", ""))
+    rows.append(("small", f"signed by {signed.note.signatures[0].name} (Ed25519)", ""))
+    return rows
+
+
+def _contest_rows(count: ContestCount, contest: Contest | None) -> list[tuple[str, str, str]]:
+    rows = [("rule", "", ""), ("head", contest.name if contest else count.contest, "")]
+    if contest is None:
+        rows += [("option", oid, f"{n:,}") for oid, n in count.counts]
+    else:
+        for cand in contest.candidates:
+            cards = [(o, count.count(o.id)) for o in contest.options if o.candidate == cand.id]
+            rows.append(("candidate", cand.name, f"{sum(n for _, n in cards):,}"))
+            rows += [("option", f"   {o.id}  {o.name}", f"{n:,}") for o, n in cards]
+    rows.append(("candidate", "Null votes", f"{count.null:,}"))
+    return rows
+
+
+def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
+    rows = _rows(signed, election)
+    codes = qr_codes(signed.payload)
+    qr_rows = (len(codes) + 1) // 2
+    height = 0.4 + ROW_IN * len(rows) + qr_rows * (QR_IN + 0.3)
+    fig = Figure(figsize=(WIDTH_IN, height))
+    y = height - 0.3
+    sizes = {"title": 10.5, "head": 9, "candidate": 8, "total": 9, "info": 7.5, "option": 7, "small": 6}
+    for style, label, value in rows:
+        fy = y / height
+        if style == "rule":
+            fig.add_artist(Line2D([0.05, 0.95], [fy, fy], linewidth=0.5, color="black"))
+        else:
+            weight = "bold" if style in ("title", "head", "candidate", "total") else "normal"
+            family = MONO if style == "small" else "DejaVu Sans"
+            fig.text(0.05, fy, label, fontsize=sizes[style], weight=weight, family=family, va="center")
+            if value:
+                fig.text(
+                    0.95,
+                    fy,
+                    value,
+                    fontsize=sizes[style],
+                    weight=weight,
+                    family=MONO,
+                    va="center",
+                    ha="right",
+                )
+        y -= ROW_IN
+    y -= 0.1
+    for k, code in enumerate(codes):
+        column, row = k % 2, k // 2
+        size = QR_IN if len(codes) > 1 else QR_IN * 1.1
+        left = (0.5 - size / WIDTH_IN / 2) if len(codes) == 1 else (0.03 + 0.5 * column)
+        top = y - row * (QR_IN + 0.3)
+        ax = fig.add_axes((left, (top - size) / height, size / WIDTH_IN, size / height))
+        matrix = np.array(list(code.matrix_iter(scale=1, border=4)), dtype=np.uint8)
+        ax.imshow(1 - matrix, cmap="gray", interpolation="nearest", vmin=0, vmax=1)
+        ax.set_axis_off()
+        if len(codes) > 1:
+            fig.text(
+                left + size / WIDTH_IN / 2,
+                (top - size - 0.08) / height,
+                f"QR {k + 1} of {len(codes)}",
+                fontsize=7,
+                ha="center",
+                va="top",
+            )
+    return fig

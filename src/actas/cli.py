@@ -1,0 +1,618 @@
+"""The `actas` command. Every error becomes one line on stderr and an exit code:
+0 success, 1 a check found a problem, 2 could not run (bad input or usage)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from actas.acta.check import check_acta
+from actas.acta.codec import parse_payload
+from actas.acta.model import ActaKind, SignedActa
+from actas.election import Election
+from actas.errors import ActasError, InputError, KeyFileError, VerificationError
+from actas.fields import format_utc_time
+from actas.files import (
+    REGISTRY_FILE,
+    KeySet,
+    load_election,
+    load_registry,
+    load_signer,
+    read_text,
+    save_election,
+    write_bundle,
+)
+from actas.machine.journal import JournaledMachine
+from actas.machine.voting_machine import MachineSetup
+from actas.payload_sources import is_bundle, read_payloads
+from actas.registry import KeyRegistry
+from actas.signed_note import Signer
+from actas.sim.generator import PRESETS, generate
+from actas.sim.simulate import VoterModel, parse_shares, simulate
+from actas.tally.totals import Totals
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+app = typer.Typer(
+    name="actas",
+    help="Verifiable election results: signed actas, from the voting machine to the published total.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+election_app = typer.Typer(help="Election definitions: generate and inspect.", no_args_is_help=True)
+keys_app = typer.Typer(help="The authority's key, machine keys and the signed key registry.", no_args_is_help=True)
+acta_app = typer.Typer(help="Actas: verify and print.", no_args_is_help=True)
+machine_app = typer.Typer(help="One station's voting machine, with its durable journal.", no_args_is_help=True)
+app.add_typer(election_app, name="election")
+app.add_typer(keys_app, name="keys")
+app.add_typer(acta_app, name="acta")
+app.add_typer(machine_app, name="machine")
+
+KEYS_DIR = "keys"
+
+
+@app.callback()
+def _root(
+    verbose: Annotated[bool, typer.Option("--verbose", help="Show a traceback when actas fails unexpectedly.")] = False,
+) -> None:
+    """actas: signed tally sheets (actas), verifiable by anyone.
+
+    Example: actas demo --stations 300
+    """
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    )
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+# --- election ------------------------------------------------------------------------------------------------
+
+
+@election_app.command("generate")
+def election_generate(
+    preset: Annotated[str, typer.Option(help=f"One of: {', '.join(PRESETS)}.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory to write election.json into.")],
+    stations: Annotated[int | None, typer.Option(help="Number of stations (synthetic preset).")] = None,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same definition.")] = 2024,
+) -> None:
+    """Write an election definition.
+
+    Example: actas election generate --preset venezuela-2024 --out ve2024
+    """
+    election = generate(preset, stations=stations, seed=seed)
+    path = save_election(election, out_dir)
+    out.print(f"wrote {path}: {len(election.stations):,} stations, {election.registered:,} registered voters")
+    out.print(f"fingerprint {election.fingerprint}")
+
+
+def _summary(election: Election) -> dict[str, Any]:
+    levels = []
+    for level in election.levels:
+        levels.append({"id": level.id, "name": level.name, "units": sum(u.level == level.id for u in election.units)})
+    return {
+        "id": election.id,
+        "name": election.name,
+        "date": election.date,
+        "fingerprint": election.fingerprint,
+        "levels": levels,
+        "stations": len(election.stations),
+        "station_label": election.station_label,
+        "registered": election.registered,
+        "contests": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "candidates": [
+                    {"id": k.id, "name": k.name, "options": [o.id for o in c.options if o.candidate == k.id]}
+                    for k in c.candidates
+                ],
+                "options": len(c.options),
+            }
+            for c in election.contests
+        ],
+    }
+
+
+@election_app.command("show")
+def election_show(
+    election_dir: Annotated[Path, typer.Argument(help="Election directory or election.json.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Summarize a definition: levels, stations, registered voters, contests, candidates, options.
+
+    Example: actas election show ve2024 --json
+    """
+    election = load_election(election_dir)
+    summary = _summary(election)
+    if as_json:
+        _print_json(summary)
+        return
+    out.print(f"[bold]{election.name}[/bold] ({election.id}), {election.date}")
+    out.print(f"fingerprint {election.fingerprint}")
+    for level in summary["levels"]:
+        out.print(f"  {level['name']:<24} {level['units']:>10,}")
+    out.print(f"  {election.station_label + 's':<24} {len(election.stations):>10,}")
+    out.print(f"  {'Registered voters':<24} {election.registered:>10,}")
+    for contest in election.contests:
+        table = Table(title=f"{contest.name}: {len(contest.candidates)} candidates, {len(contest.options)} options")
+        table.add_column("Candidate")
+        table.add_column("Ballot options (party cards)")
+        for cand in contest.candidates:
+            table.add_row(cand.name, " ".join(o.id for o in contest.options if o.candidate == cand.id))
+        out.print(table)
+
+
+# --- keys ----------------------------------------------------------------------------------------------------
+
+
+def _make_keys(election: Election, out_dir: Path, authority_name: str) -> tuple[KeySet, KeyRegistry]:
+    keys = KeySet.generate(election, authority_name)
+    keys.save(out_dir / KEYS_DIR)
+    registry = keys.registry(election)
+    (out_dir / REGISTRY_FILE).write_text(registry.sign(keys.authority), encoding="utf-8")
+    return keys, registry
+
+
+@keys_app.command("generate")
+def keys_generate(
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write keys/ (private, 0600) and registry.note.")],
+    authority: Annotated[str, typer.Option(help="The authority key's name.")] = "electoral-authority",
+) -> None:
+    """Create the authority key, one key per station's machine, and the signed key registry.
+
+    Example: actas keys generate --election ve2024 --out ve2024
+    """
+    election = load_election(election_dir)
+    keys, _ = _make_keys(election, out_dir, authority)
+    out.print(f"wrote {out_dir / KEYS_DIR} (private) and {out_dir / REGISTRY_FILE} (publish this)")
+    out.print(f"authority key: {keys.authority.verifier.to_text()}")
+
+
+# --- simulate ------------------------------------------------------------------------------------------------
+
+SCENARIOS = ("honest",)
+
+
+def _simulate(
+    election: Election, out_dir: Path, keys: KeySet, model: VoterModel, workers: int | None
+) -> tuple[Totals, float]:
+    totals = Totals()
+    started = time.perf_counter()
+
+    def records(progress: Progress) -> Iterator[tuple[str, str, str]]:
+        task = progress.add_task("machines", total=len(election.stations))
+        for station in simulate(
+            election, keys.machines, model, workers=workers, on_progress=lambda n: progress.advance(task, n)
+        ):
+            totals.add(parse_payload(station.final).acta)
+            yield station.station, ActaKind.ZERO.value, station.zero
+            yield station.station, ActaKind.FINAL.value, station.final
+
+    with _progress() as progress:
+        write_bundle(out_dir / "actas.jsonl", records(progress))
+    return totals, time.perf_counter() - started
+
+
+@app.command("simulate")
+def simulate_command(
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Directory for actas.jsonl, registry.note and keys/.")],
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = "honest",
+    keys_dir: Annotated[
+        Path | None, typer.Option("--keys", help="Existing keys/ directory; new keys are made when absent.")
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the voters' behaviour.")] = 1,
+    turnout: Annotated[float, typer.Option(help="National turnout, 0 to 1.")] = 0.6,
+    shares: Annotated[
+        str | None,
+        typer.Option(help="Candidate weights, e.g. 'EG=67,NM=30'; drawn from the seed when absent."),
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Worker processes (default: one per core).")] = None,
+) -> None:
+    """Run every station's voting machine: signed zero and final actas for every station.
+
+    Example: actas simulate --election ve2024 --out ve2024-day --turnout 0.6
+    """
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    election = load_election(election_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if keys_dir is None:
+        keys, _ = _make_keys(election, out_dir, "electoral-authority")
+    else:
+        keys = KeySet.load(keys_dir)
+        (out_dir / REGISTRY_FILE).write_text(keys.registry(election).sign(keys.authority), encoding="utf-8")
+    candidates = election.contests[0].candidate_ids
+    model = VoterModel(seed=seed, turnout=turnout, shares=parse_shares(shares, candidates) if shares else None)
+    totals, seconds = _simulate(election, out_dir, keys, model, workers)
+    out.print(
+        f"simulated {totals.stations:,} stations, {totals.voters:,} votes in {seconds:.1f} s; "
+        f"wrote {out_dir / 'actas.jsonl'} and {out_dir / REGISTRY_FILE}"
+    )
+    _print_totals(election, totals)
+
+
+def _print_totals(election: Election, totals: Totals) -> None:
+    for contest in election.contests:
+        by_candidate = totals.by_candidate(contest)
+        valid = sum(by_candidate.values())
+        table = Table(title=f"{contest.name}: {totals.stations:,} actas, {totals.voters:,} voters")
+        table.add_column("Candidate")
+        table.add_column("Votes", justify="right")
+        table.add_column("%", justify="right")
+        for cand in sorted(contest.candidates, key=lambda k: -by_candidate[k.id]):
+            votes = by_candidate[cand.id]
+            table.add_row(cand.name, f"{votes:,}", f"{100 * votes / valid:.2f}" if valid else "-")
+        table.add_row("Null", f"{totals.null.get(contest.id, 0):,}", "")
+        out.print(table)
+
+
+# --- acta ----------------------------------------------------------------------------------------------------
+
+
+def _verify_one(payload: str, registry: KeyRegistry) -> tuple[SignedActa | None, list[str]]:
+    try:
+        signed = parse_payload(payload)
+    except ActasError as exc:
+        return None, [f"unreadable: {exc}"]
+    return signed, [str(f) for f in check_acta(signed, registry)]
+
+
+@acta_app.command("verify")
+def acta_verify(
+    source: Annotated[str, typer.Argument(help="Payload file, payload text, image of a printed acta, or bundle.")],
+    registry_file: Annotated[Path, typer.Option("--registry", help="The signed key registry.")],
+    authority: Annotated[
+        str | None, typer.Option(help="Pin the authority's verifier key (as the authority published it).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Check actas against the key registry: signature, election, station, machine, ballot and sums.
+
+    Exit 0 when every acta is valid, 1 when any is invalid, 2 when the input cannot be used.
+    Example: actas acta verify printed.png --registry ve2024/registry.note
+    """
+    registry = load_registry(registry_file, authority)
+    found_problem = (_verify_bundle if is_bundle(source) else _verify_single)(source, registry, as_json)
+    if found_problem:
+        raise typer.Exit(1)
+
+
+def _verify_single(source: str, registry: KeyRegistry, as_json: bool) -> bool:
+    """A payload, payload file or image: unreadable input is an error (exit 2), not an invalid acta."""
+    results = []
+    for item in read_payloads(source):
+        signed = parse_payload(item.payload)
+        results.append((item.origin, signed, [str(f) for f in check_acta(signed, registry)]))
+    if as_json:
+        _print_json([_verdict_json(origin, signed, problems) for origin, signed, problems in results])
+        return any(problems for _, _, problems in results)
+    for origin, signed, problems in results:
+        acta = signed.acta
+        if problems:
+            out.print(f"INVALID {acta.kind} acta of station {acta.station} ({origin}): " + "; ".join(problems))
+        else:
+            out.print(
+                f"valid {acta.kind} acta of station {acta.station}: {acta.voters:,} voters, signed by {acta.machine}"
+            )
+    return any(problems for _, _, problems in results)
+
+
+def _verify_bundle(source: str, registry: KeyRegistry, as_json: bool) -> bool:
+    """Many actas: an unreadable one is reported as invalid, and the rest are still checked."""
+    valid = invalid = 0
+    failures: list[dict[str, Any]] = []
+    with _progress() as progress:
+        task = progress.add_task("verifying", total=None)
+        for item in read_payloads(source):
+            signed, problems = _verify_one(item.payload, registry)
+            if problems:
+                invalid += 1
+                failures.append(_verdict_json(item.origin, signed, problems))
+            else:
+                valid += 1
+            progress.advance(task)
+    if as_json:
+        _print_json({"valid": valid, "invalid": invalid, "failures": failures})
+    else:
+        out.print(f"{valid:,} valid, {invalid:,} invalid actas")
+        for failure in failures[:20]:
+            out.print(f"INVALID {failure['origin']}: " + "; ".join(failure["problems"]))
+        if len(failures) > 20:
+            out.print(f"... and {len(failures) - 20:,} more (use --json for all)")
+    return invalid > 0
+
+
+def _verdict_json(origin: str, signed: SignedActa | None, problems: list[str]) -> dict[str, Any]:
+    result: dict[str, Any] = {"origin": origin, "valid": not problems, "problems": problems}
+    if signed is not None:
+        result |= {"station": signed.acta.station, "kind": signed.acta.kind.value, "sha256": signed.digest}
+    return result
+
+
+def _pick(source: str, station: str | None, kind: str) -> SignedActa:
+    for item in read_payloads(source):
+        signed = parse_payload(item.payload)
+        if (station is None or signed.acta.station == station) and signed.acta.kind.value == kind:
+            return signed
+    raise InputError(f"no {kind} acta{' of station ' + station if station else ''} in {source[:80]}")
+
+
+@acta_app.command("render")
+def acta_render(
+    source: Annotated[str, typer.Argument(help="Payload file, payload text, image, or bundle.")],
+    png: Annotated[Path | None, typer.Option(help="Write the printed sheet as PNG.")] = None,
+    pdf: Annotated[Path | None, typer.Option(help="Write the printed sheet as PDF.")] = None,
+    station: Annotated[str | None, typer.Option(help="Which station's acta, when the source holds several.")] = None,
+    kind: Annotated[str, typer.Option(help="zero or final.")] = "final",
+    election_dir: Annotated[
+        Path | None, typer.Option("--election", help="Election directory, to print names instead of ids.")
+    ] = None,
+) -> None:
+    """Print an acta as the tally sheet a machine prints: counts, totals and the QR code(s).
+
+    Example: actas acta render day/actas.jsonl --station 01.001.0001.01 --png acta.png --pdf acta.pdf
+    """
+    from actas.acta.render import render_acta
+
+    if png is None and pdf is None:
+        raise InputError("give --png OUT, --pdf OUT, or both")
+    if kind not in ("zero", "final"):
+        raise InputError(f"--kind must be zero or final, found {kind!r}")
+    signed = _pick(source, station, kind)
+    election = load_election(election_dir) if election_dir else None
+    figure = render_acta(signed, election)
+    for path in (png, pdf):
+        if path is not None:
+            try:
+                figure.savefig(path, dpi=200, facecolor="white")
+            except OSError as exc:
+                raise InputError(f"cannot write {path}: {exc.strerror}") from None
+            out.print(f"wrote {path}")
+
+
+# --- machine -------------------------------------------------------------------------------------------------
+
+
+def _now() -> str:
+    return format_utc_time(dt.datetime.now(dt.UTC))
+
+
+def _machine_signer(key_file: Path, station: str) -> Signer:
+    """A single machine key file, or a simulation's machines.keys (the station's line is used)."""
+    text = read_text(key_file, limit=512 * 1024 * 1024, what="key file")
+    if text.startswith("PRIVATE+KEY+"):
+        return load_signer(key_file)
+    if key_file.stat().st_mode & 0o077:
+        raise KeyFileError(f"key file {key_file} is readable by others; run: chmod 600 {key_file}")
+    for line in text.splitlines():
+        code, _, key = line.partition(" ")
+        if code == station:
+            return Signer.from_text(key)
+    raise KeyFileError(f"no key for station {station} in {key_file}")
+
+
+def _write_acta(signed: SignedActa, path: Path | None) -> None:
+    if path is not None:
+        path.write_text(signed.payload, encoding="utf-8")
+    sys.stdout.write(signed.payload)
+
+
+@machine_app.command("open")
+def machine_open(
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    station: Annotated[str, typer.Option(help="The station this machine serves.")],
+    key: Annotated[Path, typer.Option(help="The machine's private key file (or machines.keys).")],
+    journal: Annotated[Path, typer.Option(help="The journal file to create.")],
+    acta: Annotated[Path | None, typer.Option(help="Also write the zero acta's payload here.")] = None,
+) -> None:
+    """Open the polls: print and sign the zero acta, start the journal.
+
+    Example: actas machine open --election ve2024 --station 010101001.01 --key vm.key --journal vm.journal
+    """
+    election = load_election(election_dir)
+    signer = _machine_signer(key, station)
+    machine = JournaledMachine.create(journal, MachineSetup.for_station(election, station, signer.name))
+    try:
+        _write_acta(machine.open(signer, _now()), acta)
+    finally:
+        machine.close_file()
+
+
+@machine_app.command("cast")
+def machine_cast(
+    journal: Annotated[Path, typer.Option(help="The machine's journal.")],
+    votes: Annotated[
+        list[str] | None,
+        typer.Argument(help="Ballot option ids, 'null', or contest=option,... ; '-' reads one per line from stdin."),
+    ] = None,
+) -> None:
+    """Cast votes: each is written durably to the journal, then its receipt is printed.
+
+    Example: actas machine cast --journal vm.journal PSUV MUD null
+    """
+    machine = JournaledMachine.resume(journal)
+    try:
+        for vote in _votes(votes or []):
+            receipt = machine.cast(_choice(vote))
+            sys.stdout.write(receipt.to_text())
+            sys.stdout.flush()
+    finally:
+        machine.close_file()
+
+
+def _votes(args: list[str]) -> Iterator[str]:
+    for arg in args:
+        if arg == "-":
+            yield from (line.strip() for line in sys.stdin if line.strip())
+        else:
+            yield arg
+
+
+def _choice(vote: str) -> str | dict[str, str | None]:
+    if "=" not in vote:
+        return vote
+    choice: dict[str, str | None] = {}
+    for part in vote.split(","):
+        contest, _, option = part.partition("=")
+        choice[contest] = option
+    return choice
+
+
+@machine_app.command("close")
+def machine_close(
+    journal: Annotated[Path, typer.Option(help="The machine's journal.")],
+    key: Annotated[Path, typer.Option(help="The machine's private key file (or machines.keys).")],
+    acta: Annotated[Path | None, typer.Option(help="Also write the final acta's payload here.")] = None,
+) -> None:
+    """Close the polls: print and sign the final acta.
+
+    Example: actas machine close --journal vm.journal --key vm.key --acta final.txt
+    """
+    machine = JournaledMachine.resume(journal)
+    try:
+        signer = _machine_signer(key, machine.machine.setup.station)
+        _write_acta(machine.close(signer, _now()), acta)
+    finally:
+        machine.close_file()
+
+
+@machine_app.command("status")
+def machine_status(
+    journal: Annotated[Path, typer.Option(help="The machine's journal.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Show a machine's state from its journal (resuming it checks every record).
+
+    Example: actas machine status --journal vm.journal
+    """
+    machine = JournaledMachine.resume(journal)
+    machine.close_file()
+    vm = machine.machine
+    status = {
+        "station": vm.setup.station,
+        "machine": vm.setup.machine,
+        "state": vm.state.value,
+        "voters": vm.voters,
+        "registered": vm.setup.registered,
+        "last_receipt": vm.code,
+    }
+    if as_json:
+        _print_json(status)
+    else:
+        out.print(", ".join(f"{k} {v}" for k, v in status.items()))
+
+
+# --- demo ----------------------------------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(
+    stations: Annotated[int, typer.Option(help="Stations in the simulated election.")] = 300,
+    seed: Annotated[int, typer.Option(help="Seed of the election and the voters.")] = 7,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write everything.")] = Path("build/demo"),
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = "honest",
+) -> None:
+    """The main job: a simulated election end to end, then its verification.
+
+    Generates an election, makes the keys and the signed registry, runs every machine, verifies
+    every acta, prints three tally sheets and reads one back from its pixels.
+    Example: actas demo --stations 300 --seed 7
+    """
+    from actas.acta.render import render_acta
+    from actas.payload_sources import payloads_from_image
+
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    started = time.perf_counter()
+    election = generate("synthetic", stations=stations, seed=seed)
+    save_election(election, out_dir / "election")
+    out.print(
+        f"[bold]1. Election[/bold] {election.name}: {len(election.stations):,} stations, "
+        f"{election.registered:,} registered voters, fingerprint {election.fingerprint[:16]}..."
+    )
+    keys, registry = _make_keys(election, out_dir, "demo-electoral-authority")
+    out.print(
+        f"[bold]2. Keys[/bold] {len(keys.machines):,} machine keys (private, {out_dir / KEYS_DIR}); "
+        f"registry signed by {keys.authority.verifier.to_text()}"
+    )
+    totals, seconds = _simulate(election, out_dir, keys, VoterModel(seed=seed), None)
+    out.print(
+        f"[bold]3. Election day[/bold] {totals.stations:,} machines opened, recorded {totals.voters:,} votes "
+        f"and closed in {seconds:.1f} s"
+    )
+
+    valid = invalid = 0
+    for item in read_payloads(str(out_dir / "actas.jsonl")):
+        _, problems = _verify_one(item.payload, registry)
+        if problems:
+            invalid += 1
+        else:
+            valid += 1
+    out.print(
+        f"[bold]4. Verification[/bold] {valid:,} of {valid + invalid:,} actas valid "
+        "(signature, election, station, machine, ballot, sums)"
+    )
+
+    printed = out_dir / "printed"
+    printed.mkdir(exist_ok=True)
+    sample = [s.code for s in election.stations[:3]]
+    for code in sample:
+        figure = render_acta(_pick(str(out_dir / "actas.jsonl"), code, "final"), election)
+        figure.savefig(printed / f"{code}.png", dpi=200, facecolor="white")
+        figure.savefig(printed / f"{code}.pdf", facecolor="white")
+    scanned = [parse_payload(p) for p in payloads_from_image(printed / f"{sample[0]}.png")]
+    scan_ok = len(scanned) == 1 and not check_acta(scanned[0], registry)
+    out.print(
+        f"[bold]5. Printed[/bold] {len(sample)} tally sheets in {printed} (PNG and PDF); the QR code of "
+        f"{sample[0]} read back from its pixels: {'valid' if scan_ok else 'NOT VALID'}"
+    )
+    _print_totals(election, totals)
+    all_ok = invalid == 0 and scan_ok
+    verdict = "all signatures valid" if all_ok else "PROBLEMS FOUND"
+    out.print(f"[bold]{verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
+    if not all_ok:
+        raise VerificationError("the demo's own verification failed")
+
+
+def main() -> None:
+    verbose = "--verbose" in sys.argv
+    try:
+        app(prog_name="actas")
+    except ActasError as exc:
+        err.print(f"actas: {exc}", markup=False)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        err.print("actas: interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if verbose:
+            raise
+        err.print(f"actas: internal error ({exc.__class__.__name__}); run again with --verbose for details")
+        sys.exit(2)

@@ -1,0 +1,310 @@
+"""The election definition: contests, candidates, ballot options, geography and stations.
+
+The definition is published before election day. Its fingerprint (SHA-256 of its canonical JSON,
+see `actas.canonical`) is carried by the key registry and by every acta, so an acta cannot be
+presented as belonging to another election or to an edited definition. The file format is
+specified in docs/election-format.md; `Election.from_json` validates it and names the bad field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from actas.canonical import canonical_json, sha256_hex
+from actas.errors import FormatError
+
+FORMAT_TAG = "actas-election/1"
+NULL_VOTE = "null"
+"""The word an acta and a receipt use for a null vote; no ballot option may take it as its id."""
+
+TOKEN_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""Ids and codes: printed in actas and receipts, so no spaces, no '=', no '+'."""
+
+
+@dataclass(frozen=True)
+class Level:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A place at one level of the geography (a state, a parish, a voting centre)."""
+
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class BallotOption:
+    """A card on the ballot. Several cards (one per party) may count for one candidate."""
+
+    id: str
+    name: str
+    candidate: str
+
+
+@dataclass(frozen=True)
+class Contest:
+    id: str
+    name: str
+    candidates: tuple[Candidate, ...]
+    options: tuple[BallotOption, ...]
+
+    @cached_property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options)
+
+    @cached_property
+    def candidate_ids(self) -> tuple[str, ...]:
+        return tuple(c.id for c in self.candidates)
+
+    @cached_property
+    def option_index(self) -> Mapping[str, int]:
+        return {o.id: i for i, o in enumerate(self.options)}
+
+
+@dataclass(frozen=True)
+class Station:
+    """A polling station (mesa): one voting machine, one acta."""
+
+    code: str
+    unit: str
+    registered: int
+
+
+@dataclass(frozen=True)
+class Election:
+    id: str
+    name: str
+    date: str
+    levels: tuple[Level, ...]
+    units: tuple[Unit, ...]
+    contests: tuple[Contest, ...]
+    stations: tuple[Station, ...]
+    station_label: str = "Station"
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """SHA-256 (hex) of the definition's canonical JSON."""
+        return sha256_hex(canonical_json(self.to_json()))
+
+    @cached_property
+    def station_by_code(self) -> Mapping[str, Station]:
+        return {s.code: s for s in self.stations}
+
+    @cached_property
+    def unit_by_code(self) -> Mapping[str, Unit]:
+        return {u.code: u for u in self.units}
+
+    @property
+    def registered(self) -> int:
+        return sum(s.registered for s in self.stations)
+
+    def path(self, station: Station) -> tuple[Unit, ...]:
+        """The units above a station, from the top level down."""
+        chain: list[Unit] = []
+        code: str | None = station.unit
+        while code is not None:
+            unit = self.unit_by_code[code]
+            chain.append(unit)
+            code = unit.parent
+        return tuple(reversed(chain))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT_TAG,
+            "id": self.id,
+            "name": self.name,
+            "date": self.date,
+            "station_label": self.station_label,
+            "levels": [{"id": lv.id, "name": lv.name} for lv in self.levels],
+            "units": [{"code": u.code, "name": u.name, "level": u.level, "parent": u.parent} for u in self.units],
+            "contests": [
+                {
+                    "id": c.id,
+                    "name": c.name,
+                    "candidates": [{"id": k.id, "name": k.name} for k in c.candidates],
+                    "options": [{"id": o.id, "name": o.name, "candidate": o.candidate} for o in c.options],
+                }
+                for c in self.contests
+            ],
+            "stations": [{"code": s.code, "unit": s.unit, "registered": s.registered} for s in self.stations],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Election:
+        """Validate a parsed definition; the first problem found is raised naming its field."""
+        return _parse(obj)
+
+
+# --- validation -------------------------------------------------------------------------------------------
+
+
+def _fail(path: str, expected: str, found: Any) -> FormatError:
+    shown = repr(found)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return FormatError(f"election definition: {path}: expected {expected}, found {shown}")
+
+
+def _obj(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(path, "an object", value)
+    return value
+
+
+def _list(value: Any, path: str, *, non_empty: bool = True) -> Sequence[Any]:
+    if not isinstance(value, list):
+        raise _fail(path, "a list", value)
+    if non_empty and not value:
+        raise _fail(path, "at least one item", value)
+    return value
+
+
+def _text(obj: Mapping[str, Any], key: str, path: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise _fail(f"{path}.{key}", "a non-empty string of at most 200 characters", value)
+    return value
+
+
+def _token(obj: Mapping[str, Any], key: str, path: str) -> str:
+    value = obj.get(key)
+    if not isinstance(value, str) or not TOKEN_RE.fullmatch(value):
+        raise _fail(f"{path}.{key}", "an id of letters, digits, '.', '_' or '-' (at most 64)", value)
+    return value
+
+
+def _unique(ids: Sequence[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            raise _fail(f"{path}[{i}]", f"a {what} not already used", ident)
+        seen.add(ident)
+
+
+def _parse(raw: Any) -> Election:
+    obj = _obj(raw, "$")
+    if obj.get("format") != FORMAT_TAG:
+        raise _fail("$.format", repr(FORMAT_TAG), obj.get("format"))
+    date = _text(obj, "date", "$")
+    try:
+        dt.date.fromisoformat(date)
+    except ValueError:
+        raise _fail("$.date", "a date as YYYY-MM-DD", date) from None
+    if len(date) != 10:
+        raise _fail("$.date", "a date as YYYY-MM-DD", date)
+
+    levels = tuple(
+        Level(_token(_obj(lv, f"$.levels[{i}]"), "id", f"$.levels[{i}]"), _text(lv, "name", f"$.levels[{i}]"))
+        for i, lv in enumerate(_list(obj.get("levels"), "$.levels"))
+    )
+    _unique([lv.id for lv in levels], "$.levels", "level id")
+    depth = {lv.id: i for i, lv in enumerate(levels)}
+
+    units = tuple(_parse_unit(u, f"$.units[{i}]") for i, u in enumerate(_list(obj.get("units"), "$.units")))
+    _unique([u.code for u in units], "$.units", "unit code")
+    by_code = {u.code: u for u in units}
+    for i, u in enumerate(units):
+        path = f"$.units[{i}]"
+        if u.level not in depth:
+            raise _fail(f"{path}.level", f"one of the levels {list(depth)}", u.level)
+        if depth[u.level] == 0:
+            if u.parent is not None:
+                raise _fail(f"{path}.parent", "null for a unit of the top level", u.parent)
+        else:
+            parent = by_code.get(u.parent) if u.parent is not None else None
+            if parent is None:
+                raise _fail(f"{path}.parent", "the code of a unit in the definition", u.parent)
+            if depth[parent.level] != depth[u.level] - 1:
+                raise _fail(f"{path}.parent", f"a unit of level {levels[depth[u.level] - 1].id}", u.parent)
+
+    contests = tuple(
+        _parse_contest(c, f"$.contests[{i}]") for i, c in enumerate(_list(obj.get("contests"), "$.contests"))
+    )
+    _unique([c.id for c in contests], "$.contests", "contest id")
+
+    lowest = levels[-1].id
+    stations_raw = _list(obj.get("stations"), "$.stations")
+    stations = []
+    for i, s in enumerate(stations_raw):
+        path = f"$.stations[{i}]"
+        s = _obj(s, path)
+        code = _token(s, "code", path)
+        unit = s.get("unit")
+        if unit not in by_code or by_code[unit].level != lowest:
+            raise _fail(f"{path}.unit", f"the code of a unit of level {lowest}", unit)
+        registered = s.get("registered")
+        if type(registered) is not int or not 0 <= registered <= 10**8:
+            raise _fail(f"{path}.registered", "a whole number of registered voters, 0 or more", registered)
+        stations.append(Station(code, unit, registered))
+    _unique([s.code for s in stations], "$.stations", "station code")
+
+    station_label = obj.get("station_label", "Station")
+    if not isinstance(station_label, str) or not station_label:
+        raise _fail("$.station_label", "a non-empty string", station_label)
+    known = {"format", "id", "name", "date", "levels", "units", "contests", "stations", "station_label"}
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise _fail("$", f"only the fields {sorted(known)}", unknown)
+    return Election(
+        id=_token(obj, "id", "$"),
+        name=_text(obj, "name", "$"),
+        date=date,
+        levels=levels,
+        units=units,
+        contests=contests,
+        stations=tuple(stations),
+        station_label=station_label,
+    )
+
+
+def _parse_unit(raw: Any, path: str) -> Unit:
+    u = _obj(raw, path)
+    parent = u.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        raise _fail(f"{path}.parent", "a unit code or null", parent)
+    return Unit(_token(u, "code", path), _text(u, "name", path), _token(u, "level", path), parent)
+
+
+def _parse_contest(raw: Any, path: str) -> Contest:
+    c = _obj(raw, path)
+    candidates = tuple(
+        Candidate(
+            _token(_obj(k, f"{path}.candidates[{i}]"), "id", f"{path}.candidates[{i}]"),
+            _text(k, "name", f"{path}.candidates[{i}]"),
+        )
+        for i, k in enumerate(_list(c.get("candidates"), f"{path}.candidates"))
+    )
+    _unique([k.id for k in candidates], f"{path}.candidates", "candidate id")
+    known = {k.id for k in candidates}
+    options = []
+    for i, o in enumerate(_list(c.get("options"), f"{path}.options")):
+        opath = f"{path}.options[{i}]"
+        o = _obj(o, opath)
+        oid = _token(o, "id", opath)
+        if oid.lower() == NULL_VOTE:
+            raise _fail(f"{opath}.id", f"an id other than {NULL_VOTE!r}, which actas use for null votes", oid)
+        cand = o.get("candidate")
+        if cand not in known:
+            raise _fail(f"{opath}.candidate", f"one of the contest's candidates {sorted(known)}", cand)
+        options.append(BallotOption(oid, _text(o, "name", opath), cand))
+    _unique([o.id for o in options], f"{path}.options", "option id")
+    without = [k.id for k in candidates if not any(o.candidate == k.id for o in options)]
+    if without:
+        raise _fail(f"{path}.options", "at least one ballot option for every candidate", without)
+    return Contest(_token(c, "id", path), _text(c, "name", path), candidates, tuple(options))

@@ -1,0 +1,180 @@
+"""The project's files on disk: election definitions, keys, registries and acta bundles.
+
+Private keys are created with mode 0600 inside directories of mode 0700, and never printed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from actas.election import Election
+from actas.errors import FormatError, InputError, KeyFileError
+from actas.registry import KeyRegistry
+from actas.signed_note import Signer, Verifier
+
+ELECTION_FILE = "election.json"
+REGISTRY_FILE = "registry.note"
+AUTHORITY_KEY_FILE = "authority.key"
+MACHINE_KEYS_FILE = "machines.keys"
+BUNDLE_FILE = "actas.jsonl"
+MAX_ELECTION_BYTES = 1024 * 1024 * 1024
+
+
+def read_text(path: Path, *, limit: int, what: str) -> str:
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise InputError(f"{what} {path} is {size:,} bytes, more than the {limit:,} allowed")
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"{what} {path} is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise InputError(f"{what} {path} is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def election_path(path: Path) -> Path:
+    return path / ELECTION_FILE if path.is_dir() else path
+
+
+def load_election(path: Path) -> Election:
+    """Read a definition from DIR/election.json (or the file itself) and validate it."""
+    file = election_path(path)
+    text = read_text(file, limit=MAX_ELECTION_BYTES, what="election definition")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"election definition {file}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    return Election.from_json(obj)
+
+
+def save_election(election: Election, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    file = directory / ELECTION_FILE
+    text = json.dumps(election.to_json(), ensure_ascii=False, separators=(",", ":"))
+    _atomic_write(file, text + "\n")
+    return file
+
+
+def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, path)
+
+
+def _private_dir(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    os.chmod(directory, 0o700)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a secret: the file is created 0600 and is never world- or group-readable, even briefly."""
+    _private_dir(path.parent)
+    _atomic_write(path, text, mode=0o600)
+    os.chmod(path, 0o600)
+
+
+# --- keys -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeySet:
+    """The authority's key and one key per station's machine, as a simulation or a test holds them."""
+
+    authority: Signer
+    machines: Mapping[str, Signer]
+
+    @classmethod
+    def generate(cls, election: Election, authority_name: str) -> KeySet:
+        return cls(
+            Signer.generate(authority_name),
+            {s.code: Signer.generate(f"vm-{s.code}") for s in election.stations},
+        )
+
+    def registry(self, election: Election) -> KeyRegistry:
+        verifiers = {code: signer.verifier for code, signer in self.machines.items()}
+        return KeyRegistry.for_election(election, self.authority.verifier, verifiers)
+
+    def save(self, directory: Path) -> None:
+        write_private(directory / AUTHORITY_KEY_FILE, self.authority.to_text() + "\n")
+        lines = "".join(f"{code} {signer.to_text()}\n" for code, signer in self.machines.items())
+        write_private(directory / MACHINE_KEYS_FILE, lines)
+
+    @classmethod
+    def load(cls, directory: Path) -> KeySet:
+        authority = load_signer(directory / AUTHORITY_KEY_FILE)
+        machines = {}
+        text = read_text(directory / MACHINE_KEYS_FILE, limit=MAX_ELECTION_BYTES, what="machine key file")
+        for number, line in enumerate(text.splitlines(), start=1):
+            code, sep, key = line.partition(" ")
+            if not sep:
+                raise KeyFileError(f"machine key file line {number}: expected '<station> <private key>'")
+            machines[code] = Signer.from_text(key)
+        return cls(authority, machines)
+
+
+def load_signer(path: Path) -> Signer:
+    if not path.exists():
+        raise KeyFileError(f"key file {path} does not exist")
+    if path.stat().st_mode & 0o077:
+        raise KeyFileError(f"key file {path} is readable by others; run: chmod 600 {path}")
+    return Signer.from_text(read_text(path, limit=4096, what="key file").strip())
+
+
+def load_registry(path: Path, authority: str | None = None) -> KeyRegistry:
+    text = read_text(path, limit=512 * 1024 * 1024, what="key registry")
+    pinned = Verifier.from_text(authority) if authority else None
+    return KeyRegistry.from_text(text, authority=pinned)
+
+
+# --- acta bundles -------------------------------------------------------------------------------------------
+
+
+def write_bundle(path: Path, records: Iterable[tuple[str, str, str]]) -> int:
+    """Write (station, kind, payload) records as JSON lines; returns how many were written."""
+    count = 0
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as out:
+        for station, kind, payload in records:
+            out.write(json.dumps({"station": station, "kind": kind, "payload": payload}, ensure_ascii=False) + "\n")
+            count += 1
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, path)
+    return count
+
+
+def read_bundle(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, payload) of every acta in a bundle; a damaged line is reported by number."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read acta bundle {path}: {exc.strerror}") from None
+    with handle:
+        try:
+            for number, line in enumerate(handle, start=1):
+                try:
+                    record = json.loads(line)
+                    payload = record["payload"]
+                except (ValueError, KeyError, TypeError):
+                    raise FormatError(
+                        f"acta bundle {path} line {number}: expected a JSON object with a payload"
+                    ) from None
+                if not isinstance(payload, str):
+                    raise FormatError(f"acta bundle {path} line {number}: payload is not text")
+                yield number, payload
+        except UnicodeDecodeError:
+            raise FormatError(f"acta bundle {path} is not UTF-8 text") from None

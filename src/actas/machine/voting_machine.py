@@ -1,0 +1,224 @@
+"""The voting machine of one station: open (zero acta) -> cast (receipts) -> close (final acta).
+
+A pure state machine: no clock, no disk. The journal (`actas.machine.journal`) makes it durable
+and the simulator (`actas.sim.simulate`) drives thousands of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from actas.acta.codec import sign_acta
+from actas.acta.model import Acta, ActaKind, ContestCount, SignedActa
+from actas.election import NULL_VOTE, Election
+from actas.errors import FormatError, MachineStateError
+from actas.machine.receipt import Receipt, chain_code, receipt_body
+from actas.signed_note import Signer
+
+
+class MachineState(StrEnum):
+    READY = "ready"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class MachineSetup:
+    """What a machine is loaded with before election day."""
+
+    election: str
+    fingerprint: str
+    station: str
+    machine: str
+    registered: int
+    ballot: tuple[tuple[str, tuple[str, ...]], ...]
+    """(contest id, option ids in ballot order) for each contest."""
+
+    @classmethod
+    def for_station(cls, election: Election, station: str, machine: str) -> MachineSetup:
+        found = election.station_by_code.get(station)
+        if found is None:
+            raise FormatError(f"station {station} is not in election {election.id}")
+        return cls(
+            election=election.id,
+            fingerprint=election.fingerprint,
+            station=station,
+            machine=machine,
+            registered=found.registered,
+            ballot=tuple((c.id, c.option_ids) for c in election.contests),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "election": self.election,
+            "fingerprint": self.fingerprint,
+            "station": self.station,
+            "machine": self.machine,
+            "registered": self.registered,
+            "ballot": [[cid, list(options)] for cid, options in self.ballot],
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> MachineSetup:
+        try:
+            return cls(
+                election=str(obj["election"]),
+                fingerprint=str(obj["fingerprint"]),
+                station=str(obj["station"]),
+                machine=str(obj["machine"]),
+                registered=int(obj["registered"]),
+                ballot=tuple((str(cid), tuple(str(o) for o in options)) for cid, options in obj["ballot"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise FormatError(f"machine setup is incomplete or malformed ({exc.__class__.__name__})") from None
+
+
+class VotingMachine:
+    def __init__(self, setup: MachineSetup) -> None:
+        self.setup = setup
+        self.state = MachineState.READY
+        self._index = [{oid: i for i, oid in enumerate(options)} for _, options in setup.ballot]
+        self._counts = [[0] * (len(options) + 1) for _, options in setup.ballot]
+        """Per contest, one count per option in ballot order, then the null votes."""
+        self.voters = 0
+        self.code = ""
+        self.zero_digest = ""
+        self.opened = ""
+
+    # --- the three acts of election day -------------------------------------------------------------------
+
+    def open(self, signer: Signer, now: str) -> SignedActa:
+        self._require(MachineState.READY, "open")
+        zero = sign_acta(self._acta(ActaKind.ZERO, now, None), signer)
+        self._opened(zero)
+        return zero
+
+    def cast(self, choice: str | None | Mapping[str, str | None]) -> Receipt:
+        """Record one voter's ballot: an option id (or None / 'null') per contest."""
+        self._require(MachineState.OPEN, "cast a vote")
+        if self.voters >= self.setup.registered:
+            raise MachineStateError(
+                f"station {self.setup.station} has {self.setup.registered} registered voters and all have voted"
+            )
+        picks = self._resolve(choice)
+        choices = []
+        for (cid, options), pick in zip(self.setup.ballot, picks, strict=True):
+            choices.append((cid, NULL_VOTE if pick == len(options) else options[pick]))
+        return self._record(picks, tuple(choices))
+
+    def cast_many(self, contest_picks: Sequence[int]) -> None:
+        """Record many single-contest votes by option index (len(options) for null): the simulator's path.
+
+        Every vote still moves the receipt chain exactly as `cast` would.
+        """
+        self._require(MachineState.OPEN, "cast a vote")
+        if len(self.setup.ballot) != 1:
+            raise MachineStateError("cast_many is for single-contest elections")
+        if self.voters + len(contest_picks) > self.setup.registered:
+            raise MachineStateError(f"station {self.setup.station} would have more voters than registered")
+        cid, options = self.setup.ballot[0]
+        words = [f"{cid} {o}\n".encode() for o in (*options, NULL_VOTE)]
+        counts = self._counts[0]
+        prefix = receipt_body(self.setup.station, 0, ())[: -len("0\n")].encode()
+        code = bytes.fromhex(self.code)
+        seq = self.voters
+        sha256 = hashlib.sha256
+        for pick in contest_picks:
+            seq += 1
+            counts[pick] += 1
+            code = sha256(code + prefix + b"%d\n" % seq + words[pick]).digest()
+        self.voters = seq
+        self.code = code.hex()
+
+    def close(self, signer: Signer, now: str) -> SignedActa:
+        self._require(MachineState.OPEN, "close")
+        if now < self.opened:
+            raise MachineStateError(f"cannot close at {now}, before opening at {self.opened}")
+        final = sign_acta(self._acta(ActaKind.FINAL, self.opened, now), signer)
+        self.state = MachineState.CLOSED
+        return final
+
+    # --- replay, for a machine resuming from its journal ------------------------------------------------
+
+    def replay_open(self, zero: SignedActa) -> None:
+        self._require(MachineState.READY, "open")
+        self._opened(zero)
+
+    def replay_vote(self, receipt: Receipt) -> None:
+        self._require(MachineState.OPEN, "cast a vote")
+        picks = self._resolve(dict(receipt.choices))
+        if receipt.seq != self.voters + 1 or receipt.station != self.setup.station:
+            raise FormatError(f"journal receipt {receipt.seq} is out of order (expected {self.voters + 1})")
+        if self._record(picks, receipt.choices).code != receipt.code:
+            raise FormatError(f"journal receipt {receipt.seq} does not follow the chain: the journal was altered")
+
+    def replay_close(self, final: SignedActa) -> None:
+        self._require(MachineState.OPEN, "close")
+        if final.acta != self._acta(ActaKind.FINAL, self.opened, final.acta.closed):
+            raise FormatError("the journal's final acta does not match the votes it recorded")
+        self.state = MachineState.CLOSED
+
+    # --- internals -----------------------------------------------------------------------------------------
+
+    def _require(self, state: MachineState, action: str) -> None:
+        if self.state is not state:
+            raise MachineStateError(f"cannot {action}: the machine of station {self.setup.station} is {self.state}")
+
+    def _opened(self, zero: SignedActa) -> None:
+        self.zero_digest = zero.digest
+        self.code = zero.digest
+        self.opened = zero.acta.opened
+        self.state = MachineState.OPEN
+
+    def _resolve(self, choice: str | None | Mapping[str, str | None]) -> list[int]:
+        if not isinstance(choice, Mapping):
+            if len(self.setup.ballot) != 1:
+                raise MachineStateError("this ballot has several contests: give a choice for each")
+            choice = {self.setup.ballot[0][0]: choice}
+        unknown = set(choice) - {cid for cid, _ in self.setup.ballot}
+        if unknown:
+            raise MachineStateError(f"no contest {sorted(unknown)[0]} on this ballot")
+        picks = []
+        for (cid, options), index in zip(self.setup.ballot, self._index, strict=True):
+            pick = choice.get(cid)
+            if pick is None or pick == NULL_VOTE:
+                picks.append(len(options))
+            elif pick in index:
+                picks.append(index[pick])
+            else:
+                raise MachineStateError(f"contest {cid}: {pick!r} is not an option on the ballot")
+        return picks
+
+    def _record(self, picks: list[int], choices: tuple[tuple[str, str], ...]) -> Receipt:
+        seq = self.voters + 1
+        code = chain_code(self.code, receipt_body(self.setup.station, seq, choices))
+        for counts, pick in zip(self._counts, picks, strict=True):
+            counts[pick] += 1
+        self.voters = seq
+        self.code = code
+        return Receipt(self.setup.station, seq, choices, code)
+
+    def _acta(self, kind: ActaKind, opened: str, closed: str | None) -> Acta:
+        final = kind is ActaKind.FINAL
+        return Acta(
+            kind=kind,
+            election=self.setup.election,
+            fingerprint=self.setup.fingerprint,
+            station=self.setup.station,
+            machine=self.setup.machine,
+            registered=self.setup.registered,
+            voters=self.voters,
+            receipts=self.voters,
+            opened=opened,
+            closed=closed if final else None,
+            zero=self.zero_digest if final else None,
+            chain=self.code if final else None,
+            contests=tuple(
+                ContestCount(cid, tuple(zip(options, counts[:-1], strict=True)), counts[-1])
+                for (cid, options), counts in zip(self.setup.ballot, self._counts, strict=True)
+            ),
+        )

@@ -1,0 +1,81 @@
+"""Where acta payloads come from: a payload file, a literal payload, a photo or scan, a bundle, stdin."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from actas.acta.codec import FORMAT_LINE, MAX_ACTA_BYTES
+from actas.acta.qr import join_parts
+from actas.acta.qr_image import decode_qr_texts
+from actas.errors import FormatError, InputError
+from actas.files import BUNDLE_FILE, read_bundle, read_text
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
+MAX_IMAGE_PIXELS = 80_000_000
+
+
+@dataclass(frozen=True)
+class SourcePayload:
+    origin: str
+    """Where the payload was read: a file, a file and line, an image."""
+    payload: str
+
+
+def is_bundle(source: str) -> bool:
+    path = Path(source)
+    return path.suffix == ".jsonl" or (path.is_dir() and (path / BUNDLE_FILE).exists())
+
+
+def read_payloads(source: str) -> Iterator[SourcePayload]:
+    """Every acta payload a source holds, in order."""
+    if source == "-":
+        yield SourcePayload("stdin", sys.stdin.read(MAX_ACTA_BYTES + 1))
+        return
+    if source.startswith(FORMAT_LINE + "\n") or source.startswith("actas-qr "):
+        yield from (SourcePayload("argument", p) for p in join_parts([source]))
+        return
+    path = Path(source)
+    if path.is_dir():
+        if not (path / BUNDLE_FILE).exists():
+            raise InputError(f"{path} is a directory without an {BUNDLE_FILE}; give a payload, image or bundle")
+        path = path / BUNDLE_FILE
+    if not path.exists():
+        raise InputError(f"{source[:80]!r} is neither an acta payload nor an existing file")
+    if path.suffix == ".jsonl":
+        for number, payload in read_bundle(path):
+            yield SourcePayload(f"{path}:{number}", payload)
+    elif path.suffix.lower() in IMAGE_SUFFIXES:
+        for payload in payloads_from_image(path):
+            yield SourcePayload(str(path), payload)
+    else:
+        text = read_text(path, limit=MAX_ACTA_BYTES, what="acta payload file")
+        yield from (SourcePayload(str(path), p) for p in join_parts(_qr_texts(text)))
+
+
+def _qr_texts(text: str) -> list[str]:
+    """A text file holds one payload, or the texts of several QR parts one after another."""
+    if not text.startswith("actas-qr "):
+        return [text]
+    pieces = text.split("actas-qr ")
+    return ["actas-qr " + piece for piece in pieces[1:]]
+
+
+def payloads_from_image(path: Path) -> list[str]:
+    if path.stat().st_size > MAX_IMAGE_BYTES:
+        raise InputError(f"image {path} is larger than {MAX_IMAGE_BYTES:,} bytes")
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    try:
+        with Image.open(path) as image:
+            image.load()
+            texts = decode_qr_texts(image)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
+        raise InputError(f"cannot read image {path}: {exc.__class__.__name__}") from None
+    if not texts:
+        raise FormatError(f"no QR code could be read in {path}")
+    return join_parts(texts)

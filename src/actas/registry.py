@@ -1,0 +1,147 @@
+"""The key registry: which machine key may sign the acta of which station.
+
+Published by the electoral authority before election day, as a signed note (see `signed_note`):
+
+    actas key registry v1
+    election <election id>
+    fingerprint <SHA-256 of the election definition, hex>
+    authority <authority verifier key>
+    contest <contest id> <option id> <option id> ...        (one line per contest, ballot order)
+    stations <count>
+    station <code> <registered voters> <machine verifier key>   (one line per station)
+
+It holds everything needed to check an acta without the full definition: the fingerprint, the
+ballot, each station's registered voters and its machine's public key. The registry names its
+own authority key, so it only proves itself consistent; trust comes from pinning that key
+(`--authority`), obtained from the authority's own publication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import nacl.signing
+
+from actas.election import TOKEN_RE, Election
+from actas.errors import FormatError, VerificationError
+from actas.fields import parse_hex64, parse_uint
+from actas.signed_note import SignedNote, Signer, Verifier
+
+HEADER = "actas key registry v1"
+MAX_REGISTRY_BYTES = 512 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class RegisteredStation:
+    code: str
+    registered: int
+    machine: Verifier
+
+    @cached_property
+    def verify_key(self) -> nacl.signing.VerifyKey:
+        return nacl.signing.VerifyKey(self.machine.public_key)
+
+    @cached_property
+    def key_id(self) -> bytes:
+        return self.machine.key_id
+
+
+@dataclass(frozen=True)
+class KeyRegistry:
+    election_id: str
+    fingerprint: str
+    authority: Verifier
+    contests: tuple[tuple[str, tuple[str, ...]], ...]
+    stations: Mapping[str, RegisteredStation]
+
+    @cached_property
+    def ballot(self) -> Mapping[str, tuple[str, ...]]:
+        return dict(self.contests)
+
+    def text(self) -> str:
+        lines = [
+            HEADER,
+            f"election {self.election_id}",
+            f"fingerprint {self.fingerprint}",
+            f"authority {self.authority.to_text()}",
+            *(f"contest {cid} {' '.join(options)}" for cid, options in self.contests),
+            f"stations {len(self.stations)}",
+            *(f"station {s.code} {s.registered} {s.machine.to_text()}" for s in self.stations.values()),
+        ]
+        return "\n".join(lines) + "\n"
+
+    def sign(self, authority: Signer) -> str:
+        if authority.verifier != self.authority:
+            raise FormatError("the registry must be signed by the authority key it names")
+        return authority.sign(self.text()).to_text()
+
+    @classmethod
+    def for_election(cls, election: Election, authority: Verifier, machines: Mapping[str, Verifier]) -> KeyRegistry:
+        missing = [s.code for s in election.stations if s.code not in machines]
+        if missing:
+            raise FormatError(f"no machine key for {len(missing)} stations, first {missing[0]}")
+        return cls(
+            election_id=election.id,
+            fingerprint=election.fingerprint,
+            authority=authority,
+            contests=tuple((c.id, c.option_ids) for c in election.contests),
+            stations={s.code: RegisteredStation(s.code, s.registered, machines[s.code]) for s in election.stations},
+        )
+
+    @classmethod
+    def from_text(cls, note_text: str, *, authority: Verifier | None = None) -> KeyRegistry:
+        """Parse a signed registry and check its signature (and the pinned authority key, if given)."""
+        if len(note_text) > MAX_REGISTRY_BYTES:
+            raise FormatError(f"key registry is larger than {MAX_REGISTRY_BYTES} bytes")
+        note = SignedNote.from_text(note_text)
+        registry = _parse(note.text)
+        if authority is not None and authority != registry.authority:
+            raise VerificationError(
+                f"key registry is signed for authority {registry.authority.to_text()}, "
+                f"not the pinned key {authority.to_text()}"
+            )
+        if not registry.authority.verifies(note):
+            raise VerificationError(f"key registry signature by {registry.authority.name} is missing or invalid")
+        return registry
+
+
+def _parse(text: str) -> KeyRegistry:
+    lines = text.split("\n")[:-1]
+
+    def field(i: int, key: str) -> str:
+        if i >= len(lines) or not lines[i].startswith(key + " "):
+            found = lines[i][:40] if i < len(lines) else "end of text"
+            raise FormatError(f"key registry line {i + 1}: expected '{key} ...', found {found!r}")
+        return lines[i][len(key) + 1 :]
+
+    if not lines or lines[0] != HEADER:
+        raise FormatError(f"key registry line 1: expected {HEADER!r}, found {(lines or [''])[0][:40]!r}")
+    election_id = field(1, "election")
+    fingerprint = parse_hex64(field(2, "fingerprint"), "key registry line 3")
+    authority = Verifier.from_text(field(3, "authority"))
+    i = 4
+    contests = []
+    while i < len(lines) and lines[i].startswith("contest "):
+        parts = field(i, "contest").split(" ")
+        if len(parts) < 2 or not all(TOKEN_RE.fullmatch(p) for p in parts):
+            raise FormatError(f"key registry line {i + 1}: expected 'contest <id> <option id>...'")
+        contests.append((parts[0], tuple(parts[1:])))
+        i += 1
+    if not contests:
+        raise FormatError(f"key registry line {i + 1}: expected at least one 'contest' line")
+    count = parse_uint(field(i, "stations"), f"key registry line {i + 1}")
+    i += 1
+    if len(lines) - i != count:
+        raise FormatError(f"key registry announces {count} stations but lists {len(lines) - i}")
+    stations: dict[str, RegisteredStation] = {}
+    for j in range(i, len(lines)):
+        parts = field(j, "station").split(" ")
+        if len(parts) != 3 or not TOKEN_RE.fullmatch(parts[0]):
+            raise FormatError(f"key registry line {j + 1}: expected 'station <code> <registered> <key>'")
+        if parts[0] in stations:
+            raise FormatError(f"key registry line {j + 1}: station {parts[0]} is listed twice")
+        registered = parse_uint(parts[1], f"key registry line {j + 1}")
+        stations[parts[0]] = RegisteredStation(parts[0], registered, Verifier.from_text(parts[2]))
+    return KeyRegistry(election_id, fingerprint, authority, tuple(contests), stations)
