@@ -20,7 +20,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.election import Election
-from actas.errors import ActasError, InputError, KeyFileError, VerificationError
+from actas.errors import ActasError, FormatError, InputError, KeyFileError, VerificationError
 from actas.fields import format_utc_time
 from actas.files import (
     REGISTRY_FILE,
@@ -276,7 +276,9 @@ def _print_totals(election: Election, totals: Totals) -> None:
 # --- acta ----------------------------------------------------------------------------------------------------
 
 
-def _verify_one(payload: str, registry: KeyRegistry) -> tuple[SignedActa | None, list[str]]:
+def _verify_one(payload: str | FormatError, registry: KeyRegistry) -> tuple[SignedActa | None, list[str]]:
+    if isinstance(payload, FormatError):
+        return None, [f"unreadable: {payload}"]
     try:
         signed = parse_payload(payload)
     except ActasError as exc:
@@ -308,7 +310,7 @@ def _verify_single(source: str, registry: KeyRegistry, as_json: bool) -> bool:
     """A payload, payload file or image: unreadable input is an error (exit 2), not an invalid acta."""
     results = []
     for item in read_payloads(source):
-        signed = parse_payload(item.payload)
+        signed = parse_payload(item.text())
         results.append((item.origin, signed, [str(f) for f in check_acta(signed, registry)]))
     if as_json:
         _print_json([_verdict_json(origin, signed, problems) for origin, signed, problems in results])
@@ -358,6 +360,8 @@ def _verdict_json(origin: str, signed: SignedActa | None, problems: list[str]) -
 
 def _pick(source: str, station: str | None, kind: str) -> SignedActa:
     for item in read_payloads(source):
+        if isinstance(item.payload, FormatError):
+            continue
         signed = parse_payload(item.payload)
         if (station is None or signed.acta.station == station) and signed.acta.kind.value == kind:
             return signed

@@ -32,7 +32,7 @@ def parse_utc_time(text: str, where: str) -> str:
     """A UTC time as YYYY-MM-DDTHH:MM:SSZ (RFC 3339, whole seconds)."""
     if _TIME_RE.fullmatch(text):
         try:
-            dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ")
+            dt.datetime.fromisoformat(text[:-1])
             return text
         except ValueError:
             pass

@@ -157,8 +157,9 @@ def write_bundle(path: Path, records: Iterable[tuple[str, str, str]]) -> int:
     return count
 
 
-def read_bundle(path: Path) -> Iterator[tuple[int, str]]:
-    """(line number, payload) of every acta in a bundle; a damaged line is reported by number."""
+def read_bundle(path: Path) -> Iterator[tuple[int, str | FormatError]]:
+    """(line number, payload) of every acta in a bundle; a damaged line gives its error instead,
+    so that one bad line does not stop the reading of the rest."""
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
@@ -167,14 +168,12 @@ def read_bundle(path: Path) -> Iterator[tuple[int, str]]:
         try:
             for number, line in enumerate(handle, start=1):
                 try:
-                    record = json.loads(line)
-                    payload = record["payload"]
+                    payload = json.loads(line)["payload"]
                 except (ValueError, KeyError, TypeError):
-                    raise FormatError(
-                        f"acta bundle {path} line {number}: expected a JSON object with a payload"
-                    ) from None
-                if not isinstance(payload, str):
-                    raise FormatError(f"acta bundle {path} line {number}: payload is not text")
-                yield number, payload
+                    payload = None
+                if isinstance(payload, str):
+                    yield number, payload
+                else:
+                    yield number, FormatError(f"line {number} is not a JSON object with a text payload")
         except UnicodeDecodeError:
             raise FormatError(f"acta bundle {path} is not UTF-8 text") from None

@@ -24,10 +24,22 @@ MAX_IMAGE_PIXELS = 80_000_000
 class SourcePayload:
     origin: str
     """Where the payload was read: a file, a file and line, an image."""
-    payload: str
+    payload: str | FormatError
+    """The payload, or why the record holding it could not be read (a damaged bundle line)."""
+
+    def text(self) -> str:
+        if isinstance(self.payload, FormatError):
+            raise FormatError(f"{self.origin}: {self.payload}")
+        return self.payload
+
+
+def _is_literal(source: str) -> bool:
+    return source == "-" or source.startswith((FORMAT_LINE + "\n", "actas-qr "))
 
 
 def is_bundle(source: str) -> bool:
+    if _is_literal(source):
+        return False
     path = Path(source)
     return path.suffix == ".jsonl" or (path.is_dir() and (path / BUNDLE_FILE).exists())
 
@@ -37,7 +49,7 @@ def read_payloads(source: str) -> Iterator[SourcePayload]:
     if source == "-":
         yield SourcePayload("stdin", sys.stdin.read(MAX_ACTA_BYTES + 1))
         return
-    if source.startswith(FORMAT_LINE + "\n") or source.startswith("actas-qr "):
+    if _is_literal(source):
         yield from (SourcePayload("argument", p) for p in join_parts([source]))
         return
     path = Path(source)

@@ -130,7 +130,7 @@ class Verifier:
 
     @classmethod
     def from_text(cls, text: str) -> Verifier:
-        parts = text.split("+")
+        parts = text.split("+", 2)
         if len(parts) != 3:
             raise FormatError(f"verifier key should be '<name>+<key id hex>+<base64 key>', found {text[:60]!r}")
         name, hex_id, blob = parts
@@ -203,7 +203,7 @@ class Signer:
     def from_text(cls, text: str) -> Signer:
         if not text.startswith(PRIVATE_KEY_PREFIX):
             raise KeyFileError("not a private key: expected a line starting with PRIVATE+KEY+")
-        parts = text[len(PRIVATE_KEY_PREFIX) :].split("+")
+        parts = text[len(PRIVATE_KEY_PREFIX) :].split("+", 2)
         if len(parts) != 3:
             raise KeyFileError("private key should be 'PRIVATE+KEY+<name>+<key id hex>+<base64 key>'")
         name, hex_id, blob = parts

@@ -70,8 +70,7 @@ def _check_ballot(acta: Acta, registry: KeyRegistry) -> list[Finding]:
         return [Finding("ballot", f"acta has contests {list(got)}, the election has {list(want)}")]
     findings = []
     for c in acta.contests:
-        options = tuple(oid for oid, _ in c.counts)
-        if options != registry.ballot[c.contest]:
+        if c.options != registry.ballot[c.contest]:
             findings.append(
                 Finding("ballot", f"contest {c.contest}: acta options differ from the ballot's, in ids or order")
             )

@@ -22,18 +22,17 @@ class ContestCount:
     """The counts of one contest: one per ballot option in ballot order, and the null votes."""
 
     contest: str
-    counts: tuple[tuple[str, int], ...]
+    options: tuple[str, ...]
+    votes: tuple[int, ...]
+    """votes[i] is the count of options[i]."""
     null: int
 
     @property
     def total(self) -> int:
-        return sum(n for _, n in self.counts) + self.null
+        return sum(self.votes) + self.null
 
     def count(self, option: str) -> int:
-        for oid, n in self.counts:
-            if oid == option:
-                return n
-        raise KeyError(option)
+        return self.votes[self.options.index(option)]
 
 
 @dataclass(frozen=True)

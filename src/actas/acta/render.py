@@ -64,7 +64,7 @@ def _rows(signed: SignedActa, election: Election | None) -> list[tuple[str, str,
 def _contest_rows(count: ContestCount, contest: Contest | None) -> list[tuple[str, str, str]]:
     rows = [("rule", "", ""), ("head", contest.name if contest else count.contest, "")]
     if contest is None:
-        rows += [("option", oid, f"{n:,}") for oid, n in count.counts]
+        rows += [("option", oid, f"{n:,}") for oid, n in zip(count.options, count.votes, strict=True)]
     else:
         for cand in contest.candidates:
             cards = [(o, count.count(o.id)) for o in contest.options if o.candidate == cand.id]

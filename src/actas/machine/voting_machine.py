@@ -218,7 +218,7 @@ class VotingMachine:
             zero=self.zero_digest if final else None,
             chain=self.code if final else None,
             contests=tuple(
-                ContestCount(cid, tuple(zip(options, counts[:-1], strict=True)), counts[-1])
+                ContestCount(cid, options, tuple(counts[:-1]), counts[-1])
                 for (cid, options), counts in zip(self.setup.ballot, self._counts, strict=True)
             ),
         )

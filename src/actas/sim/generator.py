@@ -26,7 +26,7 @@ def generate(preset: str, *, stations: int | None = None, seed: int = 2024) -> E
             raise InputError(f"the venezuela-2024 preset has {ve.MESAS} mesas; --stations applies to 'synthetic'")
         return venezuela(seed)
     if preset == "synthetic":
-        return synthetic(stations or 1000, seed)
+        return synthetic(1000 if stations is None else stations, seed)
     raise InputError(f"unknown preset {preset!r}: choose one of {', '.join(PRESETS)}")
 
 

@@ -24,7 +24,7 @@ class Totals:
         self.voters += acta.voters
         for c in acta.contests:
             per = self.options.setdefault(c.contest, {})
-            for oid, n in c.counts:
+            for oid, n in zip(c.options, c.votes, strict=True):
                 per[oid] = per.get(oid, 0) + n
             self.null[c.contest] = self.null.get(c.contest, 0) + c.null
 

@@ -1,0 +1,248 @@
+"""The real `actas` command in a subprocess: results, refusals with exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ACTAS, assert_clean_failure, run_actas
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A simulated election of 20 stations: definition, keys, registry and actas."""
+    root = tmp_path_factory.mktemp("day")
+    assert run_actas("election", "generate", "--preset", "synthetic", "--stations", 20, "--seed", 4, "--out", root / "e").code == 0
+    result = run_actas("simulate", "--election", root / "e", "--out", root / "d", "--seed", 4, "--workers", 2)
+    assert result.code == 0, result.stderr
+    return root
+
+
+def test_election_show_json(day: Path) -> None:
+    result = run_actas("election", "show", day / "e", "--json")
+    summary = json.loads(result.stdout)
+    assert summary["stations"] == 20 and summary["contests"][0]["options"] == 7
+    assert [lv["id"] for lv in summary["levels"]] == ["region", "district", "centre"]
+    assert "Synthetic election" in run_actas("election", "show", day / "e").stdout
+
+
+def test_venezuela_preset_from_the_command_line(tmp_path: Path) -> None:
+    result = run_actas("election", "generate", "--preset", "venezuela-2024", "--out", tmp_path)
+    assert result.code == 0 and "30,026 stations, 21,321,805 registered voters" in result.stdout
+    summary = json.loads(run_actas("election", "show", tmp_path, "--json").stdout)
+    assert summary["registered"] == 21_321_805 and summary["contests"][0]["options"] == 38
+
+
+def test_keys_are_private_and_never_printed(day: Path) -> None:
+    keys = day / "d" / "keys"
+    assert (keys.stat().st_mode & 0o777) == 0o700
+    for file in keys.iterdir():
+        assert (file.stat().st_mode & 0o777) == 0o600
+    result = run_actas("keys", "generate", "--election", day / "e", "--out", day / "k")
+    assert result.code == 0 and "PRIVATE" not in result.stdout + result.stderr
+    assert "PRIVATE" not in (day / "k" / "registry.note").read_text()
+
+
+def test_every_acta_of_the_day_verifies(day: Path) -> None:
+    result = run_actas("acta", "verify", day / "d", "--registry", day / "d" / "registry.note", "--json")
+    assert result.code == 0, result.stderr
+    assert json.loads(result.stdout) == {"valid": 40, "invalid": 0, "failures": []}
+
+
+def test_a_tampered_bundle_is_found_and_named(day: Path, tmp_path: Path) -> None:
+    lines = (day / "d" / "actas.jsonl").read_text().splitlines()
+    record = json.loads(lines[3])
+    record["payload"] = record["payload"].replace("voters ", "voters 1", 1)
+    lines[3] = json.dumps(record)
+    lines[5] = lines[5][:40]
+    bundle = tmp_path / "tampered.jsonl"
+    bundle.write_text("\n".join(lines) + "\n")
+    result = run_actas("acta", "verify", bundle, "--registry", day / "d" / "registry.note")
+    assert result.code == 1
+    assert "38 valid, 2 invalid" in result.stdout
+    assert "tampered.jsonl:4" in result.stdout and "tampered.jsonl:6" in result.stdout
+
+
+def final_payload(day: Path, index: int = 0) -> str:
+    finals = [json.loads(x) for x in (day / "d" / "actas.jsonl").read_text().splitlines() if '"final"' in x]
+    return str(finals[index]["payload"])
+
+
+def test_verify_a_payload_file_a_literal_payload_and_stdin(day: Path, tmp_path: Path) -> None:
+    payload = final_payload(day)
+    (tmp_path / "acta.txt").write_text(payload)
+    registry = day / "d" / "registry.note"
+    for source, stdin in [(tmp_path / "acta.txt", None), (payload, None), ("-", payload)]:
+        result = run_actas("acta", "verify", source, "--registry", registry, stdin=stdin)
+        assert result.code == 0 and result.stdout.startswith("valid final acta"), result
+
+
+def test_an_altered_count_exits_1_with_the_reason(day: Path, tmp_path: Path) -> None:
+    payload = final_payload(day)
+    votes = payload.split("contest president ")[1].split(" ")[0]
+    option, count = votes.split("=")
+    forged = payload.replace(f" {option}={count} ", f" {option}={int(count) + 1} ")
+    (tmp_path / "forged.txt").write_text(forged)
+    result = run_actas("acta", "verify", tmp_path / "forged.txt", "--registry", day / "d" / "registry.note")
+    assert result.code == 1 and "INVALID" in result.stdout and "signature" in result.stdout
+
+
+def test_render_and_verify_the_printed_image(day: Path, tmp_path: Path) -> None:
+    code = final_payload(day).split("\nstation ")[1].split("\n")[0]
+    result = run_actas(
+        "acta", "render", day / "d", "--station", code, "--election", day / "e", "--png", tmp_path / "a.png", "--pdf", tmp_path / "a.pdf"
+    )
+    assert result.code == 0, result.stderr
+    assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
+    verified = run_actas("acta", "verify", tmp_path / "a.png", "--registry", day / "d" / "registry.note")
+    assert verified.code == 0 and f"station {code}" in verified.stdout
+
+
+def test_an_acta_from_another_election_is_invalid(day: Path, tmp_path: Path) -> None:
+    run_actas("election", "generate", "--preset", "synthetic", "--stations", 20, "--seed", 5, "--out", tmp_path / "e")
+    run_actas("keys", "generate", "--election", tmp_path / "e", "--out", tmp_path)
+    result = run_actas("acta", "verify", final_payload(day), "--registry", tmp_path / "registry.note")
+    assert result.code == 1 and "election:" in result.stdout
+
+
+def test_a_pinned_authority_key_that_differs_is_refused(day: Path, tmp_path: Path) -> None:
+    run_actas("keys", "generate", "--election", day / "e", "--out", tmp_path)
+    other = (tmp_path / "registry.note").read_text().split("\nauthority ")[1].split("\n")[0]
+    result = run_actas("acta", "verify", final_payload(day), "--registry", day / "d" / "registry.note", "--authority", other)
+    assert_clean_failure(result, 1)
+    assert "pinned" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda p: p.write_bytes(b"\x00\xff garbage"), "UTF-8"),
+        (lambda p: p.write_text("hello\n"), "is neither"),
+        (lambda p: p.write_text("actas acta v1\nkind final\n"), "signed note"),
+        (lambda p: p.write_text("actas acta v1\n" + "9" * 100_000), "bytes"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n broken"), "cannot read image"),
+    ],
+)
+def test_unusable_input_exits_2_with_one_line(day: Path, tmp_path: Path, make: object, words: str) -> None:
+    target = tmp_path / ("input.png" if "PNG" in words or "image" in words else "input.txt")
+    make(target)  # type: ignore[operator]
+    source = target if words != "is neither" else "hello-not-a-file"
+    result = run_actas("acta", "verify", source, "--registry", day / "d" / "registry.note")
+    assert_clean_failure(result, 2)
+    assert words in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_an_image_without_a_code_exits_2(day: Path, tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("L", (300, 300), 255).save(tmp_path / "blank.png")
+    result = run_actas("acta", "verify", tmp_path / "blank.png", "--registry", day / "d" / "registry.note")
+    assert_clean_failure(result, 2)
+    assert "no QR code" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["election", "show", "/nonexistent"],
+        ["election", "generate", "--preset", "atlantis", "--out", "x"],
+        ["simulate", "--election", "/nonexistent", "--out", "x"],
+        ["acta", "verify", "x", "--registry", "/nonexistent"],
+        ["acta", "render", "x"],
+        ["machine", "status", "--journal", "/nonexistent"],
+        ["nonsense-command"],
+    ],
+)
+def test_bad_usage_exits_2_without_a_traceback(args: list[str], tmp_path: Path) -> None:
+    assert_clean_failure(run_actas(*args, cwd=tmp_path), 2)
+
+
+def test_simulate_refuses_bad_parameters(day: Path, tmp_path: Path) -> None:
+    for extra in (["--turnout", "1.5"], ["--shares", "NOBODY=3"], ["--shares", "ALVAREZ=x"], ["--scenario", "mystery"]):
+        assert_clean_failure(run_actas("simulate", "--election", day / "e", "--out", tmp_path, *extra), 2)
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    commands = [
+        ["demo"], ["election", "generate"], ["election", "show"], ["keys", "generate"], ["simulate"],
+        ["acta", "verify"], ["acta", "render"], ["machine", "open"], ["machine", "cast"], ["machine", "close"],
+        ["machine", "status"],
+    ]
+    for command in commands:
+        result = run_actas(*command, "--help")
+        assert result.code == 0 and "Example: actas" in result.stdout, command
+
+
+# --- one machine, its journal, and a crash -------------------------------------------------------------------
+
+
+def test_a_machine_killed_mid_day_resumes_without_losing_or_double_counting(day: Path, tmp_path: Path) -> None:
+    code = final_payload(day).split("\nstation ")[1].split("\n")[0]
+    keys, journal = day / "d" / "keys" / "machines.keys", tmp_path / "vm.journal"
+    opened = run_actas("machine", "open", "--election", day / "e", "--station", code, "--key", keys, "--journal", journal)
+    assert opened.code == 0 and opened.stdout.startswith("actas acta v1\nkind zero")
+
+    proc = subprocess.Popen(
+        [str(ACTAS), "machine", "cast", "--journal", str(journal), "-"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    votes = ["AZUL", "BRISA", "null", "DEMOS"] * 25
+    proc.stdin.write("\n".join(votes) + "\n")
+    proc.stdin.flush()
+    printed = []
+    while len(printed) < 30:  # receipts that came out of the printer before the power cut
+        line = proc.stdout.readline()
+        if line.startswith("code "):
+            printed.append(line.split()[1])
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+    status = json.loads(run_actas("machine", "status", "--journal", journal, "--json").stdout)
+    assert status["state"] == "open"
+    assert 30 <= status["voters"] <= len(votes)  # every printed receipt was journaled first
+    journaled = [json.loads(x.split("\t")[0]) for x in journal.read_text().splitlines()]
+    codes = [r["receipt"].split("code ")[1].strip() for r in journaled if r["type"] == "vote"]
+    assert codes[: len(printed)] == printed and len(codes) == len(set(codes)) == status["voters"]
+
+    more = run_actas("machine", "cast", "--journal", journal, "AZUL", "BASE")
+    assert more.code == 0 and "seq " + str(status["voters"] + 2) in more.stdout
+    final = run_actas("machine", "close", "--journal", journal, "--key", keys, "--acta", tmp_path / "final.txt")
+    assert final.code == 0 and f"voters {status['voters'] + 2}\n" in final.stdout
+    verified = run_actas("acta", "verify", tmp_path / "final.txt", "--registry", day / "d" / "registry.note")
+    assert verified.code == 0, verified.stdout
+    assert_clean_failure(run_actas("machine", "cast", "--journal", journal, "AZUL"), 2)
+    assert_clean_failure(run_actas("machine", "close", "--journal", journal, "--key", keys), 2)
+
+
+def test_a_vote_for_an_unknown_option_is_refused_and_not_counted(day: Path, tmp_path: Path) -> None:
+    code = final_payload(day, 1).split("\nstation ")[1].split("\n")[0]
+    keys, journal = day / "d" / "keys" / "machines.keys", tmp_path / "vm.journal"
+    run_actas("machine", "open", "--election", day / "e", "--station", code, "--key", keys, "--journal", journal)
+    result = run_actas("machine", "cast", "--journal", journal, "AZUL", "PURPLE")
+    assert_clean_failure(result, 2)
+    assert "'PURPLE' is not an option" in result.stderr
+    assert json.loads(run_actas("machine", "status", "--journal", journal, "--json").stdout)["voters"] == 1
+
+
+def test_a_world_readable_key_is_refused(day: Path, tmp_path: Path) -> None:
+    key = tmp_path / "loose.keys"
+    key.write_text((day / "d" / "keys" / "machines.keys").read_text())
+    key.chmod(0o644)
+    code = final_payload(day).split("\nstation ")[1].split("\n")[0]
+    result = run_actas("machine", "open", "--election", day / "e", "--station", code, "--key", key, "--journal", tmp_path / "j")
+    assert_clean_failure(result, 2)
+    assert "chmod 600" in result.stderr
+
+
+def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = run_actas("demo", "--stations", 60, "--out", tmp_path / "demo")
+    assert result.code == 0, result.stderr
+    assert "120 of 120 actas valid" in result.stdout and "all signatures valid" in result.stdout
+    assert "read back from its pixels: valid" in result.stdout
+    assert len(list((tmp_path / "demo" / "printed").glob("*.pdf"))) == 3
