@@ -19,6 +19,7 @@ from rich.table import Table
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
+from actas.acta_batch import Verdict, check_many, check_one
 from actas.election import Election
 from actas.errors import ActasError, FormatError, InputError, KeyFileError, VerificationError
 from actas.fields import format_utc_time
@@ -276,16 +277,6 @@ def _print_totals(election: Election, totals: Totals) -> None:
 # --- acta ----------------------------------------------------------------------------------------------------
 
 
-def _verify_one(payload: str | FormatError, registry: KeyRegistry) -> tuple[SignedActa | None, list[str]]:
-    if isinstance(payload, FormatError):
-        return None, [f"unreadable: {payload}"]
-    try:
-        signed = parse_payload(payload)
-    except ActasError as exc:
-        return None, [f"unreadable: {exc}"]
-    return signed, [str(f) for f in check_acta(signed, registry)]
-
-
 @acta_app.command("verify")
 def acta_verify(
     source: Annotated[str, typer.Argument(help="Payload file, payload text, image of a printed acta, or bundle.")],
@@ -311,51 +302,56 @@ def _verify_single(source: str, registry: KeyRegistry, as_json: bool) -> bool:
     results = []
     for item in read_payloads(source):
         signed = parse_payload(item.text())
-        results.append((item.origin, signed, [str(f) for f in check_acta(signed, registry)]))
+        results.append((signed, check_one(item, registry)))
     if as_json:
-        _print_json([_verdict_json(origin, signed, problems) for origin, signed, problems in results])
-        return any(problems for _, _, problems in results)
-    for origin, signed, problems in results:
+        _print_json([_verdict_json(verdict) for _, verdict in results])
+        return any(not verdict.valid for _, verdict in results)
+    for signed, verdict in results:
         acta = signed.acta
-        if problems:
-            out.print(f"INVALID {acta.kind} acta of station {acta.station} ({origin}): " + "; ".join(problems))
+        if verdict.problems:
+            out.print(
+                f"INVALID {acta.kind} acta of station {acta.station} ({verdict.origin}): " + "; ".join(verdict.problems)
+            )
         else:
             out.print(
                 f"valid {acta.kind} acta of station {acta.station}: {acta.voters:,} voters, signed by {acta.machine}"
             )
-    return any(problems for _, _, problems in results)
+    return any(not verdict.valid for _, verdict in results)
 
 
 def _verify_bundle(source: str, registry: KeyRegistry, as_json: bool) -> bool:
     """Many actas: an unreadable one is reported as invalid, and the rest are still checked."""
     valid = invalid = 0
-    failures: list[dict[str, Any]] = []
+    failures: list[Verdict] = []
     with _progress() as progress:
         task = progress.add_task("verifying", total=None)
-        for item in read_payloads(source):
-            signed, problems = _verify_one(item.payload, registry)
-            if problems:
-                invalid += 1
-                failures.append(_verdict_json(item.origin, signed, problems))
-            else:
+        for verdict in check_many(read_payloads(source), registry):
+            if verdict.valid:
                 valid += 1
+            else:
+                invalid += 1
+                failures.append(verdict)
             progress.advance(task)
     if as_json:
-        _print_json({"valid": valid, "invalid": invalid, "failures": failures})
+        _print_json({"valid": valid, "invalid": invalid, "failures": [_verdict_json(v) for v in failures]})
     else:
         out.print(f"{valid:,} valid, {invalid:,} invalid actas")
         for failure in failures[:20]:
-            out.print(f"INVALID {failure['origin']}: " + "; ".join(failure["problems"]))
+            out.print(f"INVALID {failure.origin}: " + "; ".join(failure.problems))
         if len(failures) > 20:
             out.print(f"... and {len(failures) - 20:,} more (use --json for all)")
     return invalid > 0
 
 
-def _verdict_json(origin: str, signed: SignedActa | None, problems: list[str]) -> dict[str, Any]:
-    result: dict[str, Any] = {"origin": origin, "valid": not problems, "problems": problems}
-    if signed is not None:
-        result |= {"station": signed.acta.station, "kind": signed.acta.kind.value, "sha256": signed.digest}
-    return result
+def _verdict_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "origin": verdict.origin,
+        "valid": verdict.valid,
+        "problems": list(verdict.problems),
+        "station": verdict.station,
+        "kind": verdict.kind,
+        "sha256": verdict.sha256,
+    }
 
 
 def _pick(source: str, station: str | None, kind: str) -> SignedActa:
@@ -572,13 +568,9 @@ def demo(
         f"and closed in {seconds:.1f} s"
     )
 
-    valid = invalid = 0
-    for item in read_payloads(str(out_dir / "actas.jsonl")):
-        _, problems = _verify_one(item.payload, registry)
-        if problems:
-            invalid += 1
-        else:
-            valid += 1
+    verdicts = list(check_many(read_payloads(str(out_dir / "actas.jsonl")), registry))
+    valid = sum(v.valid for v in verdicts)
+    invalid = len(verdicts) - valid
     out.print(
         f"[bold]4. Verification[/bold] {valid:,} of {valid + invalid:,} actas valid "
         "(signature, election, station, machine, ballot, sums)"

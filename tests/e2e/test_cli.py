@@ -17,7 +17,12 @@ from tests.conftest import ACTAS, assert_clean_failure, run_actas
 def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A simulated election of 20 stations: definition, keys, registry and actas."""
     root = tmp_path_factory.mktemp("day")
-    assert run_actas("election", "generate", "--preset", "synthetic", "--stations", 20, "--seed", 4, "--out", root / "e").code == 0
+    assert (
+        run_actas(
+            "election", "generate", "--preset", "synthetic", "--stations", 20, "--seed", 4, "--out", root / "e"
+        ).code
+        == 0
+    )
     result = run_actas("simulate", "--election", root / "e", "--out", root / "d", "--seed", 4, "--workers", 2)
     assert result.code == 0, result.stderr
     return root
@@ -95,7 +100,17 @@ def test_an_altered_count_exits_1_with_the_reason(day: Path, tmp_path: Path) -> 
 def test_render_and_verify_the_printed_image(day: Path, tmp_path: Path) -> None:
     code = final_payload(day).split("\nstation ")[1].split("\n")[0]
     result = run_actas(
-        "acta", "render", day / "d", "--station", code, "--election", day / "e", "--png", tmp_path / "a.png", "--pdf", tmp_path / "a.pdf"
+        "acta",
+        "render",
+        day / "d",
+        "--station",
+        code,
+        "--election",
+        day / "e",
+        "--png",
+        tmp_path / "a.png",
+        "--pdf",
+        tmp_path / "a.pdf",
     )
     assert result.code == 0, result.stderr
     assert (tmp_path / "a.pdf").read_bytes().startswith(b"%PDF")
@@ -113,7 +128,9 @@ def test_an_acta_from_another_election_is_invalid(day: Path, tmp_path: Path) -> 
 def test_a_pinned_authority_key_that_differs_is_refused(day: Path, tmp_path: Path) -> None:
     run_actas("keys", "generate", "--election", day / "e", "--out", tmp_path)
     other = (tmp_path / "registry.note").read_text().split("\nauthority ")[1].split("\n")[0]
-    result = run_actas("acta", "verify", final_payload(day), "--registry", day / "d" / "registry.note", "--authority", other)
+    result = run_actas(
+        "acta", "verify", final_payload(day), "--registry", day / "d" / "registry.note", "--authority", other
+    )
     assert_clean_failure(result, 1)
     assert "pinned" in result.stderr
 
@@ -169,8 +186,16 @@ def test_simulate_refuses_bad_parameters(day: Path, tmp_path: Path) -> None:
 
 def test_every_command_has_help_with_an_example() -> None:
     commands = [
-        ["demo"], ["election", "generate"], ["election", "show"], ["keys", "generate"], ["simulate"],
-        ["acta", "verify"], ["acta", "render"], ["machine", "open"], ["machine", "cast"], ["machine", "close"],
+        ["demo"],
+        ["election", "generate"],
+        ["election", "show"],
+        ["keys", "generate"],
+        ["simulate"],
+        ["acta", "verify"],
+        ["acta", "render"],
+        ["machine", "open"],
+        ["machine", "cast"],
+        ["machine", "close"],
         ["machine", "status"],
     ]
     for command in commands:
@@ -184,12 +209,17 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_a_machine_killed_mid_day_resumes_without_losing_or_double_counting(day: Path, tmp_path: Path) -> None:
     code = final_payload(day).split("\nstation ")[1].split("\n")[0]
     keys, journal = day / "d" / "keys" / "machines.keys", tmp_path / "vm.journal"
-    opened = run_actas("machine", "open", "--election", day / "e", "--station", code, "--key", keys, "--journal", journal)
+    opened = run_actas(
+        "machine", "open", "--election", day / "e", "--station", code, "--key", keys, "--journal", journal
+    )
     assert opened.code == 0 and opened.stdout.startswith("actas acta v1\nkind zero")
 
     proc = subprocess.Popen(
         [str(ACTAS), "machine", "cast", "--journal", str(journal), "-"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
     )
     assert proc.stdin is not None and proc.stdout is not None
     votes = ["AZUL", "BRISA", "null", "DEMOS"] * 25
@@ -235,7 +265,9 @@ def test_a_world_readable_key_is_refused(day: Path, tmp_path: Path) -> None:
     key.write_text((day / "d" / "keys" / "machines.keys").read_text())
     key.chmod(0o644)
     code = final_payload(day).split("\nstation ")[1].split("\n")[0]
-    result = run_actas("machine", "open", "--election", day / "e", "--station", code, "--key", key, "--journal", tmp_path / "j")
+    result = run_actas(
+        "machine", "open", "--election", day / "e", "--station", code, "--key", key, "--journal", tmp_path / "j"
+    )
     assert_clean_failure(result, 2)
     assert "chmod 600" in result.stderr
 

@@ -96,7 +96,9 @@ def test_qr_parts_join_back_into_the_payload(text: str) -> None:
     assert join_parts(parts[::-1]) == [payload]
 
 
-@given(st.lists(st.text(st.characters(blacklist_categories=["Cc", "Cs"]), min_size=1, max_size=40), min_size=1, max_size=8))
+@given(
+    st.lists(st.text(st.characters(blacklist_categories=["Cc", "Cs"]), min_size=1, max_size=40), min_size=1, max_size=8)
+)
 def test_signed_notes_round_trip_and_verify(lines: list[str]) -> None:
     text = "\n".join(lines) + "\n"
     note = SIGNER.sign(text)

@@ -9,12 +9,39 @@ import actas
 
 SRC = Path(actas.__file__).parent
 CORE = [
-    "canonical.py", "election.py", "errors.py", "fields.py", "registry.py", "signed_note.py",
-    "acta/model.py", "acta/codec.py", "acta/check.py", "acta/qr.py",
-    "machine/receipt.py", "machine/voting_machine.py", "tally/totals.py", "sim/split.py",
+    "canonical.py",
+    "election.py",
+    "errors.py",
+    "fields.py",
+    "registry.py",
+    "signed_note.py",
+    "acta/model.py",
+    "acta/codec.py",
+    "acta/check.py",
+    "acta/qr.py",
+    "machine/receipt.py",
+    "machine/voting_machine.py",
+    "tally/totals.py",
+    "sim/split.py",
 ]
-ALLOWED = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "enum", "functools",
-           "hashlib", "json", "re", "typing", "nacl", "segno", "numpy", "actas"}
+ALLOWED = {
+    "__future__",
+    "base64",
+    "binascii",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "functools",
+    "hashlib",
+    "json",
+    "re",
+    "typing",
+    "nacl",
+    "segno",
+    "numpy",
+    "actas",
+}
 SHELLS = {"actas.cli", "actas.files", "actas.payload_sources", "actas.machine.journal"}
 
 
@@ -52,9 +79,23 @@ def test_no_print_outside_the_cli() -> None:
 
 def test_the_public_api_is_pinned() -> None:
     assert sorted(actas.__all__) == [
-        "Acta", "ActaKind", "ActasError", "ContestCount", "Election", "Finding", "FormatError", "InputError",
-        "KeyRegistry", "SignedActa", "SignedNote", "Signer", "VerificationError", "Verifier", "check_acta",
-        "parse_payload", "sign_acta",
+        "Acta",
+        "ActaKind",
+        "ActasError",
+        "ContestCount",
+        "Election",
+        "Finding",
+        "FormatError",
+        "InputError",
+        "KeyRegistry",
+        "SignedActa",
+        "SignedNote",
+        "Signer",
+        "VerificationError",
+        "Verifier",
+        "check_acta",
+        "parse_payload",
+        "sign_acta",
     ]
     for name in actas.__all__:
         assert getattr(actas, name) is not None

@@ -44,7 +44,10 @@ def test_any_change_changes_the_fingerprint() -> None:
 
 def test_canonical_json_is_rfc8785_for_integers_strings_and_nesting() -> None:
     # RFC 8785 section 3.2.3: members sorted by key, no white space, non-ASCII as UTF-8.
-    assert canonical_json({"b": [1, {"z": None, "a": True}], "a": "é\n"}) == '{"a":"é\\n","b":[1,{"a":true,"z":null}]}'.encode()
+    assert (
+        canonical_json({"b": [1, {"z": None, "a": True}], "a": "é\n"})
+        == '{"a":"é\\n","b":[1,{"a":true,"z":null}]}'.encode()
+    )
     with pytest.raises(FormatError):
         canonical_json({"x": 1.5})
 

@@ -53,7 +53,9 @@ def test_synthetic_scales_to_a_brazil_sized_election() -> None:
     assert len(election.fingerprint) == 64
 
 
-@pytest.mark.parametrize(("preset", "stations"), [("mars-2030", None), ("synthetic", 0), ("synthetic", 10**8), ("venezuela-2024", 5)])
+@pytest.mark.parametrize(
+    ("preset", "stations"), [("mars-2030", None), ("synthetic", 0), ("synthetic", 10**8), ("venezuela-2024", 5)]
+)
 def test_bad_presets_and_sizes_are_refused(preset: str, stations: int | None) -> None:
     with pytest.raises(InputError):
         generate(preset, stations=stations)

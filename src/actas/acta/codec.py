@@ -8,6 +8,7 @@ canonical form, so a payload has exactly one reading and re-encodes to the same 
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 
@@ -15,7 +16,7 @@ from actas.acta.model import Acta, ActaKind, ContestCount, SignedActa
 from actas.election import NULL_VOTE, TOKEN_RE
 from actas.errors import FormatError
 from actas.fields import parse_hex64, parse_uint, parse_utc_time
-from actas.signed_note import SignedNote, Signer
+from actas.signed_note import KEY_ID_BYTES, SIGNATURE_PREFIX, NoteSignature, SignedNote, Signer
 
 FORMAT_LINE = "actas acta v1"
 MAX_ACTA_BYTES = 16 * 1024
@@ -71,6 +72,13 @@ def parse_payload(payload: str | bytes) -> SignedActa:
             payload = payload.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise FormatError(f"acta payload is not valid UTF-8 (byte {exc.start})") from None
+    match = _WHOLE_PAYLOAD.fullmatch(payload)
+    if match is not None:
+        acta = _from_match(match)
+        if acta is not None:
+            raw = base64.b64decode(match[15])
+            signature = NoteSignature(match[14], raw[:KEY_ID_BYTES], raw[KEY_ID_BYTES:])
+            return SignedActa(acta, SignedNote(payload[: match.end(13)], (signature,)))
     if not payload.startswith(FORMAT_LINE + "\n"):
         raise FormatError(f"not an acta: expected a payload starting with {FORMAT_LINE!r}, found {payload[:20]!r}")
     note = SignedNote.from_text(payload)
@@ -79,8 +87,8 @@ def parse_payload(payload: str | bytes) -> SignedActa:
     return SignedActa(parse_acta_text(note.text), note)
 
 
-_TOKEN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-_UINT = r"(?:0|[1-9][0-9]{0,8})"
+_TOKEN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}+"
+_UINT = r"(?:0|[1-9][0-9]{0,8}+)"
 _TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"
 _HEX = r"[0-9a-f]{64}"
 _WHOLE_ACTA = re.compile(
@@ -89,6 +97,8 @@ _WHOLE_ACTA = re.compile(
     rf"(?:closed ({_TIME})\nzero ({_HEX})\nchain ({_HEX})\n)?"
     rf"((?:contest {_TOKEN}(?: {_TOKEN}={_UINT})+ {NULL_VOTE}={_UINT}\n)+)"
 )
+_WHOLE_PAYLOAD = re.compile(rf"{_WHOLE_ACTA.pattern}\n{SIGNATURE_PREFIX}({_TOKEN}) ([A-Za-z0-9+/]{{91}}=)\n")
+"""A payload as `sign_acta` writes it: the acta's text, and one Ed25519 signature (92 base64 characters)."""
 
 
 def parse_acta_text(text: str) -> Acta:
@@ -215,7 +225,9 @@ def _parse_contest(value: str, line_no: int) -> ContestCount:
     for token in tokens[1:-1]:
         oid, sep, n = token.partition("=")
         if oid == NULL_VOTE:
-            raise FormatError(f"{where}: expected the contest line to end with '{NULL_VOTE}=<count>', found more after it")
+            raise FormatError(
+                f"{where}: expected the contest line to end with '{NULL_VOTE}=<count>', found more after it"
+            )
         if not sep or not TOKEN_RE.fullmatch(oid) or oid.lower() == NULL_VOTE:
             raise FormatError(f"{where}: expected '<option>=<count>', found {token[:30]!r}")
         if oid in seen:
