@@ -30,7 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/simulate_throughput.py
 
 docs: $(STAMP)
-	$(BIN)/python -m actas.docs_cli > docs/cli.md
+	$(BIN)/python -m actas.cli_reference > docs/cli.md
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

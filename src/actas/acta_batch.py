@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
@@ -19,7 +19,7 @@ from actas.errors import ActasError, FormatError
 from actas.payload_sources import SourcePayload
 from actas.registry import KeyRegistry
 
-CHUNK = 2000
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -36,22 +36,29 @@ class Verdict:
 
 
 def check_one(item: SourcePayload, registry: KeyRegistry) -> Verdict:
-    if isinstance(item.payload, FormatError):
-        return Verdict(item.origin, (f"unreadable: {item.payload}",))
+    return Verdict(item.origin, *_check_payload(item.payload, registry))
+
+
+_Result = tuple[tuple[str, ...], str | None, str | None, str | None]
+
+
+def _check_payload(payload: str | FormatError, registry: KeyRegistry) -> _Result:
+    if isinstance(payload, FormatError):
+        return (f"unreadable: {payload}",), None, None, None
     try:
-        signed = parse_payload(item.payload)
+        signed = parse_payload(payload)
     except ActasError as exc:
-        return Verdict(item.origin, (f"unreadable: {exc}",))
+        return (f"unreadable: {exc}",), None, None, None
     problems = tuple(str(f) for f in check_acta(signed, registry))
-    return Verdict(item.origin, problems, signed.acta.station, signed.acta.kind.value, signed.digest)
+    return problems, signed.acta.station, signed.acta.kind.value, signed.digest
 
 
 _registry: KeyRegistry | None = None
 
 
-def _check_chunk(items: list[SourcePayload]) -> list[Verdict]:
+def _check_chunk(payloads: list[str | FormatError]) -> list[_Result]:
     assert _registry is not None
-    return [check_one(item, _registry) for item in items]
+    return [_check_payload(p, _registry) for p in payloads]
 
 
 def _chunks(items: Iterable[SourcePayload]) -> Iterator[list[SourcePayload]]:
@@ -71,7 +78,19 @@ def check_many(items: Iterable[SourcePayload], registry: KeyRegistry, workers: i
     try:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            for verdicts in pool.map(_check_chunk, _chunks(items)):
-                yield from verdicts
+            chunks = _chunks(items)
+            # Keep two chunks per worker in flight: enough to keep every core busy, bounded in memory.
+            pending: list[tuple[list[SourcePayload], Future[list[_Result]]]] = []
+            for chunk in chunks:
+                pending.append((chunk, pool.submit(_check_chunk, [item.payload for item in chunk])))
+                if len(pending) >= 2 * workers:
+                    yield from _collect(*pending.pop(0))
+            for chunk, future in pending:
+                yield from _collect(chunk, future)
     finally:
         _registry = None
+
+
+def _collect(chunk: list[SourcePayload], future: Future[list[_Result]]) -> Iterator[Verdict]:
+    for item, result in zip(chunk, future.result(), strict=True):
+        yield Verdict(item.origin, *result)

@@ -289,6 +289,7 @@ def acta_verify(
     """Check actas against the key registry: signature, election, station, machine, ballot and sums.
 
     Exit 0 when every acta is valid, 1 when any is invalid, 2 when the input cannot be used.
+
     Example: actas acta verify printed.png --registry ve2024/registry.note
     """
     registry = load_registry(registry_file, authority)
@@ -543,6 +544,7 @@ def demo(
 
     Generates an election, makes the keys and the signed registry, runs every machine, verifies
     every acta, prints three tally sheets and reads one back from its pixels.
+
     Example: actas demo --stations 300 --seed 7
     """
     from actas.acta.render import render_acta

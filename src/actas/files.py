@@ -22,6 +22,8 @@ AUTHORITY_KEY_FILE = "authority.key"
 MACHINE_KEYS_FILE = "machines.keys"
 BUNDLE_FILE = "actas.jsonl"
 MAX_ELECTION_BYTES = 1024 * 1024 * 1024
+MAX_BUNDLE_LINE = 64 * 1024
+"""A bundle line holds one acta (at most 16 KiB) with JSON escaping; longer lines are refused."""
 
 
 def read_text(path: Path, *, limit: int, what: str) -> str:
@@ -166,7 +168,14 @@ def read_bundle(path: Path) -> Iterator[tuple[int, str | FormatError]]:
         raise InputError(f"cannot read acta bundle {path}: {exc.strerror}") from None
     with handle:
         try:
-            for number, line in enumerate(handle, start=1):
+            number = 0
+            while line := handle.readline(MAX_BUNDLE_LINE):
+                number += 1
+                if not line.endswith("\n") and len(line) == MAX_BUNDLE_LINE:
+                    while (rest := handle.readline(MAX_BUNDLE_LINE)) and not rest.endswith("\n"):
+                        pass
+                    yield number, FormatError(f"line {number} is longer than {MAX_BUNDLE_LINE:,} characters")
+                    continue
                 try:
                     payload = json.loads(line)["payload"]
                 except (ValueError, KeyError, TypeError):

@@ -60,6 +60,10 @@ class KeyRegistry:
     def ballot(self) -> Mapping[str, tuple[str, ...]]:
         return dict(self.contests)
 
+    @cached_property
+    def contest_ids(self) -> tuple[str, ...]:
+        return tuple(cid for cid, _ in self.contests)
+
     def text(self) -> str:
         lines = [
             HEADER,

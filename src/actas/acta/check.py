@@ -65,7 +65,7 @@ def _check_signature(signed: SignedActa, station: RegisteredStation) -> list[Fin
 
 def _check_ballot(acta: Acta, registry: KeyRegistry) -> list[Finding]:
     got = tuple(c.contest for c in acta.contests)
-    want = tuple(cid for cid, _ in registry.contests)
+    want = registry.contest_ids
     if got != want:
         return [Finding("ballot", f"acta has contests {list(got)}, the election has {list(want)}")]
     findings = []

@@ -28,6 +28,7 @@ from actas.machine.voting_machine import MachineSetup, VotingMachine
 from actas.signed_note import Signer
 
 MAX_RECORD_BYTES = 64 * 1024
+MAX_JOURNAL_BYTES = 1024 * 1024 * 1024
 
 
 def _line(record: dict[str, Any]) -> bytes:
@@ -68,6 +69,8 @@ class JournaledMachine:
     def resume(cls, path: Path) -> JournaledMachine:
         """Replay a journal; a torn last record is cut off, any other damage is refused."""
         try:
+            if path.stat().st_size > MAX_JOURNAL_BYTES:
+                raise InputError(f"journal {path} is larger than {MAX_JOURNAL_BYTES:,} bytes")
             data = path.read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read journal {path}: {exc.strerror}") from None
