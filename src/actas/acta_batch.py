@@ -15,6 +15,7 @@ from itertools import islice
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
+from actas.acta.model import SignedActa
 from actas.errors import ActasError, FormatError
 from actas.payload_sources import SourcePayload
 from actas.registry import KeyRegistry
@@ -39,7 +40,16 @@ def check_one(item: SourcePayload, registry: KeyRegistry) -> Verdict:
     return Verdict(item.origin, *_check_payload(item.payload, registry))
 
 
+def check_signed(origin: str, signed: SignedActa, registry: KeyRegistry) -> Verdict:
+    return Verdict(origin, *_result(signed, registry))
+
+
 _Result = tuple[tuple[str, ...], str | None, str | None, str | None]
+
+
+def _result(signed: SignedActa, registry: KeyRegistry) -> _Result:
+    problems = tuple(str(f) for f in check_acta(signed, registry))
+    return problems, signed.acta.station, signed.acta.kind.value, signed.digest
 
 
 def _check_payload(payload: str | FormatError, registry: KeyRegistry) -> _Result:
@@ -49,8 +59,7 @@ def _check_payload(payload: str | FormatError, registry: KeyRegistry) -> _Result
         signed = parse_payload(payload)
     except ActasError as exc:
         return (f"unreadable: {exc}",), None, None, None
-    problems = tuple(str(f) for f in check_acta(signed, registry))
-    return problems, signed.acta.station, signed.acta.kind.value, signed.digest
+    return _result(signed, registry)
 
 
 _registry: KeyRegistry | None = None

@@ -19,17 +19,16 @@ from rich.table import Table
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
-from actas.acta_batch import Verdict, check_many, check_one
+from actas.acta_batch import Verdict, check_many, check_signed
 from actas.election import Election
-from actas.errors import ActasError, FormatError, InputError, KeyFileError, VerificationError
+from actas.errors import ActasError, FormatError, InputError, VerificationError
 from actas.fields import format_utc_time
 from actas.files import (
     REGISTRY_FILE,
     KeySet,
     load_election,
+    load_machine_signer,
     load_registry,
-    load_signer,
-    read_text,
     save_election,
     write_bundle,
 )
@@ -37,7 +36,6 @@ from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup
 from actas.payload_sources import is_bundle, read_payloads
 from actas.registry import KeyRegistry
-from actas.signed_note import Signer
 from actas.sim.generator import PRESETS, generate
 from actas.sim.simulate import VoterModel, parse_shares, simulate
 from actas.tally.totals import Totals
@@ -47,7 +45,6 @@ err = Console(stderr=True, highlight=False)
 
 app = typer.Typer(
     name="actas",
-    help="Verifiable election results: signed actas, from the voting machine to the published total.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -69,7 +66,7 @@ KEYS_DIR = "keys"
 def _root(
     verbose: Annotated[bool, typer.Option("--verbose", help="Show a traceback when actas fails unexpectedly.")] = False,
 ) -> None:
-    """actas: signed tally sheets (actas), verifiable by anyone.
+    """Verifiable election results: signed tally sheets (actas), from the voting machine to the published total.
 
     Example: actas demo --stations 300
     """
@@ -303,7 +300,7 @@ def _verify_single(source: str, registry: KeyRegistry, as_json: bool) -> bool:
     results = []
     for item in read_payloads(source):
         signed = parse_payload(item.text())
-        results.append((signed, check_one(item, registry)))
+        results.append((signed, check_signed(item.origin, signed, registry)))
     if as_json:
         _print_json([_verdict_json(verdict) for _, verdict in results])
         return any(not verdict.valid for _, verdict in results)
@@ -378,7 +375,7 @@ def acta_render(
 ) -> None:
     """Print an acta as the tally sheet a machine prints: counts, totals and the QR code(s).
 
-    Example: actas acta render day/actas.jsonl --station 01.001.0001.01 --png acta.png --pdf acta.pdf
+    Example: actas acta render day/actas.jsonl --station R01.001.0001.01 --png acta.png --pdf acta.pdf
     """
     from actas.acta.render import render_acta
 
@@ -405,20 +402,6 @@ def _now() -> str:
     return format_utc_time(dt.datetime.now(dt.UTC))
 
 
-def _machine_signer(key_file: Path, station: str) -> Signer:
-    """A single machine key file, or a simulation's machines.keys (the station's line is used)."""
-    text = read_text(key_file, limit=512 * 1024 * 1024, what="key file")
-    if text.startswith("PRIVATE+KEY+"):
-        return load_signer(key_file)
-    if key_file.stat().st_mode & 0o077:
-        raise KeyFileError(f"key file {key_file} is readable by others; run: chmod 600 {key_file}")
-    for line in text.splitlines():
-        code, _, key = line.partition(" ")
-        if code == station:
-            return Signer.from_text(key)
-    raise KeyFileError(f"no key for station {station} in {key_file}")
-
-
 def _write_acta(signed: SignedActa, path: Path | None) -> None:
     if path is not None:
         path.write_text(signed.payload, encoding="utf-8")
@@ -438,7 +421,7 @@ def machine_open(
     Example: actas machine open --election ve2024 --station 010101001.01 --key vm.key --journal vm.journal
     """
     election = load_election(election_dir)
-    signer = _machine_signer(key, station)
+    signer = load_machine_signer(key, station)
     machine = JournaledMachine.create(journal, MachineSetup.for_station(election, station, signer.name))
     try:
         _write_acta(machine.open(signer, _now()), acta)
@@ -498,7 +481,7 @@ def machine_close(
     """
     machine = JournaledMachine.resume(journal)
     try:
-        signer = _machine_signer(key, machine.machine.setup.station)
+        signer = load_machine_signer(key, machine.machine.setup.station)
         _write_acta(machine.close(signer, _now()), acta)
     finally:
         machine.close_file()

@@ -14,7 +14,7 @@ from pathlib import Path
 from actas.election import Election
 from actas.errors import FormatError, InputError, KeyFileError
 from actas.registry import KeyRegistry
-from actas.signed_note import Signer, Verifier
+from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
 
 ELECTION_FILE = "election.json"
 REGISTRY_FILE = "registry.note"
@@ -119,7 +119,7 @@ class KeySet:
     def load(cls, directory: Path) -> KeySet:
         authority = load_signer(directory / AUTHORITY_KEY_FILE)
         machines = {}
-        text = read_text(directory / MACHINE_KEYS_FILE, limit=MAX_ELECTION_BYTES, what="machine key file")
+        text = _read_private(directory / MACHINE_KEYS_FILE, MAX_ELECTION_BYTES)
         for number, line in enumerate(text.splitlines(), start=1):
             code, sep, key = line.partition(" ")
             if not sep:
@@ -128,12 +128,28 @@ class KeySet:
         return cls(authority, machines)
 
 
-def load_signer(path: Path) -> Signer:
+def _read_private(path: Path, limit: int) -> str:
     if not path.exists():
         raise KeyFileError(f"key file {path} does not exist")
     if path.stat().st_mode & 0o077:
         raise KeyFileError(f"key file {path} is readable by others; run: chmod 600 {path}")
-    return Signer.from_text(read_text(path, limit=4096, what="key file").strip())
+    return read_text(path, limit=limit, what="key file")
+
+
+def load_signer(path: Path) -> Signer:
+    return Signer.from_text(_read_private(path, 4096).strip())
+
+
+def load_machine_signer(path: Path, station: str) -> Signer:
+    """A machine's key: a file holding one key, or a machines.keys file (the station's line)."""
+    text = _read_private(path, MAX_ELECTION_BYTES)
+    if text.startswith(PRIVATE_KEY_PREFIX):
+        return Signer.from_text(text.strip())
+    for line in text.splitlines():
+        code, _, key = line.partition(" ")
+        if code == station:
+            return Signer.from_text(key)
+    raise KeyFileError(f"no key for station {station} in {path}")
 
 
 def load_registry(path: Path, authority: str | None = None) -> KeyRegistry:
