@@ -422,11 +422,8 @@ def machine_open(
     """
     election = load_election(election_dir)
     signer = load_machine_signer(key, station)
-    machine = JournaledMachine.create(journal, MachineSetup.for_station(election, station, signer.name))
-    try:
+    with JournaledMachine.create(journal, MachineSetup.for_station(election, station, signer.name)) as machine:
         _write_acta(machine.open(signer, _now()), acta)
-    finally:
-        machine.close_file()
 
 
 @machine_app.command("cast")
@@ -441,14 +438,11 @@ def machine_cast(
 
     Example: actas machine cast --journal vm.journal PSUV MUD null
     """
-    machine = JournaledMachine.resume(journal)
-    try:
+    with JournaledMachine.resume(journal) as machine:
         for vote in _votes(votes or []):
             receipt = machine.cast(_choice(vote))
             sys.stdout.write(receipt.to_text())
             sys.stdout.flush()
-    finally:
-        machine.close_file()
 
 
 def _votes(args: list[str]) -> Iterator[str]:
@@ -479,12 +473,9 @@ def machine_close(
 
     Example: actas machine close --journal vm.journal --key vm.key --acta final.txt
     """
-    machine = JournaledMachine.resume(journal)
-    try:
+    with JournaledMachine.resume(journal) as machine:
         signer = load_machine_signer(key, machine.machine.setup.station)
         _write_acta(machine.close(signer, _now()), acta)
-    finally:
-        machine.close_file()
 
 
 @machine_app.command("status")
@@ -496,9 +487,8 @@ def machine_status(
 
     Example: actas machine status --journal vm.journal
     """
-    machine = JournaledMachine.resume(journal)
-    machine.close_file()
-    vm = machine.machine
+    with JournaledMachine.resume(journal) as machine:
+        vm = machine.machine
     status = {
         "station": vm.setup.station,
         "machine": vm.setup.machine,

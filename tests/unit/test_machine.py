@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -153,13 +154,17 @@ def test_receipt_text_round_trip_and_refusals(small: Any) -> None:
 # --- the journal ---------------------------------------------------------------------------------------------
 
 
-def test_journal_resumes_where_it_stopped(small: Any, tmp_path: Path) -> None:
+def journal_with(small: Any, path: Path, votes: list[str | None]) -> tuple[list[str], Any]:
+    """A journal of an opened machine that recorded `votes`; returns the receipt codes and the key."""
     setup, signer = setup_for(small)
+    with JournaledMachine.create(path, setup) as machine:
+        machine.open(signer, T0)
+        return [machine.cast(v).code for v in votes], signer
+
+
+def test_journal_resumes_where_it_stopped(small: Any, tmp_path: Path) -> None:
     path = tmp_path / "vm.journal"
-    machine = JournaledMachine.create(path, setup)
-    machine.open(signer, T0)
-    codes = [machine.cast(v).code for v in ["AZUL", "BRISA", None]]
-    machine.close_file()
+    codes, signer = journal_with(small, path, ["AZUL", "BRISA", None])
     assert path.stat().st_mode & 0o777 == 0o600
     resumed = JournaledMachine.resume(path)
     assert resumed.machine.voters == 3 and resumed.machine.code == codes[-1]
@@ -176,12 +181,8 @@ def test_journal_resumes_where_it_stopped(small: Any, tmp_path: Path) -> None:
 
 
 def test_a_torn_last_record_is_dropped_on_resume(small: Any, tmp_path: Path) -> None:
-    setup, signer = setup_for(small)
     path = tmp_path / "vm.journal"
-    machine = JournaledMachine.create(path, setup)
-    machine.open(signer, T0)
-    machine.cast("AZUL")
-    machine.close_file()
+    journal_with(small, path, ["AZUL"])
     whole = path.read_bytes()
     with path.open("ab") as out:
         out.write(b'{"receipt":"actas receipt v1\\nstation')  # power lost in the middle of a write
@@ -200,13 +201,8 @@ def test_a_torn_last_record_is_dropped_on_resume(small: Any, tmp_path: Path) -> 
     ],
 )
 def test_a_damaged_journal_is_refused_not_repaired(small: Any, tmp_path: Path, damage: Any) -> None:
-    setup, signer = setup_for(small)
     path = tmp_path / "vm.journal"
-    machine = JournaledMachine.create(path, setup)
-    machine.open(signer, T0)
-    for vote in ["AZUL", "BRISA", "AZUL"]:
-        machine.cast(vote)
-    machine.close_file()
+    journal_with(small, path, ["AZUL", "BRISA", "AZUL"])
     lines = path.read_text().splitlines(keepends=True)
     path.write_text("".join(damage(lines)))
     with pytest.raises(FormatError):
@@ -214,15 +210,8 @@ def test_a_damaged_journal_is_refused_not_repaired(small: Any, tmp_path: Path, d
 
 
 def test_a_journal_with_a_rewritten_vote_and_checksum_is_refused(small: Any, tmp_path: Path) -> None:
-    import hashlib
-
-    setup, signer = setup_for(small)
     path = tmp_path / "vm.journal"
-    machine = JournaledMachine.create(path, setup)
-    machine.open(signer, T0)
-    machine.cast("AZUL")
-    machine.cast("BRISA")
-    machine.close_file()
+    journal_with(small, path, ["AZUL", "BRISA"])
     lines = path.read_text().splitlines()
     record = json.loads(lines[2].split("\t")[0])
     record["receipt"] = record["receipt"].replace("AZUL", "BRISA")

@@ -96,6 +96,12 @@ class JournaledMachine:
     def close_file(self) -> None:
         os.close(self._fd)
 
+    def __enter__(self) -> JournaledMachine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close_file()
+
     def _append(self, record: dict[str, Any]) -> None:
         line = _line(record)
         written = os.write(self._fd, line)
