@@ -568,6 +568,12 @@ def demo(
     all_ok = invalid == 0 and scan_ok
     verdict = "all signatures valid" if all_ok else "PROBLEMS FOUND"
     out.print(f"[bold]{verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
+    command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"
+    out.print(
+        f"Next, try: {command} acta verify {printed / sample[0]}.png --registry {out_dir / REGISTRY_FILE}\n"
+        f"           {command} acta render {out_dir} --station {sample[1]} "
+        f"--election {out_dir / 'election'} --png acta.png"
+    )
     if not all_ok:
         raise VerificationError("the demo's own verification failed")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from actas.election import Election
 from actas.errors import FormatError, InputError, KeyFileError
-from actas.registry import KeyRegistry
+from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
 
 ELECTION_FILE = "election.json"
@@ -21,7 +21,7 @@ REGISTRY_FILE = "registry.note"
 AUTHORITY_KEY_FILE = "authority.key"
 MACHINE_KEYS_FILE = "machines.keys"
 BUNDLE_FILE = "actas.jsonl"
-MAX_ELECTION_BYTES = 1024 * 1024 * 1024
+MAX_ELECTION_BYTES = 512 * 1024 * 1024
 MAX_BUNDLE_LINE = 64 * 1024
 """A bundle line holds one acta (at most 16 KiB) with JSON escaping; longer lines are refused."""
 
@@ -153,7 +153,7 @@ def load_machine_signer(path: Path, station: str) -> Signer:
 
 
 def load_registry(path: Path, authority: str | None = None) -> KeyRegistry:
-    text = read_text(path, limit=512 * 1024 * 1024, what="key registry")
+    text = read_text(path, limit=MAX_REGISTRY_BYTES, what="key registry")
     pinned = Verifier.from_text(authority) if authority else None
     return KeyRegistry.from_text(text, authority=pinned)
 
