@@ -31,6 +31,7 @@ bench: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/python -m actas.cli_reference > docs/cli.md
+	$(BIN)/python docs/images/make_images.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

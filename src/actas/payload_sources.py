@@ -50,7 +50,9 @@ def read_payloads(source: str) -> Iterator[SourcePayload]:
         yield SourcePayload("stdin", sys.stdin.read(MAX_ACTA_BYTES + 1))
         return
     if _is_literal(source):
-        yield from (SourcePayload("argument", p) for p in join_parts([source]))
+        # A payload pasted on a command line usually loses its final newline: give it back.
+        text = source if source.endswith("\n") else source + "\n"
+        yield from (SourcePayload("argument", p) for p in join_parts([text]))
         return
     path = Path(source)
     if path.is_dir():

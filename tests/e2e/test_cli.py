@@ -82,7 +82,8 @@ def test_verify_a_payload_file_a_literal_payload_and_stdin(day: Path, tmp_path: 
     payload = final_payload(day)
     (tmp_path / "acta.txt").write_text(payload)
     registry = day / "d" / "registry.note"
-    for source, stdin in [(tmp_path / "acta.txt", None), (payload, None), ("-", payload)]:
+    pasted = payload.rstrip("\n")  # a payload pasted on a command line loses its final newline
+    for source, stdin in [(tmp_path / "acta.txt", None), (payload, None), (pasted, None), ("-", payload)]:
         result = run_actas("acta", "verify", source, "--registry", registry, stdin=stdin)
         assert result.code == 0 and result.stdout.startswith("valid final acta"), result
 
