@@ -29,13 +29,17 @@ from actas.files import (
     load_election,
     load_machine_signer,
     load_registry,
+    load_signer,
+    read_text,
     save_election,
     write_bundle,
+    write_private,
 )
 from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup
 from actas.payload_sources import is_bundle, read_payloads
-from actas.registry import KeyRegistry
+from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
+from actas.signed_note import Signer
 from actas.sim.generator import PRESETS, generate
 from actas.sim.simulate import VoterModel, parse_shares, simulate
 from actas.tally.totals import Totals
@@ -501,6 +505,100 @@ def machine_status(
         _print_json(status)
     else:
         out.print(", ".join(f"{k} {v}" for k, v in status.items()))
+
+
+# --- server ---------------------------------------------------------------------------------------------------
+
+
+@app.command("serve")
+def serve(
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    registry_file: Annotated[Path, typer.Option("--registry", help="The authority-signed key registry.")],
+    db: Annotated[
+        str, typer.Option(help="sqlite:///FILE (the default) or postgresql://...")
+    ] = "sqlite:///board.sqlite",
+    board_key: Annotated[Path, typer.Option(help="The key that signs checkpoints; created (0600) when absent.")] = Path(
+        "board.key"
+    ),
+    role: Annotated[str, typer.Option(help="official (the observer role comes with the witnesses).")] = "official",
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8080,
+    checkpoint_interval: Annotated[float, typer.Option(help="Seconds between checkpoints at most.")] = 2.0,
+) -> None:
+    """Run the tabulation server: receive actas, publish the bulletin board, answer results.
+
+    Example: actas serve --election ve2024 --registry day/registry.note --port 8080
+    """
+    import socket
+
+    import uvicorn
+
+    from actas.board import Board
+    from actas.server.app import create_app
+    from actas.store.database import Database
+
+    if role != "official":
+        raise InputError(f"--role {role!r} is not available yet: this server runs the official role")
+    election = load_election(election_dir)
+    registry_text = read_text(registry_file, limit=MAX_REGISTRY_BYTES, what="key registry")
+    origin = f"actas/{election.id}/{role}"
+    if board_key.exists():
+        signer = load_signer(board_key)
+    else:
+        signer = Signer.generate(origin.replace("/", "."))
+        write_private(board_key, signer.to_text() + "\n")
+    board = Board(Database(db), election, registry_text, signer, origin)
+    board.open()
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # connections wait in the backlog until the server is ready for them
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    bound = sock.getsockname()[1]
+    out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False)
+    out.print(f"listening on http://{host}:{bound}", markup=False)
+    sys.stdout.flush()
+    config = uvicorn.Config(create_app(board, checkpoint_interval), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+@app.command("transmit")
+def transmit_command(
+    source: Annotated[str, typer.Argument(help="What to send: a payload file, a bundle, or a simulation directory.")],
+    server: Annotated[str, typer.Option(help="The tabulation server's URL.")],
+    outbox: Annotated[Path | None, typer.Option(help="Log of acknowledged actas (default: beside the source).")] = None,
+    workers: Annotated[int, typer.Option(help="Concurrent submissions.")] = 8,
+) -> None:
+    """Send actas to the server with retries; what the server acknowledged is never sent twice.
+
+    Exit 0 when everything was acknowledged, 1 when the server refused an acta or found a conflict,
+    2 when some could not be delivered (run again later: only those are sent).
+
+    Example: actas transmit day --server http://127.0.0.1:8080
+    """
+    from actas.transmit import Outbox, transmit
+
+    path = Path(source)
+    log = outbox or (path / "sent.jsonl" if path.is_dir() else path.with_name(path.name + ".sent.jsonl"))
+    with _progress() as progress:
+        task = progress.add_task("transmitting", total=None)
+        report = transmit(
+            server, read_payloads(source), Outbox(log), workers=workers, on_progress=lambda: progress.advance(task)
+        )
+    out.print(
+        f"{report.accepted:,} accepted, {report.duplicates:,} already on the board, {report.skipped:,} skipped "
+        f"(acknowledged before), {len(report.conflicts):,} conflicts, {len(report.refused):,} refused, "
+        f"{len(report.unsent):,} not delivered",
+        markup=False,
+    )
+    for line in (report.conflicts + report.refused)[:20]:
+        out.print(f"  {line}", markup=False)
+    if report.unsent:
+        raise InputError(f"{len(report.unsent):,} actas could not be delivered to {server}; run again to send them")
+    if report.conflicts or report.refused:
+        raise typer.Exit(1)
 
 
 # --- demo ----------------------------------------------------------------------------------------------------

@@ -1,0 +1,296 @@
+"""The bulletin board as the official server keeps it: what happens to a submission, and what is published.
+
+Every accepted artifact (the election definition, the key registry, every zero and final acta) is
+an entry of an append-only RFC 9162 Merkle tree stored in the database. A submission is checked
+completely, committed durably, and only then acknowledged with a receipt: its index, its leaf hash
+and an inclusion proof against a signed checkpoint. The same acta again gets the same receipt; a
+second, different acta for a station is kept too and the station is flagged as in conflict;
+anything invalid is refused with its reason and recorded (its digest and reason, not its bytes).
+
+Each server process keeps a cache of the tree and of the results, brought up to date from the
+database under the writers' lock, so any number of processes can serve one board.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+
+from actas.acta.check import check_acta
+from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
+from actas.acta.model import Acta
+from actas.canonical import canonical_json
+from actas.election import Election
+from actas.errors import ActasError, InputError
+from actas.fields import format_utc_time
+from actas.ledger.checkpoint import Checkpoint, open_checkpoint
+from actas.ledger.merkle import MerkleTree, leaf_hash
+from actas.registry import KeyRegistry
+from actas.signed_note import Signer
+from actas.store.database import Database
+from actas.store.schema import actas, checkpoints, entries, rejections
+from actas.tally.progressive import ProgressiveResults
+
+MAX_REJECTIONS = 100_000
+"""Rejections kept; past this, refused submissions are still refused and counted, not recorded."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the server answers to one submission."""
+
+    status: int
+    body: dict[str, Any]
+    index: int | None = None
+
+
+def _now() -> str:
+    return format_utc_time(dt.datetime.now(dt.UTC))
+
+
+class Board:
+    def __init__(self, db: Database, election: Election, registry_note: str, signer: Signer, origin: str) -> None:
+        self.db = db
+        self.election = election
+        self.registry_note = registry_note
+        self.registry = KeyRegistry.from_text(registry_note)
+        if self.registry.fingerprint != election.fingerprint:
+            raise InputError("the key registry is for another election definition (fingerprints differ)")
+        self.signer = signer
+        self.origin = origin
+        self.tree = MerkleTree()
+        self.results = ProgressiveResults(election)
+        self.results_size = 0
+        self._pending: list[tuple[int, Acta, str]] = []
+        self._lock = threading.RLock()
+        self.rejected_unrecorded = 0
+
+    # --- start ----------------------------------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Migrate, then publish the definition and registry as entries 0 and 1, or check they are there."""
+        self.db.migrate()
+        genesis = [
+            ("election", canonical_json(self.election.to_json())),
+            ("registry", self.registry_note.encode()),
+        ]
+        with self._lock, self.db.writer() as conn:
+            self._sync(conn)
+            if self.tree.size == 0:
+                for kind, data in genesis:
+                    self._append(conn, kind, data)
+            else:
+                for index, (kind, data) in enumerate(genesis):
+                    if self.tree.size <= index or self.tree.leaf(index) != leaf_hash(data):
+                        raise InputError(
+                            f"this database holds another board: its entry {index} is not this {kind}; "
+                            "use a new database for a new election"
+                        )
+
+    # --- the cache of the tree and the results --------------------------------------------------------------
+
+    def _sync(self, conn: Connection) -> None:
+        """Bring the process's tree up to the database's, reading only new entries."""
+        rows = conn.execute(
+            select(entries.c.idx, entries.c.kind, entries.c.data, entries.c.leaf_hash)
+            .where(entries.c.idx >= self.tree.size)
+            .order_by(entries.c.idx)
+        )
+        for idx, kind, data, leaf in rows:
+            if idx != self.tree.size:
+                raise InputError(f"the board's entries are not contiguous: expected {self.tree.size}, found {idx}")
+            self.tree.append_hash(bytes(leaf))
+            if kind == "acta":
+                signed = parse_payload(bytes(data))
+                self._pending.append((idx, signed.acta, signed.digest))
+
+    def _append(self, conn: Connection, kind: str, data: bytes) -> int:
+        index = self.tree.size
+        leaf = leaf_hash(data)
+        conn.execute(insert(entries).values(idx=index, kind=kind, data=data, leaf_hash=leaf, received_at=_now()))
+        self.tree.append_hash(leaf)
+        return index
+
+    def _advance_results(self, size: int) -> None:
+        """Count the actas of entries below `size` (a checkpoint's size) into the results."""
+        keep = []
+        for index, acta, digest in self._pending:
+            if index < size:
+                self.results.add(acta, digest)
+            else:
+                keep.append((index, acta, digest))
+        self._pending = keep
+        self.results_size = max(self.results_size, size)
+
+    # --- submissions ----------------------------------------------------------------------------------------
+
+    def submit(self, payload: bytes) -> Outcome:
+        """Check and record one acta. The outcome's index is set when the acta is on the board."""
+        if len(payload) > MAX_ACTA_BYTES:
+            return self._refuse(payload, 413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
+        try:
+            signed = parse_payload(payload)
+        except ActasError as exc:
+            return self._refuse(payload, 400, "malformed", str(exc))
+        findings = check_acta(signed, self.registry)
+        if findings:
+            reason = "; ".join(str(f) for f in findings)
+            return self._refuse(payload, 422, "invalid", reason, signed.acta.station)
+        acta = signed.acta
+        with self._lock, self.db.writer() as conn:
+            self._sync(conn)
+            found = conn.execute(select(actas.c.idx).where(actas.c.digest == signed.digest)).scalar()
+            if found is not None:
+                return Outcome(200, {"status": "duplicate", "station": acta.station}, int(found))
+            earlier = conn.execute(
+                select(actas.c.digest).where(actas.c.station == acta.station, actas.c.kind == acta.kind.value)
+            ).all()
+            index = self._append(conn, "acta", payload)
+            conn.execute(
+                insert(actas).values(digest=signed.digest, station=acta.station, kind=acta.kind.value, idx=index)
+            )
+            self._pending.append((index, acta, signed.digest))
+        if earlier:
+            body = {
+                "status": "conflict",
+                "station": acta.station,
+                "message": f"station {acta.station} already has a different {acta.kind.value} acta; both are kept "
+                "and the station is flagged as in conflict",
+            }
+            return Outcome(409, body, index)
+        return Outcome(201, {"status": "accepted", "station": acta.station}, index)
+
+    def _refuse(self, payload: bytes, status: int, code: str, reason: str, station: str | None = None) -> Outcome:
+        digest = hashlib.sha256(payload).hexdigest()
+        reason = reason[:300]
+        now = _now()
+        with self._lock, self.db.writer() as conn:
+            where = (rejections.c.digest == digest) & (rejections.c.reason == reason)
+            if conn.execute(select(rejections.c.id).where(where)).scalar() is not None:
+                conn.execute(update(rejections).where(where).values(count=rejections.c.count + 1, last_at=now))
+            elif (conn.execute(select(func.count()).select_from(rejections)).scalar() or 0) < MAX_REJECTIONS:
+                conn.execute(
+                    insert(rejections).values(
+                        digest=digest,
+                        reason=reason,
+                        size=len(payload),
+                        station=station,
+                        count=1,
+                        first_at=now,
+                        last_at=now,
+                    )
+                )
+            else:
+                self.rejected_unrecorded += 1
+        return Outcome(status, {"error": {"code": code, "message": reason}})
+
+    # --- checkpoints ----------------------------------------------------------------------------------------
+
+    def latest_checkpoint(self) -> tuple[Checkpoint, str] | None:
+        with self.db.reader() as conn:
+            row = conn.execute(select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)).first()
+        if row is None:
+            return None
+        note = str(row[0])
+        checkpoint = open_checkpoint(note, self.signer.verifier, self.origin)
+        if checkpoint.size > self.results_size or checkpoint.size > self.tree.size:
+            with self._lock, self.db.reader() as conn:
+                self._sync(conn)
+                self._advance_results(checkpoint.size)
+        return checkpoint, note
+
+    def sign_checkpoint(self) -> Checkpoint | None:
+        """Sign a checkpoint of the whole board if it grew since the last one (one signer at a time)."""
+        with self._lock, self.db.writer() as conn:
+            self._sync(conn)
+            last = conn.execute(select(func.max(checkpoints.c.size))).scalar()
+            if last is not None and last >= self.tree.size:
+                return None
+            checkpoint = Checkpoint(self.origin, self.tree.size, self.tree.root())
+            conn.execute(
+                insert(checkpoints).values(
+                    size=checkpoint.size, root=checkpoint.root, note=checkpoint.sign(self.signer), signed_at=_now()
+                )
+            )
+            self._advance_results(checkpoint.size)
+        return checkpoint
+
+    def results_view(self, code: str) -> dict[str, Any]:
+        """The results of a unit at the latest checkpoint this process has counted."""
+        with self._lock:
+            return self.results.view(code)
+
+    def receipt(self, index: int, outcome_body: dict[str, Any]) -> dict[str, Any] | None:
+        """The receipt of an entry once a checkpoint covers it (None until then)."""
+        latest = self.latest_checkpoint()
+        if latest is None or latest[0].size <= index:
+            return None
+        checkpoint, note = latest
+        found = self.inclusion(index, checkpoint.size)
+        if found is None:
+            return None
+        leaf, proof = found
+        return {
+            **outcome_body,
+            "index": index,
+            "leaf_hash": leaf.hex(),
+            "checkpoint": note,
+            "inclusion_proof": [p.hex() for p in proof],
+        }
+
+    # --- reading the board ------------------------------------------------------------------------------------
+
+    def entries(self, start: int, end: int) -> Iterator[tuple[int, str, bytes]]:
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(entries.c.idx, entries.c.kind, entries.c.data)
+                .where(entries.c.idx >= start, entries.c.idx < end)
+                .order_by(entries.c.idx)
+            ).all()
+        for idx, kind, data in rows:
+            yield int(idx), str(kind), bytes(data)
+
+    def station_actas(self, station: str) -> list[tuple[int, str, bytes]]:
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(entries.c.idx, actas.c.kind, entries.c.data)
+                .join(entries, entries.c.idx == actas.c.idx)
+                .where(actas.c.station == station)
+                .order_by(entries.c.idx)
+            ).all()
+        return [(int(i), str(k), bytes(d)) for i, k, d in rows]
+
+    def rejection_list(self, start: int, limit: int) -> list[dict[str, Any]]:
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(rejections).where(rejections.c.id > start).order_by(rejections.c.id).limit(limit)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def _tree_of(self, size: int) -> MerkleTree | None:
+        """The tree, brought up to `size` entries if the database has them (call with the lock held)."""
+        if self.tree.size < size:
+            with self.db.reader() as conn:
+                self._sync(conn)
+        return self.tree if size <= self.tree.size else None
+
+    def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]] | None:
+        """(leaf hash, proof) of entry `index` in the tree of `size` entries, or None if there is none."""
+        with self._lock:
+            tree = self._tree_of(size)
+            if tree is None or not 0 <= index < size:
+                return None
+            return tree.leaf(index), tree.inclusion_proof(index, size)
+
+    def consistency(self, first: int, second: int) -> list[bytes] | None:
+        with self._lock:
+            tree = self._tree_of(second)
+            if tree is None or not 0 < first <= second:
+                return None
+            return tree.consistency_proof(first, second)

@@ -1,0 +1,212 @@
+"""The HTTP API of the official tabulation server (FastAPI). Version 1, described in /openapi.json.
+
+Writes are signed actas (the signature is the authentication); everything else is public and
+read-only. Every error is one JSON shape, `{"error": {"code": ..., "message": ...}}`, and a 500
+never carries internal text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from actas.acta.codec import MAX_ACTA_BYTES
+from actas.board import Board
+
+PAGE = 1000
+RECEIPT_WAIT_SECONDS = 15.0
+
+
+def error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+class Checkpointer:
+    """Signs a checkpoint shortly after entries arrive (coalescing bursts), and at least every interval."""
+
+    def __init__(self, board: Board, interval: float, gather: float = 0.1) -> None:
+        self.board = board
+        self.interval = interval
+        self.gather = min(gather, interval)
+        self.wake = asyncio.Event()
+        self.signed = asyncio.Condition()
+
+    async def run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
+            await asyncio.sleep(self.gather)
+            self.wake.clear()
+            await run_in_threadpool(self.board.sign_checkpoint)
+            async with self.signed:
+                self.signed.notify_all()
+
+    async def receipt(self, index: int, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Wait for a checkpoint that covers entry `index` (this process's or another's), then the receipt."""
+        deadline = asyncio.get_running_loop().time() + RECEIPT_WAIT_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
+            receipt = await run_in_threadpool(self.board.receipt, index, body)
+            if receipt is not None:
+                return receipt
+            self.wake.set()
+            async with self.signed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.signed.wait(), timeout=1.0)
+        return None
+
+
+def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
+    checkpointer = Checkpointer(board, checkpoint_interval)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(board.sign_checkpoint)
+        task = asyncio.create_task(checkpointer.run())
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app = FastAPI(
+        title="actas tabulation server",
+        version="1",
+        description="Signed actas in, a verifiable Merkle-tree bulletin board and progressive results out.",
+        lifespan=lifespan,
+    )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return error(400, "bad_request", f"{where}: {first.get('msg', 'invalid request')}")
+
+    @app.exception_handler(Exception)
+    async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
+        return error(500, "internal", "internal error; the submission was not recorded")
+
+    @app.post(
+        "/v1/actas",
+        status_code=201,
+        summary="Submit an acta payload exactly as printed (text/plain)",
+        responses={200: {"description": "the same acta again"}, 409: {"description": "a different acta"}},
+    )
+    async def submit_acta(request: Request) -> Response:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip()
+        if content_type != "text/plain":
+            return error(415, "unsupported_media_type", "send the acta payload as text/plain")
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_ACTA_BYTES):
+            return error(413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_ACTA_BYTES:
+                return error(413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
+        outcome = await run_in_threadpool(board.submit, bytes(body))
+        if outcome.index is None:
+            return JSONResponse(outcome.body, status_code=outcome.status)
+        receipt = await checkpointer.receipt(outcome.index, outcome.body)
+        if receipt is None:  # committed, but no checkpoint yet: the proof is available later
+            receipt = {**outcome.body, "index": outcome.index, "checkpoint": None, "inclusion_proof": None}
+        return JSONResponse(receipt, status_code=outcome.status)
+
+    @app.get("/v1/board/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint")
+    async def checkpoint() -> Response:
+        latest = await run_in_threadpool(board.latest_checkpoint)
+        if latest is None:
+            return error(404, "not_found", "no checkpoint has been signed yet")
+        return PlainTextResponse(latest[1])
+
+    @app.get("/v1/board/entries", summary="Board entries [start, end), at most 1000 a page")
+    async def board_entries(
+        start: Annotated[int, Query(ge=0)] = 0, end: Annotated[int | None, Query(ge=0)] = None
+    ) -> Response:
+        stop = min(end if end is not None else start + PAGE, start + PAGE)
+        rows = await run_in_threadpool(lambda: list(board.entries(start, stop)))
+        return JSONResponse({"entries": [{"index": i, "kind": k, "data": d.decode("utf-8")} for i, k, d in rows]})
+
+    @app.get("/v1/board/entries.jsonl", summary="The whole board, one entry a line, for mirroring")
+    async def board_download() -> Response:
+        def lines() -> Iterator[bytes]:
+            start = 0
+            while True:
+                rows = list(board.entries(start, start + PAGE))
+                for i, k, d in rows:
+                    yield (json.dumps({"index": i, "kind": k, "data": d.decode("utf-8")}) + "\n").encode()
+                if len(rows) < PAGE:
+                    return
+                start += PAGE
+
+        return StreamingResponse(lines(), media_type="application/x-ndjson")
+
+    @app.get("/v1/board/proof/inclusion", summary="Inclusion proof of entry `index` in the tree of `size`")
+    async def inclusion(index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]) -> Response:
+        found = await run_in_threadpool(board.inclusion, index, size)
+        if found is None:
+            return error(404, "not_found", f"no entry {index} in a tree of {size} entries on this board")
+        leaf, proof = found
+        return JSONResponse({"index": index, "size": size, "leaf_hash": leaf.hex(), "proof": [p.hex() for p in proof]})
+
+    @app.get("/v1/board/proof/consistency", summary="Consistency proof between tree sizes `from` and `to`")
+    async def consistency(
+        first: Annotated[int, Query(alias="from", ge=1)], second: Annotated[int, Query(alias="to", ge=1)]
+    ) -> Response:
+        proof = await run_in_threadpool(board.consistency, first, second)
+        if proof is None:
+            return error(404, "not_found", f"no consistency proof from {first} to {second} entries on this board")
+        return JSONResponse({"from": first, "to": second, "proof": [p.hex() for p in proof]})
+
+    @app.get("/v1/actas/{station}", summary="The actas of a station, with status and inclusion proofs")
+    async def station_actas(station: str) -> Response:
+        if station not in board.election.station_by_code:
+            return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
+        rows = await run_in_threadpool(board.station_actas, station)
+        latest = await run_in_threadpool(board.latest_checkpoint)
+        finals = [r for r in rows if r[1] == "final"]
+        status = "conflict" if len(finals) > 1 else "reported" if finals else "missing"
+        items: list[dict[str, Any]] = []
+        for index, kind, data in rows:
+            item: dict[str, Any] = {"index": index, "kind": kind, "payload": data.decode("utf-8")}
+            found = board.inclusion(index, latest[0].size) if latest is not None else None
+            if latest is not None and found is not None:
+                item["inclusion_proof"] = {"size": latest[0].size, "proof": [p.hex() for p in found[1]]}
+            items.append(item)
+        return JSONResponse(
+            {"station": station, "status": status, "checkpoint": latest[1] if latest else None, "actas": items}
+        )
+
+    @app.get("/v1/results", summary="Progressive results of a geography unit (the nation by default)")
+    async def results(code: str = "", level: str | None = None) -> Response:
+        latest = await run_in_threadpool(board.latest_checkpoint)
+        if level is not None and code and board.election.unit_by_code.get(code, None) is None:
+            return error(404, "not_found", f"no unit {code[:64]} at level {level[:32]}")
+        try:
+            view = board.results_view(code)
+        except KeyError:
+            return error(404, "not_found", f"no unit {code[:64]} in election {board.election.id}")
+        if level is not None and view["level"] != level:
+            return error(404, "not_found", f"unit {code[:64]} is at level {view['level']}, not {level[:32]}")
+        checkpoint = {"size": latest[0].size, "root": base64.b64encode(latest[0].root).decode()} if latest else None
+        return JSONResponse({"election": board.election.id, "checkpoint": checkpoint, **view})
+
+    @app.get("/v1/rejections", summary="Refused submissions: digest, reason and count (never their bytes)")
+    async def rejection_list(after: Annotated[int, Query(ge=0)] = 0) -> Response:
+        rows = await run_in_threadpool(board.rejection_list, after, PAGE)
+        return JSONResponse({"rejections": rows, "unrecorded": board.rejected_unrecorded})
+
+    return app

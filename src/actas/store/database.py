@@ -1,0 +1,89 @@
+"""Connecting to the board's database, migrating it, and serializing its writers.
+
+SQLite (a file, the default) runs in WAL mode with synchronous=FULL, so a commit is on disk when it
+returns; writers take the database lock up front (BEGIN IMMEDIATE). PostgreSQL writers take a
+transaction-scoped advisory lock, so that any number of `actas serve` processes append to one board
+without gaps or races in its numbering. A submission is acknowledged only after its commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from actas.errors import InputError
+
+WRITER_LOCK = 0x61637461  # "acta": the advisory lock every PostgreSQL writer takes
+MIGRATIONS = str(Path(__file__).parent / "migrations")
+
+
+def _sqlite(url: str, immediate: bool) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, by us
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            if url.startswith("sqlite"):
+                self.engine = _sqlite(url, immediate=False)
+                self._writer = _sqlite(url, immediate=True)
+            elif url.startswith("postgresql"):
+                url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+                self.engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+                self._writer = self.engine
+            else:
+                raise InputError(f"database URL must start with sqlite:// or postgresql://, found {url[:30]!r}")
+        except ArgumentError as exc:
+            raise InputError(f"database URL is not valid: {exc}") from None
+        self.dialect = self.engine.dialect.name
+
+    def migrate(self) -> None:
+        """Bring the schema to the latest migration (run on every start; does nothing when current)."""
+        config = Config()
+        config.set_main_option("script_location", MIGRATIONS)
+        try:
+            with self._writer.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise InputError(f"cannot open the database {self.url[:60]}: {exc.orig}") from None
+
+    @contextmanager
+    def writer(self) -> Iterator[Connection]:
+        """A transaction that is the only writer of the board until it commits."""
+        with self._writer.begin() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+            yield conn
+
+    @contextmanager
+    def reader(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self._writer.dispose()

@@ -1,0 +1,52 @@
+"""The board's tables (SQLAlchemy Core). Changes go through a migration in migrations/versions."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+entries = Table(
+    "board_entries",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("leaf_hash", LargeBinary(32), nullable=False),
+    Column("received_at", String(20), nullable=False),
+)
+"""Every accepted artifact, in board order: the leaves of the Merkle tree. Never updated or deleted."""
+
+actas = Table(
+    "actas",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("station", String(64), nullable=False, index=True),
+    Column("kind", String(8), nullable=False),
+    Column("idx", BigInteger, nullable=False, unique=True),
+)
+"""An index of the acta entries: which station, and where on the board."""
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("root", LargeBinary(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("signed_at", String(20), nullable=False),
+)
+
+rejections = Table(
+    "rejections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False),
+    Column("reason", String(300), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("station", String(64)),
+    Column("count", Integer, nullable=False),
+    Column("first_at", String(20), nullable=False),
+    Column("last_at", String(20), nullable=False),
+    UniqueConstraint("digest", "reason"),
+)
+"""Refused submissions: a digest, the reason and a count, never the refused bytes themselves."""

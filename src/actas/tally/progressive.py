@@ -1,0 +1,136 @@
+"""Progressive results at every level of the geography, as a pure function of the actas seen so far.
+
+Feed it the board's final actas in board order; ask it for any unit (or the nation) at any time.
+A station with two different final actas is *in conflict*: both are kept on the board, neither is
+counted, and every view says how many stations are in conflict. Counts are exact integers;
+percentages are left to whoever displays them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from actas.acta.model import Acta, ActaKind
+from actas.election import Election
+
+NATION = ""
+"""The code of the whole election, above the top level of the geography."""
+
+
+@dataclass
+class _Unit:
+    code: str
+    name: str
+    level: str
+    stations: int = 0
+    registered: int = 0
+    reported: int = 0
+    covered: int = 0
+    voters: int = 0
+    conflicts: int = 0
+    counts: list[list[int]] = field(default_factory=list)
+    """Per contest: one count per option in ballot order, then the null votes."""
+    children: list[str] = field(default_factory=list)
+
+
+class ProgressiveResults:
+    def __init__(self, election: Election) -> None:
+        self.election = election
+        width = [len(c.options) + 1 for c in election.contests]
+        self._units: dict[str, _Unit] = {NATION: _Unit(NATION, election.name, "national")}
+        for u in election.units:
+            self._units[u.code] = _Unit(u.code, u.name, u.level)
+        for unit in self._units.values():
+            unit.counts = [[0] * w for w in width]
+        for u in election.units:
+            self._units[u.parent if u.parent is not None else NATION].children.append(u.code)
+        self._paths: dict[str, tuple[_Unit, ...]] = {}
+        for s in election.stations:
+            path = (self._units[NATION], *(self._units[u.code] for u in election.path(s)))
+            self._paths[s.code] = path
+            for unit in path:
+                unit.stations += 1
+                unit.registered += s.registered
+        self._finals: dict[str, list[tuple[str, Acta]]] = {}
+
+    def add(self, acta: Acta, digest: str) -> bool:
+        """Count a final acta (others are ignored). Returns True when its station is now in conflict."""
+        if acta.kind is not ActaKind.FINAL or acta.station not in self._paths:
+            return False
+        seen = self._finals.setdefault(acta.station, [])
+        if any(d == digest for d, _ in seen):
+            return len(seen) > 1
+        seen.append((digest, acta))
+        path = self._paths[acta.station]
+        if len(seen) == 1:
+            self._apply(path, acta, +1)
+            return False
+        if len(seen) == 2:  # a second, different acta: the first no longer counts
+            self._apply(path, seen[0][1], -1)
+            for unit in path:
+                unit.conflicts += 1
+        return True
+
+    def _apply(self, path: tuple[_Unit, ...], acta: Acta, sign: int) -> None:
+        for unit in path:
+            unit.reported += sign
+            unit.covered += sign * acta.registered
+            unit.voters += sign * acta.voters
+            for counts, contest in zip(unit.counts, acta.contests, strict=True):
+                for i, n in enumerate(contest.votes):
+                    counts[i] += sign * n
+                counts[-1] += sign * contest.null
+
+    def conflicts(self) -> list[str]:
+        return sorted(code for code, seen in self._finals.items() if len(seen) > 1)
+
+    def view(self, code: str = NATION) -> dict[str, Any]:
+        """The results of one unit (the nation by default), as plain data."""
+        unit = self._units.get(code)
+        if unit is None:
+            raise KeyError(code)
+        contests = []
+        for contest, counts in zip(self.election.contests, unit.counts, strict=True):
+            options = dict(zip(contest.option_ids, counts[:-1], strict=True))
+            candidates = [
+                {
+                    "id": cand.id,
+                    "name": cand.name,
+                    "votes": sum(options[o.id] for o in contest.options if o.candidate == cand.id),
+                    "options": [
+                        {"id": o.id, "name": o.name, "votes": options[o.id]}
+                        for o in contest.options
+                        if o.candidate == cand.id
+                    ],
+                }
+                for cand in contest.candidates
+            ]
+            contests.append(
+                {
+                    "id": contest.id,
+                    "name": contest.name,
+                    "valid": sum(counts[:-1]),
+                    "null": counts[-1],
+                    "candidates": candidates,
+                }
+            )
+        return {
+            "code": unit.code,
+            "name": unit.name,
+            "level": unit.level,
+            "stations": {"expected": unit.stations, "reported": unit.reported, "conflicts": unit.conflicts},
+            "registered": {"expected": unit.registered, "covered": unit.covered},
+            "voters": unit.voters,
+            "contests": contests,
+            "children": [
+                {
+                    "code": child.code,
+                    "name": child.name,
+                    "stations": child.stations,
+                    "reported": child.reported,
+                    "conflicts": child.conflicts,
+                }
+                for child in (self._units[c] for c in unit.children)
+            ],
+        }

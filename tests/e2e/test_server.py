@@ -1,0 +1,246 @@
+"""The tabulation server in a subprocess on a free loopback port, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from actas.ledger.checkpoint import Checkpoint, open_checkpoint
+from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from actas.signed_note import Verifier
+from tests.conftest import ACTAS, run_actas
+from tests.db.conftest import postgres_schema_url
+
+ERROR_KEYS = {"code", "message"}
+
+
+@dataclass
+class Server:
+    url: str
+    verifier: Verifier
+    origin: str
+    process: subprocess.Popen[str]
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=20)
+
+
+def start_server(election: Path, registry: Path, db: str, key: Path, interval: float = 0.3, port: int = 0) -> Server:
+    process = subprocess.Popen(
+        [
+            str(ACTAS),
+            "serve",
+            "--election",
+            str(election),
+            "--registry",
+            str(registry),
+            "--db",
+            db,
+            "--board-key",
+            str(key),
+            "--port",
+            str(port),
+            "--checkpoint-interval",
+            str(interval),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "500"},
+    )
+    assert process.stdout is not None
+    lines = []
+    while True:
+        line = process.stdout.readline()
+        if not line:
+            raise AssertionError(
+                f"the server did not start: {''.join(lines)} {process.stderr.read() if process.stderr else ''}"
+            )
+        lines.append(line)
+        if line.startswith("listening on "):
+            break
+    head = lines[0].split()
+    return Server(line.split()[-1], Verifier.from_text(head[-1]), head[1].rstrip(","), process)
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("serverday")
+    assert (
+        run_actas(
+            "election", "generate", "--preset", "synthetic", "--stations", 120, "--seed", 8, "--out", root / "e"
+        ).code
+        == 0
+    )
+    assert run_actas("simulate", "--election", root / "e", "--out", root / "d", "--seed", 8).code == 0
+    return root
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'board.sqlite'}"
+    else:
+        yield from postgres_schema_url()
+
+
+@pytest.fixture
+def server(day: Path, db_url: str, tmp_path: Path) -> Iterator[Server]:
+    running = start_server(day / "e", day / "d" / "registry.note", db_url, tmp_path / "board.key")
+    yield running
+    running.stop()
+
+
+def payloads(day: Path, kind: str = "final") -> list[str]:
+    records = [json.loads(x) for x in (day / "d" / "actas.jsonl").read_text().splitlines()]
+    return [r["payload"] for r in records if r["kind"] == kind]
+
+
+def post(url: str, body: bytes | str, content_type: str = "text/plain") -> httpx.Response:
+    return httpx.post(url + "/v1/actas", content=body, headers={"content-type": content_type}, timeout=30)
+
+
+def test_an_acta_is_acknowledged_with_a_receipt_anyone_can_check(server: Server, day: Path) -> None:
+    acta = payloads(day)[0]
+    response = post(server.url, acta)
+    assert response.status_code == 201, response.text
+    receipt = response.json()
+    assert receipt["status"] == "accepted" and receipt["index"] == 2
+    assert receipt["leaf_hash"] == leaf_hash(acta.encode()).hex()
+    checkpoint = open_checkpoint(receipt["checkpoint"], server.verifier, server.origin)
+    proof = [bytes.fromhex(p) for p in receipt["inclusion_proof"]]
+    verify_inclusion(leaf_hash(acta.encode()), 2, checkpoint.size, proof, checkpoint.root)
+
+    again = post(server.url, acta)
+    assert again.status_code == 200 and again.json()["index"] == 2 and again.json()["status"] == "duplicate"
+
+
+def test_a_second_different_acta_is_kept_and_flagged(server: Server, day: Path) -> None:
+    mine, theirs = payloads(day)[:2]
+    assert post(server.url, mine).status_code == 201
+    # a valid acta of another station, relabelled, fails its signature: refused
+    station = mine.split("\nstation ")[1].split("\n")[0]
+    other_station = theirs.split("\nstation ")[1].split("\n")[0]
+    forged = theirs.replace(f"station {other_station}\n", f"station {station}\n")
+    refused = post(server.url, forged)
+    assert refused.status_code == 422 and set(refused.json()["error"]) == ERROR_KEYS
+    status = httpx.get(f"{server.url}/v1/actas/{station}").json()
+    assert status["status"] == "reported" and len(status["actas"]) == 1
+    assert status["actas"][0]["payload"] == mine
+
+
+def test_refusals_are_clear_and_change_nothing(server: Server, day: Path) -> None:
+    before = Checkpoint.from_text(httpx.get(server.url + "/v1/board/checkpoint").text.split("\n\n")[0] + "\n")
+    cases = [
+        (post(server.url, "hello"), 400, "malformed"),
+        (post(server.url, payloads(day)[0], "application/json"), 415, "unsupported_media_type"),
+        (post(server.url, "x" * 100_000), 413, "too_large"),
+        (post(server.url, iter([b"actas acta v1\n"] + [b"9" * 8192] * 8)), 413, "too_large"),  # chunked, no length
+        (post(server.url, payloads(day)[0].replace("voters ", "voters 9", 1)), 422, "invalid"),
+        (httpx.get(server.url + "/v1/actas/NOWHERE"), 404, "not_found"),
+        (httpx.get(server.url + "/v1/board/proof/inclusion?index=99&size=100"), 404, "not_found"),
+        (httpx.get(server.url + "/v1/board/proof/inclusion?index=-1&size=2"), 400, "bad_request"),
+        (httpx.get(server.url + "/v1/board/entries?start=x"), 400, "bad_request"),
+        (httpx.get(server.url + "/v1/results?code=ZZ"), 404, "not_found"),
+        (httpx.delete(server.url + "/v1/actas"), 405, "method_not_allowed"),
+    ]
+    for response, status, code in cases:
+        assert response.status_code == status, (response.status_code, response.text)
+        assert response.json() == {"error": {"code": code, "message": response.json()["error"]["message"]}}
+    time.sleep(0.5)
+    after = Checkpoint.from_text(httpx.get(server.url + "/v1/board/checkpoint").text.split("\n\n")[0] + "\n")
+    assert after == before
+    recorded = httpx.get(server.url + "/v1/rejections").json()["rejections"]
+    assert {r["reason"][:20] for r in recorded} and all("payload" not in r for r in recorded)
+
+
+def test_the_board_can_be_mirrored_and_checked(server: Server, day: Path) -> None:
+    result = run_actas("transmit", day / "d", "--server", server.url, "--outbox", day / f"out-{time.time()}.jsonl")
+    assert result.code == 0, result.stdout + result.stderr
+    time.sleep(0.8)
+    note = httpx.get(server.url + "/v1/board/checkpoint").text
+    checkpoint = open_checkpoint(note, server.verifier, server.origin)
+    assert checkpoint.size == 2 + 240
+    lines = httpx.get(server.url + "/v1/board/entries.jsonl").text.splitlines()
+    from actas.ledger.merkle import MerkleTree
+
+    mirror = MerkleTree(leaf_hash(json.loads(x)["data"].encode()) for x in lines)
+    assert mirror.size == checkpoint.size and mirror.root() == checkpoint.root
+    page = httpx.get(server.url + "/v1/board/entries?start=2&end=4").json()["entries"]
+    assert [e["index"] for e in page] == [2, 3]
+    proof = httpx.get(f"{server.url}/v1/board/proof/consistency?from=10&to={checkpoint.size}").json()["proof"]
+    verify_consistency(10, checkpoint.size, [bytes.fromhex(p) for p in proof], mirror.root(10), checkpoint.root)
+
+    results = httpx.get(server.url + "/v1/results").json()
+    assert results["checkpoint"]["size"] == checkpoint.size
+    assert results["stations"] == {"expected": 120, "reported": 120, "conflicts": 0}
+    region = results["children"][0]["code"]
+    regional = httpx.get(f"{server.url}/v1/results?level=region&code={region}").json()
+    assert regional["level"] == "region" and regional["stations"]["reported"] == regional["stations"]["expected"]
+    assert "/v1/actas" in httpx.get(server.url + "/openapi.json").json()["paths"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.binary(max_size=3000) | st.text(max_size=3000).map(str.encode))
+def test_fuzzed_submissions_never_cause_a_500_or_a_new_entry(server: Server, body: bytes) -> None:
+    response = post(server.url, body)
+    assert response.status_code in (400, 413, 422), response.text
+    assert set(response.json()["error"]) == ERROR_KEYS
+
+
+def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_url: str, tmp_path: Path) -> None:
+    key, outbox = tmp_path / "board.key", tmp_path / "sent.jsonl"
+    server = start_server(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2)
+    sender = subprocess.Popen(
+        [str(ACTAS), "transmit", str(day / "d"), "--server", server.url, "--outbox", str(outbox), "--workers", "16"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seen: list[Checkpoint] = []
+    deadline = time.time() + 60
+    while time.time() < deadline and (not outbox.exists() or len(outbox.read_text().splitlines()) < 60):
+        response = httpx.get(server.url + "/v1/board/checkpoint")
+        if response.status_code == 200:
+            seen.append(open_checkpoint(response.text, server.verifier, server.origin))
+        time.sleep(0.05)
+    server.stop(signal.SIGKILL)  # the power goes out mid-stream
+    acknowledged = [json.loads(x) for x in outbox.read_text().splitlines()]
+    assert len(acknowledged) >= 60 and sender.poll() is None
+
+    port = int(server.url.rsplit(":", 1)[1])  # back on the same address: the sender's retries find it
+    server = start_server(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2, port=port)
+    try:
+        assert sender.wait(timeout=180) == 0
+        finish = run_actas("transmit", day / "d", "--server", server.url, "--outbox", outbox)
+        assert finish.code == 0 and "240 skipped" in finish.stdout, finish.stdout + finish.stderr
+        time.sleep(0.6)
+        lines = httpx.get(server.url + "/v1/board/entries.jsonl").text.splitlines()
+        datas = [json.loads(x)["data"] for x in lines]
+        assert len(datas) == len(set(datas)) == 2 + 240  # everything once, nothing twice
+        on_board = {leaf_hash(d.encode()) for d in datas}
+        import hashlib
+
+        digests = {hashlib.sha256(d.encode()).hexdigest() for d in datas}
+        assert all(a["sha256"] in digests for a in acknowledged)  # every acknowledged acta survived
+        assert len(on_board) == len(datas)
+        final = open_checkpoint(httpx.get(server.url + "/v1/board/checkpoint").text, server.verifier, server.origin)
+        for earlier in seen:
+            proof = httpx.get(f"{server.url}/v1/board/proof/consistency?from={earlier.size}&to={final.size}").json()
+            verify_consistency(
+                earlier.size, final.size, [bytes.fromhex(p) for p in proof["proof"]], earlier.root, final.root
+            )
+    finally:
+        server.stop()
