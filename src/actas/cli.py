@@ -614,7 +614,9 @@ def demo(
     """The main job: a simulated election end to end, then its verification.
 
     Generates an election, makes the keys and the signed registry, runs every machine, verifies
-    every acta, prints three tally sheets and reads one back from its pixels.
+    every acta, starts a tabulation server on a free loopback port, transmits every acta to it over
+    HTTP while showing the progressive results, checks the bulletin board's signed checkpoint and
+    an inclusion proof, prints three tally sheets and reads one back from its pixels.
 
     Example: actas demo --stations 300 --seed 7
     """
@@ -649,6 +651,8 @@ def demo(
         "(signature, election, station, machine, ballot, sums)"
     )
 
+    board_ok = _demo_board(out_dir, election, totals)
+
     printed = out_dir / "printed"
     printed.mkdir(exist_ok=True)
     sample = [s.code for s in election.stations[:3]]
@@ -659,11 +663,10 @@ def demo(
     scanned = [parse_payload(p) for p in payloads_from_image(printed / f"{sample[0]}.png")]
     scan_ok = len(scanned) == 1 and not check_acta(scanned[0], registry)
     out.print(
-        f"[bold]5. Printed[/bold] {len(sample)} tally sheets in {printed} (PNG and PDF); the QR code of "
+        f"[bold]7. Printed[/bold] {len(sample)} tally sheets in {printed} (PNG and PDF); the QR code of "
         f"{sample[0]} read back from its pixels: {'valid' if scan_ok else 'NOT VALID'}"
     )
-    _print_totals(election, totals)
-    all_ok = invalid == 0 and scan_ok
+    all_ok = invalid == 0 and scan_ok and board_ok
     verdict = "all signatures valid" if all_ok else "PROBLEMS FOUND"
     out.print(f"[bold]{verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
     command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"
@@ -674,6 +677,80 @@ def demo(
     )
     if not all_ok:
         raise VerificationError("the demo's own verification failed")
+
+
+def _results_table(results: dict[str, Any]) -> Table:
+    stations, registered = results["stations"], results["registered"]
+    checkpoint = results.get("checkpoint") or {}
+    share = 100 * stations["reported"] / stations["expected"] if stations["expected"] else 0.0
+    table = Table(
+        title=f"{stations['reported']:,} of {stations['expected']:,} actas counted ({share:.1f}%), "
+        f"{results['voters']:,} voters; board checkpoint {checkpoint.get('size', 0):,} "
+        f"{str(checkpoint.get('root', ''))[:12]}..."
+    )
+    table.add_column("Candidate")
+    table.add_column("Votes", justify="right")
+    table.add_column("%", justify="right")
+    contest = results["contests"][0]
+    for cand in sorted(contest["candidates"], key=lambda c: -c["votes"]):
+        pct = f"{100 * cand['votes'] / contest['valid']:.2f}" if contest["valid"] else "-"
+        table.add_row(cand["name"], f"{cand['votes']:,}", pct)
+    table.add_row("Null", f"{contest['null']:,}", "")
+    if registered["covered"]:
+        table.caption = f"turnout {100 * results['voters'] / registered['covered']:.1f}% of registered voters covered"
+    return table
+
+
+def _demo_board(out_dir: Path, election: Election, totals: Totals) -> bool:
+    """Steps 5 and 6 of the demo: the machines transmit to a real server; the board is checked."""
+    import threading
+
+    import httpx
+    from rich.live import Live
+
+    from actas.ledger.checkpoint import open_checkpoint
+    from actas.ledger.merkle import leaf_hash, verify_inclusion
+    from actas.server.process import start_server
+    from actas.transmit import Outbox, TransmitReport, transmit
+
+    for stale in (out_dir / "board.sqlite", out_dir / "sent.jsonl"):
+        stale.unlink(missing_ok=True)
+    db = f"sqlite:///{out_dir / 'board.sqlite'}"
+    reports: list[TransmitReport] = []
+
+    def send(url: str) -> None:
+        reports.append(transmit(url, read_payloads(str(out_dir)), Outbox(out_dir / "sent.jsonl"), workers=16))
+
+    with start_server(out_dir / "election", out_dir / REGISTRY_FILE, db, out_dir / "board.key") as server:
+        out.print(f"[bold]5. Transmission[/bold] tabulation server at {server.url}; the machines send their actas")
+        sender = threading.Thread(target=send, args=(server.url,))
+        sender.start()
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            with Live(console=out, auto_refresh=False) as live:
+                settle = 40  # polls after the last acta is sent, for the last checkpoint to be signed
+                while settle:
+                    results = client.get("/v1/results").json()
+                    live.update(_results_table(results), refresh=True)
+                    if not sender.is_alive():
+                        settle = 0 if results["stations"]["reported"] == totals.stations else settle - 1
+                    time.sleep(0.25)
+            out.print()
+            sender.join()
+            station = election.stations[0].code
+            record = client.get(f"/v1/actas/{station}").json()
+        checkpoint = open_checkpoint(record["checkpoint"], server.board_key, server.origin)
+        final = next(a for a in record["actas"] if a["kind"] == "final")
+        proof = [bytes.fromhex(p) for p in final["inclusion_proof"]["proof"]]
+        verify_inclusion(leaf_hash(final["payload"].encode()), final["index"], checkpoint.size, proof, checkpoint.root)
+    report = reports[0]
+    served = {c["id"]: c["votes"] for c in results["contests"][0]["candidates"]}
+    same = served == totals.by_candidate(election.contests[0]) and results["voters"] == totals.voters
+    out.print(
+        f"[bold]6. Bulletin board[/bold] {report.accepted:,} actas accepted, {len(report.refused):,} refused; "
+        f"checkpoint of {checkpoint.size:,} entries signed by {server.board_key.name}; the inclusion proof of "
+        f"{station}'s final acta verifies; the server's totals {'equal' if same else 'DIFFER FROM'} the actas' totals"
+    )
+    return same and not report.refused and not report.unsent
 
 
 def main() -> None:

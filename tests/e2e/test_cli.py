@@ -258,6 +258,9 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
     result = run_actas("demo", "--stations", 60, "--out", tmp_path / "demo")
     assert result.code == 0, result.stderr
     assert "120 of 120 actas valid" in result.stdout and "all signatures valid" in result.stdout
+    said = " ".join(result.stdout.split())
+    assert "the server's totals equal the actas' totals" in said and "120 actas accepted, 0 refused" in said
+    assert "inclusion proof of R01.001.0001.01's final acta verifies" in said
     assert "read back from its pixels: valid" in result.stdout
     assert len(list((tmp_path / "demo" / "printed").glob("*.pdf"))) == 3
 

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,62 +16,15 @@ from hypothesis import strategies as st
 
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
-from actas.signed_note import Verifier
+from actas.server.process import RunningServer, start_server
 from tests.conftest import ACTAS, run_actas
 from tests.db.conftest import postgres_schema_url
 
 ERROR_KEYS = {"code", "message"}
 
 
-@dataclass
-class Server:
-    url: str
-    verifier: Verifier
-    origin: str
-    process: subprocess.Popen[str]
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=20)
-
-
-def start_server(election: Path, registry: Path, db: str, key: Path, interval: float = 0.3, port: int = 0) -> Server:
-    process = subprocess.Popen(
-        [
-            str(ACTAS),
-            "serve",
-            "--election",
-            str(election),
-            "--registry",
-            str(registry),
-            "--db",
-            db,
-            "--board-key",
-            str(key),
-            "--port",
-            str(port),
-            "--checkpoint-interval",
-            str(interval),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "COLUMNS": "500"},
-    )
-    assert process.stdout is not None
-    lines = []
-    while True:
-        line = process.stdout.readline()
-        if not line:
-            raise AssertionError(
-                f"the server did not start: {''.join(lines)} {process.stderr.read() if process.stderr else ''}"
-            )
-        lines.append(line)
-        if line.startswith("listening on "):
-            break
-    head = lines[0].split()
-    return Server(line.split()[-1], Verifier.from_text(head[-1]), head[1].rstrip(","), process)
+def start(election: Path, registry: Path, db: str, key: Path, interval: float = 0.3, port: int = 0) -> RunningServer:
+    return start_server(election, registry, db, key, port=port, checkpoint_interval=interval)
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +49,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def server(day: Path, db_url: str, tmp_path: Path) -> Iterator[Server]:
-    running = start_server(day / "e", day / "d" / "registry.note", db_url, tmp_path / "board.key")
+def server(day: Path, db_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    running = start(day / "e", day / "d" / "registry.note", db_url, tmp_path / "board.key")
     yield running
     running.stop()
 
@@ -113,14 +64,14 @@ def post(url: str, body: bytes | str, content_type: str = "text/plain") -> httpx
     return httpx.post(url + "/v1/actas", content=body, headers={"content-type": content_type}, timeout=30)
 
 
-def test_an_acta_is_acknowledged_with_a_receipt_anyone_can_check(server: Server, day: Path) -> None:
+def test_an_acta_is_acknowledged_with_a_receipt_anyone_can_check(server: RunningServer, day: Path) -> None:
     acta = payloads(day)[0]
     response = post(server.url, acta)
     assert response.status_code == 201, response.text
     receipt = response.json()
     assert receipt["status"] == "accepted" and receipt["index"] == 2
     assert receipt["leaf_hash"] == leaf_hash(acta.encode()).hex()
-    checkpoint = open_checkpoint(receipt["checkpoint"], server.verifier, server.origin)
+    checkpoint = open_checkpoint(receipt["checkpoint"], server.board_key, server.origin)
     proof = [bytes.fromhex(p) for p in receipt["inclusion_proof"]]
     verify_inclusion(leaf_hash(acta.encode()), 2, checkpoint.size, proof, checkpoint.root)
 
@@ -128,7 +79,7 @@ def test_an_acta_is_acknowledged_with_a_receipt_anyone_can_check(server: Server,
     assert again.status_code == 200 and again.json()["index"] == 2 and again.json()["status"] == "duplicate"
 
 
-def test_a_second_different_acta_is_kept_and_flagged(server: Server, day: Path) -> None:
+def test_a_second_different_acta_is_kept_and_flagged(server: RunningServer, day: Path) -> None:
     mine, theirs = payloads(day)[:2]
     assert post(server.url, mine).status_code == 201
     # a valid acta of another station, relabelled, fails its signature: refused
@@ -142,7 +93,7 @@ def test_a_second_different_acta_is_kept_and_flagged(server: Server, day: Path) 
     assert status["actas"][0]["payload"] == mine
 
 
-def test_refusals_are_clear_and_change_nothing(server: Server, day: Path) -> None:
+def test_refusals_are_clear_and_change_nothing(server: RunningServer, day: Path) -> None:
     before = Checkpoint.from_text(httpx.get(server.url + "/v1/board/checkpoint").text.split("\n\n")[0] + "\n")
     cases = [
         (post(server.url, "hello"), 400, "malformed"),
@@ -167,12 +118,12 @@ def test_refusals_are_clear_and_change_nothing(server: Server, day: Path) -> Non
     assert {r["reason"][:20] for r in recorded} and all("payload" not in r for r in recorded)
 
 
-def test_the_board_can_be_mirrored_and_checked(server: Server, day: Path) -> None:
+def test_the_board_can_be_mirrored_and_checked(server: RunningServer, day: Path) -> None:
     result = run_actas("transmit", day / "d", "--server", server.url, "--outbox", day / f"out-{time.time()}.jsonl")
     assert result.code == 0, result.stdout + result.stderr
     time.sleep(0.8)
     note = httpx.get(server.url + "/v1/board/checkpoint").text
-    checkpoint = open_checkpoint(note, server.verifier, server.origin)
+    checkpoint = open_checkpoint(note, server.board_key, server.origin)
     assert checkpoint.size == 2 + 240
     lines = httpx.get(server.url + "/v1/board/entries.jsonl").text.splitlines()
     from actas.ledger.merkle import MerkleTree
@@ -195,7 +146,7 @@ def test_the_board_can_be_mirrored_and_checked(server: Server, day: Path) -> Non
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=st.binary(max_size=3000) | st.text(max_size=3000).map(str.encode))
-def test_fuzzed_submissions_never_cause_a_500_or_a_new_entry(server: Server, body: bytes) -> None:
+def test_fuzzed_submissions_never_cause_a_500_or_a_new_entry(server: RunningServer, body: bytes) -> None:
     response = post(server.url, body)
     assert response.status_code in (400, 413, 422), response.text
     assert set(response.json()["error"]) == ERROR_KEYS
@@ -203,7 +154,7 @@ def test_fuzzed_submissions_never_cause_a_500_or_a_new_entry(server: Server, bod
 
 def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_url: str, tmp_path: Path) -> None:
     key, outbox = tmp_path / "board.key", tmp_path / "sent.jsonl"
-    server = start_server(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2)
+    server = start(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2)
     sender = subprocess.Popen(
         [str(ACTAS), "transmit", str(day / "d"), "--server", server.url, "--outbox", str(outbox), "--workers", "16"],
         stdout=subprocess.DEVNULL,
@@ -214,14 +165,14 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_u
     while time.time() < deadline and (not outbox.exists() or len(outbox.read_text().splitlines()) < 60):
         response = httpx.get(server.url + "/v1/board/checkpoint")
         if response.status_code == 200:
-            seen.append(open_checkpoint(response.text, server.verifier, server.origin))
+            seen.append(open_checkpoint(response.text, server.board_key, server.origin))
         time.sleep(0.05)
     server.stop(signal.SIGKILL)  # the power goes out mid-stream
     acknowledged = [json.loads(x) for x in outbox.read_text().splitlines()]
     assert len(acknowledged) >= 60 and sender.poll() is None
 
     port = int(server.url.rsplit(":", 1)[1])  # back on the same address: the sender's retries find it
-    server = start_server(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2, port=port)
+    server = start(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2, port=port)
     try:
         assert sender.wait(timeout=180) == 0
         finish = run_actas("transmit", day / "d", "--server", server.url, "--outbox", outbox)
@@ -236,7 +187,7 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_u
         digests = {hashlib.sha256(d.encode()).hexdigest() for d in datas}
         assert all(a["sha256"] in digests for a in acknowledged)  # every acknowledged acta survived
         assert len(on_board) == len(datas)
-        final = open_checkpoint(httpx.get(server.url + "/v1/board/checkpoint").text, server.verifier, server.origin)
+        final = open_checkpoint(httpx.get(server.url + "/v1/board/checkpoint").text, server.board_key, server.origin)
         for earlier in seen:
             proof = httpx.get(f"{server.url}/v1/board/proof/consistency?from={earlier.size}&to={final.size}").json()
             verify_consistency(

@@ -1,0 +1,5 @@
+"""`python -m actas` runs the `actas` command."""
+
+from actas.cli import main
+
+main()

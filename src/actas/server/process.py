@@ -1,0 +1,54 @@
+"""Running `actas serve` in a subprocess on a free loopback port: for the demo and the tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from actas.errors import InputError
+from actas.signed_note import Verifier
+
+
+@dataclass
+class RunningServer:
+    url: str
+    board_key: Verifier
+    origin: str
+    process: subprocess.Popen[str]
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=30)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_server(
+    election: Path, registry: Path, db: str, board_key: Path, *, port: int = 0, checkpoint_interval: float = 0.5
+) -> RunningServer:
+    """Start a server and wait until it listens; its first line names the board and its key."""
+    command = [
+        sys.executable, "-m", "actas", "serve", "--election", str(election), "--registry", str(registry),
+        "--db", db, "--board-key", str(board_key), "--port", str(port),
+        "--checkpoint-interval", str(checkpoint_interval),
+    ]  # fmt: skip
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline().split()
+    second = process.stdout.readline().split()
+    if len(first) < 2 or second[:2] != ["listening", "on"]:
+        process.wait(timeout=30)
+        problem = process.stderr.read().strip() if process.stderr else ""
+        raise InputError(f"the server did not start: {problem or ' '.join(first)}")
+    return RunningServer(second[2], Verifier.from_text(first[-1]), first[1].rstrip(","), process)
