@@ -221,6 +221,24 @@ class Board:
             self._advance_results(checkpoint.size)
         return checkpoint
 
+    def checkpoint_at(self, size: int | None) -> tuple[Checkpoint, str] | None:
+        """The signed checkpoint of `size` entries (the latest when None), if there is one."""
+        if size is None:
+            return self.latest_checkpoint()
+        with self.db.reader() as conn:
+            note = conn.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)).scalar()
+        return None if note is None else (open_checkpoint(str(note), self.signer.verifier, self.origin), str(note))
+
+    def results_at(self, size: int) -> ProgressiveResults:
+        """The results of the board's first `size` entries, recomputed from the entries themselves."""
+        results = ProgressiveResults(self.election)
+        for start in range(0, size, 1000):
+            for _, kind, data in self.entries(start, min(start + 1000, size)):
+                if kind == "acta":
+                    signed = parse_payload(data)
+                    results.add(signed.acta, signed.digest)
+        return results
+
     def results_view(self, code: str) -> dict[str, Any]:
         """The results of a unit at the latest checkpoint this process has counted."""
         with self._lock:

@@ -195,3 +195,43 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_u
             )
     finally:
         server.stop()
+
+
+NIST_SCHEMA = (
+    Path(__file__).parents[2].parent
+    / "shared"
+    / "specs"
+    / "nist-1500-100-v2"
+    / "NIST_V2_election_results_reporting.json"
+)
+
+
+def test_exports_at_a_checkpoint_validate_and_add_up(server: RunningServer, day: Path) -> None:
+    import csv
+    import io
+
+    import jsonschema
+
+    finals = payloads(day)
+    for acta in finals[:30]:
+        assert post(server.url, acta).status_code == 201
+    first = open_checkpoint(httpx.get(server.url + "/v1/board/checkpoint").text, server.board_key, server.origin)
+    for acta in finals[30:40]:
+        assert post(server.url, acta).status_code == 201
+    if not NIST_SCHEMA.exists():
+        pytest.skip(f"the NIST schema is not at {NIST_SCHEMA} (../shared/specs is absent)")
+    schema = json.loads(NIST_SCHEMA.read_text())
+    report = httpx.get(f"{server.url}/v1/export/nist.json?size={first.size}").json()
+    jsonschema.validate(report, schema)
+    assert report["Status"] == "unofficial-partial" and first.size > 2
+    contest = report["Election"][0]["Contest"][0]
+    counted = {v["GpUnitId"] for sel in contest["ContestSelection"] for v in sel["VoteCounts"]}
+    assert len(counted) == contest["SubUnitsReported"] == first.size - 2
+
+    latest = httpx.get(server.url + "/v1/export/mesas.csv").text
+    rows = list(csv.DictReader(io.StringIO(latest)))
+    assert len(rows) == 120 and sum(r["status"] == "counted" for r in rows) >= 40 - 1
+    totals = httpx.get(server.url + "/v1/results").json()
+    if totals["checkpoint"]["size"] == 42:
+        assert sum(int(r["voters"]) for r in rows if r["status"] == "counted") == totals["voters"]
+    assert httpx.get(f"{server.url}/v1/export/nist.json?size=7777").status_code == 404

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime
 import json
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
@@ -20,8 +21,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response, Streami
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
 from actas.board import Board
+from actas.exporters.nist import election_report
+from actas.exporters.stations_csv import station_rows
 
 PAGE = 1000
 RECEIPT_WAIT_SECONDS = 15.0
@@ -203,6 +207,44 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
             return error(404, "not_found", f"unit {code[:64]} is at level {view['level']}, not {level[:32]}")
         checkpoint = {"size": latest[0].size, "root": base64.b64encode(latest[0].root).decode()} if latest else None
         return JSONResponse({"election": board.election.id, "checkpoint": checkpoint, **view})
+
+    async def _counted_at(size: int | None) -> tuple[Any, Any] | Response:
+        found = await run_in_threadpool(board.checkpoint_at, size)
+        if found is None:
+            return error(404, "not_found", f"no signed checkpoint of {size} entries on this board")
+        results = await run_in_threadpool(board.results_at, found[0].size)
+        return found, results
+
+    @app.get("/v1/export/nist.json", summary="NIST SP 1500-100 v2 results at a checkpoint (the latest by default)")
+    async def export_nist(size: Annotated[int | None, Query(ge=0)] = None) -> Response:
+        state = await _counted_at(size)
+        if isinstance(state, Response):
+            return state
+        (checkpoint, _), results = state
+        counted = {code: acta for code, (_, acta) in results.counted().items()}
+        root = base64.b64encode(checkpoint.root).decode()
+        report = election_report(
+            board.election,
+            counted,
+            generated=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            issuer=f"actas tabulation server, board {board.origin}",
+            notes=f"Computed from the final actas on bulletin board {board.origin} at checkpoint "
+            f"size {checkpoint.size}, root {root}; stations in conflict are not counted.",
+            version=__version__,
+        )
+        return JSONResponse(report)
+
+    @app.get("/v1/export/mesas.csv", summary="One row per station at a checkpoint (the latest by default)")
+    async def export_csv(size: Annotated[int | None, Query(ge=0)] = None) -> Response:
+        state = await _counted_at(size)
+        if isinstance(state, Response):
+            return state
+        (checkpoint, _), results = state
+        rows = station_rows(board.election, results.counted(), set(results.conflicts()))
+        name = f"{board.election.id}-{checkpoint.size}.csv"
+        return StreamingResponse(
+            rows, media_type="text/csv", headers={"content-disposition": f'attachment; filename="{name}"'}
+        )
 
     @app.get("/v1/rejections", summary="Refused submissions: digest, reason and count (never their bytes)")
     async def rejection_list(after: Annotated[int, Query(ge=0)] = 0) -> Response:

@@ -85,6 +85,10 @@ class ProgressiveResults:
     def conflicts(self) -> list[str]:
         return sorted(code for code, seen in self._finals.items() if len(seen) > 1)
 
+    def counted(self) -> dict[str, tuple[str, Acta]]:
+        """Station -> (digest, acta) of every station whose final acta is counted (one, no conflict)."""
+        return {code: seen[0] for code, seen in self._finals.items() if len(seen) == 1}
+
     def view(self, code: str = NATION) -> dict[str, Any]:
         """The results of one unit (the nation by default), as plain data."""
         unit = self._units.get(code)

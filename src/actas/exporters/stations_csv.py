@@ -1,0 +1,44 @@
+"""Results as CSV: one row per station, counted, in conflict or missing, with where its acta is on the board."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Mapping, Sequence
+
+from actas.acta.model import Acta
+from actas.election import Election
+
+
+def station_rows(
+    election: Election,
+    counted: Mapping[str, tuple[str, Acta]],
+    conflicts: set[str],
+) -> Iterator[str]:
+    """The CSV text, a line at a time (header first), so a large election streams."""
+    header = ["station", *(lv.id for lv in election.levels), "registered", "status", "voters"]
+    for contest in election.contests:
+        header += [f"{contest.id}:{o}" for o in contest.option_ids] + [f"{contest.id}:null"]
+    header.append("acta_sha256")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+
+    def line(row: Sequence[object]) -> str:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow(row)
+        return buffer.getvalue()
+
+    yield line(header)
+    width = sum(len(c.options) + 1 for c in election.contests)
+    for s in election.stations:
+        path = [u.code for u in election.path(s)]
+        if s.code in counted:
+            digest, acta = counted[s.code]
+            counts: list[object] = []
+            for c in acta.contests:
+                counts += [*c.votes, c.null]
+            yield line([s.code, *path, s.registered, "counted", acta.voters, *counts, digest])
+        else:
+            status = "conflict" if s.code in conflicts else "missing"
+            yield line([s.code, *path, s.registered, status, "", *([""] * width), ""])
