@@ -25,9 +25,10 @@ from sqlalchemy import Connection, func, insert, select, update
 from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
 from actas.acta.model import Acta
+from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
 from actas.canonical import canonical_json
 from actas.election import Election
-from actas.errors import ActasError, InputError
+from actas.errors import ActasError, InputError, VerificationError
 from actas.fields import format_utc_time
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
@@ -165,6 +166,44 @@ class Board:
             }
             return Outcome(409, body, index)
         return Outcome(201, {"status": "accepted", "station": acta.station}, index)
+
+    def announce(self, payload: bytes) -> Outcome:
+        """Publish the authority's signed announcement; its signature is the authentication."""
+        if len(payload) > MAX_ANNOUNCEMENT_BYTES:
+            return self._refuse(payload, 413, "too_large", f"an announcement is at most {MAX_ANNOUNCEMENT_BYTES} bytes")
+        try:
+            announcement = open_announcement(payload.decode("utf-8"), self.registry)
+        except UnicodeDecodeError:
+            return self._refuse(payload, 400, "malformed", "an announcement is UTF-8 text")
+        except VerificationError as exc:
+            return self._refuse(payload, 403, "forbidden", str(exc))
+        except ActasError as exc:
+            return self._refuse(payload, 400, "malformed", str(exc))
+        contests = {c.id: c for c in self.election.contests}
+        for announced in announcement.contests:
+            contest = contests.get(announced.contest)
+            known = set(contest.candidate_ids) | {OTHERS, NULL} if contest else set()
+            unknown = [key for key, _ in announced.votes if key not in known]
+            if contest is None or unknown:
+                reason = f"contest {announced.contest}: {unknown or 'no such contest'} not on the ballot"
+                return self._refuse(payload, 422, "invalid", reason)
+        leaf = leaf_hash(payload)
+        with self._lock, self.db.writer() as conn:
+            self._sync(conn)
+            found = conn.execute(
+                select(entries.c.idx).where(entries.c.kind == "announcement", entries.c.leaf_hash == leaf)
+            ).scalar()
+            if found is not None:
+                return Outcome(200, {"status": "duplicate", "title": announcement.title}, int(found))
+            index = self._append(conn, "announcement", payload)
+        return Outcome(201, {"status": "accepted", "title": announcement.title}, index)
+
+    def announcements(self) -> list[tuple[int, str]]:
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(entries.c.idx, entries.c.data).where(entries.c.kind == "announcement").order_by(entries.c.idx)
+            ).all()
+        return [(int(i), bytes(d).decode("utf-8")) for i, d in rows]
 
     def _refuse(self, payload: bytes, status: int, code: str, reason: str, station: str | None = None) -> Outcome:
         digest = hashlib.sha256(payload).hexdigest()

@@ -601,6 +601,57 @@ def transmit_command(
         raise typer.Exit(1)
 
 
+@app.command("announce")
+def announce_command(
+    server: Annotated[str, typer.Option(help="The tabulation server's URL.")],
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    key: Annotated[Path, typer.Option(help="The authority's private key file.")],
+    title: Annotated[str, typer.Option(help="What is announced, e.g. 'First bulletin, 80% of actas'.")],
+    votes: Annotated[
+        list[str], typer.Option(help="CONTEST:CANDIDATE=VOTES,... (also 'others' and 'null'); repeat per contest.")
+    ],
+    voters: Annotated[int | None, typer.Option(help="Voters announced.")] = None,
+    registered: Annotated[int | None, typer.Option(help="Registered voters announced.")] = None,
+    issued: Annotated[str | None, typer.Option(help="When it was announced (UTC); now by default.")] = None,
+) -> None:
+    """Sign an announcement with the authority's key and publish it on the bulletin board.
+
+    Example: actas announce --server http://127.0.0.1:8080 --election e --key keys/authority.key
+    --title "First bulletin" --votes president:ALVAREZ=5150,BARROS=4445,others=462
+    """
+    import httpx
+
+    from actas.announcement import Announcement, parse_contest
+
+    election = load_election(election_dir)
+    contests = []
+    for item in votes:
+        contest, sep, pairs = item.partition(":")
+        if not sep:
+            raise InputError(f"--votes: expected CONTEST:CANDIDATE=VOTES,..., found {item[:40]!r}")
+        contests.append(parse_contest(f"{contest} {pairs.replace(',', ' ')}", "--votes"))
+    announcement = Announcement(
+        election=election.id,
+        fingerprint=election.fingerprint,
+        issued=issued or _now(),
+        title=title,
+        contests=tuple(contests),
+        voters=voters,
+        registered=registered,
+    )
+    note = announcement.sign(load_signer(key))
+    try:
+        response = httpx.post(
+            server.rstrip("/") + "/v1/announcements", content=note.encode(), headers={"content-type": "text/plain"}
+        )
+    except httpx.HTTPError as exc:
+        raise InputError(f"cannot reach {server}: {exc.__class__.__name__}") from None
+    body = response.json()
+    if response.status_code not in (200, 201):
+        raise VerificationError(f"the server refused the announcement: {body.get('error', {}).get('message')}")
+    out.print(f"{body['status']}: announcement {body['index']} on the board of {server}", markup=False)
+
+
 # --- demo ----------------------------------------------------------------------------------------------------
 
 

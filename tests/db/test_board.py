@@ -150,3 +150,31 @@ def test_nothing_on_the_board_can_be_changed_or_removed(
     with pytest.raises(DBAPIError, match="append-only"), board.db.writer() as conn:
         conn.execute(text(statement))
     assert board.tree.size == 3 and len(list(board.entries(0, 10))) == 3
+
+
+def test_announcements_are_published_once_and_only_from_the_authority(database_url: str, small: Any) -> None:
+    from actas.announcement import AnnouncedContest, Announcement
+
+    board = open_board(database_url, small)
+    statement = Announcement(
+        small.election.id,
+        small.election.fingerprint,
+        "2030-06-03T06:10:00Z",
+        "First bulletin",
+        (AnnouncedContest("president", (("ALVAREZ", 5), ("others", 2))),),
+    )
+    note = statement.sign(small.keys.authority).encode()
+    first = board.announce(note)
+    assert (first.status, first.index) == (201, 2)
+    assert board.announce(note).status == 200 and board.tree.size == 3
+    assert board.announcements() == [(2, note.decode())]
+    assert board.announce(statement.sign(Signer.generate("impostor")).encode()).status == 403
+    unknown = Announcement(
+        small.election.id,
+        small.election.fingerprint,
+        "2030-06-03T06:10:00Z",
+        "x",
+        (AnnouncedContest("president", (("NOBODY", 5),)),),
+    )
+    assert board.announce(unknown.sign(small.keys.authority).encode()).status == 422
+    assert board.announce(b"\xff").status == 400 and board.tree.size == 3

@@ -235,3 +235,38 @@ def test_exports_at_a_checkpoint_validate_and_add_up(server: RunningServer, day:
     if totals["checkpoint"]["size"] == 42:
         assert sum(int(r["voters"]) for r in rows if r["status"] == "counted") == totals["voters"]
     assert httpx.get(f"{server.url}/v1/export/nist.json?size=7777").status_code == 404
+
+
+def test_the_authority_announces_from_the_command_line(server: RunningServer, day: Path) -> None:
+    result = run_actas(
+        "announce",
+        "--server",
+        server.url,
+        "--election",
+        day / "e",
+        "--key",
+        day / "d" / "keys" / "authority.key",
+        "--title",
+        "First bulletin, 10% of actas",
+        "--votes",
+        "president:ALVAREZ=5150,BARROS=4445,others=462",
+        "--voters",
+        "10057",
+    )
+    assert result.code == 0 and "accepted: announcement 2" in result.stdout, result.stdout + result.stderr
+    listed = httpx.get(server.url + "/v1/announcements").json()["announcements"]
+    assert len(listed) == 1 and "contest president ALVAREZ=5150 BARROS=4445 others=462" in listed[0]["note"]
+    impostor = run_actas(
+        "announce",
+        "--server",
+        server.url,
+        "--election",
+        day / "e",
+        "--key",
+        day / "d" / "keys" / "machines.keys",
+        "--title",
+        "x",
+        "--votes",
+        "president:ALVAREZ=1",
+    )
+    assert impostor.code == 2 and "Traceback" not in impostor.stderr

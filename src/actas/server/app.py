@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
+from actas.announcement import MAX_ANNOUNCEMENT_BYTES
 from actas.board import Board
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
@@ -69,6 +70,22 @@ class Checkpointer:
         return None
 
 
+async def _read_text_body(request: Request, limit: int) -> bytes | Response:
+    """The body of a text/plain request, refused (415, 413) before more than `limit` bytes are read."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if content_type != "text/plain":
+        return error(415, "unsupported_media_type", "send the signed text as text/plain")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return error(413, "too_large", f"the body is at most {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return error(413, "too_large", f"the body is at most {limit} bytes")
+    return bytes(body)
+
+
 def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
     checkpointer = Checkpointer(board, checkpoint_interval)
 
@@ -110,24 +127,37 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         responses={200: {"description": "the same acta again"}, 409: {"description": "a different acta"}},
     )
     async def submit_acta(request: Request) -> Response:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip()
-        if content_type != "text/plain":
-            return error(415, "unsupported_media_type", "send the acta payload as text/plain")
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > MAX_ACTA_BYTES):
-            return error(413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
-        body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_ACTA_BYTES:
-                return error(413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
-        outcome = await run_in_threadpool(board.submit, bytes(body))
+        body = await _read_text_body(request, MAX_ACTA_BYTES)
+        if isinstance(body, Response):
+            return body
+        outcome = await run_in_threadpool(board.submit, body)
         if outcome.index is None:
             return JSONResponse(outcome.body, status_code=outcome.status)
         receipt = await checkpointer.receipt(outcome.index, outcome.body)
         if receipt is None:  # committed, but no checkpoint yet: the proof is available later
             receipt = {**outcome.body, "index": outcome.index, "checkpoint": None, "inclusion_proof": None}
         return JSONResponse(receipt, status_code=outcome.status)
+
+    @app.post(
+        "/v1/announcements",
+        status_code=201,
+        summary="Publish an announcement signed by the authority (text/plain signed note)",
+        responses={200: {"description": "the same announcement again"}, 403: {"description": "not the authority"}},
+    )
+    async def announce(request: Request) -> Response:
+        body = await _read_text_body(request, MAX_ANNOUNCEMENT_BYTES)
+        if isinstance(body, Response):
+            return body
+        outcome = await run_in_threadpool(board.announce, body)
+        if outcome.index is None:
+            return JSONResponse(outcome.body, status_code=outcome.status)
+        receipt = await checkpointer.receipt(outcome.index, outcome.body)
+        return JSONResponse(receipt or {**outcome.body, "index": outcome.index}, status_code=outcome.status)
+
+    @app.get("/v1/announcements", summary="Every announcement on the board, in order")
+    async def announcement_list() -> Response:
+        rows = await run_in_threadpool(board.announcements)
+        return JSONResponse({"announcements": [{"index": i, "note": text} for i, text in rows]})
 
     @app.get("/v1/board/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint")
     async def checkpoint() -> Response:
