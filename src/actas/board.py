@@ -13,6 +13,7 @@ database under the writers' lock, so any number of processes can serve one board
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import threading
@@ -24,7 +25,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
-from actas.acta.model import Acta
+from actas.acta.model import Acta, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
 from actas.canonical import canonical_json
 from actas.election import Election
@@ -70,6 +71,11 @@ class Board:
         self.results_size = 0
         self._pending: list[tuple[int, Acta, str]] = []
         self._lock = threading.RLock()
+        """Held by writers for a whole transaction, and while the cache is brought up to date."""
+        self._results_lock = threading.Lock()
+        """Held only while results change or are read, so reading them never waits for a disk write."""
+        self._checkpoint: tuple[Checkpoint, str] | None = None
+        """The latest checkpoint this process has seen, with its note, its signature already checked."""
         self.rejected_unrecorded = 0
 
     # --- start ----------------------------------------------------------------------------------------------
@@ -81,8 +87,7 @@ class Board:
             ("election", canonical_json(self.election.to_json())),
             ("registry", self.registry_note.encode()),
         ]
-        with self._lock, self.db.writer() as conn:
-            self._sync(conn)
+        with self._writing() as conn:
             if self.tree.size == 0:
                 for kind, data in genesis:
                     self._append(conn, kind, data)
@@ -121,18 +126,40 @@ class Board:
     def _advance_results(self, size: int) -> None:
         """Count the actas of entries below `size` (a checkpoint's size) into the results."""
         keep = []
-        for index, acta, digest in self._pending:
-            if index < size:
-                self.results.add(acta, digest)
-            else:
-                keep.append((index, acta, digest))
-        self._pending = keep
-        self.results_size = max(self.results_size, size)
+        with self._results_lock:
+            for index, acta, digest in self._pending:
+                if index < size:
+                    self.results.add(acta, digest)
+                else:
+                    keep.append((index, acta, digest))
+            self._pending = keep
+            self.results_size = max(self.results_size, size)
 
     # --- submissions ----------------------------------------------------------------------------------------
 
     def submit(self, payload: bytes) -> Outcome:
         """Check and record one acta. The outcome's index is set when the acta is on the board."""
+        checked = self.check(payload)
+        return checked if isinstance(checked, Outcome) else self.append_actas([checked])[0]
+
+    def ingest(self, payloads: list[bytes]) -> list[Outcome]:
+        """A batch of submissions, as the server receives them: check each, append the valid ones in one
+        transaction, sign a checkpoint, and answer each with its receipt (or its refusal)."""
+        checked = [self.check(p) for p in payloads]
+        valid = [c for c in checked if not isinstance(c, Outcome)]
+        appended = iter(self.append_actas(valid) if valid else [])
+        self.sign_checkpoint()
+        answers = []
+        for item in checked:
+            outcome = item if isinstance(item, Outcome) else next(appended)
+            if outcome.index is not None:
+                receipt = self.receipt(outcome.index, outcome.body)
+                outcome = Outcome(outcome.status, receipt or {**outcome.body, "index": outcome.index}, outcome.index)
+            answers.append(outcome)
+        return answers
+
+    def check(self, payload: bytes) -> SignedActa | Outcome:
+        """Everything that can be checked without the board: the acta, or the refusal to send back."""
         if len(payload) > MAX_ACTA_BYTES:
             return self._refuse(payload, 413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
         try:
@@ -143,29 +170,60 @@ class Board:
         if findings:
             reason = "; ".join(str(f) for f in findings)
             return self._refuse(payload, 422, "invalid", reason, signed.acta.station)
-        acta = signed.acta
-        with self._lock, self.db.writer() as conn:
-            self._sync(conn)
-            found = conn.execute(select(actas.c.idx).where(actas.c.digest == signed.digest)).scalar()
-            if found is not None:
-                return Outcome(200, {"status": "duplicate", "station": acta.station}, int(found))
-            earlier = conn.execute(
-                select(actas.c.digest).where(actas.c.station == acta.station, actas.c.kind == acta.kind.value)
+        return signed
+
+    def append_actas(self, batch: list[SignedActa]) -> list[Outcome]:
+        """Record checked actas in one transaction (one commit, one fsync for the whole batch)."""
+        outcomes: list[Outcome] = []
+        with self._writing() as conn:
+            digests = [s.digest for s in batch]
+            known = dict(conn.execute(select(actas.c.digest, actas.c.idx).where(actas.c.digest.in_(digests))).all())
+            stations = {s.acta.station for s in batch}
+            held = conn.execute(
+                select(actas.c.station, actas.c.kind, actas.c.digest).where(actas.c.station.in_(stations))
             ).all()
-            index = self._append(conn, "acta", payload)
-            conn.execute(
-                insert(actas).values(digest=signed.digest, station=acta.station, kind=acta.kind.value, idx=index)
-            )
-            self._pending.append((index, acta, signed.digest))
-        if earlier:
-            body = {
-                "status": "conflict",
-                "station": acta.station,
-                "message": f"station {acta.station} already has a different {acta.kind.value} acta; both are kept "
-                "and the station is flagged as in conflict",
-            }
-            return Outcome(409, body, index)
-        return Outcome(201, {"status": "accepted", "station": acta.station}, index)
+            seen = {(station, kind) for station, kind, _ in held}
+            for signed in batch:
+                acta = signed.acta
+                if signed.digest in known:
+                    outcomes.append(
+                        Outcome(200, {"status": "duplicate", "station": acta.station}, int(known[signed.digest]))
+                    )
+                    continue
+                index = self._append(conn, "acta", signed.payload.encode())
+                conn.execute(
+                    insert(actas).values(digest=signed.digest, station=acta.station, kind=acta.kind.value, idx=index)
+                )
+                known[signed.digest] = index
+                self._pending.append((index, acta, signed.digest))
+                if (acta.station, acta.kind.value) in seen:
+                    body = {
+                        "status": "conflict",
+                        "station": acta.station,
+                        "message": f"station {acta.station} already has a different {acta.kind.value} acta; "
+                        "both are kept and the station is flagged as in conflict",
+                    }
+                    outcomes.append(Outcome(409, body, index))
+                else:
+                    seen.add((acta.station, acta.kind.value))
+                    outcomes.append(Outcome(201, {"status": "accepted", "station": acta.station}, index))
+        return outcomes
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        """The writers' lock and transaction, with the cache brought up to date; if the transaction fails,
+        the cache is dropped and rebuilt from the database, so it never holds an entry that was not committed."""
+        with self._lock:
+            try:
+                with self.db.writer() as conn:
+                    self._sync(conn)
+                    yield conn
+            except BaseException:
+                self.tree = MerkleTree()
+                self.results = ProgressiveResults(self.election)
+                self.results_size = 0
+                self._pending = []
+                raise
 
     def announce(self, payload: bytes) -> Outcome:
         """Publish the authority's signed announcement; its signature is the authentication."""
@@ -188,8 +246,7 @@ class Board:
                 reason = f"contest {announced.contest}: {unknown or 'no such contest'} not on the ballot"
                 return self._refuse(payload, 422, "invalid", reason)
         leaf = leaf_hash(payload)
-        with self._lock, self.db.writer() as conn:
-            self._sync(conn)
+        with self._writing() as conn:
             found = conn.execute(
                 select(entries.c.idx).where(entries.c.kind == "announcement", entries.c.leaf_hash == leaf)
             ).scalar()
@@ -237,7 +294,11 @@ class Board:
         if row is None:
             return None
         note = str(row[0])
+        cached = self._checkpoint
+        if cached is not None and cached[1] == note:
+            return cached
         checkpoint = open_checkpoint(note, self.signer.verifier, self.origin)
+        self._checkpoint = (checkpoint, note)
         if checkpoint.size > self.results_size or checkpoint.size > self.tree.size:
             with self._lock, self.db.reader() as conn:
                 self._sync(conn)
@@ -246,18 +307,17 @@ class Board:
 
     def sign_checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint of the whole board if it grew since the last one (one signer at a time)."""
-        with self._lock, self.db.writer() as conn:
-            self._sync(conn)
+        with self._writing() as conn:
             last = conn.execute(select(func.max(checkpoints.c.size))).scalar()
             if last is not None and last >= self.tree.size:
                 return None
             checkpoint = Checkpoint(self.origin, self.tree.size, self.tree.root())
+            note = checkpoint.sign(self.signer)
             conn.execute(
-                insert(checkpoints).values(
-                    size=checkpoint.size, root=checkpoint.root, note=checkpoint.sign(self.signer), signed_at=_now()
-                )
+                insert(checkpoints).values(size=checkpoint.size, root=checkpoint.root, note=note, signed_at=_now())
             )
             self._advance_results(checkpoint.size)
+        self._checkpoint = (checkpoint, note)
         return checkpoint
 
     def checkpoint_at(self, size: int | None) -> tuple[Checkpoint, str] | None:
@@ -280,12 +340,13 @@ class Board:
 
     def results_view(self, code: str) -> dict[str, Any]:
         """The results of a unit at the latest checkpoint this process has counted."""
-        with self._lock:
+        with self._results_lock:
             return self.results.view(code)
 
     def receipt(self, index: int, outcome_body: dict[str, Any]) -> dict[str, Any] | None:
         """The receipt of an entry once a checkpoint covers it (None until then)."""
-        latest = self.latest_checkpoint()
+        cached = self._checkpoint
+        latest = cached if cached is not None and cached[0].size > index else self.latest_checkpoint()
         if latest is None or latest[0].size <= index:
             return None
         checkpoint, note = latest
@@ -331,23 +392,27 @@ class Board:
             return [dict(r) for r in rows]
 
     def _tree_of(self, size: int) -> MerkleTree | None:
-        """The tree, brought up to `size` entries if the database has them (call with the lock held)."""
-        if self.tree.size < size:
-            with self.db.reader() as conn:
-                self._sync(conn)
-        return self.tree if size <= self.tree.size else None
+        """The tree, brought up to `size` entries if the database has them.
+
+        Entries are only ever appended to the tree, so a proof for a size it already has is read
+        without waiting for the writers' lock."""
+        tree = self.tree
+        if tree.size < size:
+            with self._lock:
+                with self.db.reader() as conn:
+                    self._sync(conn)
+                tree = self.tree
+        return tree if size <= tree.size else None
 
     def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]] | None:
         """(leaf hash, proof) of entry `index` in the tree of `size` entries, or None if there is none."""
-        with self._lock:
-            tree = self._tree_of(size)
-            if tree is None or not 0 <= index < size:
-                return None
-            return tree.leaf(index), tree.inclusion_proof(index, size)
+        tree = self._tree_of(size)
+        if tree is None or not 0 <= index < size:
+            return None
+        return tree.leaf(index), tree.inclusion_proof(index, size)
 
     def consistency(self, first: int, second: int) -> list[bytes] | None:
-        with self._lock:
-            tree = self._tree_of(second)
-            if tree is None or not 0 < first <= second:
-                return None
-            return tree.consistency_proof(first, second)
+        tree = self._tree_of(second)
+        if tree is None or not 0 < first <= second:
+            return None
+        return tree.consistency_proof(first, second)

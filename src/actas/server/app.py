@@ -24,7 +24,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES
-from actas.board import Board
+from actas.board import Board, Outcome
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
 
@@ -70,6 +70,39 @@ class Checkpointer:
         return None
 
 
+class Ingest:
+    """Group commit: submissions that arrive together are checked, appended in one transaction, covered
+    by one new checkpoint and answered with their receipts, in one trip to a worker thread."""
+
+    MAX_BATCH = 500
+
+    def __init__(self, board: Board, checkpointer: Checkpointer) -> None:
+        self.board = board
+        self.checkpointer = checkpointer
+        self.queue: asyncio.Queue[tuple[bytes, asyncio.Future[Outcome]]] = asyncio.Queue()
+
+    async def submit(self, payload: bytes) -> Outcome:
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        await self.queue.put((payload, future))
+        return await future
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                outcomes = await run_in_threadpool(self.board.ingest, [payload for payload, _ in batch])
+            except Exception as exc:  # nothing was committed: every request of the batch fails with a 500
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                future.set_result(outcome)
+            async with self.checkpointer.signed:
+                self.checkpointer.signed.notify_all()
+
+
 async def _read_text_body(request: Request, limit: int) -> bytes | Response:
     """The body of a text/plain request, refused (415, 413) before more than `limit` bytes are read."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
@@ -88,15 +121,18 @@ async def _read_text_body(request: Request, limit: int) -> bytes | Response:
 
 def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
     checkpointer = Checkpointer(board, checkpoint_interval)
+    ingest = Ingest(board, checkpointer)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(board.sign_checkpoint)
-        task = asyncio.create_task(checkpointer.run())
+        tasks = [asyncio.create_task(checkpointer.run()), asyncio.create_task(ingest.run())]
         yield
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     app = FastAPI(
         title="actas tabulation server",
@@ -130,13 +166,8 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         body = await _read_text_body(request, MAX_ACTA_BYTES)
         if isinstance(body, Response):
             return body
-        outcome = await run_in_threadpool(board.submit, body)
-        if outcome.index is None:
-            return JSONResponse(outcome.body, status_code=outcome.status)
-        receipt = await checkpointer.receipt(outcome.index, outcome.body)
-        if receipt is None:  # committed, but no checkpoint yet: the proof is available later
-            receipt = {**outcome.body, "index": outcome.index, "checkpoint": None, "inclusion_proof": None}
-        return JSONResponse(receipt, status_code=outcome.status)
+        outcome = await ingest.submit(body)
+        return JSONResponse(outcome.body, status_code=outcome.status)
 
     @app.post(
         "/v1/announcements",

@@ -6,8 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from actas.errors import InputError
 from actas.signed_note import Verifier
@@ -51,4 +53,12 @@ def start_server(
         process.wait(timeout=30)
         problem = process.stderr.read().strip() if process.stderr else ""
         raise InputError(f"the server did not start: {problem or ' '.join(first)}")
+    for stream in (process.stdout, process.stderr):  # keep reading, so a chatty server never blocks on a full pipe
+        threading.Thread(target=_drain, args=(stream,), daemon=True).start()
     return RunningServer(second[2], Verifier.from_text(first[-1]), first[1].rstrip(","), process)
+
+
+def _drain(stream: IO[str] | None) -> None:
+    if stream is not None:
+        for _ in stream:
+            pass
