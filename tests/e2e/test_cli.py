@@ -10,22 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ACTAS, assert_clean_failure, run_actas
+from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day
 
 
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A simulated election of 20 stations: definition, keys, registry and actas."""
-    root = tmp_path_factory.mktemp("day")
-    assert (
-        run_actas(
-            "election", "generate", "--preset", "synthetic", "--stations", 20, "--seed", 4, "--out", root / "e"
-        ).code
-        == 0
-    )
-    result = run_actas("simulate", "--election", root / "e", "--out", root / "d", "--seed", 4, "--workers", 2)
-    assert result.code == 0, result.stderr
-    return root
+    return simulated_day(tmp_path_factory.mktemp("day"), 20, 4)
 
 
 def test_election_show_json(day: Path) -> None:

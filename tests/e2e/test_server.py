@@ -8,6 +8,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -17,8 +18,7 @@ from hypothesis import strategies as st
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.server.process import RunningServer, start_server
-from tests.conftest import ACTAS, run_actas
-from tests.db.conftest import postgres_schema_url
+from tests.conftest import ACTAS, run_actas, simulated_day
 
 ERROR_KEYS = {"code", "message"}
 
@@ -29,28 +29,12 @@ def start(election: Path, registry: Path, db: str, key: Path, interval: float = 
 
 @pytest.fixture(scope="module")
 def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("serverday")
-    assert (
-        run_actas(
-            "election", "generate", "--preset", "synthetic", "--stations", 120, "--seed", 8, "--out", root / "e"
-        ).code
-        == 0
-    )
-    assert run_actas("simulate", "--election", root / "e", "--out", root / "d", "--seed", 8).code == 0
-    return root
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'board.sqlite'}"
-    else:
-        yield from postgres_schema_url()
+    return simulated_day(tmp_path_factory.mktemp("serverday"), 120, 8)
 
 
 @pytest.fixture
-def server(day: Path, db_url: str, tmp_path: Path) -> Iterator[RunningServer]:
-    running = start(day / "e", day / "d" / "registry.note", db_url, tmp_path / "board.key")
+def server(day: Path, database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    running = start(day / "e", day / "d" / "registry.note", database_url, tmp_path / "board.key")
     yield running
     running.stop()
 
@@ -152,9 +136,9 @@ def test_fuzzed_submissions_never_cause_a_500_or_a_new_entry(server: RunningServ
     assert set(response.json()["error"]) == ERROR_KEYS
 
 
-def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_url: str, tmp_path: Path) -> None:
+def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, database_url: str, tmp_path: Path) -> None:
     key, outbox = tmp_path / "board.key", tmp_path / "sent.jsonl"
-    server = start(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2)
+    server = start(day / "e", day / "d" / "registry.note", database_url, key, interval=0.2)
     sender = subprocess.Popen(
         [str(ACTAS), "transmit", str(day / "d"), "--server", server.url, "--outbox", str(outbox), "--workers", "16"],
         stdout=subprocess.DEVNULL,
@@ -172,7 +156,7 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, db_u
     assert len(acknowledged) >= 60 and sender.poll() is None
 
     port = int(server.url.rsplit(":", 1)[1])  # back on the same address: the sender's retries find it
-    server = start(day / "e", day / "d" / "registry.note", db_url, key, interval=0.2, port=port)
+    server = start(day / "e", day / "d" / "registry.note", database_url, key, interval=0.2, port=port)
     try:
         assert sender.wait(timeout=180) == 0
         finish = run_actas("transmit", day / "d", "--server", server.url, "--outbox", outbox)
@@ -237,36 +221,20 @@ def test_exports_at_a_checkpoint_validate_and_add_up(server: RunningServer, day:
     assert httpx.get(f"{server.url}/v1/export/nist.json?size=7777").status_code == 404
 
 
+def announce(server: RunningServer, day: Path, key: Path, votes: str) -> Any:
+    return run_actas(
+        "announce", "--server", server.url, "--election", day / "e", "--key", key,
+        "--title", "First bulletin, 10% of actas", "--votes", votes, "--voters", "10057",
+    )  # fmt: skip
+
+
 def test_the_authority_announces_from_the_command_line(server: RunningServer, day: Path) -> None:
-    result = run_actas(
-        "announce",
-        "--server",
-        server.url,
-        "--election",
-        day / "e",
-        "--key",
-        day / "d" / "keys" / "authority.key",
-        "--title",
-        "First bulletin, 10% of actas",
-        "--votes",
-        "president:ALVAREZ=5150,BARROS=4445,others=462",
-        "--voters",
-        "10057",
-    )
+    keys = day / "d" / "keys"
+    result = announce(server, day, keys / "authority.key", "president:ALVAREZ=5150,BARROS=4445,others=462")
     assert result.code == 0 and "accepted: announcement 2" in result.stdout, result.stdout + result.stderr
     listed = httpx.get(server.url + "/v1/announcements").json()["announcements"]
     assert len(listed) == 1 and "contest president ALVAREZ=5150 BARROS=4445 others=462" in listed[0]["note"]
-    impostor = run_actas(
-        "announce",
-        "--server",
-        server.url,
-        "--election",
-        day / "e",
-        "--key",
-        day / "d" / "keys" / "machines.keys",
-        "--title",
-        "x",
-        "--votes",
-        "president:ALVAREZ=1",
-    )
-    assert impostor.code == 2 and "Traceback" not in impostor.stderr
+    not_a_key = announce(server, day, keys / "machines.keys", "president:ALVAREZ=1")
+    assert not_a_key.code == 2 and "Traceback" not in not_a_key.stderr
+    unknown = announce(server, day, keys / "authority.key", "president:NOBODY=1")
+    assert unknown.code == 1 and "not on the ballot" in unknown.stderr
