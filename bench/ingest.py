@@ -34,16 +34,19 @@ PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def poll_results(url: str, region: str, stop: threading.Event, latencies: dict[str, list[float]]) -> None:
-    with httpx.Client(base_url=url, timeout=60) as client:
-        while not stop.is_set():
-            for name, query in (("national", "/v1/results"), ("region", f"/v1/results?level=region&code={region}")):
-                start = time.perf_counter()
-                try:
-                    client.get(query).raise_for_status()
-                except httpx.TransportError:
-                    continue
-                latencies[name].append(time.perf_counter() - start)
-            time.sleep(0.05)
+    queries = {"national": "/v1/results", "region": f"/v1/results?level=region&code={region}"}
+    clients = {name: httpx.Client(base_url=url, timeout=60) for name in queries}  # one connection each
+    while not stop.is_set():
+        for name, query in queries.items():
+            start = time.perf_counter()
+            try:
+                clients[name].get(query).raise_for_status()
+            except httpx.TransportError:
+                continue
+            latencies[name].append(time.perf_counter() - start)
+        time.sleep(0.05)
+    for client in clients.values():
+        client.close()
 
 
 def run(url: str, work: Path, clients: int, region: str) -> tuple[float, TransmitReport, dict[str, list[float]]]:
