@@ -5,7 +5,7 @@ acta of a synthetic election with `actas transmit`'s client from many concurrent
 meanwhile asks for national and regional results. Client and server share the machine's 2 cores.
 Floor, in the same run: bare Ed25519 verification of the same actas on one core.
 
-Usage: python bench/ingest.py [--stations N] [--db sqlite|postgresql] [--clients C]
+Usage: python bench/ingest.py [--stations N] [--db sqlite|postgresql] [--clients C] [--batch B]
 The issue's full size is --stations 236000 (472,000 actas, a Brazil-sized board).
 """
 
@@ -49,14 +49,16 @@ def poll_results(url: str, region: str, stop: threading.Event, latencies: dict[s
         client.close()
 
 
-def run(url: str, work: Path, clients: int, region: str) -> tuple[float, TransmitReport, dict[str, list[float]]]:
+def run(
+    url: str, work: Path, clients: int, batch: int, region: str
+) -> tuple[float, TransmitReport, dict[str, list[float]]]:
     """Send with `actas transmit`'s own client (threads), while another thread asks for results."""
     latencies: dict[str, list[float]] = {"national": [], "region": []}
     stop = threading.Event()
     poller = threading.Thread(target=poll_results, args=(url, region, stop, latencies))
     poller.start()
     start = time.perf_counter()
-    report = transmit(url, read_payloads(str(work)), Outbox(work / "sent.jsonl"), workers=clients)
+    report = transmit(url, read_payloads(str(work)), Outbox(work / "sent.jsonl"), workers=clients, batch=batch)
     seconds = time.perf_counter() - start
     stop.set()
     poller.join()
@@ -72,6 +74,7 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=5000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--batch", type=int, default=1, help="actas per request (>1: the relays' batch endpoint)")
     args = parser.parse_args()
 
     election = synthetic(args.stations, 11)
@@ -103,7 +106,7 @@ def main() -> None:
     try:
         with start_server(work / "election", work / "registry.note", db, work / "board.key") as server:
             region = election.units[0].code
-            seconds, report, latencies = run(server.url, work, args.clients, region)
+            seconds, report, latencies = run(server.url, work, args.clients, args.batch, region)
     finally:
         if schema:
             with create_engine(PG.replace("postgresql://", "postgresql+psycopg://")).begin() as conn:
@@ -112,7 +115,7 @@ def main() -> None:
     rate = len(payloads) / seconds
     print(
         f"# ingest over HTTP, {args.db}, {len(payloads):,} actas ({args.stations:,} stations), "
-        f"{args.clients} clients, {time.strftime('%Y-%m-%d')}"
+        f"{args.clients} clients, {args.batch} a request, {time.strftime('%Y-%m-%d')}"
     )
     lost = len(payloads) - report.accepted
     print(f"actas per second          {rate:>10,.0f}   (target 5,000; {lost} not acknowledged with 201)")

@@ -570,6 +570,7 @@ def transmit_command(
     server: Annotated[str, typer.Option(help="The tabulation server's URL.")],
     outbox: Annotated[Path | None, typer.Option(help="Log of acknowledged actas (default: beside the source).")] = None,
     workers: Annotated[int, typer.Option(help="Concurrent submissions.")] = 8,
+    batch: Annotated[int, typer.Option(help="Actas per request (more than 1 uses the batch endpoint).")] = 1,
 ) -> None:
     """Send actas to the server with retries; what the server acknowledged is never sent twice.
 
@@ -584,8 +585,15 @@ def transmit_command(
     log = outbox or (path / "sent.jsonl" if path.is_dir() else path.with_name(path.name + ".sent.jsonl"))
     with _progress() as progress:
         task = progress.add_task("transmitting", total=None)
+        if not 1 <= batch <= 1000:
+            raise InputError(f"--batch must be between 1 and 1000, found {batch}")
         report = transmit(
-            server, read_payloads(source), Outbox(log), workers=workers, on_progress=lambda: progress.advance(task)
+            server,
+            read_payloads(source),
+            Outbox(log),
+            workers=workers,
+            batch=batch,
+            on_progress=lambda: progress.advance(task),
         )
     out.print(
         f"{report.accepted:,} accepted, {report.duplicates:,} already on the board, {report.skipped:,} skipped "

@@ -13,7 +13,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,17 +61,14 @@ class Outbox:
             self.sent.add(digest)
 
 
-def _post(client: httpx.Client, url: str, payload: str, report: TransmitReport) -> tuple[int, dict[str, object]] | None:
+def _retrying(call: Callable[[], httpx.Response], report: TransmitReport) -> httpx.Response | None:
+    """The server's answer, retrying with jittered exponential backoff while it cannot be reached or fails."""
     delay = 0.2
     for attempt in range(MAX_ATTEMPTS):
         try:
-            response = client.post(url, content=payload.encode(), headers={"content-type": "text/plain"})
+            response = call()
             if response.status_code < 500:
-                try:
-                    body = response.json()
-                except ValueError:
-                    body = {}
-                return response.status_code, body if isinstance(body, dict) else {}
+                return response
         except httpx.HTTPError:
             pass
         if attempt + 1 < MAX_ATTEMPTS:
@@ -81,52 +78,103 @@ def _post(client: httpx.Client, url: str, payload: str, report: TransmitReport) 
     return None
 
 
+def _json(response: httpx.Response | None) -> dict[str, object]:
+    if response is None:
+        return {}
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def transmit(
     server: str,
     items: Iterable[SourcePayload],
     outbox: Outbox,
     *,
     workers: int = 8,
+    batch: int = 1,
     on_progress: Callable[[], None] | None = None,
 ) -> TransmitReport:
+    """Send every payload; with `batch` > 1, that many at a time to the batch endpoint (for relays)."""
     report = TransmitReport()
-    url = server.rstrip("/") + "/v1/actas"
+    base = server.rstrip("/")
     lock = threading.Lock()
 
-    def send(item: SourcePayload) -> None:
-        try:
-            payload = item.text()
-        except FormatError as exc:
-            with lock:
-                report.refused.append(f"{item.origin}: {exc}")
-            return
-        digest = hashlib.sha256(payload.encode()).hexdigest()
-        if digest in outbox.sent:
-            with lock:
-                report.skipped += 1
-            return
-        answer = _post(client, url, payload, report)
+    def settle(item: SourcePayload, digest: str, status: int | None, body: dict[str, object]) -> None:
         with lock:
-            if answer is None:
+            if status is None:
                 report.unsent.append(item.origin)
-            else:
-                status, body = answer
-                if status in ACKNOWLEDGED:
-                    outbox.record(digest, status, body)
-                    if status == 201:
-                        report.accepted += 1
-                    elif status == 200:
-                        report.duplicates += 1
-                    else:
-                        report.conflicts.append(f"{item.origin}: {body.get('message', 'conflict')}")
+            elif status in ACKNOWLEDGED:
+                outbox.record(digest, status, body)
+                if status == 201:
+                    report.accepted += 1
+                elif status == 200:
+                    report.duplicates += 1
                 else:
-                    error = body.get("error")
-                    message = error.get("message") if isinstance(error, dict) else None
-                    report.refused.append(f"{item.origin}: HTTP {status}: {message or 'refused'}")
+                    report.conflicts.append(f"{item.origin}: {body.get('message', 'conflict')}")
+            else:
+                error = body.get("error")
+                message = error.get("message") if isinstance(error, dict) else None
+                report.refused.append(f"{item.origin}: HTTP {status}: {message or 'refused'}")
         if on_progress:
             on_progress()
 
-    with httpx.Client(timeout=30.0) as client, ThreadPoolExecutor(max_workers=workers) as pool:
-        for _ in pool.map(send, items):
+    def ready(chunk: list[SourcePayload]) -> list[tuple[SourcePayload, str, str]]:
+        """(item, payload, digest) of what is readable and not acknowledged before."""
+        found = []
+        for item in chunk:
+            try:
+                payload = item.text()
+            except FormatError as exc:
+                with lock:
+                    report.refused.append(f"{item.origin}: {exc}")
+                continue
+            digest = hashlib.sha256(payload.encode()).hexdigest()
+            if digest in outbox.sent:
+                with lock:
+                    report.skipped += 1
+                continue
+            found.append((item, payload, digest))
+        return found
+
+    def send(chunk: list[SourcePayload]) -> None:
+        todo = ready(chunk)
+        if not todo:
+            return
+        if batch == 1:
+            (item, payload, digest) = todo[0]
+            headers = {"content-type": "text/plain"}
+            response = _retrying(
+                lambda: client.post(base + "/v1/actas", content=payload.encode(), headers=headers), report
+            )
+            settle(item, digest, response.status_code if response is not None else None, _json(response))
+            return
+        lines = "".join(json.dumps({"payload": payload}) + "\n" for _, payload, _ in todo).encode()
+        headers = {"content-type": "application/x-ndjson"}
+        response = _retrying(lambda: client.post(base + "/v1/actas/batch", content=lines, headers=headers), report)
+        results = _json(response).get("results") if response is not None and response.status_code == 200 else None
+        if not isinstance(results, list) or len(results) != len(todo):
+            for item, _, digest in todo:
+                settle(item, digest, response.status_code if response is not None else None, _json(response))
+            return
+        for (item, _, digest), result in zip(todo, results, strict=True):
+            body = result if isinstance(result, dict) else {}
+            status = body.get("http_status")
+            settle(item, digest, status if isinstance(status, int) else 502, body)
+
+    def chunks() -> Iterator[list[SourcePayload]]:
+        current: list[SourcePayload] = []
+        for item in items:
+            current.append(item)
+            if len(current) >= batch:
+                yield current
+                current = []
+        if current:
+            yield current
+
+    with httpx.Client(timeout=120.0) as client, ThreadPoolExecutor(max_workers=workers) as pool:
+        for _ in pool.map(send, chunks()):
             pass
     return report

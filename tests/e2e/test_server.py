@@ -238,3 +238,42 @@ def test_the_authority_announces_from_the_command_line(server: RunningServer, da
     assert not_a_key.code == 2 and "Traceback" not in not_a_key.stderr
     unknown = announce(server, day, keys / "authority.key", "president:NOBODY=1")
     assert unknown.code == 1 and "not on the ballot" in unknown.stderr
+
+
+def test_a_relay_submits_actas_in_batches(server: RunningServer, day: Path) -> None:
+    finals = payloads(day)
+    lines = [
+        json.dumps({"payload": finals[0]}),
+        json.dumps({"payload": finals[0]}),
+        "not json",
+        json.dumps({"x": 1}),
+        json.dumps({"payload": finals[1].replace("voters ", "voters 7", 1)}),
+        json.dumps({"payload": finals[2]}),
+    ]
+    response = httpx.post(
+        server.url + "/v1/actas/batch",
+        content="\n".join(lines),
+        headers={"content-type": "application/x-ndjson"},
+        timeout=60,
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    assert [r["http_status"] for r in results] == [201, 200, 400, 400, 422, 201]
+    checkpoint = open_checkpoint(results[5]["checkpoint"], server.board_key, server.origin)
+    proof = [bytes.fromhex(p) for p in results[5]["inclusion_proof"]]
+    verify_inclusion(leaf_hash(finals[2].encode()), results[5]["index"], checkpoint.size, proof, checkpoint.root)
+    too_many = "\n".join(['{"payload": "x"}'] * 1001)
+    refused = httpx.post(
+        server.url + "/v1/actas/batch", content=too_many, headers={"content-type": "application/x-ndjson"}
+    )
+    assert refused.status_code == 413 and set(refused.json()["error"]) == ERROR_KEYS
+    assert (
+        httpx.post(server.url + "/v1/actas/batch", content="{}", headers={"content-type": "text/plain"}).status_code
+        == 415
+    )
+
+    outbox = day / f"batch-{time.time()}.jsonl"
+    sent = run_actas("transmit", day / "d", "--server", server.url, "--batch", 50, "--outbox", outbox)
+    assert sent.code == 0 and "238 accepted, 2 already on the board" in " ".join(sent.stdout.split()), sent.stdout
+    again = run_actas("transmit", day / "d", "--server", server.url, "--batch", 50, "--outbox", outbox)
+    assert again.code == 0 and "240 skipped" in " ".join(again.stdout.split())

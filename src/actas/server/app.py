@@ -29,6 +29,8 @@ from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
 
 PAGE = 1000
+MAX_BATCH_ITEMS = 1000
+MAX_BATCH_BYTES = 24 * 1024 * 1024
 RECEIPT_WAIT_SECONDS = 15.0
 
 
@@ -86,6 +88,14 @@ class Ingest:
         await self.queue.put((payload, future))
         return await future
 
+    async def submit_many(self, payloads: list[bytes]) -> list[Outcome]:
+        futures = []
+        for payload in payloads:
+            future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+            self.queue.put_nowait((payload, future))
+            futures.append(future)
+        return list(await asyncio.gather(*futures))
+
     async def run(self) -> None:
         while True:
             batch = [await self.queue.get()]
@@ -103,11 +113,11 @@ class Ingest:
                 self.checkpointer.signed.notify_all()
 
 
-async def _read_text_body(request: Request, limit: int) -> bytes | Response:
-    """The body of a text/plain request, refused (415, 413) before more than `limit` bytes are read."""
+async def _read_text_body(request: Request, limit: int, media_type: str = "text/plain") -> bytes | Response:
+    """The body of a request, refused (415, 413) unless of `media_type` and at most `limit` bytes."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != "text/plain":
-        return error(415, "unsupported_media_type", "send the signed text as text/plain")
+    if content_type != media_type:
+        return error(415, "unsupported_media_type", f"send the body as {media_type}")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return error(413, "too_large", f"the body is at most {limit} bytes")
@@ -168,6 +178,37 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
             return body
         outcome = await ingest.submit(body)
         return JSONResponse(outcome.body, status_code=outcome.status)
+
+    @app.post(
+        "/v1/actas/batch",
+        summary='Submit many actas at once (application/x-ndjson: one {"payload": ...} a line), for relays',
+        responses={200: {"description": "one result per line, in order, each with its own status"}},
+    )
+    async def submit_batch(request: Request) -> Response:
+        body = await _read_text_body(request, MAX_BATCH_BYTES, "application/x-ndjson")
+        if isinstance(body, Response):
+            return body
+        lines = [line for line in body.split(b"\n") if line.strip()]
+        if len(lines) > MAX_BATCH_ITEMS:
+            return error(413, "too_large", f"a batch holds at most {MAX_BATCH_ITEMS} actas")
+        payloads: list[bytes | None] = []
+        for line in lines:
+            try:
+                item = json.loads(line)
+                payloads.append(item["payload"].encode() if isinstance(item["payload"], str) else None)
+            except (ValueError, KeyError, TypeError, AttributeError):
+                payloads.append(None)
+        outcomes = iter(await ingest.submit_many([p for p in payloads if p is not None]))
+        results = []
+        for payload in payloads:
+            if payload is None:
+                results.append(
+                    {"http_status": 400, "error": {"code": "malformed", "message": 'expected {"payload": "..."}'}}
+                )
+            else:
+                outcome = next(outcomes)
+                results.append({"http_status": outcome.status, **outcome.body})
+        return JSONResponse({"results": results})
 
     @app.post(
         "/v1/announcements",
