@@ -102,7 +102,9 @@ class Board:
     # --- the cache of the tree and the results --------------------------------------------------------------
 
     def _sync(self, conn: Connection) -> None:
-        """Bring the process's tree up to the database's, reading only new entries."""
+        """Bring the process's tree up to the database's, reading only new entries. Each leaf hash is
+        recomputed from the entry's bytes, so an entry altered in the database behind the server's
+        back stops it rather than being served."""
         rows = conn.execute(
             select(entries.c.idx, entries.c.kind, entries.c.data, entries.c.leaf_hash)
             .where(entries.c.idx >= self.tree.size)
@@ -111,6 +113,8 @@ class Board:
         for idx, kind, data, leaf in rows:
             if idx != self.tree.size:
                 raise InputError(f"the board's entries are not contiguous: expected {self.tree.size}, found {idx}")
+            if leaf_hash(bytes(data)) != bytes(leaf):
+                raise InputError(f"board entry {idx} in the database does not match its leaf hash: it was altered")
             self.tree.append_hash(bytes(leaf))
             if kind == "acta":
                 signed = parse_payload(bytes(data))

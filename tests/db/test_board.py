@@ -178,3 +178,18 @@ def test_announcements_are_published_once_and_only_from_the_authority(database_u
     )
     assert board.announce(unknown.sign(small.keys.authority).encode()).status == 422
     assert board.announce(b"\xff").status == 400 and board.tree.size == 3
+
+
+def test_an_entry_altered_behind_the_servers_back_stops_it(database_url: str, small: Any, day: list[Any]) -> None:
+    board = open_board(database_url, small)
+    board.submit(day[0].final.encode())
+    board.db.dispose()
+    with Database(database_url).engine.begin() as conn:  # an administrator with database access
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ALTER TABLE board_entries DISABLE TRIGGER board_entries_append_only"))
+            conn.execute(text("UPDATE board_entries SET data = :d WHERE idx = 2"), {"d": day[1].final.encode()})
+        else:
+            conn.execute(text("DROP TRIGGER board_entries_no_update"))
+            conn.execute(text("UPDATE board_entries SET data = :d WHERE idx = 2"), {"d": day[1].final.encode()})
+    with pytest.raises(InputError, match="entry 2 .* was altered"):
+        open_board(database_url, small)
