@@ -29,6 +29,8 @@ from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
 
 PAGE = 1000
+MAX_INDEX = 2**63 - 1
+"""The largest index or size a query may name: the databases' 64-bit integers."""
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_BYTES = 24 * 1024 * 1024
 RECEIPT_WAIT_SECONDS = 15.0
@@ -113,6 +115,12 @@ class Ingest:
                 self.checkpointer.signed.notify_all()
 
 
+def _text_body(media_type: str, limit: int) -> dict[str, Any]:
+    """The OpenAPI description of a raw text body (read by the route itself, not by FastAPI)."""
+    schema = {"type": "string", "maxLength": limit}
+    return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
+
+
 async def _read_text_body(request: Request, limit: int, media_type: str = "text/plain") -> bytes | Response:
     """The body of a request, refused (415, 413) unless of `media_type` and at most `limit` bytes."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
@@ -164,13 +172,14 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
-        return error(500, "internal", "internal error; the submission was not recorded")
+        return error(500, "internal", "internal error; nothing was changed")
 
     @app.post(
         "/v1/actas",
         status_code=201,
         summary="Submit an acta payload exactly as printed (text/plain)",
         responses={200: {"description": "the same acta again"}, 409: {"description": "a different acta"}},
+        openapi_extra=_text_body("text/plain", MAX_ACTA_BYTES),
     )
     async def submit_acta(request: Request) -> Response:
         body = await _read_text_body(request, MAX_ACTA_BYTES)
@@ -183,6 +192,7 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         "/v1/actas/batch",
         summary='Submit many actas at once (application/x-ndjson: one {"payload": ...} a line), for relays',
         responses={200: {"description": "one result per line, in order, each with its own status"}},
+        openapi_extra=_text_body("application/x-ndjson", MAX_BATCH_BYTES),
     )
     async def submit_batch(request: Request) -> Response:
         body = await _read_text_body(request, MAX_BATCH_BYTES, "application/x-ndjson")
@@ -215,6 +225,7 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         status_code=201,
         summary="Publish an announcement signed by the authority (text/plain signed note)",
         responses={200: {"description": "the same announcement again"}, 403: {"description": "not the authority"}},
+        openapi_extra=_text_body("text/plain", MAX_ANNOUNCEMENT_BYTES),
     )
     async def announce(request: Request) -> Response:
         body = await _read_text_body(request, MAX_ANNOUNCEMENT_BYTES)
@@ -240,7 +251,8 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
 
     @app.get("/v1/board/entries", summary="Board entries [start, end), at most 1000 a page")
     async def board_entries(
-        start: Annotated[int, Query(ge=0)] = 0, end: Annotated[int | None, Query(ge=0)] = None
+        start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,
+        end: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None,
     ) -> Response:
         stop = min(end if end is not None else start + PAGE, start + PAGE)
         rows = await run_in_threadpool(lambda: list(board.entries(start, stop)))
@@ -261,7 +273,9 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @app.get("/v1/board/proof/inclusion", summary="Inclusion proof of entry `index` in the tree of `size`")
-    async def inclusion(index: Annotated[int, Query(ge=0)], size: Annotated[int, Query(ge=1)]) -> Response:
+    async def inclusion(
+        index: Annotated[int, Query(ge=0, le=MAX_INDEX)], size: Annotated[int, Query(ge=1, le=MAX_INDEX)]
+    ) -> Response:
         found = await run_in_threadpool(board.inclusion, index, size)
         if found is None:
             return error(404, "not_found", f"no entry {index} in a tree of {size} entries on this board")
@@ -270,7 +284,8 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
 
     @app.get("/v1/board/proof/consistency", summary="Consistency proof between tree sizes `from` and `to`")
     async def consistency(
-        first: Annotated[int, Query(alias="from", ge=1)], second: Annotated[int, Query(alias="to", ge=1)]
+        first: Annotated[int, Query(alias="from", ge=1, le=MAX_INDEX)],
+        second: Annotated[int, Query(alias="to", ge=1, le=MAX_INDEX)],
     ) -> Response:
         proof = await run_in_threadpool(board.consistency, first, second)
         if proof is None:
@@ -318,7 +333,7 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         return found, results
 
     @app.get("/v1/export/nist.json", summary="NIST SP 1500-100 v2 results at a checkpoint (the latest by default)")
-    async def export_nist(size: Annotated[int | None, Query(ge=0)] = None) -> Response:
+    async def export_nist(size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
         state = await _counted_at(size)
         if isinstance(state, Response):
             return state
@@ -337,7 +352,7 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         return JSONResponse(report)
 
     @app.get("/v1/export/mesas.csv", summary="One row per station at a checkpoint (the latest by default)")
-    async def export_csv(size: Annotated[int | None, Query(ge=0)] = None) -> Response:
+    async def export_csv(size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
         state = await _counted_at(size)
         if isinstance(state, Response):
             return state
@@ -349,7 +364,7 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         )
 
     @app.get("/v1/rejections", summary="Refused submissions: digest, reason and count (never their bytes)")
-    async def rejection_list(after: Annotated[int, Query(ge=0)] = 0) -> Response:
+    async def rejection_list(after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> Response:
         rows = await run_in_threadpool(board.rejection_list, after, PAGE)
         return JSONResponse({"rejections": rows, "unrecorded": board.rejected_unrecorded})
 
