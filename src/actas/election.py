@@ -72,10 +72,6 @@ class Contest:
     def candidate_ids(self) -> tuple[str, ...]:
         return tuple(c.id for c in self.candidates)
 
-    @cached_property
-    def option_index(self) -> Mapping[str, int]:
-        return {o.id: i for i, o in enumerate(self.options)}
-
 
 @dataclass(frozen=True)
 class Station:
