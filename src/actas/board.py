@@ -152,15 +152,18 @@ class Board:
         checked = [self.check(p) for p in payloads]
         valid = [c for c in checked if not isinstance(c, Outcome)]
         appended = iter(self.append_actas(valid) if valid else [])
+        return self.with_receipts([item if isinstance(item, Outcome) else next(appended) for item in checked])
+
+    def with_receipts(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Sign a checkpoint covering what was just appended, and put each entry's receipt in its answer."""
         self.sign_checkpoint()
-        answers = []
-        for item in checked:
-            outcome = item if isinstance(item, Outcome) else next(appended)
+        answered = []
+        for outcome in outcomes:
             if outcome.index is not None:
                 receipt = self.receipt(outcome.index, outcome.body)
                 outcome = Outcome(outcome.status, receipt or {**outcome.body, "index": outcome.index}, outcome.index)
-            answers.append(outcome)
-        return answers
+            answered.append(outcome)
+        return answered
 
     def check(self, payload: bytes) -> SignedActa | Outcome:
         """Everything that can be checked without the board: the acta, or the refusal to send back."""

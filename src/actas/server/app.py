@@ -33,7 +33,6 @@ MAX_INDEX = 2**63 - 1
 """The largest index or size a query may name: the databases' 64-bit integers."""
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_BYTES = 24 * 1024 * 1024
-RECEIPT_WAIT_SECONDS = 15.0
 
 
 def error(status: int, code: str, message: str) -> JSONResponse:
@@ -41,37 +40,17 @@ def error(status: int, code: str, message: str) -> JSONResponse:
 
 
 class Checkpointer:
-    """Signs a checkpoint shortly after entries arrive (coalescing bursts), and at least every interval."""
+    """Signs a checkpoint at least every interval while the board grows. Every write signs one as it
+    answers; this covers entries left without one, such as those of a batch whose signing failed."""
 
-    def __init__(self, board: Board, interval: float, gather: float = 0.1) -> None:
+    def __init__(self, board: Board, interval: float) -> None:
         self.board = board
         self.interval = interval
-        self.gather = min(gather, interval)
-        self.wake = asyncio.Event()
-        self.signed = asyncio.Condition()
 
     async def run(self) -> None:
         while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), timeout=self.interval)
-            await asyncio.sleep(self.gather)
-            self.wake.clear()
+            await asyncio.sleep(self.interval)
             await run_in_threadpool(self.board.sign_checkpoint)
-            async with self.signed:
-                self.signed.notify_all()
-
-    async def receipt(self, index: int, body: dict[str, Any]) -> dict[str, Any] | None:
-        """Wait for a checkpoint that covers entry `index` (this process's or another's), then the receipt."""
-        deadline = asyncio.get_running_loop().time() + RECEIPT_WAIT_SECONDS
-        while asyncio.get_running_loop().time() < deadline:
-            receipt = await run_in_threadpool(self.board.receipt, index, body)
-            if receipt is not None:
-                return receipt
-            self.wake.set()
-            async with self.signed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.signed.wait(), timeout=1.0)
-        return None
 
 
 class Ingest:
@@ -80,9 +59,8 @@ class Ingest:
 
     MAX_BATCH = 500
 
-    def __init__(self, board: Board, checkpointer: Checkpointer) -> None:
+    def __init__(self, board: Board) -> None:
         self.board = board
-        self.checkpointer = checkpointer
         self.queue: asyncio.Queue[tuple[bytes, asyncio.Future[Outcome]]] = asyncio.Queue()
 
     async def submit(self, payload: bytes) -> Outcome:
@@ -111,8 +89,6 @@ class Ingest:
                 continue
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 future.set_result(outcome)
-            async with self.checkpointer.signed:
-                self.checkpointer.signed.notify_all()
 
 
 def _text_body(media_type: str, limit: int) -> dict[str, Any]:
@@ -139,7 +115,7 @@ async def _read_text_body(request: Request, limit: int, media_type: str = "text/
 
 def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
     checkpointer = Checkpointer(board, checkpoint_interval)
-    ingest = Ingest(board, checkpointer)
+    ingest = Ingest(board)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -231,11 +207,8 @@ def create_app(board: Board, checkpoint_interval: float = 2.0) -> FastAPI:
         body = await _read_text_body(request, MAX_ANNOUNCEMENT_BYTES)
         if isinstance(body, Response):
             return body
-        outcome = await run_in_threadpool(board.announce, body)
-        if outcome.index is None:
-            return JSONResponse(outcome.body, status_code=outcome.status)
-        receipt = await checkpointer.receipt(outcome.index, outcome.body)
-        return JSONResponse(receipt or {**outcome.body, "index": outcome.index}, status_code=outcome.status)
+        outcome = (await run_in_threadpool(lambda: board.with_receipts([board.announce(body)])))[0]
+        return JSONResponse(outcome.body, status_code=outcome.status)
 
     @app.get("/v1/announcements", summary="Every announcement on the board, in order")
     async def announcement_list() -> Response:
