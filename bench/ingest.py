@@ -12,11 +12,14 @@ The issue's full size is --stations 236000 (472,000 actas, a Brazil-sized board)
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import statistics
 import tempfile
-import threading
 import time
 import uuid
+from multiprocessing.queues import Queue
+from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import httpx
@@ -33,8 +36,10 @@ from actas.transmit import Outbox, TransmitReport, transmit
 PG = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-def poll_results(url: str, region: str, stop: threading.Event, latencies: dict[str, list[float]]) -> None:
+def poll_results(url: str, region: str, stop: Event, out: Queue) -> None:  # type: ignore[type-arg]
+    """In a process of its own, so that its timings are the server's, not the sending threads'."""
     queries = {"national": "/v1/results", "region": f"/v1/results?level=region&code={region}"}
+    latencies: dict[str, list[float]] = {name: [] for name in queries}
     clients = {name: httpx.Client(base_url=url, timeout=60) for name in queries}  # one connection each
     while not stop.is_set():
         for name, query in queries.items():
@@ -47,22 +52,31 @@ def poll_results(url: str, region: str, stop: threading.Event, latencies: dict[s
         time.sleep(0.05)
     for client in clients.values():
         client.close()
+    out.put(latencies)
 
 
 def run(
     url: str, work: Path, clients: int, batch: int, region: str
 ) -> tuple[float, TransmitReport, dict[str, list[float]]]:
-    """Send with `actas transmit`'s own client (threads), while another thread asks for results."""
-    latencies: dict[str, list[float]] = {"national": [], "region": []}
-    stop = threading.Event()
-    poller = threading.Thread(target=poll_results, args=(url, region, stop, latencies))
+    """Send with `actas transmit`'s own client (threads), while another process asks for results."""
+    context = multiprocessing.get_context("spawn")
+    stop, out = context.Event(), context.Queue()
+    poller = context.Process(target=poll_results, args=(url, region, stop, out))
     poller.start()
     start = time.perf_counter()
     report = transmit(url, read_payloads(str(work)), Outbox(work / "sent.jsonl"), workers=clients, batch=batch)
     seconds = time.perf_counter() - start
     stop.set()
+    latencies: dict[str, list[float]] = out.get()
     poller.join()
     return seconds, report, latencies
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time so far of a process and its worker processes (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(int(c)) for c in children)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -74,6 +88,7 @@ def main() -> None:
     parser.add_argument("--stations", type=int, default=5000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--clients", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
     parser.add_argument("--batch", type=int, default=1, help="actas per request (>1: the relays' batch endpoint)")
     args = parser.parse_args()
 
@@ -104,9 +119,14 @@ def main() -> None:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         db = f"{PG}?options=-csearch_path%3D{schema}"
     try:
-        with start_server(work / "election", work / "registry.note", db, work / "board.key") as server:
+        with start_server(
+            work / "election", work / "registry.note", db, work / "board.key", workers=args.workers
+        ) as server:
             region = election.units[0].code
+            server_before, client_before = cpu_seconds(server.process.pid), time.process_time()
             seconds, report, latencies = run(server.url, work, args.clients, args.batch, region)
+            server_cpu = cpu_seconds(server.process.pid) - server_before
+            client_cpu = time.process_time() - client_before
     finally:
         if schema:
             with create_engine(PG.replace("postgresql://", "postgresql+psycopg://")).begin() as conn:
@@ -115,11 +135,16 @@ def main() -> None:
     rate = len(payloads) / seconds
     print(
         f"# ingest over HTTP, {args.db}, {len(payloads):,} actas ({args.stations:,} stations), "
-        f"{args.clients} clients, {args.batch} a request, {time.strftime('%Y-%m-%d')}"
+        f"{args.clients} clients, {args.batch} a request, {args.workers} server processes, {time.strftime('%Y-%m-%d')}"
     )
     lost = len(payloads) - report.accepted
     print(f"actas per second          {rate:>10,.0f}   (target 5,000; {lost} not acknowledged with 201)")
     print(f"bare verification floor   {floor:>10,.0f}   per second, one core, same actas ({100 * rate / floor:.0f}%)")
+    print(
+        f"CPU per acta              server {1e6 * server_cpu / len(payloads):.0f} µs, "
+        f"client {1e6 * client_cpu / len(payloads):.0f} µs, floor {1e6 / floor:.0f} µs "
+        f"(machine busy {100 * (server_cpu + client_cpu) / (seconds * (os.cpu_count() or 1)):.0f}%)"
+    )
     for name, values in latencies.items():
         print(
             f"results latency {name:<9} p50 {percentile(values, 0.5):7.1f} ms   p99 {percentile(values, 0.99):7.1f} ms"

@@ -13,6 +13,7 @@ database under the writers' lock, so any number of processes can serve one board
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -69,6 +70,10 @@ class Board:
         self.tree = MerkleTree()
         self.results = ProgressiveResults(election)
         self.results_size = 0
+        self._counted_at: Checkpoint | None = None
+        """The checkpoint the results were counted at."""
+        self._views: dict[str, dict[str, Any]] = {}
+        """Results views already made at that checkpoint, by unit: a snapshot answered from memory."""
         self._pending: list[tuple[int, Acta, str]] = []
         self._lock = threading.RLock()
         """Held by writers for a whole transaction, and while the cache is brought up to date."""
@@ -87,10 +92,11 @@ class Board:
             ("election", canonical_json(self.election.to_json())),
             ("registry", self.registry_note.encode()),
         ]
+        signed = None
         with self._writing() as conn:
             if self.tree.size == 0:
-                for kind, data in genesis:
-                    self._append(conn, kind, data)
+                self._append(conn, genesis)
+                signed = self._sign(conn)
             else:
                 for index, (kind, data) in enumerate(genesis):
                     if self.tree.size <= index or self.tree.leaf(index) != leaf_hash(data):
@@ -98,6 +104,7 @@ class Board:
                             f"this database holds another board: its entry {index} is not this {kind}; "
                             "use a new database for a new election"
                         )
+        self._signed(signed)
 
     # --- the cache of the tree and the results --------------------------------------------------------------
 
@@ -120,43 +127,60 @@ class Board:
                 signed = parse_payload(bytes(data))
                 self._pending.append((idx, signed.acta, signed.digest))
 
-    def _append(self, conn: Connection, kind: str, data: bytes) -> int:
-        index = self.tree.size
-        leaf = leaf_hash(data)
-        conn.execute(insert(entries).values(idx=index, kind=kind, data=data, leaf_hash=leaf, received_at=_now()))
-        self.tree.append_hash(leaf)
-        return index
+    def _append(self, conn: Connection, items: list[tuple[str, bytes]]) -> int:
+        """Add entries in one statement; returns the index of the first."""
+        first, now = self.tree.size, _now()
+        rows = []
+        for kind, data in items:
+            leaf = leaf_hash(data)
+            rows.append(
+                {"idx": self.tree.append_hash(leaf), "kind": kind, "data": data, "leaf_hash": leaf, "received_at": now}
+            )
+        if rows:
+            conn.execute(insert(entries), rows)
+        return first
 
-    def _advance_results(self, size: int) -> None:
-        """Count the actas of entries below `size` (a checkpoint's size) into the results."""
+    def _advance_results(self, checkpoint: Checkpoint) -> None:
+        """Count the actas of the entries a checkpoint covers into the results."""
         keep = []
         with self._results_lock:
+            if checkpoint.size <= self.results_size:
+                return
             for index, acta, digest in self._pending:
-                if index < size:
+                if index < checkpoint.size:
                     self.results.add(acta, digest)
                 else:
                     keep.append((index, acta, digest))
             self._pending = keep
-            self.results_size = max(self.results_size, size)
+            self.results_size = checkpoint.size
+            self._counted_at = checkpoint
+            self._views = {}
 
     # --- submissions ----------------------------------------------------------------------------------------
 
     def submit(self, payload: bytes) -> Outcome:
-        """Check and record one acta. The outcome's index is set when the acta is on the board."""
-        checked = self.check(payload)
-        return checked if isinstance(checked, Outcome) else self.append_actas([checked])[0]
+        """Check and record one acta, answered with its receipt (or its refusal)."""
+        return self.ingest([payload])[0]
 
     def ingest(self, payloads: list[bytes]) -> list[Outcome]:
-        """A batch of submissions, as the server receives them: check each, append the valid ones in one
-        transaction, sign a checkpoint, and answer each with its receipt (or its refusal)."""
+        """A batch of submissions: check each, then commit the valid ones together."""
         checked = [self.check(p) for p in payloads]
-        valid = [c for c in checked if not isinstance(c, Outcome)]
-        appended = iter(self.append_actas(valid) if valid else [])
-        return self.with_receipts([item if isinstance(item, Outcome) else next(appended) for item in checked])
+        committed = iter(self.receipts(self.commit([c for c in checked if not isinstance(c, Outcome)])))
+        return [item if isinstance(item, Outcome) else next(committed) for item in checked]
 
-    def with_receipts(self, outcomes: list[Outcome]) -> list[Outcome]:
-        """Sign a checkpoint covering what was just appended, and put each entry's receipt in its answer."""
-        self.sign_checkpoint()
+    def commit(self, batch: list[SignedActa]) -> list[Outcome]:
+        """Append checked actas and a checkpoint that covers them in one transaction (one fsync). The
+        outcomes carry each entry's index; `receipts` turns them into answers."""
+        if not batch:
+            return []
+        with self._writing() as conn:
+            outcomes = self._append_actas(conn, batch)
+            signed = self._sign(conn)
+        self._signed(signed)
+        return outcomes
+
+    def receipts(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Each outcome with an index, answered with its receipt against the latest checkpoint."""
         answered = []
         for outcome in outcomes:
             if outcome.index is not None:
@@ -177,43 +201,51 @@ class Board:
         if findings:
             reason = "; ".join(str(f) for f in findings)
             return self._refuse(payload, 422, "invalid", reason, signed.acta.station)
+        _ = signed.digest  # computed (and cached) here, where requests are checked side by side, not in the commit
         return signed
 
-    def append_actas(self, batch: list[SignedActa]) -> list[Outcome]:
-        """Record checked actas in one transaction (one commit, one fsync for the whole batch)."""
+    def _append_actas(self, conn: Connection, batch: list[SignedActa]) -> list[Outcome]:
+        """Record checked actas: new ones appended, the same acta again answered with its index."""
         outcomes: list[Outcome] = []
-        with self._writing() as conn:
-            digests = [s.digest for s in batch]
-            known = dict(conn.execute(select(actas.c.digest, actas.c.idx).where(actas.c.digest.in_(digests))).all())
-            stations = {s.acta.station for s in batch}
-            held = conn.execute(
-                select(actas.c.station, actas.c.kind, actas.c.digest).where(actas.c.station.in_(stations))
-            ).all()
-            seen = {(station, kind) for station, kind, _ in held}
-            for signed in batch:
-                acta = signed.acta
-                if signed.digest in known:
-                    outcomes.append(
-                        Outcome(200, {"status": "duplicate", "station": acta.station}, int(known[signed.digest]))
-                    )
-                    continue
-                index = self._append(conn, "acta", signed.payload.encode())
-                conn.execute(
-                    insert(actas).values(digest=signed.digest, station=acta.station, kind=acta.kind.value, idx=index)
+        digests = [s.digest for s in batch]
+        known = dict(conn.execute(select(actas.c.digest, actas.c.idx).where(actas.c.digest.in_(digests))).all())
+        stations = {s.acta.station for s in batch}
+        held = conn.execute(
+            select(actas.c.station, actas.c.kind, actas.c.digest).where(actas.c.station.in_(stations))
+        ).all()
+        seen = {(station, kind) for station, kind, _ in held}
+        new: list[SignedActa] = []
+        for signed in batch:
+            acta = signed.acta
+            if signed.digest in known:
+                outcomes.append(
+                    Outcome(200, {"status": "duplicate", "station": acta.station}, int(known[signed.digest]))
                 )
-                known[signed.digest] = index
-                self._pending.append((index, acta, signed.digest))
-                if (acta.station, acta.kind.value) in seen:
-                    body = {
-                        "status": "conflict",
-                        "station": acta.station,
-                        "message": f"station {acta.station} already has a different {acta.kind.value} acta; "
-                        "both are kept and the station is flagged as in conflict",
-                    }
-                    outcomes.append(Outcome(409, body, index))
-                else:
-                    seen.add((acta.station, acta.kind.value))
-                    outcomes.append(Outcome(201, {"status": "accepted", "station": acta.station}, index))
+                continue
+            index = self.tree.size + len(new)
+            new.append(signed)
+            known[signed.digest] = index
+            if (acta.station, acta.kind.value) in seen:
+                body = {
+                    "status": "conflict",
+                    "station": acta.station,
+                    "message": f"station {acta.station} already has a different {acta.kind.value} acta; "
+                    "both are kept and the station is flagged as in conflict",
+                }
+                outcomes.append(Outcome(409, body, index))
+            else:
+                seen.add((acta.station, acta.kind.value))
+                outcomes.append(Outcome(201, {"status": "accepted", "station": acta.station}, index))
+        first = self._append(conn, [("acta", s.payload.encode()) for s in new])
+        if new:
+            conn.execute(
+                insert(actas),
+                [
+                    {"digest": s.digest, "station": s.acta.station, "kind": s.acta.kind.value, "idx": first + i}
+                    for i, s in enumerate(new)
+                ],
+            )
+        self._pending.extend((first + i, s.acta, s.digest) for i, s in enumerate(new))
         return outcomes
 
     @contextlib.contextmanager
@@ -229,11 +261,14 @@ class Board:
                 self.tree = MerkleTree()
                 self.results = ProgressiveResults(self.election)
                 self.results_size = 0
+                self._counted_at = None
+                self._views = {}
                 self._pending = []
                 raise
 
     def announce(self, payload: bytes) -> Outcome:
-        """Publish the authority's signed announcement; its signature is the authentication."""
+        """Publish the authority's signed announcement (its signature is the authentication), answered
+        with its receipt."""
         if len(payload) > MAX_ANNOUNCEMENT_BYTES:
             return self._refuse(payload, 413, "too_large", f"an announcement is at most {MAX_ANNOUNCEMENT_BYTES} bytes")
         try:
@@ -257,10 +292,14 @@ class Board:
             found = conn.execute(
                 select(entries.c.idx).where(entries.c.kind == "announcement", entries.c.leaf_hash == leaf)
             ).scalar()
-            if found is not None:
-                return Outcome(200, {"status": "duplicate", "title": announcement.title}, int(found))
-            index = self._append(conn, "announcement", payload)
-        return Outcome(201, {"status": "accepted", "title": announcement.title}, index)
+            if found is None:
+                outcome = Outcome(201, {"status": "accepted", "title": announcement.title}, self.tree.size)
+                self._append(conn, [("announcement", payload)])
+            else:
+                outcome = Outcome(200, {"status": "duplicate", "title": announcement.title}, int(found))
+            signed = self._sign(conn)
+        self._signed(signed)
+        return self.receipts([outcome])[0]
 
     def announcements(self) -> list[tuple[int, str]]:
         with self.db.reader() as conn:
@@ -309,23 +348,33 @@ class Board:
         if checkpoint.size > self.results_size or checkpoint.size > self.tree.size:
             with self._lock, self.db.reader() as conn:
                 self._sync(conn)
-                self._advance_results(checkpoint.size)
+                self._advance_results(checkpoint)
         return checkpoint, note
 
     def sign_checkpoint(self) -> Checkpoint | None:
         """Sign a checkpoint of the whole board if it grew since the last one (one signer at a time)."""
         with self._writing() as conn:
-            last = conn.execute(select(func.max(checkpoints.c.size))).scalar()
-            if last is not None and last >= self.tree.size:
-                return None
-            checkpoint = Checkpoint(self.origin, self.tree.size, self.tree.root())
-            note = checkpoint.sign(self.signer)
-            conn.execute(
-                insert(checkpoints).values(size=checkpoint.size, root=checkpoint.root, note=note, signed_at=_now())
-            )
-            self._advance_results(checkpoint.size)
-        self._checkpoint = (checkpoint, note)
-        return checkpoint
+            signed = self._sign(conn)
+        self._signed(signed)
+        return signed[0] if signed else None
+
+    def _sign(self, conn: Connection) -> tuple[Checkpoint, str] | None:
+        last = conn.execute(select(func.max(checkpoints.c.size))).scalar()
+        if last is not None and last >= self.tree.size:
+            return None
+        checkpoint = Checkpoint(self.origin, self.tree.size, self.tree.root())
+        note = checkpoint.sign(self.signer)
+        conn.execute(
+            insert(checkpoints).values(size=checkpoint.size, root=checkpoint.root, note=note, signed_at=_now())
+        )
+        return checkpoint, note
+
+    def _signed(self, signed: tuple[Checkpoint, str] | None) -> None:
+        """Once a checkpoint is committed: it is the latest this process knows, and its actas count."""
+        if signed is not None:
+            with self._lock:
+                self._checkpoint = signed
+                self._advance_results(signed[0])
 
     def checkpoint_at(self, size: int | None) -> tuple[Checkpoint, str] | None:
         """The signed checkpoint of `size` entries (the latest when None), if there is one."""
@@ -346,9 +395,18 @@ class Board:
         return results
 
     def results_view(self, code: str) -> dict[str, Any]:
-        """The results of a unit at the latest checkpoint this process has counted."""
+        """The results of a unit (KeyError if there is none) at the latest checkpoint this process has
+        counted, which the answer names. Made once per checkpoint and unit, then answered from memory."""
         with self._results_lock:
-            return self.results.view(code)
+            view = self._views.get(code)
+            if view is None:
+                counted = self._counted_at
+                checkpoint = None
+                if counted is not None:
+                    checkpoint = {"size": counted.size, "root": base64.b64encode(counted.root).decode()}
+                view = {"election": self.election.id, "checkpoint": checkpoint, **self.results.view(code)}
+                self._views[code] = view
+            return view
 
     def receipt(self, index: int, outcome_body: dict[str, Any]) -> dict[str, Any] | None:
         """The receipt of an entry once a checkpoint covers it (None until then)."""

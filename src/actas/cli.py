@@ -523,7 +523,10 @@ def serve(
     role: Annotated[str, typer.Option(help="official (the observer role comes with the witnesses).")] = "official",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8080,
-    checkpoint_interval: Annotated[float, typer.Option(help="Seconds between checkpoints at most.")] = 2.0,
+    refresh_interval: Annotated[
+        float, typer.Option(help="Seconds between reading the latest checkpoint, for other workers' writes.")
+    ] = 1.0,
+    workers: Annotated[int, typer.Option(help="Server processes sharing the port (one a core).", min=1, max=64)] = 1,
 ) -> None:
     """Run the tabulation server: receive actas, publish the bulletin board, answer results.
 
@@ -531,10 +534,11 @@ def serve(
     """
     import socket
 
-    import uvicorn
+    from fastapi import FastAPI
 
     from actas.board import Board
     from actas.server.app import create_app
+    from actas.server.workers import serve as serve_workers
     from actas.store.database import Database
 
     if role != "official":
@@ -549,6 +553,13 @@ def serve(
         write_private(board_key, signer.to_text() + "\n")
     board = Board(Database(db), election, registry_text, signer, origin)
     board.open()
+    board.db.dispose()  # each worker opens its own connections
+
+    def make_app() -> FastAPI:
+        worker = Board(Database(db), election, registry_text, signer, origin)
+        worker.open()
+        return create_app(worker, refresh_interval)
+
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -560,8 +571,8 @@ def serve(
     out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False)
     out.print(f"listening on http://{host}:{bound}", markup=False)
     sys.stdout.flush()
-    config = uvicorn.Config(create_app(board, checkpoint_interval), log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    if serve_workers(make_app, sock, workers) != 0:
+        raise typer.Exit(2)
 
 
 @app.command("transmit")

@@ -52,13 +52,19 @@ class Outbox:
                     continue  # a torn last line: that acta is simply sent again, and the server dedupes
         self._lock = threading.Lock()
 
-    def record(self, digest: str, status: int, receipt: dict[str, object]) -> None:
-        line = json.dumps({"sha256": digest, "status": status, "index": receipt.get("index")}) + "\n"
+    def record(self, acknowledged: list[tuple[str, int, dict[str, object]]]) -> None:
+        """Log (digest, status, receipt) of every acta one answer acknowledged, with one fsync."""
+        if not acknowledged:
+            return
+        lines = "".join(
+            json.dumps({"sha256": digest, "status": status, "index": receipt.get("index")}) + "\n"
+            for digest, status, receipt in acknowledged
+        )
         with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(line)
+            out.write(lines)
             out.flush()
             os.fsync(out.fileno())
-            self.sent.add(digest)
+            self.sent.update(digest for digest, _, _ in acknowledged)
 
 
 def _retrying(call: Callable[[], httpx.Response], report: TransmitReport) -> httpx.Response | None:
@@ -102,24 +108,26 @@ def transmit(
     base = server.rstrip("/")
     lock = threading.Lock()
 
-    def settle(item: SourcePayload, digest: str, status: int | None, body: dict[str, object]) -> None:
+    def settle(answers: list[tuple[SourcePayload, str, int | None, dict[str, object]]]) -> None:
+        """Log what the server acknowledged (durably, before counting it), then count every answer."""
+        outbox.record([(digest, status, body) for _, digest, status, body in answers if status in ACKNOWLEDGED])
         with lock:
-            if status is None:
-                report.unsent.append(item.origin)
-            elif status in ACKNOWLEDGED:
-                outbox.record(digest, status, body)
-                if status == 201:
+            for item, _, status, body in answers:
+                if status is None:
+                    report.unsent.append(item.origin)
+                elif status == 201:
                     report.accepted += 1
                 elif status == 200:
                     report.duplicates += 1
-                else:
+                elif status == 409:
                     report.conflicts.append(f"{item.origin}: {body.get('message', 'conflict')}")
-            else:
-                error = body.get("error")
-                message = error.get("message") if isinstance(error, dict) else None
-                report.refused.append(f"{item.origin}: HTTP {status}: {message or 'refused'}")
+                else:
+                    error = body.get("error")
+                    message = error.get("message") if isinstance(error, dict) else None
+                    report.refused.append(f"{item.origin}: HTTP {status}: {message or 'refused'}")
         if on_progress:
-            on_progress()
+            for _ in answers:
+                on_progress()
 
     def ready(chunk: list[SourcePayload]) -> list[tuple[SourcePayload, str, str]]:
         """(item, payload, digest) of what is readable and not acknowledged before."""
@@ -149,20 +157,22 @@ def transmit(
             response = _retrying(
                 lambda: client.post(base + "/v1/actas", content=payload.encode(), headers=headers), report
             )
-            settle(item, digest, response.status_code if response is not None else None, _json(response))
+            settle([(item, digest, response.status_code if response is not None else None, _json(response))])
             return
         lines = "".join(json.dumps({"payload": payload}) + "\n" for _, payload, _ in todo).encode()
         headers = {"content-type": "application/x-ndjson"}
         response = _retrying(lambda: client.post(base + "/v1/actas/batch", content=lines, headers=headers), report)
         results = _json(response).get("results") if response is not None and response.status_code == 200 else None
         if not isinstance(results, list) or len(results) != len(todo):
-            for item, _, digest in todo:
-                settle(item, digest, response.status_code if response is not None else None, _json(response))
+            status = response.status_code if response is not None else None
+            settle([(item, digest, status, _json(response)) for item, _, digest in todo])
             return
+        answers: list[tuple[SourcePayload, str, int | None, dict[str, object]]] = []
         for (item, _, digest), result in zip(todo, results, strict=True):
             body = result if isinstance(result, dict) else {}
             status = body.get("http_status")
-            settle(item, digest, status if isinstance(status, int) else 502, body)
+            answers.append((item, digest, status if isinstance(status, int) else 502, body))
+        settle(answers)
 
     def chunks() -> Iterator[list[SourcePayload]]:
         current: list[SourcePayload] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import signal
 import subprocess
@@ -24,8 +25,10 @@ from tests.conftest import ACTAS, run_actas, simulated_day
 ERROR_KEYS = {"code", "message"}
 
 
-def start(election: Path, registry: Path, db: str, key: Path, interval: float = 0.3, port: int = 0) -> RunningServer:
-    return start_server(election, registry, db, key, port=port, checkpoint_interval=interval)
+def start(
+    election: Path, registry: Path, db: str, key: Path, interval: float = 0.3, port: int = 0, workers: int = 1
+) -> RunningServer:
+    return start_server(election, registry, db, key, port=port, refresh_interval=interval, workers=workers)
 
 
 @pytest.fixture(scope="module")
@@ -137,9 +140,14 @@ def test_fuzzed_submissions_never_cause_a_500_or_a_new_entry(server: RunningServ
     assert set(response.json()["error"]) == ERROR_KEYS
 
 
-def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, database_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", [1, 2], ids=["one-process", "two-processes"])
+def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(
+    day: Path, database_url: str, tmp_path: Path, workers: int
+) -> None:
+    """With two server processes, both append to one board; killing the server kills both (the restart
+    on the same port would fail if either were left listening)."""
     key, outbox = tmp_path / "board.key", tmp_path / "sent.jsonl"
-    server = start(day / "e", day / "d" / "registry.note", database_url, key, interval=0.2)
+    server = start(day / "e", day / "d" / "registry.note", database_url, key, interval=0.2, workers=workers)
     sender = subprocess.Popen(
         [str(ACTAS), "transmit", str(day / "d"), "--server", server.url, "--outbox", str(outbox), "--workers", "16"],
         stdout=subprocess.DEVNULL,
@@ -157,7 +165,7 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, data
     assert len(acknowledged) >= 60 and sender.poll() is None
 
     port = int(server.url.rsplit(":", 1)[1])  # back on the same address: the sender's retries find it
-    server = start(day / "e", day / "d" / "registry.note", database_url, key, interval=0.2, port=port)
+    server = start(day / "e", day / "d" / "registry.note", database_url, key, interval=0.2, port=port, workers=workers)
     try:
         assert sender.wait(timeout=180) == 0
         finish = run_actas("transmit", day / "d", "--server", server.url, "--outbox", outbox)
@@ -167,12 +175,13 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(day: Path, data
         datas = [json.loads(x)["data"] for x in lines]
         assert len(datas) == len(set(datas)) == 2 + 240  # everything once, nothing twice
         on_board = {leaf_hash(d.encode()) for d in datas}
-        import hashlib
-
         digests = {hashlib.sha256(d.encode()).hexdigest() for d in datas}
         assert all(a["sha256"] in digests for a in acknowledged)  # every acknowledged acta survived
         assert len(on_board) == len(datas)
         final = open_checkpoint(httpx.get(server.url + "/v1/board/checkpoint").text, server.board_key, server.origin)
+        for _ in range(8):  # a new connection each: with two processes, both answer, and both have caught up
+            results = httpx.get(server.url + "/v1/results").json()
+            assert results["stations"]["reported"] == 120 and results["checkpoint"]["size"] == final.size
         for earlier in seen:
             proof = httpx.get(f"{server.url}/v1/board/proof/consistency?from={earlier.size}&to={final.size}").json()
             verify_consistency(

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actas.errors import VerificationError
+from actas.ledger import merkle
 from actas.ledger.checkpoint import Checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
 
@@ -52,6 +53,26 @@ def test_consistency_proofs_verify_and_resist_tampering(items: list[bytes], data
         except VerificationError:
             return
         raise AssertionError("a tampered consistency proof verified")
+
+
+@settings(max_examples=40)
+@given(entries, st.integers(1, 8), st.data())
+def test_a_growing_tree_answers_as_a_fresh_one(items: list[bytes], cache: int, data: st.DataObject) -> None:
+    """The cached hashes of incomplete subtrees stay right as the tree grows and the cache is emptied."""
+    grown = MerkleTree()
+    grown_cache = merkle.PARTIAL_CACHE
+    merkle.PARTIAL_CACHE = cache
+    try:
+        for n, item in enumerate(items, start=1):
+            grown.append(item)
+            fresh = MerkleTree(leaf_hash(x) for x in items[:n])
+            size = data.draw(st.integers(1, n))
+            index = data.draw(st.integers(0, size - 1))
+            assert grown.root(size) == fresh.root(size)
+            assert grown.inclusion_proof(index, size) == fresh.inclusion_proof(index, size)
+            assert grown.consistency_proof(size, n) == fresh.consistency_proof(size, n)
+    finally:
+        merkle.PARTIAL_CACHE = grown_cache
 
 
 @given(

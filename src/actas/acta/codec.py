@@ -78,7 +78,9 @@ def parse_payload(payload: str | bytes) -> SignedActa:
         if acta is not None:
             raw = base64.b64decode(match[15])
             signature = NoteSignature(match[14], raw[:KEY_ID_BYTES], raw[KEY_ID_BYTES:])
-            return SignedActa(acta, SignedNote(payload[: match.end(13)], (signature,)))
+            signed = SignedActa(acta, SignedNote(payload[: match.end(13)], (signature,)))
+            signed.__dict__["payload"] = payload  # the whole input matched: it is the payload, not re-written
+            return signed
     if not payload.startswith(FORMAT_LINE + "\n"):
         raise FormatError(f"not an acta: expected a payload starting with {FORMAT_LINE!r}, found {payload[:20]!r}")
     note = SignedNote.from_text(payload)

@@ -19,6 +19,7 @@ LEAF_PREFIX = b"\x00"
 NODE_PREFIX = b"\x01"
 HASH_SIZE = 32
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+PARTIAL_CACHE = 1 << 16
 
 
 def leaf_hash(entry: bytes) -> bytes:
@@ -39,6 +40,9 @@ class MerkleTree:
 
     def __init__(self, leaf_hashes: Iterable[bytes] = ()) -> None:
         self._levels: list[list[bytes]] = [[]]
+        self._partial: dict[tuple[int, int], bytes] = {}
+        """Hashes of incomplete subtrees already computed: a range of leaves never changes, and the
+        proofs of a batch of entries against one checkpoint share most of them."""
         for h in leaf_hashes:
             self.append_hash(h)
 
@@ -76,8 +80,13 @@ class MerkleTree:
         n = end - start
         if n & (n - 1) == 0 and start % n == 0:  # a complete subtree: kept
             return self._levels[n.bit_length() - 1][start // n]
-        k = split_point(n)
-        return node_hash(self._range(start, start + k), self._range(start + k, end))
+        found = self._partial.get((start, end))
+        if found is None:
+            if len(self._partial) >= PARTIAL_CACHE:
+                self._partial.clear()
+            k = split_point(n)
+            found = self._partial[start, end] = node_hash(self._range(start, start + k), self._range(start + k, end))
+        return found
 
     def root(self, size: int | None = None) -> bytes:
         size = self.size if size is None else size

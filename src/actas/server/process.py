@@ -35,13 +35,20 @@ class RunningServer:
 
 
 def start_server(
-    election: Path, registry: Path, db: str, board_key: Path, *, port: int = 0, checkpoint_interval: float = 0.5
+    election: Path,
+    registry: Path,
+    db: str,
+    board_key: Path,
+    *,
+    port: int = 0,
+    refresh_interval: float = 0.5,
+    workers: int = 1,
 ) -> RunningServer:
     """Start a server and wait until it listens; its first line names the board and its key."""
     command = [
         sys.executable, "-m", "actas", "serve", "--election", str(election), "--registry", str(registry),
         "--db", db, "--board-key", str(board_key), "--port", str(port),
-        "--checkpoint-interval", str(checkpoint_interval),
+        "--refresh-interval", str(refresh_interval), "--workers", str(workers),
     ]  # fmt: skip
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
