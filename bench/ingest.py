@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from actas.acta.codec import parse_payload
+from actas.election import Election
 from actas.files import KeySet, save_election, write_bundle
 from actas.payload_sources import read_payloads
 from actas.server.process import start_server
@@ -94,8 +95,12 @@ def main() -> None:
 
     election = synthetic(args.stations, 11)
     keys = KeySet.generate(election, "bench-authority")
+    with tempfile.TemporaryDirectory(prefix="actas-ingest-") as folder:
+        measure(args, election, keys, Path(folder))
+
+
+def measure(args: argparse.Namespace, election: Election, keys: KeySet, work: Path) -> None:
     registry = keys.registry(election)
-    work = Path(tempfile.mkdtemp(prefix="actas-ingest-"))
     save_election(election, work / "election")
     (work / "registry.note").write_text(registry.sign(keys.authority))
     stations = list(simulate(election, keys.machines, VoterModel(seed=11)))
@@ -127,6 +132,8 @@ def main() -> None:
             seconds, report, latencies = run(server.url, work, args.clients, args.batch, region)
             server_cpu = cpu_seconds(server.process.pid) - server_before
             client_cpu = time.process_time() - client_before
+            time.sleep(1.5)  # every worker has read the last checkpoint
+            board_size = httpx.get(server.url + "/v1/results").json()["checkpoint"]["size"]
     finally:
         if schema:
             with create_engine(PG.replace("postgresql://", "postgresql+psycopg://")).begin() as conn:
@@ -139,6 +146,7 @@ def main() -> None:
     )
     lost = len(payloads) - report.accepted
     print(f"actas per second          {rate:>10,.0f}   (target 5,000; {lost} not acknowledged with 201)")
+    print(f"on the board              {board_size - 2:>10,}   actas at the last checkpoint ({len(payloads):,} sent)")
     print(f"bare verification floor   {floor:>10,.0f}   per second, one core, same actas ({100 * rate / floor:.0f}%)")
     print(
         f"CPU per acta              server {1e6 * server_cpu / len(payloads):.0f} µs, "

@@ -39,7 +39,8 @@ class TransmitReport:
 
 
 class Outbox:
-    """The log of acknowledged submissions: one JSON line each, fsync'ed before it counts."""
+    """The log of acknowledged submissions: one JSON line each, fsync'ed before it counts. Threads that
+    record at the same moment share one fsync (group commit), as the server's writers share a commit."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -51,19 +52,34 @@ class Outbox:
                 except (ValueError, KeyError, TypeError):
                     continue  # a torn last line: that acta is simply sent again, and the server dedupes
         self._lock = threading.Lock()
+        self._sync_lock = threading.Lock()
+        self._written = self._synced = 0
+        """How many records were written to the file, and how many of them are known to be on disk."""
 
     def record(self, acknowledged: list[tuple[str, int, dict[str, object]]]) -> None:
-        """Log (digest, status, receipt) of every acta one answer acknowledged, with one fsync."""
+        """Log (digest, status, receipt) of every acta one answer acknowledged; returns once it is on disk."""
         if not acknowledged:
             return
         lines = "".join(
             json.dumps({"sha256": digest, "status": status, "index": receipt.get("index")}) + "\n"
             for digest, status, receipt in acknowledged
         )
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(lines)
-            out.flush()
-            os.fsync(out.fileno())
+        with self._lock:
+            with self.path.open("a", encoding="utf-8") as out:
+                out.write(lines)
+            self._written += 1
+            mine = self._written
+        with self._sync_lock:
+            if self._synced < mine:  # no other thread's fsync has covered this record yet
+                with self._lock:
+                    covered = self._written
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+                self._synced = covered
+        with self._lock:
             self.sent.update(digest for digest, _, _ in acknowledged)
 
 
