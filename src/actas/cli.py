@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -12,14 +11,16 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import Progress
 from rich.table import Table
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
+from actas.console import err, out
+from actas.console import print_json as _print_json
+from actas.console import progress as _progress
 from actas.election import Election
 from actas.errors import ActasError, FormatError, InputError, VerificationError
 from actas.fields import format_utc_time
@@ -43,9 +44,6 @@ from actas.signed_note import Signer
 from actas.sim.generator import PRESETS, generate
 from actas.sim.simulate import VoterModel, parse_shares, simulate
 from actas.tally.totals import Totals
-
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
 
 app = typer.Typer(
     name="actas",
@@ -74,22 +72,6 @@ def _root(
 
     Example: actas demo --stations 300
     """
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-        disable=not err.is_terminal,
-    )
-
-
-def _print_json(value: Any) -> None:
-    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
 
 
 # --- election ------------------------------------------------------------------------------------------------
