@@ -18,6 +18,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
+from actas.cli_datasets import import_app, results
 from actas.console import err, out
 from actas.console import print_json as _print_json
 from actas.console import progress as _progress
@@ -60,6 +61,8 @@ app.add_typer(election_app, name="election")
 app.add_typer(keys_app, name="keys")
 app.add_typer(acta_app, name="acta")
 app.add_typer(machine_app, name="machine")
+app.add_typer(import_app, name="import")
+app.command("results")(results)
 
 KEYS_DIR = "keys"
 

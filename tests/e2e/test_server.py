@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from hypothesis import strategies as st
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.server.process import RunningServer, start_server
-from tests.conftest import ACTAS, run_actas, simulated_day
+from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day
 
 ERROR_KEYS = {"code", "message"}
 
@@ -300,3 +301,37 @@ def test_schemathesis_finds_no_server_error_in_the_openapi_description(server: R
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]
     assert "passed" in result.stdout and "Server error" not in result.stdout
+
+
+def test_the_results_command_reads_a_server(server: RunningServer, day: Path) -> None:
+    finals = payloads(day)[:10]
+    for acta in finals:
+        assert post(server.url, acta).status_code == 201
+    national = httpx.get(server.url + "/v1/results").json()
+    level = httpx.get(server.url + "/v1/results", params={"code": national["children"][0]["code"]}).json()["level"]
+    shown = run_actas("results", server.url, "--level", level, "--json")
+    assert shown.code == 0, shown.stderr
+    summary = json.loads(shown.stdout)
+    assert summary["national"]["stations"] == 10 and summary["declared"]["stations"] == 120
+    assert sum(u["stations"] for u in summary["units"]) == 10
+    assert summary["national"]["voters"] == national["voters"]
+    assert_clean_failure(run_actas("results", "http://127.0.0.1:9"), 2)
+
+
+def test_a_nist_export_imports_back_to_the_same_results(server: RunningServer, day: Path, tmp_path: Path) -> None:
+    for acta in payloads(day)[:25]:
+        assert post(server.url, acta).status_code == 201
+    export = tmp_path / "results.json"
+    export.write_bytes(httpx.get(server.url + "/v1/export/nist.json").content)
+    imported = run_actas("import", "nist", export, "--out", tmp_path / "board.dataset")
+    assert imported.code == 0, imported.stderr
+    from_dataset = json.loads(run_actas("results", tmp_path / "board.dataset", "--json").stdout)["national"]
+    from_server = json.loads(run_actas("results", server.url, "--json").stdout)["national"]
+    for key in ("stations", "registered", "voters", "null", "valid", "votes"):
+        assert from_dataset[key] == from_server[key], key
+    export.write_text(re.sub(r'"Count":\s*', '"Count": -', export.read_text(), count=1))
+    assert_clean_failure(run_actas("import", "nist", export, "--out", tmp_path / "bad.dataset"), 2)
+    export.write_text("{not json")
+    assert_clean_failure(run_actas("import", "nist", export, "--out", tmp_path / "bad.dataset"), 2)
+    export.write_text('{"@type": "ElectionResults.ElectionReport"}')
+    assert_clean_failure(run_actas("import", "nist", export, "--out", tmp_path / "bad.dataset"), 2)

@@ -31,9 +31,9 @@ def generate(preset: str, *, stations: int | None = None, seed: int = 2024) -> E
 
 
 def _children(parents: Sequence[str], counts: NDArray[np.int64], width: int, sep: str = "") -> list[tuple[str, str]]:
-    """(code, parent code) of each child, numbered from 1 under its parent."""
-    if width and int(counts.max(initial=0)) >= 10**width:
-        raise InputError(f"more than {10**width - 1} units under one parent")
+    """(code, parent code) of each child, numbered from 1 under its parent with at least `width` digits
+    (more where a parent has that many children)."""
+    width = max(width, len(str(int(counts.max(initial=0)))))
     return [(f"{p}{sep}{k:0{width}d}", p) for p, n in zip(parents, counts, strict=True) for k in range(1, int(n) + 1)]
 
 

@@ -1,0 +1,220 @@
+"""Commands for results that actas did not count itself: `actas import csv` and `actas results`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from rich.table import Table
+
+from actas.console import err, out, print_json, progress
+from actas.dataset.csv_import import ImportReport, file_sha256, import_csv
+from actas.dataset.mapping import load_mapping
+from actas.dataset.nist_import import import_nist
+from actas.dataset.store import read_dataset, write_dataset
+from actas.dataset.summary import summarize
+from actas.dataset.ve2024_qr import dataset_from_qr
+from actas.errors import InputError, VerificationError
+from actas.files import read_text
+
+import_app = typer.Typer(help="Per-station results from other sources, into a dataset.", no_args_is_help=True)
+SHOWN = 20
+MAX_QR_FILE = 512 * 1024 * 1024
+
+
+@import_app.command("csv")
+def import_csv_command(
+    file: Annotated[Path, typer.Argument(help="CSV file (plain, .gz or .zip).")],
+    mapping: Annotated[str, typer.Option(help="Mapping file (TOML), or a preset: venezuela-2024, ...")],
+    out_file: Annotated[Path, typer.Option("--out", help="Dataset file to write.")],
+    as_json: Annotated[bool, typer.Option("--json", help="The import report as JSON.")] = False,
+) -> None:
+    """Read per-station results from a CSV as a mapping says, and write them as a dataset.
+
+    Every row is loaded or reported with its line and reason. Exit code 0: every row loaded; 1: some
+    rows could not be used (the others are written); 2: the file or the mapping cannot be read.
+
+    Example: actas import csv RESULTADOS_2024_CSV_V2.csv.gz --mapping venezuela-2024 --out ve2024.dataset
+    """
+    chosen = load_mapping(mapping)
+    with progress() as bar:
+        task = bar.add_task("reading rows", total=None)
+        dataset, report = import_csv(file, chosen, lambda rows: bar.update(task, completed=rows))
+    write_dataset(dataset, out_file)
+    if as_json:
+        print_json(_report_json(report, out_file))
+    else:
+        _print_report(report, out_file)
+    if report.refused:
+        raise VerificationError(f"{len(report.refused):,} rows of {file.name} could not be used; see above")
+
+
+@import_app.command("nist")
+def import_nist_command(
+    file: Annotated[Path, typer.Argument(help="NIST SP 1500-100 v2 election results JSON.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Dataset file to write.")],
+    contest: Annotated[str | None, typer.Option(help="The contest's @id or name (the first one by default).")] = None,
+) -> None:
+    """Read a NIST SP 1500-100 v2 results export (such as a tabulation server's) as a dataset.
+
+    Example: actas import nist results.json --out board.dataset
+    """
+    dataset = import_nist(file, contest)
+    write_dataset(dataset, out_file)
+    out.print(f"{dataset.sources[0]}: {len(dataset):,} stations with counts loaded into {out_file}", markup=False)
+
+
+@import_app.command("qr")
+def import_qr_command(
+    file: Annotated[Path, typer.Argument(help="Text file: one 2024 Venezuelan acta QR text a line.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Dataset file to write.")],
+) -> None:
+    """Read the QR texts of Venezuela's 2024 actas (unsigned: marked unverified) as a dataset.
+
+    Exit code 1 when some lines could not be used (the others are written).
+
+    Example: actas import qr scanned-codes.txt --out ve2024-qr.dataset
+    """
+    text = read_text(file, limit=MAX_QR_FILE, what="file of QR texts")
+    dataset, refused = dataset_from_qr(text.splitlines(), f"{file.name} sha256:{file_sha256(file)}")
+    write_dataset(dataset, out_file)
+    out.print(f"{len(dataset):,} actas loaded into {out_file}, all unverified (the 2024 codes are not signed)")
+    for line, reason in refused[:SHOWN]:
+        out.print(f"  line {line}: {reason}", markup=False)
+    if refused:
+        raise VerificationError(f"{len(refused):,} lines of {file.name} could not be used")
+
+
+def _report_json(report: ImportReport, out_file: Path) -> dict[str, Any]:
+    return {
+        "source": report.source,
+        "dataset": str(out_file),
+        "rows": report.rows,
+        "loaded": report.loaded,
+        "blank_lines": report.blank_lines,
+        "filtered": report.filtered,
+        "refused": [{"line": line, "reason": reason} for line, reason in report.refused],
+        "warnings": [{"line": line, "reason": reason} for line, reason in report.warnings],
+    }
+
+
+def _print_report(report: ImportReport, out_file: Path) -> None:
+    out.print(f"{report.source}: {report.rows:,} rows, {report.loaded:,} stations loaded into {out_file}", markup=False)
+    if report.filtered:
+        out.print(f"{report.filtered:,} rows of other contests left out, as the mapping's keep says", markup=False)
+    if report.blank_lines:
+        out.print(f"{report.blank_lines:,} blank lines", markup=False)
+    for title, items in (("could not be used", report.refused), ("loaded, with a warning", report.warnings)):
+        if items:
+            out.print(f"{len(items):,} rows {title}:", markup=False)
+            for line, reason in items[:SHOWN]:
+                out.print(f"  line {line}: {reason}", markup=False)
+            if len(items) > SHOWN:
+                out.print(f"  ... and {len(items) - SHOWN:,} more (all of them with --json)", markup=False)
+
+
+def results(
+    source: Annotated[str, typer.Argument(help="A dataset file, or a tabulation server's URL.")],
+    level: Annotated[str | None, typer.Option(help="Geography level to break the totals down by.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """Totals and coverage of a dataset or a server's board, for the nation or at any level.
+
+    Example: actas results ve2024.dataset --level state
+    """
+    if source.startswith(("http://", "https://")):
+        summary = _server_summary(source.rstrip("/"), level)
+    else:
+        summary = summarize(read_dataset(Path(source)), level)
+    if as_json:
+        print_json(summary)
+        return
+    _print_summary(summary)
+
+
+def _server_summary(url: str, level: str | None) -> dict[str, Any]:
+    """The same shape as a dataset's summary, from a server's results views."""
+    try:
+        with httpx.Client(base_url=url, timeout=60) as client:
+            nation = client.get("/v1/results").raise_for_status().json()
+            units = []
+            codes = [""]
+            while level is not None and codes:
+                views = [client.get("/v1/results", params={"code": c}).raise_for_status().json() for c in codes]
+                found = [v for v in views if v["level"] == level]
+                if found:
+                    units = found
+                    break
+                codes = [child["code"] for v in views for child in v["children"]]
+            if level is not None and not units:
+                raise InputError(f"the server's geography has no level {level!r}")
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read results from {url}: {exc}") from None
+    contest = nation["contests"][0]
+    candidates = [{"id": c["id"], "name": c["name"]} for c in contest["candidates"]]
+
+    def unit(view: dict[str, Any]) -> dict[str, Any]:
+        counts = view["contests"][0]
+        return {
+            "code": view["code"],
+            "name": view["name"],
+            "stations": view["stations"]["reported"],
+            "stations_with_registered": view["stations"]["reported"],
+            "stations_with_null": view["stations"]["reported"],
+            "registered": view["registered"]["covered"],
+            "voters": view["voters"],
+            "null": counts["null"],
+            "blank": 0,
+            "valid": counts["valid"],
+            "votes": {c["id"]: c["votes"] for c in counts["candidates"]},
+        }
+
+    return {
+        "dataset": f"{url} ({nation['election']})",
+        "contest": contest["id"],
+        "sources": [f"{url} at checkpoint {nation['checkpoint']}"],
+        "level": level or "national",
+        "declared": {"stations": nation["stations"]["expected"], "registered": nation["registered"]["expected"]},
+        "candidates": candidates,
+        "national": unit(nation),
+        "units": [unit(v) for v in units],
+    }
+
+
+def _share(part: int, whole: int | None) -> str:
+    return f" ({100 * part / whole:.2f}%)" if whole else ""
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    nation, declared = summary["national"], summary["declared"]
+    out.print(f"[bold]{summary['dataset']}[/bold], contest {summary['contest']}")
+    stations = f"stations: {nation['stations']:,}"
+    if declared["stations"]:
+        stations += f" of {declared['stations']:,} declared{_share(nation['stations'], declared['stations'])}"
+    out.print(stations, markup=False)
+    if nation["stations_with_registered"]:
+        registered = f"registered voters on these stations: {nation['registered']:,}"
+        if declared["registered"]:
+            registered += f" of {declared['registered']:,}{_share(nation['registered'], declared['registered'])}"
+        out.print(registered, markup=False)
+    candidates = summary["candidates"]
+    rows = [nation] if not summary["units"] else summary["units"]
+    table = Table(title=f"results, {summary['level']}", show_lines=False)
+    table.add_column("unit")
+    table.add_column("stations", justify="right")
+    for c in candidates:
+        table.add_column(c["name"], justify="right")
+    table.add_column("null", justify="right")
+    for row in rows:
+        valid = row["valid"]
+        table.add_row(
+            row["name"],
+            f"{row['stations']:,}",
+            *(f"{row['votes'][c['id']]:,}{_share(row['votes'][c['id']], valid)}" for c in candidates),
+            f"{row['null']:,}" if row["stations_with_null"] else "unknown",
+        )
+    out.print(table)
+    if not summary["units"]:
+        err.print("add --level to break the totals down", markup=False)
