@@ -154,7 +154,7 @@ def test_a_mapping_mistake_is_named(change: dict[str, Any], message: str) -> Non
 
 def test_mapping_files_and_presets(tmp_path: Path) -> None:
     assert load_mapping("venezuela-2024").declared.stations == 30_026
-    with pytest.raises(InputError, match="the presets are: uganda-2021, venezuela-2024, venezuela-2024-qr"):
+    with pytest.raises(InputError, match="shipped with actas are: uganda-2021, venezuela-2024, venezuela-2024-qr"):
         load_mapping("atlantis")
     bad = write(tmp_path, "[dataset\nname=", "m.toml")
     with pytest.raises(FormatError, match="not valid TOML"):

@@ -9,13 +9,13 @@ bulletins of the Venezuelan council in 2024 ship with actas as examples (`exampl
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from actas.errors import FormatError, InputError
+from actas.dataset.toml_file import read_toml
+from actas.errors import FormatError
 
 EXAMPLES = Path(__file__).parent / "examples"
 MAX_ANNOUNCED_BYTES = 64 * 1024
@@ -102,17 +102,5 @@ def parse_announced(data: dict[str, Any], where: str) -> Announced:
 
 def load_announced(source: str) -> Announced:
     """An announced-results file, or one of the examples shipped with actas by name."""
-    path = Path(source)
-    if not path.exists() and (EXAMPLES / f"{source}.toml").exists():
-        path = EXAMPLES / f"{source}.toml"
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in EXAMPLES.glob("*.toml")))
-        raise InputError(f"no announced-results file {source} (the examples are: {names})")
-    raw = path.read_bytes()
-    if len(raw) > MAX_ANNOUNCED_BYTES:
-        raise InputError(f"{path} is larger than {MAX_ANNOUNCED_BYTES} bytes: not an announcement")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise FormatError(f"{path} is not valid TOML: {exc}") from None
+    path, data = read_toml(source, EXAMPLES, "announced-results file", MAX_ANNOUNCED_BYTES)
     return parse_announced(data, str(path))

@@ -8,13 +8,13 @@ key is checked when the mapping is read, and a mistake is named with its place i
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from actas.dataset.model import Declared, Option
-from actas.errors import FormatError, InputError
+from actas.dataset.toml_file import read_toml
+from actas.errors import FormatError
 
 MAX_MAPPING_BYTES = 1024 * 1024
 PRESETS = Path(__file__).parent / "presets"
@@ -117,20 +117,7 @@ class _Table:
 
 def load_mapping(source: str) -> Mapping:
     """A mapping from a file, or a preset shipped with actas by name (e.g. `venezuela-2024`)."""
-    path = Path(source)
-    if not path.exists() and (PRESETS / f"{source}.toml").exists():
-        path = PRESETS / f"{source}.toml"
-    if not path.is_file():
-        names = ", ".join(sorted(p.stem for p in PRESETS.glob("*.toml")))
-        raise InputError(f"no mapping file {source} (the presets are: {names})")
-    raw = path.read_bytes()
-    if len(raw) > MAX_MAPPING_BYTES:
-        raise InputError(f"mapping {path} is larger than {MAX_MAPPING_BYTES} bytes")
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise FormatError(f"mapping {path} is not valid TOML: {exc}") from None
-    return parse_mapping(data)
+    return parse_mapping(read_toml(source, PRESETS, "mapping file", MAX_MAPPING_BYTES)[1])
 
 
 def parse_mapping(data: dict[str, Any]) -> Mapping:
