@@ -1,0 +1,147 @@
+"""Reading an acta from a witness's photograph, and checking it offline against the key registry.
+
+zxing-cpp reads the codes from the pixels. A phone photo of thermal paper defeats it now and then,
+so when the codes found do not yet make a whole acta, the picture is tried again cleaned up in a
+few ways (contrast stretched, light evened out, enlarged, sharpened, another binarizer), keeping
+every code any attempt reads, until the parts join into whole actas.
+
+Each photo ends as one of three verdicts: **verified** (an actas payload whose signature and every
+check pass), **unverified** (a 2024 Venezuelan acta QR text, which carries no signature: its
+counts are what the code says and nothing proves them), or **rejected**, with the reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import zxingcpp
+from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+
+from actas.acta.check import check_acta
+from actas.acta.codec import FORMAT_LINE, parse_payload
+from actas.acta.qr import PART_PREFIX, join_parts
+from actas.dataset.ve2024_qr import options, parse_qr
+from actas.errors import FormatError
+from actas.registry import KeyRegistry
+
+MAX_PHOTO_BYTES = 40 * 1024 * 1024
+MAX_PHOTO_PIXELS = 60_000_000
+QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+VERIFIED, UNVERIFIED, REJECTED = "verified", "unverified", "rejected"
+
+
+@dataclass(frozen=True)
+class Scan:
+    photo: str
+    photo_sha256: str
+    status: str
+    reason: str = ""
+    station: str | None = None
+    kind: str | None = None
+    payload: str | None = None
+    votes: dict[str, int] = field(default_factory=dict)
+    """Counts per ballot option (party card) as the acta states them."""
+    null: int | None = None
+
+
+def _variants(gray: Image.Image) -> Iterator[tuple[Image.Image, zxingcpp.Binarizer]]:
+    """The picture, then cleaned-up versions of it, cheapest first."""
+    local = zxingcpp.Binarizer.LocalAverage
+    yield gray, local
+    yield ImageOps.autocontrast(gray, cutoff=1), zxingcpp.Binarizer.GlobalHistogram
+    light = np.asarray(gray.filter(ImageFilter.GaussianBlur(max(8, gray.width // 40))), dtype=float) + 1
+    evened = np.clip(np.asarray(gray, dtype=float) / light * 200, 0, 255).astype(np.uint8)
+    yield Image.fromarray(evened), local  # the light evened out: each pixel against its neighbourhood
+    big = gray.resize((gray.width * 2, gray.height * 2), Image.Resampling.BICUBIC)
+    yield big, local
+    yield big.filter(ImageFilter.UnsharpMask(radius=2, percent=160, threshold=2)), local
+    yield gray.filter(ImageFilter.MedianFilter(3)), zxingcpp.Binarizer.FixedThreshold
+
+
+def _complete(texts: list[str]) -> bool:
+    """Whether the codes read so far make at least one whole acta and no unfinished one."""
+    try:
+        return bool(join_parts(texts))
+    except FormatError:
+        return False
+
+
+def read_codes(image: Image.Image) -> list[str]:
+    """The texts of the QR codes in a photo, trying cleaned-up versions of it as long as parts are missing."""
+    gray = ImageOps.exif_transpose(image).convert("L")
+    texts: list[str] = []
+    for variant, binarizer in _variants(gray):
+        for barcode in zxingcpp.read_barcodes(variant, formats=QR, binarizer=binarizer):
+            text = bytes(barcode.bytes).decode("utf-8", errors="replace")
+            if text not in texts:
+                texts.append(text)
+        if texts and _complete(texts):
+            break
+    return texts
+
+
+def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
+    digest = hashlib.sha256(data).hexdigest()
+
+    def rejected(reason: str) -> Scan:
+        return Scan(name, digest, REJECTED, reason)
+
+    if len(data) > MAX_PHOTO_BYTES:
+        return rejected(f"the photo is {len(data):,} bytes, more than {MAX_PHOTO_BYTES:,}")
+    Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            texts = read_codes(image)
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
+        return rejected(f"not an image that can be read ({exc.__class__.__name__})")
+    if not texts:
+        return rejected("no QR code could be read in the photo")
+    try:
+        payloads = join_parts(texts)
+    except FormatError as exc:
+        return rejected(str(exc))
+    if len(payloads) != 1:
+        return rejected(f"the photo holds {len(payloads)} different actas; photograph one at a time")
+    return _judge(payloads[0], name, digest, registry)
+
+
+def _judge(payload: str, name: str, digest: str, registry: KeyRegistry) -> Scan:
+    if payload.startswith(FORMAT_LINE) or payload.startswith(PART_PREFIX):
+        try:
+            signed = parse_payload(payload)
+        except FormatError as exc:
+            return Scan(name, digest, REJECTED, f"the code is not a well-formed acta: {exc}")
+        acta = signed.acta
+        votes = {f"{c.contest}/{o}": n for c in acta.contests for o, n in zip(c.options, c.votes, strict=True)}
+        reason = "; ".join(str(f) for f in check_acta(signed, registry))
+        return Scan(
+            name,
+            digest,
+            REJECTED if reason else VERIFIED,
+            reason,
+            station=acta.station,
+            kind=acta.kind.value,
+            payload=payload,
+            votes=votes,
+            null=sum(c.null for c in acta.contests),
+        )
+    try:
+        old = parse_qr(payload)
+    except FormatError:
+        return Scan(name, digest, REJECTED, f"the code is not an acta: {payload[:60]!r}")
+    return Scan(
+        name,
+        digest,
+        UNVERIFIED,
+        "a 2024 Venezuelan acta QR code: it carries no signature, so nothing proves these counts",
+        station=old.station,
+        kind="final",
+        payload=payload,
+        votes={o.id: n for o, n in zip(options(), old.cards, strict=True)},
+        null=old.null + old.invalid,
+    )

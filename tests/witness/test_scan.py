@@ -1,0 +1,119 @@
+"""Reading actas from synthetic phone photos: verified, unverified (2024 codes) or rejected with a reason."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import segno
+from PIL import Image
+
+from actas.acta.codec import parse_payload
+from actas.acta.render import render_acta
+from actas.files import KeySet
+from actas.registry import KeyRegistry
+from actas.sim.generator import generate
+from actas.sim.simulate import VoterModel, simulate
+from actas.witness.photo import phone_photo
+from actas.witness.scan import REJECTED, UNVERIFIED, VERIFIED, scan_photo
+from tests.conftest import assert_clean_failure, run_actas
+
+
+@dataclasses.dataclass(frozen=True)
+class Day:
+    registry: Any
+    registry_note: str
+    finals: list[str]
+    sheets: list[Image.Image]
+
+
+def sheet(payload: str, election: Any = None) -> Image.Image:
+    figure = render_acta(parse_payload(payload), election)
+    out = io.BytesIO()
+    figure.savefig(out, format="png", dpi=200)
+    return Image.open(io.BytesIO(out.getvalue()))
+
+
+@pytest.fixture(scope="module")
+def day() -> Day:
+    """Six mesas of the Venezuelan ballot: 38 party cards, so each acta needs several QR codes."""
+    full = generate("venezuela-2024")
+    election = dataclasses.replace(full, stations=full.stations[:6])
+    keys = KeySet.generate(election, "test-authority")
+    finals = [s.final for s in simulate(election, keys.machines, VoterModel(seed=4))]
+    note = keys.registry(election).sign(keys.authority)
+    return Day(KeyRegistry.from_text(note), note, finals, [sheet(p, election) for p in finals])
+
+
+def test_phone_photos_of_printed_actas_are_read_and_verified(day: Day) -> None:
+    for seed in range(12):
+        scan = scan_photo(phone_photo(day.sheets[seed % 6], seed), f"p{seed}.jpg", day.registry)
+        assert scan.status == VERIFIED, (seed, scan.reason)
+        assert scan.payload == day.finals[seed % 6]
+        assert sum(scan.votes.values()) == sum(sum(c.votes) for c in parse_payload(scan.payload).acta.contests)
+
+
+def test_photos_are_made_again_exactly_from_their_seed(day: Day) -> None:
+    assert phone_photo(day.sheets[0], 7) == phone_photo(day.sheets[0], 7) != phone_photo(day.sheets[0], 8)
+
+
+def test_an_acta_with_altered_counts_is_rejected_for_its_signature(day: Day) -> None:
+    altered = re.sub(r"(contest presidente \S+=)(\d+)", lambda m: m[1] + str(int(m[2]) + 50), day.finals[0], count=1)
+    scan = scan_photo(phone_photo(sheet(altered), 1), "altered.jpg", day.registry)
+    assert scan.status == REJECTED and "signature" in scan.reason
+
+
+def test_an_acta_of_another_election_is_rejected(day: Day) -> None:
+    other = generate("synthetic", stations=3, seed=9)
+    keys = KeySet.generate(other, "other-authority")
+    foreign = next(iter(simulate(other, keys.machines, VoterModel(seed=1)))).final
+    scan = scan_photo(phone_photo(sheet(foreign), 2), "foreign.jpg", day.registry)
+    assert scan.status == REJECTED and "election" in scan.reason
+
+
+def test_what_is_not_a_readable_acta_is_rejected_with_the_reason(day: Day) -> None:
+    blank = io.BytesIO()
+    Image.new("RGB", (800, 600), "white").save(blank, "JPEG")
+    assert "no QR code" in scan_photo(blank.getvalue(), "blank.jpg", day.registry).reason
+    assert "not an image" in scan_photo(b"GIF89a not really", "x.gif", day.registry).reason
+    half = day.sheets[0].crop((0, 0, day.sheets[0].width, day.sheets[0].height - 200))  # the last code cut off
+    incomplete = scan_photo(phone_photo(half, 3), "half.jpg", day.registry)
+    assert incomplete.status == REJECTED and "incomplete" in incomplete.reason
+    text = segno.make("hello, this is a menu", error="m")
+    image = io.BytesIO()
+    text.save(image, kind="png", scale=6)
+    assert "not an acta" in scan_photo(image.getvalue(), "menu.png", day.registry).reason
+
+
+def test_a_2024_venezuelan_code_is_read_as_an_unverified_acta(day: Day) -> None:
+    counts = [122, 1, 0] + [0] * 32 + [406, 0, 1]
+    code = segno.make("110601011.04.1.0001!" + ",".join(map(str, counts)) + "!0!0", error="m")
+    image = io.BytesIO()
+    code.save(image, kind="png", scale=8, border=4)
+    page = Image.new("RGB", (900, 1300), "white")  # as on the 2024 sheet, the code at the foot of the page
+    page.paste(Image.open(image), (250, 900))
+    scan = scan_photo(phone_photo(page, 5), "2024.jpg", day.registry)
+    assert scan.status == UNVERIFIED and "no signature" in scan.reason
+    assert scan.station == "110601011.4" and scan.votes["PSUV"] == 122 and sum(scan.votes.values()) == 530
+
+
+def test_the_witness_scan_command(day: Day, tmp_path: Path) -> None:
+    registry = tmp_path / "registry.note"
+    registry.write_text(day.registry_note)
+    photos = []
+    for seed in range(2):
+        photo = tmp_path / f"acta{seed}.jpg"
+        photo.write_bytes(phone_photo(day.sheets[seed], seed))
+        photos.append(photo)
+    (tmp_path / "blank.jpg").write_bytes(b"not an image")
+    good = run_actas("witness", "scan", *photos, "--registry", registry, "--json")
+    assert good.code == 0, good.stderr
+    assert [s["status"] for s in json.loads(good.stdout)] == [VERIFIED, VERIFIED]
+    mixed = run_actas("witness", "scan", photos[0], tmp_path / "blank.jpg", "--registry", registry)
+    assert mixed.code == 1 and "REJECTED" in mixed.stdout and "1 of 2 photos" in mixed.stderr
+    assert_clean_failure(run_actas("witness", "scan", photos[0], "--registry", tmp_path / "none.note"), 2)
