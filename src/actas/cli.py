@@ -18,7 +18,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
-from actas.cli_datasets import import_app, results
+from actas.cli_datasets import import_app, reconcile_command, results
 from actas.cli_witness import witness_app
 from actas.console import err, out
 from actas.console import print_json as _print_json
@@ -64,6 +64,7 @@ app.add_typer(acta_app, name="acta")
 app.add_typer(machine_app, name="machine")
 app.add_typer(import_app, name="import")
 app.command("results")(results)
+app.command("reconcile")(reconcile_command)
 app.add_typer(witness_app, name="witness")
 
 KEYS_DIR = "keys"

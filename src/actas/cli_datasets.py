@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,7 +14,9 @@ from rich.table import Table
 from actas.console import err, out, print_json, progress
 from actas.dataset.csv_import import ImportReport, file_sha256, import_csv
 from actas.dataset.mapping import load_mapping
+from actas.dataset.model import Dataset
 from actas.dataset.nist_import import import_nist
+from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, STATUSES, reconcile
 from actas.dataset.store import read_dataset, write_dataset
 from actas.dataset.summary import summarize
 from actas.dataset.ve2024_qr import dataset_from_qr
@@ -132,6 +136,78 @@ def results(
         print_json(summary)
         return
     _print_summary(summary)
+
+
+def load_source(source: str) -> Dataset:
+    """A dataset file, or a tabulation server's board (its NIST export at the latest checkpoint)."""
+    if not source.startswith(("http://", "https://")):
+        return read_dataset(Path(source))
+    try:
+        response = httpx.get(source.rstrip("/") + "/v1/export/nist.json", timeout=300).raise_for_status()
+    except httpx.HTTPError as exc:
+        raise InputError(f"cannot read the board of {source}: {exc}") from None
+    with tempfile.TemporaryDirectory(prefix="actas-") as folder:
+        export = Path(folder) / "board.json"
+        export.write_bytes(response.content)
+        return import_nist(export)
+
+
+def reconcile_command(
+    official: Annotated[str, typer.Argument(help="The official results: a dataset file or a server URL.")],
+    observer: Annotated[str, typer.Argument(help="The observer's: a dataset file or a server URL.")],
+    level: Annotated[str | None, typer.Option(help="Geography level of the summary.")] = None,
+    csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every difference to this CSV.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """Compare two tabulations mesa by mesa: identical, different (by how much), or only on one side.
+
+    Exit 0 when every mesa is identical on both sides, 1 when any difference is found.
+
+    Example: actas reconcile http://cne.example:8080 observers.dataset --level state --csv differences.csv
+    """
+    first, second = load_source(official), load_source(observer)
+    result = reconcile(first, second)
+    by_unit = result.by_unit(first.levels, level)
+    if csv_file is not None:
+        with csv_file.open("w", newline="", encoding="utf-8") as out_csv:
+            writer = csv.writer(out_csv)
+            writer.writerow(["station", "status", "candidate", "official", "observer", "official_minus_observer"])
+            writer.writerows(result.rows())
+    counts = {status: result.count(status) for status in STATUSES}
+    if as_json:
+        print_json(
+            {
+                "official": result.official,
+                "observer": result.observer,
+                "stations": counts,
+                "by_unit": [{"unit": "/".join(u), **c} for u, c in by_unit.items()],
+                "differences": [
+                    dict(zip(("station", "status", "candidate", "official", "observer", "difference"), r, strict=True))
+                    for r in result.rows()
+                ],
+            }
+        )
+    else:
+        out.print(f"official: {result.official}\nobserver: {result.observer}", markup=False)
+        out.print(", ".join(f"{n:,} {status}" for status, n in counts.items()), markup=False)
+        if level is not None:
+            table = Table(title=f"mesas by {level}")
+            table.add_column("unit")
+            for status in STATUSES:
+                table.add_column(status, justify="right")
+            for unit, c in by_unit.items():
+                name = first.unit_names.get(unit, unit[-1] if unit else "national")
+                table.add_row(name, *(f"{c[s]:,}" for s in STATUSES))
+            out.print(table)
+        shown = [s for s in result.stations if s.status == DIFFERENT][:SHOWN]
+        for s in shown:
+            changes = ", ".join(f"{d.candidate} {d.official:,} vs {d.observer:,}" for d in s.differences)
+            out.print(f"  {s.station}: {changes}", markup=False)
+    if result.differs:
+        raise VerificationError(
+            f"{counts[DIFFERENT]:,} mesas differ, {counts[ONLY_OFFICIAL]:,} only official, "
+            f"{counts[ONLY_OBSERVER]:,} only the observer's"
+        )
 
 
 def _server_summary(url: str, level: str | None) -> dict[str, Any]:

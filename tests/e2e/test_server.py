@@ -335,3 +335,22 @@ def test_a_nist_export_imports_back_to_the_same_results(server: RunningServer, d
     assert_clean_failure(run_actas("import", "nist", export, "--out", tmp_path / "bad.dataset"), 2)
     export.write_text('{"@type": "ElectionResults.ElectionReport"}')
     assert_clean_failure(run_actas("import", "nist", export, "--out", tmp_path / "bad.dataset"), 2)
+
+
+def test_reconcile_a_server_against_an_observer_dataset(server: RunningServer, day: Path, tmp_path: Path) -> None:
+    finals = payloads(day)
+    for acta in finals[:15]:
+        assert post(server.url, acta).status_code == 201
+    export = tmp_path / "observer.json"
+    export.write_text(httpx.get(server.url + "/v1/export/nist.json").text)
+    assert run_actas("import", "nist", export, "--out", tmp_path / "same.dataset").code == 0
+    same = run_actas("reconcile", server.url, tmp_path / "same.dataset")
+    assert same.code == 0 and "15 identical" in same.stdout, same.stdout + same.stderr
+    altered = re.sub(r'"Count":\s*(\d+)', lambda m: f'"Count": {int(m[1]) + 7}', export.read_text(), count=1)
+    export.write_text(altered)
+    assert run_actas("import", "nist", export, "--out", tmp_path / "altered.dataset").code == 0
+    assert post(server.url, finals[15]).status_code == 201  # one more mesa the observer has not seen
+    found = run_actas("reconcile", server.url, tmp_path / "altered.dataset", "--json")
+    assert found.code == 1
+    stations = json.loads(found.stdout)["stations"]
+    assert stations == {"identical": 14, "different": 1, "only-official": 1, "only-observer": 0}

@@ -28,6 +28,7 @@ CORE = [
     "dataset/model.py",
     "dataset/summary.py",
     "dataset/ve2024_qr.py",
+    "dataset/reconcile.py",
 ]
 ALLOWED = {
     "__future__",
@@ -50,6 +51,7 @@ ALLOWED = {
 SHELLS = {
     "actas.cli",
     "actas.cli_datasets",
+    "actas.cli_witness",
     "actas.console",
     "actas.files",
     "actas.payload_sources",

@@ -55,30 +55,36 @@ def phone_photo(sheet: Image.Image, seed: int, distortion: Distortion = Distorti
     page = page.crop((0, cut, width, height))  # the top of the sheet out of frame; the codes are at the bottom
     width, height = page.size
     side, top = int(0.12 * width), int(0.06 * height)  # the table around the sheet
+    full = width + 2 * side
+    target = int(rng.uniform(min(d.min_width, full), full)) if full > d.min_width else full
+    scale = target / full  # the old phone's resolution, applied first so the rest works on fewer pixels
+    page = page.resize((max(1, int(width * scale)), max(1, int(height * scale))), Image.Resampling.LANCZOS)
     table = tuple(int(c) for c in rng.integers(60, 140, size=3))
-    canvas = Image.new("RGB", (width + 2 * side, height + 2 * top), table)
-    canvas.paste(page, (side, top))
-    angle = rng.uniform(-d.rotate, d.rotate)
-    canvas = canvas.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=table)
+    canvas = Image.new("RGB", (page.width + 2 * int(side * scale), page.height + 2 * int(top * scale)), table)
+    canvas.paste(page, (int(side * scale), int(top * scale)))
     w, h = canvas.size
+    # rotation and perspective as one projective map: where each corner of the canvas lands
+    angle = np.radians(rng.uniform(-d.rotate, d.rotate))
+    cos, sin = np.cos(angle), np.sin(angle)
     corners = [(0.0, 0.0), (float(w), 0.0), (float(w), float(h)), (0.0, float(h))]
-    moved = [(x + rng.uniform(-d.tilt, d.tilt) * w, y + rng.uniform(-d.tilt, d.tilt) * h) for x, y in corners]
+    turned = [((x - w / 2) * cos - (y - h / 2) * sin, (x - w / 2) * sin + (y - h / 2) * cos) for x, y in corners]
+    moved = [(x + rng.uniform(-d.tilt, d.tilt) * w, y + rng.uniform(-d.tilt, d.tilt) * h) for x, y in turned]
+    left, upper = min(x for x, _ in moved), min(y for _, y in moved)
+    landed = [(x - left, y - upper) for x, y in moved]
+    size = (int(max(x for x, _ in landed)) + 1, int(max(y for _, y in landed)) + 1)
     canvas = canvas.transform(
-        (w, h),
+        size,
         Image.Transform.PERSPECTIVE,
-        _perspective_coefficients(corners, moved),
-        resample=Image.Resampling.BICUBIC,
+        _perspective_coefficients(corners, landed),
+        resample=Image.Resampling.BILINEAR,
         fillcolor=table,
     )
-    light = (
-        np.linspace(1.0, rng.uniform(d.shade, 1.0), w)[None, :]
-        * np.linspace(1.0, rng.uniform(d.shade, 1.0), h)[:, None]
-    )
-    pixels = np.asarray(canvas, dtype=float) * light[:, :, None]
+    w, h = canvas.size
+    across = np.linspace(1.0, rng.uniform(d.shade, 1.0), w, dtype=np.float32)[None, :]
+    light = across * np.linspace(1.0, rng.uniform(d.shade, 1.0), h, dtype=np.float32)[:, None]
+    pixels = np.asarray(canvas, dtype=np.float32) * light[:, :, None]
     canvas = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     canvas = canvas.filter(ImageFilter.GaussianBlur(rng.uniform(0, d.blur)))
-    target = int(rng.uniform(min(d.min_width, w), w)) if w > d.min_width else w
-    canvas = canvas.resize((target, max(1, int(h * target / w))), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     canvas.save(out, "JPEG", quality=int(rng.integers(d.min_quality, 91)))
     return out.getvalue()

@@ -1,0 +1,97 @@
+"""Reconciling two tabulations mesa by mesa, on constructed datasets and on the two real 2024 CSVs."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+
+from actas.dataset.csv_import import import_csv
+from actas.dataset.mapping import load_mapping
+from actas.dataset.model import Dataset, Option, Provenance, StationRow
+from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, reconcile
+from actas.dataset.store import write_dataset
+from tests.conftest import assert_clean_failure, run_actas
+from tests.dataset.test_real_files import real
+
+CANDIDATES = (Option("ana", "Ana", "ana", "Ana"), Option("bo", "Bo", "bo", "Bo"))
+CARDS = (
+    Option("ana-1", "Party 1", "ana", "Ana"),
+    Option("ana-2", "Party 2", "ana", "Ana"),
+    Option("bo", "Bo", "bo", "Bo"),
+)
+
+
+def dataset(
+    name: str, options: tuple[Option, ...], rows: dict[str, tuple[int, ...]], verified: bool = False
+) -> Dataset:
+    made = Dataset(name, "president", options, ("region",))
+    for line, (code, votes) in enumerate(rows.items(), start=2):
+        made.add(StationRow(code, (code[0],), None, None, votes, None, None, Provenance(0, line, verified)))
+    return made
+
+
+def test_stations_are_compared_candidate_by_candidate() -> None:
+    official = dataset("official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40), "2a": (10, 90), "2b": (5, 5)}, True)
+    observer = dataset("observer", CARDS, {"1a": (20, 30, 30), "1b": (10, 10, 60), "2a": (7, 3, 90), "3a": (1, 0, 1)})
+    result = reconcile(official, observer)
+    status = {s.station: s.status for s in result.stations}
+    assert status == {"1a": IDENTICAL, "1b": DIFFERENT, "2a": IDENTICAL, "2b": ONLY_OFFICIAL, "3a": ONLY_OBSERVER}
+    differing = next(s for s in result.stations if s.station == "1b")
+    assert [(d.candidate, d.official, d.observer, d.delta) for d in differing.differences] == [
+        ("ana", 40, 20, 20),
+        ("bo", 40, 60, -20),
+    ]
+    assert differing.official_verified is True and differing.observer_verified is False
+    assert result.differs and result.count(IDENTICAL) == 2
+    assert result.by_unit(("region",), "region") == {
+        ("1",): {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0},
+        ("2",): {IDENTICAL: 1, DIFFERENT: 0, ONLY_OFFICIAL: 1, ONLY_OBSERVER: 0},
+        ("3",): {IDENTICAL: 0, DIFFERENT: 0, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 1},
+    }
+    assert list(result.rows()) == [
+        ("1b", DIFFERENT, "ana", 40, 20, 20),
+        ("1b", DIFFERENT, "bo", 40, 60, -20),
+        ("2b", ONLY_OFFICIAL, "", "", "", ""),
+        ("3a", ONLY_OBSERVER, "", "", "", ""),
+    ]
+    assert not reconcile(official, official).differs
+
+
+def test_the_reconcile_command(tmp_path: Path) -> None:
+    official = dataset("official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40)})
+    observer = dataset("observer", CANDIDATES, {"1a": (50, 30), "1b": (40, 41)})
+    write_dataset(official, tmp_path / "o.dataset")
+    write_dataset(observer, tmp_path / "w.dataset")
+    same = run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "o.dataset")
+    assert same.code == 0 and "2 identical" in same.stdout
+    found = run_actas(
+        "reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--level", "region", "--csv", tmp_path / "d.csv"
+    )
+    assert found.code == 1 and "1b: bo 40 vs 41" in found.stdout and "1 mesas differ" in found.stderr
+    with (tmp_path / "d.csv").open() as f:
+        assert list(csv.reader(f))[1] == ["1b", "different", "bo", "40", "41", "-1"]
+    data = json.loads(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--json").stdout)
+    assert data["stations"] == {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0}
+    assert_clean_failure(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "none.dataset"), 2)
+
+
+def _independent(relative: str, encoding: str) -> dict[str, tuple[str, ...]]:
+    columns = ["NM", "LM", "JABE", "JOBR", "AE", "CF", "DC", "EG", "EM", "BERA"]
+    with gzip.open(real(relative), "rt", encoding=encoding, newline="") as text:
+        return {f"{r['CENTRO']}.{r['MESA']}": tuple(r[c] for c in columns) for r in csv.DictReader(text)}
+
+
+def test_the_two_versions_of_the_opposition_csv_reconciled() -> None:
+    """V2 of the opposition's collection against V1, checked against sets computed here with csv."""
+    v2 = import_csv(real("venezuela_2024/RESULTADOS_2024_CSV_V2.csv.gz"), load_mapping("venezuela-2024"))[0]
+    v1 = import_csv(real("venezuela_2024/RESULTADOS_2024_CSV_V1.csv.gz"), load_mapping("venezuela-2024-v1"))[0]
+    result = reconcile(v2, v1)
+    second = _independent("venezuela_2024/RESULTADOS_2024_CSV_V2.csv.gz", "latin-1")
+    first = _independent("venezuela_2024/RESULTADOS_2024_CSV_V1.csv.gz", "utf-8-sig")
+    both = second.keys() & first.keys()
+    assert result.count(ONLY_OFFICIAL) == len(second.keys() - first.keys())
+    assert result.count(ONLY_OBSERVER) == len(first.keys() - second.keys())
+    assert result.count(IDENTICAL) == sum(1 for k in both if second[k] == first[k])
+    assert result.count(DIFFERENT) == sum(1 for k in both if second[k] != first[k])
