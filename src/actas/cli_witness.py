@@ -11,6 +11,7 @@ import typer
 from actas.console import out, print_json, progress
 from actas.errors import InputError, VerificationError
 from actas.files import load_registry
+from actas.witness.report import INCIDENTS, Incident, WitnessReport
 from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, UNVERIFIED, VERIFIED, Scan, scan_photo
 
 witness_app = typer.Typer(help="What a party witness does at the mesa: read the printed acta.", no_args_is_help=True)
@@ -46,6 +47,66 @@ def witness_scan(
     problems = [s for s in scans if s.status != VERIFIED]
     if problems:
         raise VerificationError(f"{len(problems)} of {len(scans)} photos did not give a verified acta")
+
+
+@witness_app.command("report")
+def witness_report(
+    station: Annotated[str, typer.Option(help="The mesa.")],
+    witness: Annotated[str, typer.Option(help="The witness's code, as the organization registered them.")],
+    out_file: Annotated[Path, typer.Option("--out", help="Report file to write (canonical JSON).")],
+    registry_file: Annotated[Path, typer.Option("--registry", help="The published key registry.")],
+    photo: Annotated[list[Path] | None, typer.Option(help="Photo of the printed acta (repeat for more).")] = None,
+    hand: Annotated[list[str] | None, typer.Option(help="Hand count of paper receipts: OPTION=N (repeat).")] = None,
+    receipts: Annotated[int | None, typer.Option(help="Number of paper receipts counted by hand.")] = None,
+    incident: Annotated[
+        list[str] | None, typer.Option(help=f"KIND or KIND:note (repeat). Kinds: {', '.join(INCIDENTS)}.")
+    ] = None,
+) -> None:
+    """Write a witness's report on one mesa: the acta read from the photo, the hand count, the incidents.
+
+    Exit 1 when the photo gives no verified acta or the hand count differs from the acta (the report
+    is written all the same), 2 when the report cannot be made.
+
+    Example: actas witness report --station 010101001.01 --witness W-0042 --photo IMG_2041.jpg
+             --registry registry.note --hand PSUV=120 --hand UNT=300 --receipts 530 --out report.json
+    """
+    registry = load_registry(registry_file, authority=None)
+    photos = photo or []
+    scans = [scan_photo(_read(p), str(p), registry) for p in photos]
+    read = next((s for s in scans if s.status != REJECTED), None)
+    if read is not None and read.station != station:
+        raise InputError(f"the photo {read.photo} shows the acta of mesa {read.station}, not {station}")
+    counts = {}
+    for item in hand or []:
+        option, _, number = item.partition("=")
+        if not number.isdigit():
+            raise InputError(f"--hand {item!r}: write OPTION=N")
+        counts[option] = int(number)
+    report = WitnessReport(
+        station=station,
+        witness=witness,
+        acta=read.payload if read else None,
+        acta_status=read.status if read else "none",
+        hand_counted=bool(counts),
+        hand=tuple(counts.items()),
+        receipts=receipts,
+        incidents=tuple(Incident(*(i.split(":", 1) if ":" in i else (i, ""))) for i in incident or []),
+        photos=tuple(s.photo_sha256 for s in scans),
+    )
+    out_file.write_bytes(report.to_bytes())
+    out.print(f"wrote {out_file}: mesa {station}, acta {report.acta_status}, {len(report.incidents)} incidents")
+    problems = [f"{s.photo}: {s.reason}" for s in scans if s.status == REJECTED]
+    if read is not None and counts:
+        stated = {key.split("/")[-1]: n for key, n in read.votes.items()}
+        problems += [
+            f"hand count of {option}: {n:,} receipts, the acta says {stated.get(option, 0):,}"
+            for option, n in counts.items()
+            if stated.get(option, 0) != n
+        ]
+    for problem in problems:
+        out.print(f"  {problem}", markup=False)
+    if problems or read is None or read.status != VERIFIED:
+        raise VerificationError("the report records problems: see above")
 
 
 def _read(photo: Path) -> bytes:

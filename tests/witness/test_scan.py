@@ -117,3 +117,29 @@ def test_the_witness_scan_command(day: Day, tmp_path: Path) -> None:
     mixed = run_actas("witness", "scan", photos[0], tmp_path / "blank.jpg", "--registry", registry)
     assert mixed.code == 1 and "REJECTED" in mixed.stdout and "1 of 2 photos" in mixed.stderr
     assert_clean_failure(run_actas("witness", "scan", photos[0], "--registry", tmp_path / "none.note"), 2)
+
+
+def test_the_witness_report_command(day: Day, tmp_path: Path) -> None:
+    registry = tmp_path / "registry.note"
+    registry.write_text(day.registry_note)
+    photo = tmp_path / "acta.jpg"
+    photo.write_bytes(phone_photo(day.sheets[0], 11))
+    acta = parse_payload(day.finals[0]).acta
+    options = acta.contests[0].options
+    votes = dict(zip(options, acta.contests[0].votes, strict=True))
+    hand = [f"--hand={o}={n}" for o, n in votes.items()]
+    common = ["--station", acta.station, "--witness", "W-7", "--photo", photo, "--registry", registry]
+    agreed = run_actas("witness", "report", *common, *hand, "--receipts", acta.receipts, "--out", tmp_path / "r.json")
+    assert agreed.code == 0, agreed.stdout + agreed.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["acta"] == day.finals[0] and report["acta_status"] == VERIFIED and report["hand"] == votes
+    first = options[0]
+    hand[0] = f"--hand={first}={votes[first] + 2}"
+    incident = "--incident=witness-forced-to-leave:asked to leave at 18:10"
+    differs = run_actas("witness", "report", *common, *hand, "--receipts", 1, incident, "--out", tmp_path / "d.json")
+    assert differs.code == 1 and f"hand count of {first}" in differs.stdout
+    saved = json.loads((tmp_path / "d.json").read_text())
+    assert saved["incidents"] == [{"kind": "witness-forced-to-leave", "note": "asked to leave at 18:10"}]
+    wrong = run_actas("witness", "report", *common, "--incident", "alien-landing", "--out", tmp_path / "x.json")
+    assert_clean_failure(wrong, 2)
+    assert not (tmp_path / "x.json").exists()
