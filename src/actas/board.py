@@ -69,7 +69,6 @@ class Board:
         self.origin = origin
         self.tree = MerkleTree()
         self.results = ProgressiveResults(election)
-        self.results_size = 0
         self._counted_at: Checkpoint | None = None
         """The checkpoint the results were counted at."""
         self._views: dict[str, dict[str, Any]] = {}
@@ -140,6 +139,12 @@ class Board:
             conn.execute(insert(entries), rows)
         return first
 
+    @property
+    def results_size(self) -> int:
+        """The size of the checkpoint the results were counted at (0 before any)."""
+        counted = self._counted_at
+        return 0 if counted is None else counted.size
+
     def _advance_results(self, checkpoint: Checkpoint) -> None:
         """Count the actas of the entries a checkpoint covers into the results."""
         keep = []
@@ -152,7 +157,6 @@ class Board:
                 else:
                     keep.append((index, acta, digest))
             self._pending = keep
-            self.results_size = checkpoint.size
             self._counted_at = checkpoint
             self._views = {}
 
@@ -260,7 +264,6 @@ class Board:
             except BaseException:
                 self.tree = MerkleTree()
                 self.results = ProgressiveResults(self.election)
-                self.results_size = 0
                 self._counted_at = None
                 self._views = {}
                 self._pending = []

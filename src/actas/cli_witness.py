@@ -12,7 +12,7 @@ from actas.console import out, print_json, progress
 from actas.errors import InputError, VerificationError
 from actas.files import load_registry
 from actas.witness.report import INCIDENTS, Incident, WitnessReport
-from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, UNVERIFIED, VERIFIED, Scan, scan_photo
+from actas.witness.scan import REJECTED, UNVERIFIED, VERIFIED, Scan, scan_file
 
 witness_app = typer.Typer(help="What a party witness does at the mesa: read the printed acta.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ def witness_scan(
     with progress() as bar:
         task = bar.add_task("reading photos", total=len(photos))
         for photo in photos:
-            scans.append(scan_photo(_read(photo), str(photo), registry))
+            scans.append(scan_file(photo, registry))
             bar.advance(task)
     if as_json:
         print_json([asdict(s) for s in scans])
@@ -72,7 +72,7 @@ def witness_report(
     """
     registry = load_registry(registry_file, authority=None)
     photos = photo or []
-    scans = [scan_photo(_read(p), str(p), registry) for p in photos]
+    scans = [scan_file(p, registry) for p in photos]
     read = next((s for s in scans if s.status != REJECTED), None)
     if read is not None and read.station != station:
         raise InputError(f"the photo {read.photo} shows the acta of mesa {read.station}, not {station}")
@@ -107,17 +107,6 @@ def witness_report(
         out.print(f"  {problem}", markup=False)
     if problems or read is None or read.status != VERIFIED:
         raise VerificationError("the report records problems: see above")
-
-
-def _read(photo: Path) -> bytes:
-    try:
-        if photo.stat().st_size > MAX_PHOTO_BYTES:
-            return b"\0" * (MAX_PHOTO_BYTES + 1)  # refused by the scanner with its reason, like any bad photo
-        return photo.read_bytes()
-    except IsADirectoryError:
-        raise InputError(f"{photo} is a directory, not a photo") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {photo}: {exc.strerror}") from None
 
 
 def _print_scan(s: Scan) -> None:

@@ -143,3 +143,16 @@ def test_the_witness_report_command(day: Day, tmp_path: Path) -> None:
     wrong = run_actas("witness", "report", *common, "--incident", "alien-landing", "--out", tmp_path / "x.json")
     assert_clean_failure(wrong, 2)
     assert not (tmp_path / "x.json").exists()
+
+
+def test_an_oversized_photo_is_refused_without_being_read(day: Day, tmp_path: Path) -> None:
+    registry = tmp_path / "registry.note"
+    registry.write_text(day.registry_note)
+    huge = tmp_path / "huge.jpg"
+    with huge.open("wb") as f:
+        f.truncate(41 * 1024 * 1024)  # sparse: larger than any photo a witness sends
+    result = run_actas("witness", "scan", huge, "--registry", registry, "--json")
+    assert result.code == 1
+    (scan,) = json.loads(result.stdout)
+    assert scan["status"] == REJECTED and "more than" in scan["reason"] and len(scan["photo_sha256"]) == 64
+    assert_clean_failure(run_actas("witness", "scan", tmp_path, "--registry", registry), 2)

@@ -20,8 +20,20 @@ from actas.errors import FormatError
 EXAMPLES = Path(__file__).parent / "examples"
 MAX_ANNOUNCED_BYTES = 64 * 1024
 OTHERS = "others"
-KEYS = {"authority", "title", "issued", "contest", "actas_counted", "registered", "registered_on_counted_actas"}
-KEYS |= {"valid", "null", "voters", "votes", "source"}
+KEYS = {
+    "authority",
+    "title",
+    "issued",
+    "contest",
+    "actas_counted",
+    "registered",
+    "registered_on_counted_actas",
+    "valid",
+    "null",
+    "voters",
+    "votes",
+    "source",
+}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ INCIDENTS = (
     "other",
 )
 ACTA_STATUSES = ("verified", "unverified", "none")
-MAX_REPORT_BYTES = 64 * 1024
 MAX_NOTE = 1000
 MAX_COUNT = 10**6
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")

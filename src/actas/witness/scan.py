@@ -16,6 +16,7 @@ import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import zxingcpp
@@ -23,9 +24,9 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 from actas.acta.check import check_acta
 from actas.acta.codec import FORMAT_LINE, parse_payload
-from actas.acta.qr import PART_PREFIX, join_parts
+from actas.acta.qr import join_parts
 from actas.dataset.ve2024_qr import options, parse_qr
-from actas.errors import FormatError
+from actas.errors import FormatError, InputError
 from actas.registry import KeyRegistry
 
 MAX_PHOTO_BYTES = 40 * 1024 * 1024
@@ -84,6 +85,21 @@ def read_codes(image: Image.Image) -> list[str]:
     return texts
 
 
+def scan_file(path: Path, registry: KeyRegistry) -> Scan:
+    """A photo on disk; one larger than MAX_PHOTO_BYTES is refused without being read into memory."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_PHOTO_BYTES:
+            with path.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
+            return Scan(str(path), digest, REJECTED, f"the photo is {size:,} bytes, more than {MAX_PHOTO_BYTES:,}")
+        return scan_photo(path.read_bytes(), str(path), registry)
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory, not a photo") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+
+
 def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
     digest = hashlib.sha256(data).hexdigest()
 
@@ -111,7 +127,7 @@ def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
 
 
 def _judge(payload: str, name: str, digest: str, registry: KeyRegistry) -> Scan:
-    if payload.startswith(FORMAT_LINE) or payload.startswith(PART_PREFIX):
+    if payload.startswith(FORMAT_LINE):
         try:
             signed = parse_payload(payload)
         except FormatError as exc:
