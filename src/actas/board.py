@@ -1,4 +1,4 @@
-"""The bulletin board as the official server keeps it: what happens to a submission, and what is published.
+"""The bulletin board as a server keeps it: what happens to a submission, and what is published.
 
 Every accepted artifact (the election definition, the key registry, every zero and final acta) is
 an entry of an append-only RFC 9162 Merkle tree stored in the database. A submission is checked
@@ -6,6 +6,10 @@ completely, committed durably, and only then acknowledged with a receipt: its in
 and an inclusion proof against a signed checkpoint. The same acta again gets the same receipt; a
 second, different acta for a station is kept too and the station is flagged as in conflict;
 anything invalid is refused with its reason and recorded (its digest and reason, not its bytes).
+
+An observer organization's board (the observer role) takes its witnesses' reports instead of
+actas: each from a witness on the organization's published list, authenticated by the witness's
+token, its acta checked against the same key registry, filed into the record of its mesa.
 
 Each server process keeps a cache of the tree and of the results, brought up to date from the
 database under the writers' lock, so any number of processes can serve one board.
@@ -17,6 +21,7 @@ import base64
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,7 +31,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
-from actas.acta.model import Acta, SignedActa
+from actas.acta.model import ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
 from actas.canonical import canonical_json
 from actas.election import Election
@@ -37,9 +42,15 @@ from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.registry import KeyRegistry
 from actas.signed_note import Signer
 from actas.store.database import Database
-from actas.store.schema import actas, checkpoints, entries, rejections
+from actas.store.schema import actas, checkpoints, entries, rejections, reports
+from actas.tally.board_count import REPORT, BoardCount, Counted, read_entry
 from actas.tally.progressive import ProgressiveResults
+from actas.tally.witnessed import WitnessTally
+from actas.witness.credentials import parse_witness_list, token_hash
+from actas.witness.report import MAX_REPORT_BYTES, WitnessReport
 
+OFFICIAL, OBSERVER = "official", "observer"
+ROLES = (OFFICIAL, OBSERVER)
 MAX_REJECTIONS = 100_000
 """Rejections kept; past this, refused submissions are still refused and counted, not recorded."""
 
@@ -58,8 +69,22 @@ def _now() -> str:
 
 
 class Board:
-    def __init__(self, db: Database, election: Election, registry_note: str, signer: Signer, origin: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        election: Election,
+        registry_note: str,
+        signer: Signer,
+        origin: str,
+        *,
+        witness_list: str | None = None,
+    ) -> None:
+        """An official board, or an observer's when given the organization's witness list."""
         self.db = db
+        self.role = OBSERVER if witness_list is not None else OFFICIAL
+        self.witness_list = witness_list
+        self._witness_of = {h: w for w, h in parse_witness_list(witness_list).items()} if witness_list else {}
+        """Token hash -> witness id."""
         self.election = election
         self.registry_note = registry_note
         self.registry = KeyRegistry.from_text(registry_note)
@@ -68,12 +93,12 @@ class Board:
         self.signer = signer
         self.origin = origin
         self.tree = MerkleTree()
-        self.results = ProgressiveResults(election)
+        self.count = BoardCount(election, self.role == OBSERVER)
         self._counted_at: Checkpoint | None = None
         """The checkpoint the results were counted at."""
         self._views: dict[str, dict[str, Any]] = {}
         """Results views already made at that checkpoint, by unit: a snapshot answered from memory."""
-        self._pending: list[tuple[int, Acta, str]] = []
+        self._pending: list[tuple[int, Counted]] = []
         self._lock = threading.RLock()
         """Held by writers for a whole transaction, and while the cache is brought up to date."""
         self._results_lock = threading.Lock()
@@ -103,7 +128,25 @@ class Board:
                             f"this database holds another board: its entry {index} is not this {kind}; "
                             "use a new database for a new election"
                         )
+            if self.witness_list is not None:
+                published = conn.execute(
+                    select(entries.c.data).where(entries.c.kind == "witnesses").order_by(entries.c.idx.desc()).limit(1)
+                ).scalar()
+                if published is None or bytes(published) != self.witness_list.encode():
+                    self._append(conn, [("witnesses", self.witness_list.encode())])
+                    signed = self._sign(conn)
         self._signed(signed)
+
+    @property
+    def results(self) -> ProgressiveResults:
+        return self.count.results
+
+    @property
+    def witnessed(self) -> WitnessTally:
+        """The observer's record of every mesa (an official board has none)."""
+        if self.count.witnessed is None:
+            raise InputError("an official board has no witnesses' reports")
+        return self.count.witnessed
 
     # --- the cache of the tree and the results --------------------------------------------------------------
 
@@ -122,9 +165,9 @@ class Board:
             if leaf_hash(bytes(data)) != bytes(leaf):
                 raise InputError(f"board entry {idx} in the database does not match its leaf hash: it was altered")
             self.tree.append_hash(bytes(leaf))
-            if kind == "acta":
-                signed = parse_payload(bytes(data))
-                self._pending.append((idx, signed.acta, signed.digest))
+            item = read_entry(idx, kind, bytes(data))
+            if item is not None:
+                self._pending.append((idx, item))
 
     def _append(self, conn: Connection, items: list[tuple[str, bytes]]) -> int:
         """Add entries in one statement; returns the index of the first."""
@@ -151,11 +194,11 @@ class Board:
         with self._results_lock:
             if checkpoint.size <= self.results_size:
                 return
-            for index, acta, digest in self._pending:
+            for index, item in self._pending:
                 if index < checkpoint.size:
-                    self.results.add(acta, digest)
+                    self.count.add(item)
                 else:
-                    keep.append((index, acta, digest))
+                    keep.append((index, item))
             self._pending = keep
             self._counted_at = checkpoint
             self._views = {}
@@ -249,7 +292,7 @@ class Board:
                     for i, s in enumerate(new)
                 ],
             )
-        self._pending.extend((first + i, s.acta, s.digest) for i, s in enumerate(new))
+        self._pending.extend((first + i, (s.acta, s.digest)) for i, s in enumerate(new))
         return outcomes
 
     @contextlib.contextmanager
@@ -263,7 +306,7 @@ class Board:
                     yield conn
             except BaseException:
                 self.tree = MerkleTree()
-                self.results = ProgressiveResults(self.election)
+                self.count = BoardCount(self.election, self.role == OBSERVER)
                 self._counted_at = None
                 self._views = {}
                 self._pending = []
@@ -310,6 +353,88 @@ class Board:
                 select(entries.c.idx, entries.c.data).where(entries.c.kind == "announcement").order_by(entries.c.idx)
             ).all()
         return [(int(i), bytes(d).decode("utf-8")) for i, d in rows]
+
+    # --- witnesses' reports (observer role) -----------------------------------------------------------------
+
+    def witness_for(self, token: str) -> str | None:
+        """The registered witness whose token this is, if any."""
+        return self._witness_of.get(token_hash(token))
+
+    def submit_report(self, payload: bytes, witness: str) -> Outcome:
+        """Check and file a report sent by an authenticated witness, answered with its receipt and the
+        mesa's record as it now stands."""
+        if len(payload) > MAX_REPORT_BYTES:
+            return self._refuse(payload, 413, "too_large", f"a report is at most {MAX_REPORT_BYTES} bytes")
+        try:
+            report = WitnessReport.from_json(json.loads(payload))
+        except (ValueError, RecursionError):
+            return self._refuse(payload, 400, "malformed", "a report is a JSON object (UTF-8)")
+        except ActasError as exc:
+            return self._refuse(payload, 400, "malformed", str(exc))
+        if report.witness != witness:
+            reason = f"you are signed in as witness {witness}; a report of witness {report.witness} is theirs to send"
+            return self._refuse(payload, 403, "forbidden", reason, report.station)
+        problem = self._report_problem(report)
+        if problem is not None:
+            return self._refuse(payload, 422, "invalid", problem, report.station)
+        data = report.to_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        with self._writing() as conn:
+            found = conn.execute(select(reports.c.idx).where(reports.c.digest == digest)).scalar()
+            if found is None:
+                index = self._append(conn, [(REPORT, data)])
+                conn.execute(insert(reports).values(digest=digest, station=report.station, witness=witness, idx=index))
+                filed = read_entry(index, REPORT, data)
+                if filed is not None:
+                    self._pending.append((index, filed))
+                outcome = Outcome(201, {"status": "accepted", "station": report.station}, index)
+            else:
+                outcome = Outcome(200, {"status": "duplicate", "station": report.station}, int(found))
+            signed = self._sign(conn)
+        self._signed(signed)
+        with self._results_lock:
+            mesa = self.witnessed.record(report.station).status
+        answered = self.receipts([outcome])[0]
+        return Outcome(answered.status, {**answered.body, "mesa": mesa}, answered.index)
+
+    def _report_problem(self, report: WitnessReport) -> str | None:
+        """Why a well-formed report cannot be filed on this board, if it cannot."""
+        if report.station not in self.election.station_by_code:
+            return f"station {report.station} is not in election {self.election.id}"
+        options = {o for c in self.election.contests for o in c.option_ids}
+        unknown = sorted(set(dict(report.hand)) - options)
+        if unknown:
+            return f"the hand count names {', '.join(unknown[:5])}, not ballot options of this election"
+        if report.acta_status == "unverified":
+            return (
+                "the acta is an unsigned code (a 2024 Venezuelan acta): nothing proves its counts, so it is kept "
+                "in a dataset (actas import qr), not filed on a board of signed actas"
+            )
+        if report.acta is None:
+            return None
+        try:
+            signed = parse_payload(report.acta)
+        except ActasError as exc:
+            return f"the report's acta cannot be read: {exc}"
+        findings = check_acta(signed, self.registry)
+        if findings:
+            return "the report's acta does not verify: " + "; ".join(str(f) for f in findings)
+        if signed.acta.station != report.station:
+            return f"the report is on mesa {report.station} but its acta is mesa {signed.acta.station}'s"
+        if signed.acta.kind is not ActaKind.FINAL:
+            return "the report's acta is the zero acta printed at opening, not the final acta"
+        return None
+
+    def mesa_reports(self, station: str) -> list[tuple[int, str, bytes]]:
+        """Every report on a mesa, superseded ones too, in board order."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(entries.c.idx, reports.c.witness, entries.c.data)
+                .join(entries, entries.c.idx == reports.c.idx)
+                .where(reports.c.station == station)
+                .order_by(entries.c.idx)
+            ).all()
+        return [(int(i), str(w), bytes(d)) for i, w, d in rows]
 
     def _refuse(self, payload: bytes, status: int, code: str, reason: str, station: str | None = None) -> Outcome:
         digest = hashlib.sha256(payload).hexdigest()
@@ -389,13 +514,17 @@ class Board:
 
     def results_at(self, size: int) -> ProgressiveResults:
         """The results of the board's first `size` entries, recomputed from the entries themselves."""
-        results = ProgressiveResults(self.election)
+        count = BoardCount(self.election, self.role == OBSERVER)
         for start in range(0, size, 1000):
-            for _, kind, data in self.entries(start, min(start + 1000, size)):
-                if kind == "acta":
-                    signed = parse_payload(data)
-                    results.add(signed.acta, signed.digest)
-        return results
+            for index, kind, data in self.entries(start, min(start + 1000, size)):
+                item = read_entry(index, kind, data)
+                if item is not None:
+                    count.add(item)
+        return count.results
+
+    def _counted_json(self) -> dict[str, Any] | None:
+        counted = self._counted_at
+        return None if counted is None else {"size": counted.size, "root": base64.b64encode(counted.root).decode()}
 
     def results_view(self, code: str) -> dict[str, Any]:
         """The results of a unit (KeyError if there is none) at the latest checkpoint this process has
@@ -403,13 +532,42 @@ class Board:
         with self._results_lock:
             view = self._views.get(code)
             if view is None:
-                counted = self._counted_at
-                checkpoint = None
-                if counted is not None:
-                    checkpoint = {"size": counted.size, "root": base64.b64encode(counted.root).decode()}
-                view = {"election": self.election.id, "checkpoint": checkpoint, **self.results.view(code)}
+                view = {"election": self.election.id, "checkpoint": self._counted_json(), **self.results.view(code)}
                 self._views[code] = view
             return view
+
+    def coverage_view(self, code: str) -> dict[str, Any]:
+        """The witnesses' coverage of a unit and its children (KeyError if there is none), at the checkpoint
+        the results were counted at."""
+        with self._results_lock:
+            return {"checkpoint": self._counted_json(), **self.witnessed.coverage(code)}
+
+    def mesa_view(self, station: str) -> dict[str, Any]:
+        """A mesa's record on an observer's board: its status and every report, each with its inclusion proof."""
+        with self._results_lock:
+            record = self.witnessed.record(station)
+        current = {f.index for f in record.reports}
+        latest = self.latest_checkpoint()
+        items = []
+        for index, witness, data in self.mesa_reports(station):
+            item: dict[str, Any] = {
+                "index": index,
+                "witness": witness,
+                "current": index in current,
+                "report": json.loads(data),
+            }
+            found = self.inclusion(index, latest[0].size) if latest is not None else None
+            if latest is not None and found is not None:
+                item["inclusion_proof"] = {"size": latest[0].size, "proof": [p.hex() for p in found[1]]}
+            items.append(item)
+        return {
+            "station": station,
+            "status": record.status,
+            **record.flags(),
+            "actas": sorted(record.actas),
+            "checkpoint": latest[1] if latest else None,
+            "reports": items,
+        }
 
     def receipt(self, index: int, outcome_body: dict[str, Any]) -> dict[str, Any] | None:
         """The receipt of an entry once a checkpoint covers it (None until then)."""

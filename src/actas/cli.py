@@ -508,7 +508,12 @@ def serve(
     board_key: Annotated[Path, typer.Option(help="The key that signs checkpoints; created (0600) when absent.")] = Path(
         "board.key"
     ),
-    role: Annotated[str, typer.Option(help="official (the observer role comes with the witnesses).")] = "official",
+    role: Annotated[str, typer.Option(help="official (actas from machines) or observer (reports from witnesses).")] = (
+        "official"
+    ),
+    witnesses: Annotated[
+        Path | None, typer.Option(help="Observer role: the organization's witness list (actas witness enroll).")
+    ] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8080,
     refresh_interval: Annotated[
@@ -518,19 +523,31 @@ def serve(
 ) -> None:
     """Run the tabulation server: receive actas, publish the bulletin board, answer results.
 
+    The official role takes signed actas from the machines. The observer role is an observer
+    organization's parallel tabulation: it takes reports from the witnesses on its list, each
+    authenticated by the witness's token, and keeps the record of every mesa.
+
     Example: actas serve --election ve2024 --registry day/registry.note --port 8080
+             actas serve --role observer --witnesses witnesses.txt --election ve2024 --registry registry.note
     """
     import socket
 
     from fastapi import FastAPI
 
-    from actas.board import Board
+    from actas.board import OBSERVER, ROLES, Board
     from actas.server.app import create_app
     from actas.server.workers import serve as serve_workers
     from actas.store.database import Database
+    from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, parse_witness_list
 
-    if role != "official":
-        raise InputError(f"--role {role!r} is not available yet: this server runs the official role")
+    if role not in ROLES:
+        raise InputError(f"--role {role!r}: choose one of {', '.join(ROLES)}")
+    if (role == OBSERVER) != (witnesses is not None):
+        raise InputError("the observer role needs --witnesses (the witness list), and only it takes one")
+    witness_list = None
+    if witnesses is not None:
+        witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
+        parse_witness_list(witness_list)
     election = load_election(election_dir)
     registry_text = read_text(registry_file, limit=MAX_REGISTRY_BYTES, what="key registry")
     origin = f"actas/{election.id}/{role}"
@@ -539,12 +556,12 @@ def serve(
     else:
         signer = Signer.generate(origin.replace("/", "."))
         write_private(board_key, signer.to_text() + "\n")
-    board = Board(Database(db), election, registry_text, signer, origin)
+    board = Board(Database(db), election, registry_text, signer, origin, witness_list=witness_list)
     board.open()
     board.db.dispose()  # each worker opens its own connections
 
     def make_app() -> FastAPI:
-        worker = Board(Database(db), election, registry_text, signer, origin)
+        worker = Board(Database(db), election, registry_text, signer, origin, witness_list=witness_list)
         worker.open()
         return create_app(worker, refresh_interval)
 

@@ -1,7 +1,8 @@
-"""Commands of party witnesses: `actas witness scan`."""
+"""Commands of party witnesses and their organization: `actas witness scan|report|send|enroll`."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -10,11 +11,14 @@ import typer
 
 from actas.console import out, print_json, progress
 from actas.errors import InputError, VerificationError
-from actas.files import load_registry
-from actas.witness.report import INCIDENTS, Incident, WitnessReport
+from actas.files import enroll_witnesses, load_registry, load_witness_token, read_text
+from actas.witness.report import INCIDENTS, MAX_REPORT_BYTES, Incident, WitnessReport
 from actas.witness.scan import REJECTED, UNVERIFIED, VERIFIED, Scan, scan_file
 
-witness_app = typer.Typer(help="What a party witness does at the mesa: read the printed acta.", no_args_is_help=True)
+witness_app = typer.Typer(
+    help="What a party witness does at the mesa (read the acta, report, send) and how an organization enrolls them.",
+    no_args_is_help=True,
+)
 
 
 @witness_app.command("scan")
@@ -118,3 +122,74 @@ def _print_scan(s: Scan) -> None:
     out.print(f"{mark} {s.kind} acta of station {s.station} ({s.photo}): {counts}; null {s.null}", markup=False)
     if s.status == UNVERIFIED:
         out.print(f"  {s.reason}", markup=False)
+
+
+@witness_app.command("send")
+def witness_send(
+    reports: Annotated[list[Path], typer.Argument(help="Report files (actas witness report).")],
+    server: Annotated[str, typer.Option(help="The organization's observer server.")],
+    token_file: Annotated[
+        Path, typer.Option("--token", help="File with the witness's token (or the organization's tokens file).")
+    ],
+) -> None:
+    """Send reports to the organization's parallel tabulation, authenticated by the witness's token.
+
+    Exit 0 when every report was filed, 1 when the server refused one, 2 when it could not be reached.
+
+    Example: actas witness send report.json --server https://tabulation.example --token my.token
+    """
+    import httpx
+
+    refused = 0
+    with httpx.Client(base_url=server.rstrip("/"), timeout=60) as client:
+        for path in reports:
+            body = read_text(path, limit=MAX_REPORT_BYTES, what="witness report").encode()
+            try:
+                witness = WitnessReport.from_json(json.loads(body)).witness
+            except ValueError:
+                raise InputError(f"{path} is not a witness report (JSON)") from None
+            token = load_witness_token(token_file, witness)
+            headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+            try:
+                response = client.post("/v1/witness/reports", content=body, headers=headers)
+                answer = response.json()
+            except (httpx.HTTPError, ValueError) as exc:
+                raise InputError(f"cannot send {path} to {server}: {exc}") from None
+            if response.status_code in (200, 201):
+                out.print(
+                    f"{path}: {answer['status']}, entry {answer['index']} on the board; "
+                    f"mesa {answer['station']} is {answer['mesa']}",
+                    markup=False,
+                )
+            else:
+                refused += 1
+                out.print(f"{path}: REFUSED ({response.status_code}) {answer['error']['message']}", markup=False)
+    if refused:
+        raise VerificationError(f"{refused} of {len(reports)} reports were refused")
+
+
+@witness_app.command("enroll")
+def witness_enroll(
+    witnesses: Annotated[list[str] | None, typer.Argument(help="Witness ids to enroll, e.g. W-0042.")] = None,
+    count: Annotated[int, typer.Option(help="Or enroll this many, numbered after --prefix.", min=0)] = 0,
+    prefix: Annotated[str, typer.Option(help="Prefix of numbered ids.")] = "W-",
+    list_file: Annotated[Path, typer.Option("--list", help="The witness list (public), created or extended.")] = Path(
+        "witnesses.txt"
+    ),
+    tokens_file: Annotated[
+        Path, typer.Option("--tokens", help="Where the new tokens go (0600, never printed): one per witness.")
+    ] = Path("witness.tokens"),
+) -> None:
+    """Enroll witnesses: each gets a secret token, the list keeps only the token's SHA-256.
+
+    Give each witness their line of the tokens file; serve the list with actas serve --role observer
+    --witnesses (the server publishes it on its board).
+
+    Example: actas witness enroll --count 500 --list witnesses.txt --tokens witness.tokens
+    """
+    ids = list(witnesses or [])
+    ids += [f"{prefix}{n:04d}" for n in range(1, count + 1)]
+    if not ids:
+        raise InputError("name the witnesses to enroll, or give --count")
+    enroll_witnesses(list_file, tokens_file, ids)
+    out.print(f"enrolled {len(ids):,} witnesses in {list_file}; their tokens are in {tokens_file} (0600)", markup=False)

@@ -1,6 +1,6 @@
-"""The project's files on disk: election definitions, keys, registries and acta bundles.
+"""The project's files on disk: election definitions, keys, registries, acta bundles and witnesses' tokens.
 
-Private keys are created with mode 0600 inside directories of mode 0700, and never printed.
+Private keys and witnesses' tokens are created with mode 0600 inside directories of mode 0700, and never printed.
 """
 
 from __future__ import annotations
@@ -15,6 +15,13 @@ from actas.election import Election
 from actas.errors import FormatError, InputError, KeyFileError
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
+from actas.witness.credentials import (
+    MAX_WITNESS_LIST_BYTES,
+    new_token,
+    parse_witness_list,
+    token_hash,
+    witness_list_text,
+)
 
 ELECTION_FILE = "election.json"
 REGISTRY_FILE = "registry.note"
@@ -202,3 +209,37 @@ def read_bundle(path: Path) -> Iterator[tuple[int, str | FormatError]]:
                     yield number, FormatError(f"line {number} is not a JSON object with a text payload")
         except UnicodeDecodeError:
             raise FormatError(f"acta bundle {path} is not UTF-8 text") from None
+
+
+# --- witnesses' credentials ---------------------------------------------------------------------------------
+
+
+def enroll_witnesses(list_path: Path, tokens_path: Path, witnesses: list[str]) -> None:
+    """Add witnesses to the organization's list (public: token hashes) and their tokens to a private file
+    (0600: `WITNESS TOKEN` a line, to hand each witness theirs). Nothing is written if any id is taken."""
+    listed: dict[str, str] = {}
+    if list_path.exists():
+        listed = parse_witness_list(read_text(list_path, limit=MAX_WITNESS_LIST_BYTES, what="witness list"))
+    tokens = _read_private(tokens_path, MAX_WITNESS_LIST_BYTES) if tokens_path.exists() else ""
+    taken = sorted(set(witnesses) & set(listed))
+    if taken or len(set(witnesses)) != len(witnesses):
+        raise InputError(f"witness {(taken or witnesses)[0]} is already enrolled, or named twice")
+    new = {w: new_token() for w in witnesses}
+    listed.update({w: token_hash(t) for w, t in new.items()})
+    text = witness_list_text(listed)
+    parse_witness_list(text)  # every id is a valid code
+    _atomic_write(tokens_path, tokens + "".join(f"{w} {t}\n" for w, t in new.items()), mode=0o600)
+    _atomic_write(list_path, text)
+
+
+def load_witness_token(path: Path, witness: str) -> str:
+    """A witness's token: a file holding only the token, or the organization's tokens file (their line)."""
+    text = _read_private(path, MAX_WITNESS_LIST_BYTES)
+    lines = text.split()
+    if len(lines) == 1:
+        return lines[0]
+    for line in text.splitlines():
+        name, _, token = line.partition(" ")
+        if name == witness and token:
+            return token.strip()
+    raise KeyFileError(f"no token for witness {witness} in {path}")

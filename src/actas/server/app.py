@@ -1,8 +1,10 @@
-"""The HTTP API of the official tabulation server (FastAPI). Version 1, described in /openapi.json.
+"""The HTTP API of the tabulation server (FastAPI), official or observer role. Version 1, described in
+/openapi.json.
 
-Writes are signed actas (the signature is the authentication); everything else is public and
-read-only. Every error is one JSON shape, `{"error": {"code": ..., "message": ...}}`, and a 500
-never carries internal text.
+Writes are signed actas and announcements (the signature is the authentication) on an official
+board, witnesses' reports (each witness's token is the authentication) on an observer's board;
+everything else is public and read-only. Every error is one JSON shape,
+`{"error": {"code": ..., "message": ...}}`, and a 500 never carries internal text.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
 from actas.acta.model import SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES
-from actas.board import Board, Outcome
+from actas.board import OBSERVER, OFFICIAL, Board, Outcome
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
+from actas.witness.report import MAX_REPORT_BYTES
 
 PAGE = 1000
 MAX_INDEX = 2**63 - 1
@@ -161,6 +164,8 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         openapi_extra=_text_body("text/plain", MAX_ACTA_BYTES),
     )
     async def submit_acta(request: Request) -> Response:
+        if board.role != OFFICIAL:
+            return _wrong_role(OFFICIAL)
         body = await _read_text_body(request, MAX_ACTA_BYTES)
         if isinstance(body, Response):
             return body
@@ -174,6 +179,8 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         openapi_extra=_text_body("application/x-ndjson", MAX_BATCH_BYTES),
     )
     async def submit_batch(request: Request) -> Response:
+        if board.role != OFFICIAL:
+            return _wrong_role(OFFICIAL)
         body = await _read_text_body(request, MAX_BATCH_BYTES, "application/x-ndjson")
         if isinstance(body, Response):
             return body
@@ -207,6 +214,8 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         openapi_extra=_text_body("text/plain", MAX_ANNOUNCEMENT_BYTES),
     )
     async def announce(request: Request) -> Response:
+        if board.role != OFFICIAL:
+            return _wrong_role(OFFICIAL)
         body = await _read_text_body(request, MAX_ANNOUNCEMENT_BYTES)
         if isinstance(body, Response):
             return body
@@ -268,8 +277,61 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
             return error(404, "not_found", f"no consistency proof from {first} to {second} entries on this board")
         return JSONResponse({"from": first, "to": second, "proof": [p.hex() for p in proof]})
 
+    def _wrong_role(role: str) -> Response:
+        if role == OFFICIAL:
+            message = "this is an observer organization's board: witnesses send reports to /v1/witness/reports"
+        else:
+            message = "this is an official board: witnesses send their reports to their organization's board"
+        return error(404, "wrong_board", message)
+
+    @app.post(
+        "/v1/witness/reports",
+        status_code=201,
+        summary="File a witness's report on a mesa (observer role; Authorization: Bearer <witness token>)",
+        responses={
+            200: {"description": "the same report again"},
+            401: {"description": "no token, or not a registered witness's"},
+            403: {"description": "the report names another witness"},
+            422: {"description": "the report cannot be filed: its acta does not verify, unknown mesa, ..."},
+        },
+        openapi_extra=_text_body("application/json", MAX_REPORT_BYTES),
+    )
+    async def submit_report(request: Request) -> Response:
+        if board.role != OBSERVER:
+            return _wrong_role(OBSERVER)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        witness = board.witness_for(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if witness is None:
+            response = error(401, "unauthorized", "send the token your organization gave you: Authorization: Bearer …")
+            response.headers["www-authenticate"] = 'Bearer realm="witnesses"'
+            return response
+        body = await _read_text_body(request, MAX_REPORT_BYTES, "application/json")
+        if isinstance(body, Response):
+            return body
+        outcome = await run_in_threadpool(board.submit_report, body, witness)
+        return JSONResponse(outcome.body, status_code=outcome.status)
+
+    @app.get("/v1/witness/mesas/{station}", summary="A mesa's record on an observer's board, with every report")
+    async def mesa_record(station: str) -> Response:
+        if board.role != OBSERVER:
+            return _wrong_role(OBSERVER)
+        if station not in board.election.station_by_code:
+            return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
+        return JSONResponse(await run_in_threadpool(board.mesa_view, station))
+
+    @app.get("/v1/coverage", summary="Witnesses' coverage of a unit and its children (observer role)")
+    async def coverage(code: str = "") -> Response:
+        if board.role != OBSERVER:
+            return _wrong_role(OBSERVER)
+        try:
+            return JSONResponse(board.coverage_view(code))
+        except KeyError:
+            return error(404, "not_found", f"no unit {code[:64]} in election {board.election.id}")
+
     @app.get("/v1/actas/{station}", summary="The actas of a station, with status and inclusion proofs")
     async def station_actas(station: str) -> Response:
+        if board.role != OFFICIAL:
+            return _wrong_role(OFFICIAL)
         if station not in board.election.station_by_code:
             return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
         rows = await run_in_threadpool(board.station_actas, station)

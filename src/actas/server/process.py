@@ -43,13 +43,17 @@ def start_server(
     port: int = 0,
     refresh_interval: float = 0.5,
     workers: int = 1,
+    witnesses: Path | None = None,
 ) -> RunningServer:
-    """Start a server and wait until it listens; its first line names the board and its key."""
+    """Start a server (the observer role when given a witness list) and wait until it listens; its first
+    line names the board and its key."""
     command = [
         sys.executable, "-m", "actas", "serve", "--election", str(election), "--registry", str(registry),
         "--db", db, "--board-key", str(board_key), "--port", str(port),
         "--refresh-interval", str(refresh_interval), "--workers", str(workers),
     ]  # fmt: skip
+    if witnesses is not None:
+        command += ["--role", "observer", "--witnesses", str(witnesses)]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
     )

@@ -50,3 +50,13 @@ rejections = Table(
     UniqueConstraint("digest", "reason"),
 )
 """Refused submissions: a digest, the reason and a count, never the refused bytes themselves."""
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("station", String(64), nullable=False, index=True),
+    Column("witness", String(64), nullable=False),
+    Column("idx", BigInteger, nullable=False, unique=True),
+)
+"""An index of the witness-report entries of an observer's board: which mesa, which witness, where."""

@@ -58,19 +58,29 @@ class ProgressiveResults:
         """Count a final acta (others are ignored). Returns True when its station is now in conflict."""
         if acta.kind is not ActaKind.FINAL or acta.station not in self._paths:
             return False
-        seen = self._finals.setdefault(acta.station, [])
+        seen = self._finals.get(acta.station, [])
         if any(d == digest for d, _ in seen):
             return len(seen) > 1
-        seen.append((digest, acta))
-        path = self._paths[acta.station]
-        if len(seen) == 1:
-            self._apply(path, acta, +1)
-            return False
-        if len(seen) == 2:  # a second, different acta: the first no longer counts
-            self._apply(path, seen[0][1], -1)
+        return self.set_finals(acta.station, [*seen, (digest, acta)])
+
+    def set_finals(self, station: str, finals: list[tuple[str, Acta]]) -> bool:
+        """What is known of a station's final actas, replaced as a whole (the actas its witnesses now
+        report, say): one is counted, none leaves it missing, more than one puts it in conflict."""
+        path = self._paths[station]
+        before = self._finals.pop(station, [])
+        if len(before) == 1:
+            self._apply(path, before[0][1], -1)
+        elif len(before) > 1:
+            for unit in path:
+                unit.conflicts -= 1
+        if finals:
+            self._finals[station] = list(finals)
+        if len(finals) == 1:
+            self._apply(path, finals[0][1], +1)
+        elif len(finals) > 1:
             for unit in path:
                 unit.conflicts += 1
-        return True
+        return len(finals) > 1
 
     def _apply(self, path: tuple[_Unit, ...], acta: Acta, sign: int) -> None:
         for unit in path:

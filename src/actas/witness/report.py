@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from actas.acta.codec import MAX_ACTA_BYTES
 from actas.canonical import canonical_json
 from actas.errors import FormatError
 
@@ -28,6 +29,8 @@ INCIDENTS = (
 )
 ACTA_STATUSES = ("verified", "unverified", "none")
 MAX_NOTE = 1000
+MAX_REPORT_BYTES = MAX_ACTA_BYTES + 64 * 1024
+"""A report carries an acta and at most a few kilobytes of its own."""
 MAX_COUNT = 10**6
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _HEX64 = re.compile(r"[0-9a-f]{64}")

@@ -9,10 +9,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from actas.store.append_only import protect
+
 revision = "0001"
 down_revision = None
-
-_APPEND_ONLY = "the bulletin board is append-only: entries and checkpoints are never changed or removed"
 
 
 def upgrade() -> None:
@@ -51,25 +51,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("digest", "reason"),
     )
     for table in ("board_entries", "actas", "checkpoints"):
-        if op.get_bind().dialect.name == "postgresql":
-            op.execute(
-                f"CREATE FUNCTION {table}_append_only() RETURNS trigger AS $$ "
-                f"BEGIN RAISE EXCEPTION '{_APPEND_ONLY}'; END; $$ LANGUAGE plpgsql"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION {table}_append_only()"
-            )
-        else:
-            for event in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{_APPEND_ONLY}'); END"
-                )
+        protect(table)
 
 
 def downgrade() -> None:

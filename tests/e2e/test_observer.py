@@ -1,0 +1,296 @@
+"""The observer role: an organization's parallel tabulation of its witnesses' reports, over real HTTP,
+on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from actas.acta.codec import parse_payload
+from actas.acta.model import SignedActa
+from actas.ledger.checkpoint import open_checkpoint
+from actas.ledger.merkle import leaf_hash, verify_inclusion
+from actas.server.process import RunningServer, start_server
+from actas.witness.report import Incident, WitnessReport
+from tests.conftest import assert_clean_failure, run_actas, simulated_day
+
+WITNESSES = 12
+
+
+@dataclass(frozen=True)
+class Org:
+    day: Path
+    witnesses: Path
+    tokens: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
+    root = tmp_path_factory.mktemp("observer")
+    day = simulated_day(root, 30, 11)
+    enrolled = run_actas(
+        "witness", "enroll", "--count", WITNESSES, "--list", root / "witnesses.txt", "--tokens", root / "w.tokens"
+    )
+    assert enrolled.code == 0, enrolled.stderr
+    text = (root / "w.tokens").read_text()
+    assert stat.S_IMODE(os.stat(root / "w.tokens").st_mode) == 0o600
+    tokens = dict(line.split(" ") for line in text.splitlines())
+    assert not any(token in enrolled.stdout + enrolled.stderr for token in tokens.values())
+    return Org(day, root / "witnesses.txt", tokens)
+
+
+@pytest.fixture
+def observer(org: Org, database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    running = start_server(
+        org.day / "e",
+        org.day / "d" / "registry.note",
+        database_url,
+        tmp_path / "observer.key",
+        refresh_interval=0.3,
+        witnesses=org.witnesses,
+    )
+    yield running
+    running.stop()
+
+
+def finals(day: Path) -> dict[str, SignedActa]:
+    records = [json.loads(x) for x in (day / "d" / "actas.jsonl").read_text().splitlines()]
+    signed = [parse_payload(r["payload"]) for r in records if r["kind"] == "final"]
+    return {s.acta.station: s for s in signed}
+
+
+def report(signed: SignedActa | None, witness: str, station: str | None = None, **fields: Any) -> WitnessReport:
+    hand: dict[str, int] = {}
+    if signed is not None and fields.pop("hand", True):
+        hand = {o: n for c in signed.acta.contests for o, n in zip(c.options, c.votes, strict=True)}
+    return WitnessReport(
+        station=station or (signed.acta.station if signed else ""),
+        witness=witness,
+        acta=signed.payload if signed else None,
+        acta_status="verified" if signed else "none",
+        hand_counted=bool(hand),
+        hand=tuple(hand.items()),
+        receipts=sum(hand.values()) if hand else None,
+        **fields,
+    )
+
+
+def send(server: RunningServer, org: Org, r: WitnessReport | bytes, as_witness: str | None = None) -> httpx.Response:
+    body = r if isinstance(r, bytes) else r.to_bytes()
+    witness = as_witness or (r.witness if isinstance(r, WitnessReport) else "W-0001")
+    headers = {"content-type": "application/json", "authorization": f"Bearer {org.tokens[witness]}"}
+    return httpx.post(server.url + "/v1/witness/reports", content=body, headers=headers, timeout=30)
+
+
+def test_a_witness_report_is_filed_with_a_receipt_and_counted(observer: RunningServer, org: Org) -> None:
+    actas = finals(org.day)
+    station, signed = next(iter(actas.items()))
+    response = send(observer, org, report(signed, "W-0001"))
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "accepted" and body["mesa"] == "complete" and body["station"] == station
+    checkpoint = open_checkpoint(body["checkpoint"], observer.board_key, observer.origin)
+    assert observer.origin.endswith("/observer")
+    entry = report(signed, "W-0001").to_bytes()
+    proof = [bytes.fromhex(p) for p in body["inclusion_proof"]]
+    verify_inclusion(leaf_hash(entry), body["index"], checkpoint.size, proof, checkpoint.root)
+
+    again = send(observer, org, report(signed, "W-0001"))
+    assert again.status_code == 200 and again.json()["index"] == body["index"]
+
+    results = httpx.get(observer.url + "/v1/results").json()
+    assert results["stations"]["reported"] == 1
+    counted = {c["id"]: c["votes"] for c in results["contests"][0]["candidates"]}
+    contest = signed.acta.contests[0]
+    assert sum(counted.values()) == sum(contest.votes)
+    coverage = httpx.get(observer.url + "/v1/coverage").json()
+    assert coverage["complete"] == 1 and coverage["missing"] == len(actas) - 1 and coverage["confirmed"] == 0
+    assert sum(child["complete"] for child in coverage["children"]) == 1
+
+    # the witness list is on the board, so anyone can check who was allowed to report
+    entries = httpx.get(observer.url + "/v1/board/entries").json()["entries"]
+    assert [e["kind"] for e in entries[:4]] == ["election", "registry", "witnesses", "report"]
+    assert entries[2]["data"] == org.witnesses.read_text()
+
+
+def test_agreeing_witnesses_confirm_a_mesa_and_disagreeing_ones_put_it_in_conflict(
+    observer: RunningServer, org: Org
+) -> None:
+    actas = finals(org.day)
+    (a, first), (b, second) = list(actas.items())[:2]
+    assert send(observer, org, report(first, "W-0001")).json()["mesa"] == "complete"
+    assert send(observer, org, report(first, "W-0002")).json()["mesa"] == "complete"
+    record = httpx.get(f"{observer.url}/v1/witness/mesas/{a}").json()
+    assert record["status"] == "complete" and record["confirmed"] is True
+    assert [r["witness"] for r in record["reports"]] == ["W-0001", "W-0002"]
+
+    # a witness who brings another mesa's acta is refused; one who brings a different acta of this mesa
+    # (here: a genuine acta of the same election, so only the disagreement is at stake) puts it in conflict
+    wrong = send(observer, org, report(second, "W-0003", station=a))
+    assert wrong.status_code == 422 and "mesa" in wrong.json()["error"]["message"]
+
+    assert send(observer, org, report(second, "W-0003")).json()["mesa"] == "complete"
+    hand_only = report(None, "W-0004", station=b, incidents=(Incident("witness-forced-to-leave", "at 18:40"),))
+    assert send(observer, org, hand_only).json()["mesa"] == "complete"
+    record = httpx.get(f"{observer.url}/v1/witness/mesas/{b}").json()
+    assert record["incidents"] is True and len(record["reports"]) == 2
+
+    # a paper count that differs from the acta is flagged, and kept
+    counts = dict(report(first, "W-0005").hand)
+    option = next(iter(counts))
+    counts[option] += 3
+    recount = WitnessReport(
+        station=a,
+        witness="W-0005",
+        acta=first.payload,
+        acta_status="verified",
+        hand_counted=True,
+        hand=tuple(counts.items()),
+        receipts=sum(counts.values()),
+    )
+    assert send(observer, org, recount).status_code == 201
+    record = httpx.get(f"{observer.url}/v1/witness/mesas/{a}").json()
+    assert record["status"] == "complete" and record["paper_differs"] is True and len(record["reports"]) == 3
+
+    coverage = httpx.get(observer.url + "/v1/coverage").json()
+    assert (coverage["complete"], coverage["confirmed"], coverage["incidents"], coverage["paper_differs"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
+
+
+def test_different_actas_for_one_mesa_are_all_kept_and_the_mesa_is_not_counted(
+    observer: RunningServer, org: Org, tmp_path: Path
+) -> None:
+    """Two witnesses bring different actas of one mesa, both signed by its machine's key (a machine that
+    printed two actas, say)."""
+    from actas.acta.codec import sign_acta
+    from actas.files import KeySet
+
+    actas = finals(org.day)
+    station, signed = next(iter(actas.items()))
+    keys = KeySet.load(org.day / "d" / "keys")
+    contest = signed.acta.contests[0]
+    moved = (contest.votes[0] - 1, contest.votes[1] + 1, *contest.votes[2:])
+    other = sign_acta(
+        dataclasses.replace(signed.acta, contests=(dataclasses.replace(contest, votes=moved),)), keys.machines[station]
+    )
+    assert send(observer, org, report(signed, "W-0001")).json()["mesa"] == "complete"
+    answer = send(observer, org, report(other, "W-0002"))
+    assert answer.status_code == 201 and answer.json()["mesa"] == "conflict"
+    record = httpx.get(f"{observer.url}/v1/witness/mesas/{station}").json()
+    assert record["status"] == "conflict" and len(record["actas"]) == 2 and len(record["reports"]) == 2
+    results = httpx.get(observer.url + "/v1/results").json()
+    assert results["stations"]["reported"] == 0 and results["stations"]["conflicts"] == 1
+
+    # the first witness corrects their report: the earlier one stays on the board, superseded
+    assert send(observer, org, report(other, "W-0001")).json()["mesa"] == "complete"
+    record = httpx.get(f"{observer.url}/v1/witness/mesas/{station}").json()
+    assert record["confirmed"] is True and [r["current"] for r in record["reports"]] == [False, True, True]
+
+
+def test_witnesses_reporting_at_once_are_all_filed(observer: RunningServer, org: Org) -> None:
+    actas = list(finals(org.day).values())
+    reports = [report(signed, f"W-{1 + i % WITNESSES:04d}") for i, signed in enumerate(actas)]
+    reports += [report(signed, f"W-{1 + (i + 5) % WITNESSES:04d}") for i, signed in enumerate(actas[:10])]
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda r: send(observer, org, r), reports))
+    assert [a.status_code for a in answers] == [201] * len(reports)
+    assert len({a.json()["index"] for a in answers}) == len(reports)
+    coverage = httpx.get(observer.url + "/v1/coverage").json()
+    assert coverage["complete"] == len(actas) and coverage["missing"] == 0 and coverage["confirmed"] == 10
+    export = httpx.get(observer.url + "/v1/export/mesas.csv").text.splitlines()
+    assert sum(1 for line in export[1:] if ",counted," in line) == len(actas)
+
+
+def test_unauthenticated_forged_and_malformed_reports_are_refused_and_change_nothing(
+    observer: RunningServer, org: Org
+) -> None:
+    signed = next(iter(finals(org.day).values()))
+    good = report(signed, "W-0001").to_bytes()
+    url = observer.url + "/v1/witness/reports"
+    before = httpx.get(observer.url + "/v1/board/checkpoint").text
+
+    def post(body: bytes, token: str | None, content_type: str = "application/json") -> httpx.Response:
+        headers = {"content-type": content_type}
+        if token is not None:
+            headers["authorization"] = token
+        return httpx.post(url, content=body, headers=headers, timeout=30)
+
+    for header in (None, "Bearer", "Bearer not-a-token", f"Basic {org.tokens['W-0001']}", "Bearer " + "x" * 5000):
+        answer = post(good, header)
+        assert answer.status_code == 401 and answer.headers["www-authenticate"].startswith("Bearer"), header
+    forged = post(good, f"Bearer {org.tokens['W-0002']}")
+    assert forged.status_code == 403 and "W-0001" in forged.json()["error"]["message"]
+    token = f"Bearer {org.tokens['W-0001']}"
+    altered = good.replace(b"voters ", b"voters 1", 1)
+    cases = {
+        b"": 400,
+        b"{": 400,
+        b"[]": 400,
+        b"\xff\xfe": 400,
+        b"[" * 50_000: 400,
+        good.replace(b'"hand_counted":true', b'"hand_counted":"yes"'): 400,
+        good.replace(b'"format":"actas witness report v1"', b'"format":"v0"'): 400,
+        altered: 422,
+        good.replace(signed.acta.station.encode(), b"NO.SUCH.MESA"): 422,
+        b" " * 200_000: 413,
+    }
+    for body, status in cases.items():
+        answer = post(body, token)
+        assert answer.status_code == status, (body[:60], answer.text)
+        assert set(answer.json()["error"]) == {"code", "message"}
+    assert post(good, token, "text/plain").status_code == 415
+    unsigned = WitnessReport(
+        station=signed.acta.station,
+        witness="W-0001",
+        acta="110601011.04.1.0001!" + ",".join(["1"] * 38) + "!0!0",
+        acta_status="unverified",
+        hand_counted=False,
+    )
+    answer = post(unsigned.to_bytes(), token)
+    assert answer.status_code == 422 and "unsigned" in answer.json()["error"]["message"]
+    assert httpx.get(observer.url + "/v1/board/checkpoint").text == before
+    assert httpx.get(observer.url + "/v1/coverage").json()["missing"] == len(finals(org.day))
+    rejections = httpx.get(observer.url + "/v1/rejections").json()["rejections"]
+    assert any("does not verify" in r["reason"] for r in rejections)
+
+
+def test_each_board_takes_only_its_own_writes(observer: RunningServer, org: Org, tmp_path: Path) -> None:
+    acta = next(iter(finals(org.day).values()))
+    answer = httpx.post(observer.url + "/v1/actas", content=acta.payload, headers={"content-type": "text/plain"})
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "wrong_board"
+    official = start_server(
+        org.day / "e", org.day / "d" / "registry.note", f"sqlite:///{tmp_path / 'o.sqlite'}", tmp_path / "o.key"
+    )
+    with official:
+        answer = send(official, org, report(acta, "W-0001"))
+        assert answer.status_code == 404 and answer.json()["error"]["code"] == "wrong_board"
+        assert httpx.get(official.url + "/v1/coverage").status_code == 404
+
+
+def test_the_observer_role_needs_a_valid_witness_list(org: Org, tmp_path: Path) -> None:
+    common = ["--election", org.day / "e", "--registry", org.day / "d" / "registry.note", "--port", "0"]
+    common += ["--db", f"sqlite:///{tmp_path / 'x.sqlite'}", "--board-key", tmp_path / "x.key"]
+    assert_clean_failure(run_actas("serve", "--role", "observer", *common), 2)
+    assert_clean_failure(run_actas("serve", "--role", "auditor", *common), 2)
+    bad = tmp_path / "bad.txt"
+    bad.write_text("actas witness list v1\nW-1 not-a-hash\n")
+    result = run_actas("serve", "--role", "observer", "--witnesses", bad, *common)
+    assert_clean_failure(result, 2)
+    assert "line 2" in result.stderr
+    again = run_actas("witness", "enroll", "W-0001", "--list", org.witnesses, "--tokens", tmp_path / "t")
+    assert_clean_failure(again, 2)
+    assert not (tmp_path / "t").exists()
