@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import Progress
@@ -18,7 +18,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
-from actas.cli_datasets import import_app, reconcile_command, results
+from actas.cli_datasets import import_app, mirror_command, reconcile_command, results
 from actas.cli_witness import witness_app
 from actas.console import err, out
 from actas.console import print_json as _print_json
@@ -44,8 +44,13 @@ from actas.payload_sources import is_bundle, read_payloads
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import Signer
 from actas.sim.generator import PRESETS, generate
+from actas.sim.scenarios import HONEST, Tampering
+from actas.sim.scenarios import SCENARIOS as DEMO_SCENARIOS
 from actas.sim.simulate import VoterModel, parse_shares, simulate
 from actas.tally.totals import Totals
+
+if TYPE_CHECKING:
+    from actas.server.process import RunningServer
 
 app = typer.Typer(
     name="actas",
@@ -65,6 +70,7 @@ app.add_typer(machine_app, name="machine")
 app.add_typer(import_app, name="import")
 app.command("results")(results)
 app.command("reconcile")(reconcile_command)
+app.command("mirror")(mirror_command)
 app.add_typer(witness_app, name="witness")
 
 KEYS_DIR = "keys"
@@ -187,6 +193,7 @@ def keys_generate(
 # --- simulate ------------------------------------------------------------------------------------------------
 
 SCENARIOS = ("honest",)
+"""What the machines do (the demo's scenarios add what the authority does)."""
 
 
 def _simulate(
@@ -684,22 +691,32 @@ def demo(
     stations: Annotated[int, typer.Option(help="Stations in the simulated election.")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the election and the voters.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write everything.")] = Path("build/demo"),
-    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = "honest",
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(DEMO_SCENARIOS)}.")] = HONEST,
 ) -> None:
     """The main job: a simulated election end to end, then its verification.
 
     Generates an election, makes the keys and the signed registry, runs every machine, verifies
     every acta, starts a tabulation server on a free loopback port, transmits every acta to it over
     HTTP while showing the progressive results, checks the bulletin board's signed checkpoint and
-    an inclusion proof, prints three tally sheets and reads one back from its pixels.
+    an inclusion proof, prints three tally sheets and reads one back from its pixels. Then witnesses
+    at 40% of the mesas photograph the printed acta, read it from the photo and report it with their
+    hand count to an observer organization's server, and the two tabulations are reconciled.
 
-    Example: actas demo --stations 300 --seed 7
+    With --scenario altered-results the authority publishes altered counts for some mesas (the
+    machine's signature no longer verifies) and never publishes others; the demo succeeds when the
+    reconciliation finds every one.
+
+    Example: actas demo --stations 300 --seed 7 --scenario altered-results
     """
     from actas.acta.render import render_acta
+    from actas.demo_parallel import parallel_tabulation
     from actas.payload_sources import payloads_from_image
+    from actas.server.process import start_server
+    from actas.sim.scenarios import tamper
+    from actas.sim.witnesses import WITNESSED_SHARE, assign
 
-    if scenario not in SCENARIOS:
-        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    if scenario not in DEMO_SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(DEMO_SCENARIOS)}")
     started = time.perf_counter()
     election = generate("synthetic", stations=stations, seed=seed)
     save_election(election, out_dir / "election")
@@ -726,27 +743,41 @@ def demo(
         "(signature, election, station, machine, ballot, sums)"
     )
 
-    board_ok = _demo_board(out_dir, election, totals)
+    printed = {
+        signed.acta.station: signed.payload
+        for signed in (parse_payload(p.payload) for p in read_payloads(str(out_dir)) if isinstance(p.payload, str))
+        if signed.acta.kind is ActaKind.FINAL
+    }
+    witnessed = sorted({station for station, _ in assign(election, WITNESSED_SHARE, seed)})
+    tampering = tamper(scenario, printed, witnessed, seed)
+    for stale in (out_dir / "board.sqlite", out_dir / "sent.jsonl"):
+        stale.unlink(missing_ok=True)
+    db = f"sqlite:///{out_dir / 'board.sqlite'}"
+    registry_note = (out_dir / REGISTRY_FILE).read_text(encoding="utf-8")
+    with start_server(out_dir / "election", out_dir / REGISTRY_FILE, db, out_dir / "board.key") as official:
+        board_ok = _demo_board(official, db, out_dir, election, totals, tampering)
 
-    printed = out_dir / "printed"
-    printed.mkdir(exist_ok=True)
-    sample = [s.code for s in election.stations[:3]]
-    for code in sample:
-        figure = render_acta(_pick(str(out_dir / "actas.jsonl"), code, "final"), election)
-        figure.savefig(printed / f"{code}.png", dpi=200, facecolor="white")
-        figure.savefig(printed / f"{code}.pdf", facecolor="white")
-    scanned = [parse_payload(p) for p in payloads_from_image(printed / f"{sample[0]}.png")]
-    scan_ok = len(scanned) == 1 and not check_acta(scanned[0], registry)
-    out.print(
-        f"[bold]7. Printed[/bold] {len(sample)} tally sheets in {printed} (PNG and PDF); the QR code of "
-        f"{sample[0]} read back from its pixels: {'valid' if scan_ok else 'NOT VALID'}"
-    )
-    all_ok = invalid == 0 and scan_ok and board_ok
-    verdict = "all signatures valid" if all_ok else "PROBLEMS FOUND"
-    out.print(f"[bold]{verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
+        sheets = out_dir / "printed"
+        sheets.mkdir(exist_ok=True)
+        sample = [s.code for s in election.stations[:3]]
+        for code in sample:
+            figure = render_acta(_pick(str(out_dir / "actas.jsonl"), code, "final"), election)
+            figure.savefig(sheets / f"{code}.png", dpi=200, facecolor="white")
+            figure.savefig(sheets / f"{code}.pdf", facecolor="white")
+        scanned = [parse_payload(p) for p in payloads_from_image(sheets / f"{sample[0]}.png")]
+        scan_ok = len(scanned) == 1 and not check_acta(scanned[0], registry)
+        out.print(
+            f"[bold]7. Printed[/bold] {len(sample)} tally sheets in {sheets} (PNG and PDF); the QR code of "
+            f"{sample[0]} read back from its pixels: {'valid' if scan_ok else 'NOT VALID'}"
+        )
+        found = parallel_tabulation(out_dir, official, election, registry_note, printed, tampering, seed)
+
+    all_ok = invalid == 0 and scan_ok and board_ok and found.ok
+    verdict = "the checks found what they should" if all_ok else "A CHECK DID NOT BEHAVE AS IT SHOULD"
+    out.print(f"[bold]{found.summary}; {verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
     command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"
     out.print(
-        f"Next, try: {command} acta verify {printed / sample[0]}.png --registry {out_dir / REGISTRY_FILE}\n"
+        f"Next, try: {command} acta verify {sheets / sample[0]}.png --registry {out_dir / REGISTRY_FILE}\n"
         f"           {command} acta render {out_dir} --station {sample[1]} "
         f"--election {out_dir / 'election'} --png acta.png"
     )
@@ -776,56 +807,79 @@ def _results_table(results: dict[str, Any]) -> Table:
     return table
 
 
-def _demo_board(out_dir: Path, election: Election, totals: Totals) -> bool:
+def _demo_board(
+    server: RunningServer, db: str, out_dir: Path, election: Election, totals: Totals, tampering: Tampering
+) -> bool:
     """Steps 5 and 6 of the demo: the machines transmit to a real server; the board is checked."""
     import threading
 
     import httpx
     from rich.live import Live
 
+    from actas.demo_parallel import publish_tampered
     from actas.ledger.checkpoint import open_checkpoint
     from actas.ledger.merkle import leaf_hash, verify_inclusion
-    from actas.server.process import start_server
     from actas.transmit import Outbox, TransmitReport, transmit
 
-    for stale in (out_dir / "board.sqlite", out_dir / "sent.jsonl"):
-        stale.unlink(missing_ok=True)
-    db = f"sqlite:///{out_dir / 'board.sqlite'}"
     reports: list[TransmitReport] = []
+    withheld = set(tampering.altered) | tampering.suppressed
+    registry_note = (out_dir / REGISTRY_FILE).read_text(encoding="utf-8")
 
     def send(url: str) -> None:
-        reports.append(transmit(url, read_payloads(str(out_dir)), Outbox(out_dir / "sent.jsonl"), workers=16))
+        sent = (
+            p
+            for p in read_payloads(str(out_dir))
+            if not (isinstance(p.payload, str) and _withheld(p.payload, withheld))
+        )
+        reports.append(transmit(url, sent, Outbox(out_dir / "sent.jsonl"), workers=16))
+        if tampering.altered:
+            publish_tampered(db, out_dir / "board.key", server.origin, election, registry_note, tampering)
 
-    with start_server(out_dir / "election", out_dir / REGISTRY_FILE, db, out_dir / "board.key") as server:
-        out.print(f"[bold]5. Transmission[/bold] tabulation server at {server.url}; the machines send their actas")
-        sender = threading.Thread(target=send, args=(server.url,))
-        sender.start()
-        with httpx.Client(base_url=server.url, timeout=30) as client:
-            with Live(console=out, auto_refresh=False) as live:
-                settle = 40  # polls after the last acta is sent, for the last checkpoint to be signed
-                while settle:
-                    results = client.get("/v1/results").json()
-                    live.update(_results_table(results), refresh=True)
-                    if not sender.is_alive():
-                        settle = 0 if results["stations"]["reported"] == totals.stations else settle - 1
-                    time.sleep(0.25)
-            out.print()
-            sender.join()
-            station = election.stations[0].code
-            record = client.get(f"/v1/actas/{station}").json()
-        checkpoint = open_checkpoint(record["checkpoint"], server.board_key, server.origin)
-        final = next(a for a in record["actas"] if a["kind"] == "final")
-        proof = [bytes.fromhex(p) for p in final["inclusion_proof"]["proof"]]
-        verify_inclusion(leaf_hash(final["payload"].encode()), final["index"], checkpoint.size, proof, checkpoint.root)
+    out.print(f"[bold]5. Transmission[/bold] tabulation server at {server.url}; the machines send their actas")
+    if withheld:
+        out.print(
+            f"   (scenario: the authority publishes altered counts for {len(tampering.altered)} mesas "
+            f"and never publishes {len(tampering.suppressed)})",
+            markup=False,
+        )
+    expected = totals.stations - len(tampering.suppressed)
+    sender = threading.Thread(target=send, args=(server.url,))
+    sender.start()
+    with httpx.Client(base_url=server.url, timeout=30) as client:
+        with Live(console=out, auto_refresh=False) as live:
+            settle = 40  # polls after the last acta is sent, for the last checkpoint to be signed
+            while settle:
+                results = client.get("/v1/results").json()
+                live.update(_results_table(results), refresh=True)
+                if not sender.is_alive():
+                    settle = 0 if results["stations"]["reported"] == expected else settle - 1
+                time.sleep(0.25)
+        out.print()
+        sender.join()
+        station = election.stations[0].code
+        record = client.get(f"/v1/actas/{station}").json()
+    checkpoint = open_checkpoint(record["checkpoint"], server.board_key, server.origin)
+    final = next(a for a in record["actas"] if a["kind"] == "final")
+    proof = [bytes.fromhex(p) for p in final["inclusion_proof"]["proof"]]
+    verify_inclusion(leaf_hash(final["payload"].encode()), final["index"], checkpoint.size, proof, checkpoint.root)
     report = reports[0]
     served = {c["id"]: c["votes"] for c in results["contests"][0]["candidates"]}
     same = served == totals.by_candidate(election.contests[0]) and results["voters"] == totals.voters
     out.print(
         f"[bold]6. Bulletin board[/bold] {report.accepted:,} actas accepted, {len(report.refused):,} refused; "
         f"checkpoint of {checkpoint.size:,} entries signed by {server.board_key.name}; the inclusion proof of "
-        f"{station}'s final acta verifies; the server's totals {'equal' if same else 'DIFFER FROM'} the actas' totals"
+        f"{station}'s final acta verifies; the server's totals {'equal' if same else 'DIFFER FROM'} the machines' "
+        "actas' totals"
     )
-    return same and not report.refused and not report.unsent
+    return same != bool(withheld) and not report.refused and not report.unsent
+
+
+def _withheld(payload: str, stations: set[str]) -> bool:
+    """Whether the final acta of one of these stations (which the authority withholds) is this payload."""
+    if not stations:
+        return False
+    acta = parse_payload(payload).acta
+    return acta.kind is ActaKind.FINAL and acta.station in stations
 
 
 def main() -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,18 +15,30 @@ from rich.table import Table
 
 from actas.console import err, out, print_json, progress
 from actas.dataset.csv_import import ImportReport, file_sha256, import_csv
+from actas.dataset.from_board import dataset_from_board
 from actas.dataset.mapping import load_mapping
 from actas.dataset.model import Dataset
 from actas.dataset.nist_import import import_nist
-from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, STATUSES, reconcile
+from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, STATUSES, reconcile
 from actas.dataset.store import read_dataset, write_dataset
 from actas.dataset.summary import summarize
 from actas.dataset.ve2024_qr import dataset_from_qr
 from actas.errors import InputError, VerificationError
 from actas.files import read_text
+from actas.mirror import is_mirror, mirror_board, mirror_entries, verify_mirror
 
 import_app = typer.Typer(help="Per-station results from other sources, into a dataset.", no_args_is_help=True)
 SHOWN = 20
+COLUMNS = (
+    "station",
+    "status",
+    "candidate",
+    "official",
+    "observer",
+    "official_minus_observer",
+    "official_signature",
+    "observer_signature",
+)
 MAX_QR_FILE = 512 * 1024 * 1024
 
 
@@ -120,18 +134,18 @@ def _print_report(report: ImportReport, out_file: Path) -> None:
 
 
 def results(
-    source: Annotated[str, typer.Argument(help="A dataset file, or a tabulation server's URL.")],
+    source: Annotated[str, typer.Argument(help="A dataset file, a board mirror, or a tabulation server's URL.")],
     level: Annotated[str | None, typer.Option(help="Geography level to break the totals down by.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
 ) -> None:
-    """Totals and coverage of a dataset or a server's board, for the nation or at any level.
+    """Totals and coverage of a dataset or a board (served or mirrored), for the nation or at any level.
 
     Example: actas results ve2024.dataset --level state
     """
     if source.startswith(("http://", "https://")):
         summary = _server_summary(source.rstrip("/"), level)
     else:
-        summary = summarize(read_dataset(Path(source)), level)
+        summary = summarize(load_source(source), level)
     if as_json:
         print_json(summary)
         return
@@ -139,27 +153,65 @@ def results(
 
 
 def load_source(source: str) -> Dataset:
-    """A dataset file, or a tabulation server's board (its NIST export at the latest checkpoint)."""
-    if not source.startswith(("http://", "https://")):
-        return read_dataset(Path(source))
-    try:
-        response = httpx.get(source.rstrip("/") + "/v1/export/nist.json", timeout=300).raise_for_status()
-    except httpx.HTTPError as exc:
-        raise InputError(f"cannot read the board of {source}: {exc}") from None
-    with tempfile.TemporaryDirectory(prefix="actas-") as folder:
-        export = Path(folder) / "board.json"
-        export.write_bytes(response.content)
-        return import_nist(export)
+    """A dataset file, a mirror directory of a board, or a tabulation server's board (mirrored into a
+    temporary directory); a board is replayed entry by entry, every acta checked again."""
+    if source.startswith(("http://", "https://")):
+        with tempfile.TemporaryDirectory(prefix="actas-mirror-") as folder:
+            with progress() as bar:
+                task = bar.add_task(f"mirroring {source}", total=None)
+                mirror_board(source, Path(folder), lambda done, size: bar.update(task, completed=done, total=size))
+            return _replay(Path(folder), source)
+    path = Path(source)
+    if is_mirror(path):
+        return _replay(path, source)
+    return read_dataset(path)
+
+
+def _replay(directory: Path, source: str) -> Dataset:
+    checkpoint = verify_mirror(directory)
+    root = base64.b64encode(checkpoint.root).decode()
+    with progress() as bar:
+        task = bar.add_task("checking and counting the board's entries", total=checkpoint.size)
+
+        def entries() -> Iterator[tuple[int, str, bytes]]:
+            for entry in mirror_entries(directory, checkpoint.size):
+                yield entry
+                bar.advance(task)
+
+        return dataset_from_board(
+            entries(), f"board {checkpoint.origin}", f"{source} at checkpoint {checkpoint.size} root {root}"
+        )
+
+
+def mirror_command(
+    server: Annotated[str, typer.Argument(help="The tabulation server's URL (official or observer).")],
+    directory: Annotated[Path, typer.Argument(help="The mirror directory, created or brought up to date.")],
+) -> None:
+    """Copy a board to a directory: its signed checkpoint and every entry, resumable.
+
+    The copy is kept only if its entries hash to the checkpoint's root. Any command that reads a
+    SOURCE (results, reconcile) reads the mirror without a network.
+
+    Example: actas mirror http://cne.example:8080 cne-board
+    """
+    with progress() as bar:
+        task = bar.add_task(f"mirroring {server}", total=None)
+        checkpoint = mirror_board(server, directory, lambda done, size: bar.update(task, completed=done, total=size))
+    out.print(f"{directory}: {checkpoint.size:,} entries of board {checkpoint.origin}, matching its checkpoint")
 
 
 def reconcile_command(
-    official: Annotated[str, typer.Argument(help="The official results: a dataset file or a server URL.")],
-    observer: Annotated[str, typer.Argument(help="The observer's: a dataset file or a server URL.")],
+    official: Annotated[str, typer.Argument(help="The official results: a server URL, a board mirror or a dataset.")],
+    observer: Annotated[str, typer.Argument(help="The observer's: a server URL, a board mirror or a dataset.")],
     level: Annotated[str | None, typer.Option(help="Geography level of the summary.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every difference to this CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
 ) -> None:
     """Compare two tabulations mesa by mesa: identical, different (by how much), or only on one side.
+
+    A board (a server or a mirror) is replayed and every acta checked again, so each difference
+    says whose signature is valid; an observer's board adds its witnesses' hand counts of the paper,
+    and a hand count that differs from the machine's count is a difference too.
 
     Exit 0 when every mesa is identical on both sides, 1 when any difference is found.
 
@@ -171,9 +223,9 @@ def reconcile_command(
     if csv_file is not None:
         with csv_file.open("w", newline="", encoding="utf-8") as out_csv:
             writer = csv.writer(out_csv)
-            writer.writerow(["station", "status", "candidate", "official", "observer", "official_minus_observer"])
+            writer.writerow(COLUMNS)
             writer.writerows(result.rows())
-    counts = {status: result.count(status) for status in STATUSES}
+    counts = {status: result.count(status) for status in (*STATUSES, PAPER_DIFFERS)}
     if as_json:
         print_json(
             {
@@ -181,10 +233,7 @@ def reconcile_command(
                 "observer": result.observer,
                 "stations": counts,
                 "by_unit": [{"unit": "/".join(u), **c} for u, c in by_unit.items()],
-                "differences": [
-                    dict(zip(("station", "status", "candidate", "official", "observer", "difference"), r, strict=True))
-                    for r in result.rows()
-                ],
+                "differences": [dict(zip(COLUMNS, r, strict=True)) for r in result.rows()],
             }
         )
     else:
@@ -193,20 +242,30 @@ def reconcile_command(
         if level is not None:
             table = Table(title=f"mesas by {level}")
             table.add_column("unit")
-            for status in STATUSES:
+            for status in counts:
                 table.add_column(status, justify="right")
             for unit, c in by_unit.items():
                 name = first.unit_names.get(unit, unit[-1] if unit else "national")
-                table.add_row(name, *(f"{c[s]:,}" for s in STATUSES))
+                table.add_row(name, *(f"{c[s]:,}" for s in counts))
             out.print(table)
-        shown = [s for s in result.stations if s.status == DIFFERENT][:SHOWN]
+        shown = [s for s in result.stations if s.status == DIFFERENT or s.paper][:SHOWN]
         for s in shown:
-            changes = ", ".join(f"{d.candidate} {d.official:,} vs {d.observer:,}" for d in s.differences)
-            out.print(f"  {s.station}: {changes}", markup=False)
+            if s.differences:
+                changes = ", ".join(f"{d.candidate} {d.official:,} vs {d.observer:,}" for d in s.differences)
+                signed = {True: "valid", False: "NOT VALID", None: "none"}
+                out.print(
+                    f"  {s.station}: {changes} (official signature {signed[s.official_verified]}, "
+                    f"observer's {signed[s.observer_verified]})",
+                    markup=False,
+                )
+            if s.paper:
+                hand = ", ".join(f"{d.candidate} machine {d.official:,}, paper {d.observer:,}" for d in s.paper)
+                out.print(f"  {s.station}: hand count differs: {hand}", markup=False)
     if result.differs:
         raise VerificationError(
             f"{counts[DIFFERENT]:,} mesas differ, {counts[ONLY_OFFICIAL]:,} only official, "
-            f"{counts[ONLY_OBSERVER]:,} only the observer's"
+            f"{counts[ONLY_OBSERVER]:,} only the observer's, {counts[PAPER_DIFFERS]:,} with a hand count "
+            "that differs from the machine's"
         )
 
 

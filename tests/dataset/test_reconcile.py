@@ -10,7 +10,7 @@ from pathlib import Path
 from actas.dataset.csv_import import import_csv
 from actas.dataset.mapping import load_mapping
 from actas.dataset.model import Dataset, Option, Provenance, StationRow
-from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, reconcile
+from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
 from actas.dataset.store import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
 from tests.dataset.test_real_files import real
@@ -46,17 +46,34 @@ def test_stations_are_compared_candidate_by_candidate() -> None:
     assert differing.official_verified is True and differing.observer_verified is False
     assert result.differs and result.count(IDENTICAL) == 2
     assert result.by_unit(("region",), "region") == {
-        ("1",): {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0},
-        ("2",): {IDENTICAL: 1, DIFFERENT: 0, ONLY_OFFICIAL: 1, ONLY_OBSERVER: 0},
-        ("3",): {IDENTICAL: 0, DIFFERENT: 0, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 1},
+        ("1",): {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0, PAPER_DIFFERS: 0},
+        ("2",): {IDENTICAL: 1, DIFFERENT: 0, ONLY_OFFICIAL: 1, ONLY_OBSERVER: 0, PAPER_DIFFERS: 0},
+        ("3",): {IDENTICAL: 0, DIFFERENT: 0, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 1, PAPER_DIFFERS: 0},
     }
     assert list(result.rows()) == [
-        ("1b", DIFFERENT, "ana", 40, 20, 20),
-        ("1b", DIFFERENT, "bo", 40, 60, -20),
-        ("2b", ONLY_OFFICIAL, "", "", "", ""),
-        ("3a", ONLY_OBSERVER, "", "", "", ""),
+        ("1b", DIFFERENT, "ana", 40, 20, 20, "valid", "not valid"),
+        ("1b", DIFFERENT, "bo", 40, 60, -20, "valid", "not valid"),
+        ("2b", ONLY_OFFICIAL, "", "", "", "", "valid", ""),
+        ("3a", ONLY_OBSERVER, "", "", "", "", "", "not valid"),
     ]
     assert not reconcile(official, official).differs
+
+
+def test_a_hand_count_of_the_paper_is_held_against_the_machine_count() -> None:
+    """Identical actas, but a witness's hand count of the receipts says otherwise: that is a difference."""
+    official = dataset("official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40), "2a": (9, 9)}, True)
+    observer = dataset("observer", CARDS, {"1a": (20, 30, 30), "1b": (20, 20, 40)}, True)
+    observer.paper = {"1a": (20, 30, 30), "1b": (25, 20, 35), "2a": (9, 0, 8)}
+    result = reconcile(official, observer)
+    assert {s.station: s.status for s in result.stations} == {"1a": IDENTICAL, "1b": IDENTICAL, "2a": ONLY_OFFICIAL}
+    assert result.count(PAPER_DIFFERS) == 2 and result.differs
+    assert [r for r in result.rows() if r[1] == PAPER_DIFFERS] == [
+        ("1b", PAPER_DIFFERS, "ana", 40, 45, -5, "valid", "valid"),
+        ("1b", PAPER_DIFFERS, "bo", 40, 35, 5, "valid", "valid"),
+        ("2a", PAPER_DIFFERS, "bo", 9, 8, 1, "valid", ""),
+    ]
+    observer.paper = {"1a": (20, 30, 30)}
+    assert reconcile(official, observer).count(PAPER_DIFFERS) == 0
 
 
 def test_the_reconcile_command(tmp_path: Path) -> None:
@@ -71,9 +88,9 @@ def test_the_reconcile_command(tmp_path: Path) -> None:
     )
     assert found.code == 1 and "1b: bo 40 vs 41" in found.stdout and "1 mesas differ" in found.stderr
     with (tmp_path / "d.csv").open() as f:
-        assert list(csv.reader(f))[1] == ["1b", "different", "bo", "40", "41", "-1"]
+        assert list(csv.reader(f))[1] == ["1b", "different", "bo", "40", "41", "-1", "not valid", "not valid"]
     data = json.loads(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--json").stdout)
-    assert data["stations"] == {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0}
+    assert data["stations"] == {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0, PAPER_DIFFERS: 0}
     assert_clean_failure(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "none.dataset"), 2)
 
 

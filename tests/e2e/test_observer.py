@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import os
@@ -18,13 +19,17 @@ import pytest
 
 from actas.acta.codec import parse_payload
 from actas.acta.model import SignedActa
+from actas.demo_parallel import publish_tampered
+from actas.files import load_election
 from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.server.process import RunningServer, start_server
+from actas.sim.scenarios import Tampering, alter_counts
 from actas.witness.report import Incident, WitnessReport
 from tests.conftest import assert_clean_failure, run_actas, simulated_day
 
 WITNESSES = 12
+TEXT = {"content-type": "text/plain"}
 
 
 @dataclass(frozen=True)
@@ -294,3 +299,70 @@ def test_the_observer_role_needs_a_valid_witness_list(org: Org, tmp_path: Path) 
     again = run_actas("witness", "enroll", "W-0001", "--list", org.witnesses, "--tokens", tmp_path / "t")
     assert_clean_failure(again, 2)
     assert not (tmp_path / "t").exists()
+
+
+def test_reconcile_an_official_board_with_an_observers_board(org: Org, tmp_path: Path) -> None:
+    """The authority publishes one mesa with altered counts and withholds another; a witness's hand count
+    differs from the machine's at a third. Reconciled from the servers and from mirrors of them."""
+
+    actas = finals(org.day)
+    codes = sorted(actas)
+    altered, withheld, recounted = codes[0], codes[1], codes[2]
+    registry = (org.day / "d" / "registry.note").read_text()
+    official = start_server(
+        org.day / "e", org.day / "d" / "registry.note", f"sqlite:///{tmp_path / 'o.sqlite'}", tmp_path / "o.key"
+    )
+    observer = start_server(
+        org.day / "e",
+        org.day / "d" / "registry.note",
+        f"sqlite:///{tmp_path / 'w.sqlite'}",
+        tmp_path / "w.key",
+        witnesses=org.witnesses,
+    )
+    with official, observer:
+        for code in codes[3:] + [recounted]:
+            posted = httpx.post(official.url + "/v1/actas", content=actas[code].payload, headers=TEXT)
+            assert posted.status_code == 201
+        election = load_election(org.day / "e")
+        tampering = Tampering({altered: alter_counts(actas[altered].payload)}, frozenset({withheld}))
+        publish_tampered(
+            f"sqlite:///{tmp_path / 'o.sqlite'}", tmp_path / "o.key", official.origin, election, registry, tampering
+        )
+        for n, code in enumerate(codes[:10]):
+            filed = report(actas[code], f"W-{n + 1:04d}")
+            if code == recounted:
+                counts = dict(filed.hand)
+                first = next(iter(counts))
+                counts[first] += 2
+                filed = dataclasses.replace(filed, hand=tuple(counts.items()), receipts=filed.receipts + 2)
+            assert send(observer, org, filed).status_code == 201
+        mirrors = tmp_path / "official-mirror", tmp_path / "observer-mirror"
+        for url, folder in zip((official.url, observer.url), mirrors, strict=True):
+            copied = run_actas("mirror", url, folder)
+            assert copied.code == 0, copied.stderr
+        for sources in ((official.url, observer.url), mirrors):
+            found = run_actas("reconcile", *sources, "--csv", tmp_path / "d.csv", "--json")
+            assert found.code == 1, found.stderr
+            data = json.loads(found.stdout)
+            assert data["stations"] == {
+                "identical": 8,
+                "different": 1,
+                "only-official": len(codes) - 10,
+                "only-observer": 1,
+                "paper-differs": 2,
+            }
+            rows = list(csv.DictReader((tmp_path / "d.csv").open()))
+            different = [r for r in rows if r["status"] == "different"]
+            assert {r["station"] for r in different} == {altered}
+            assert {(r["official_signature"], r["observer_signature"]) for r in different} == {("not valid", "valid")}
+            assert [r["station"] for r in rows if r["status"] == "only-observer"] == [withheld]
+            paper = {r["station"] for r in rows if r["status"] == "paper-differs"}
+            assert paper == {recounted, altered}  # the altered acta's counts are not what the paper says either
+    # a mirror is read without a network, and a mirror whose entries were changed is refused
+    assert run_actas("results", mirrors[1]).code == 0
+    lines = (mirrors[0] / "entries.jsonl").read_text().splitlines()
+    lines[5] = lines[5].replace("voters ", "voters 9", 1)
+    (mirrors[0] / "entries.jsonl").write_text("\n".join(lines) + "\n")
+    broken = run_actas("reconcile", *mirrors)
+    assert_clean_failure(broken, 1)
+    assert "do not hash to the checkpoint" in broken.stderr

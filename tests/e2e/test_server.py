@@ -353,4 +353,4 @@ def test_reconcile_a_server_against_an_observer_dataset(server: RunningServer, d
     found = run_actas("reconcile", server.url, tmp_path / "altered.dataset", "--json")
     assert found.code == 1
     stations = json.loads(found.stdout)["stations"]
-    assert stations == {"identical": 14, "different": 1, "only-official": 1, "only-observer": 0}
+    assert stations == {"identical": 14, "different": 1, "only-official": 1, "only-observer": 0, "paper-differs": 0}

@@ -78,6 +78,9 @@ class Dataset:
     declared: Declared = field(default_factory=Declared)
     unit_names: dict[tuple[str, ...], str] = field(default_factory=dict)
     """Display names of geography units, by their path of codes (only those a source gives)."""
+    paper: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """Witnesses' hand counts of the paper receipts, by station, one per option in ballot order: what an
+    observer's board adds to its actas (not kept in dataset files)."""
 
     def __post_init__(self) -> None:
         ids = [o.id for o in self.options]

@@ -3,7 +3,10 @@
 Stations are matched by code, and compared candidate by candidate (the options of a candidate added
 up), so a source that counts party cards can be held against one that counts only candidates.
 Each station is identical, different (which candidates, by how much), only in the official
-results, or only in the observer's; each side says whether a signature verified its row.
+results, or only in the observer's; each side says whether a signature verified its row. Where the
+observer's witnesses counted the paper receipts by hand, a hand count that differs from the
+machine's count (the official acta's, or the witness's own acta where the official side has none)
+is a difference of its own: the paper is what the voters left.
 """
 
 from __future__ import annotations
@@ -11,10 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from actas.dataset.model import Dataset, StationRow, level_index
+from actas.dataset.model import Dataset, level_index
 
 IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER = "identical", "different", "only-official", "only-observer"
 STATUSES = (IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER)
+PAPER_DIFFERS = "paper-differs"
+"""Not a status of its own: a station of any status can also have a hand count that differs."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,8 @@ class Compared:
     differences: tuple[Difference, ...] = ()
     official_verified: bool | None = None
     observer_verified: bool | None = None
+    paper: tuple[Difference, ...] = ()
+    """The machine's count (official) against the witnesses' hand count of the paper (observer)."""
 
 
 @dataclass
@@ -47,58 +54,91 @@ class Reconciliation:
     stations: list[Compared] = field(default_factory=list)
 
     def count(self, status: str) -> int:
+        if status == PAPER_DIFFERS:
+            return sum(1 for s in self.stations if s.paper)
         return sum(1 for s in self.stations if s.status == status)
 
     @property
     def differs(self) -> bool:
-        return any(s.status != IDENTICAL for s in self.stations)
+        return any(s.status != IDENTICAL or s.paper for s in self.stations)
 
     def by_unit(self, levels: tuple[str, ...], level: str | None) -> dict[tuple[str, ...], dict[str, int]]:
         """How many stations of each status in each unit of `level`."""
         depth = level_index(levels, level)
         units: dict[tuple[str, ...], dict[str, int]] = {}
         for s in self.stations:
-            counts = units.setdefault(s.path[:depth], dict.fromkeys(STATUSES, 0))
+            counts = units.setdefault(s.path[:depth], dict.fromkeys((*STATUSES, PAPER_DIFFERS), 0))
             counts[s.status] += 1
+            counts[PAPER_DIFFERS] += bool(s.paper)
         return dict(sorted(units.items()))
 
-    def rows(self) -> Iterator[tuple[str, str, str, int | str, int | str, int | str]]:
-        """(station, status, candidate, official, observer, difference): one row per difference."""
+    def rows(self) -> Iterator[tuple[str, str, str, int | str, int | str, int | str, str, str]]:
+        """(station, status, candidate, official, observer, difference, official signature, observer
+        signature): one row per difference; a hand count is in the observer's column."""
+
+        def signature(verified: bool | None) -> str:
+            return "" if verified is None else "valid" if verified else "not valid"
+
         for s in self.stations:
+            signatures = signature(s.official_verified), signature(s.observer_verified)
             if s.status == DIFFERENT:
                 for d in s.differences:
-                    yield s.station, s.status, d.candidate, d.official, d.observer, d.delta
+                    yield s.station, s.status, d.candidate, d.official, d.observer, d.delta, *signatures
             elif s.status != IDENTICAL:
-                yield s.station, s.status, "", "", "", ""
+                yield s.station, s.status, "", "", "", "", *signatures
+            for d in s.paper:
+                yield s.station, PAPER_DIFFERS, d.candidate, d.official, d.observer, d.delta, *signatures
 
 
-def _by_candidate(dataset: Dataset, row: StationRow) -> dict[str, int]:
+def _by_candidate(dataset: Dataset, votes: tuple[int, ...]) -> dict[str, int]:
     totals: dict[str, int] = {}
-    for option, votes in zip(dataset.options, row.votes, strict=True):
-        totals[option.candidate] = totals.get(option.candidate, 0) + votes
+    for option, n in zip(dataset.options, votes, strict=True):
+        totals[option.candidate] = totals.get(option.candidate, 0) + n
     return totals
+
+
+def _differences(candidates: list[str], ours: dict[str, int], theirs: dict[str, int]) -> tuple[Difference, ...]:
+    return tuple(
+        Difference(c, ours.get(c, 0), theirs.get(c, 0)) for c in candidates if ours.get(c, 0) != theirs.get(c, 0)
+    )
 
 
 def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
     candidates = list(dict.fromkeys([c for c, _ in official.candidates] + [c for c, _ in observer.candidates]))
     result = Reconciliation(official.name, observer.name, candidates)
     theirs = {row.code: row for row in observer}
+    hand = {code: _by_candidate(observer, counts) for code, counts in observer.paper.items()}
+
+    def paper(code: str, machine: dict[str, int]) -> tuple[Difference, ...]:
+        return _differences(candidates, machine, hand[code]) if code in hand else ()
+
     seen = set()
     for row in official:
         seen.add(row.code)
         other = theirs.get(row.code)
+        ours = _by_candidate(official, row.votes)
+        verified = row.provenance.verified
         if other is None:
-            result.stations.append(Compared(row.code, row.path, ONLY_OFFICIAL, (), row.provenance.verified))
+            result.stations.append(
+                Compared(row.code, row.path, ONLY_OFFICIAL, (), verified, paper=paper(row.code, ours))
+            )
             continue
-        ours, mine = _by_candidate(official, row), _by_candidate(observer, other)
-        differences = tuple(
-            Difference(c, ours.get(c, 0), mine.get(c, 0)) for c in candidates if ours.get(c, 0) != mine.get(c, 0)
-        )
-        status = DIFFERENT if differences else IDENTICAL
+        differences = _differences(candidates, ours, _by_candidate(observer, other.votes))
         result.stations.append(
-            Compared(row.code, row.path, status, differences, row.provenance.verified, other.provenance.verified)
+            Compared(
+                row.code,
+                row.path,
+                DIFFERENT if differences else IDENTICAL,
+                differences,
+                verified,
+                other.provenance.verified,
+                paper(row.code, ours),
+            )
         )
     for row in observer:
         if row.code not in seen:
-            result.stations.append(Compared(row.code, row.path, ONLY_OBSERVER, (), None, row.provenance.verified))
+            mine = _by_candidate(observer, row.votes)
+            result.stations.append(
+                Compared(row.code, row.path, ONLY_OBSERVER, (), None, row.provenance.verified, paper(row.code, mine))
+            )
     return result
