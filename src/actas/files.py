@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,6 @@ from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
 from actas.witness.credentials import (
     MAX_WITNESS_LIST_BYTES,
-    new_token,
     parse_witness_list,
     token_hash,
     witness_list_text,
@@ -224,7 +224,7 @@ def enroll_witnesses(list_path: Path, tokens_path: Path, witnesses: list[str]) -
     taken = sorted(set(witnesses) & set(listed))
     if taken or len(set(witnesses)) != len(witnesses):
         raise InputError(f"witness {(taken or witnesses)[0]} is already enrolled, or named twice")
-    new = {w: new_token() for w in witnesses}
+    new = {w: secrets.token_urlsafe(32) for w in witnesses}  # 256 random bits
     listed.update({w: token_hash(t) for w, t in new.items()})
     text = witness_list_text(listed)
     parse_witness_list(text)  # every id is a valid code

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actas.errors import FormatError
-from actas.witness.credentials import new_token, parse_witness_list, token_hash, witness_list_text
+from actas.witness.credentials import parse_witness_list, token_hash, witness_list_text
 from tests.property.strategies import hex64, tokens
 
 witness_lists = st.dictionaries(tokens, hex64, max_size=8).filter(lambda d: len(set(d.values())) == len(d))
@@ -52,8 +52,7 @@ def test_a_malformed_witness_list_is_refused_with_its_reason(text: str, reason: 
         parse_witness_list(text)
 
 
-def test_tokens_are_random_and_only_their_hash_is_listed() -> None:
-    a, b = new_token(), new_token()
-    assert a != b and len(a) >= 43
-    text = witness_list_text({"W-1": token_hash(a)})
-    assert a not in text and token_hash(a) in text
+def test_only_the_hash_of_a_token_is_listed() -> None:
+    token = "a-witness-token-" + "x" * 30
+    text = witness_list_text({"W-1": token_hash(token)})
+    assert token not in text and token_hash(token) in text

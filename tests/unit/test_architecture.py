@@ -22,6 +22,9 @@ CORE = [
     "machine/receipt.py",
     "machine/voting_machine.py",
     "tally/totals.py",
+    "tally/progressive.py",
+    "tally/witnessed.py",
+    "tally/board_count.py",
     "sim/split.py",
     "ledger/merkle.py",
     "ledger/checkpoint.py",
@@ -30,6 +33,9 @@ CORE = [
     "dataset/ve2024_qr.py",
     "dataset/reconcile.py",
     "witness/report.py",
+    "witness/credentials.py",
+    "dataset/from_board.py",
+    "sim/scenarios.py",
 ]
 ALLOWED = {
     "__future__",
@@ -43,6 +49,7 @@ ALLOWED = {
     "hashlib",
     "json",
     "re",
+    "random",
     "typing",
     "nacl",
     "segno",

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 
 from actas.errors import FormatError
 
@@ -23,10 +22,6 @@ FORMAT_LINE = "actas witness list v1"
 MAX_WITNESSES = 1_000_000
 MAX_WITNESS_LIST_BYTES = 100 * MAX_WITNESSES
 _LINE = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]{0,63}) ([0-9a-f]{64})")
-
-
-def new_token() -> str:
-    return secrets.token_urlsafe(32)
 
 
 def token_hash(token: str) -> str:
