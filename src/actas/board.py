@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, func, insert, select, update
 
 from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
@@ -426,15 +426,8 @@ class Board:
         return None
 
     def mesa_reports(self, station: str) -> list[tuple[int, str, bytes]]:
-        """Every report on a mesa, superseded ones too, in board order."""
-        with self.db.reader() as conn:
-            rows = conn.execute(
-                select(entries.c.idx, reports.c.witness, entries.c.data)
-                .join(entries, entries.c.idx == reports.c.idx)
-                .where(reports.c.station == station)
-                .order_by(entries.c.idx)
-            ).all()
-        return [(int(i), str(w), bytes(d)) for i, w, d in rows]
+        """(index, witness, report) of every report on a mesa, superseded ones too, in board order."""
+        return self._station_entries(reports, reports.c.witness, station)
 
     def _refuse(self, payload: bytes, status: int, code: str, reason: str, station: str | None = None) -> Outcome:
         digest = hashlib.sha256(payload).hexdigest()
@@ -550,16 +543,11 @@ class Board:
         latest = self.latest_checkpoint()
         items = []
         for index, witness, data in self.mesa_reports(station):
-            item: dict[str, Any] = {
-                "index": index,
-                "witness": witness,
-                "current": index in current,
-                "report": json.loads(data),
-            }
-            found = self.inclusion(index, latest[0].size) if latest is not None else None
-            if latest is not None and found is not None:
-                item["inclusion_proof"] = {"size": latest[0].size, "proof": [p.hex() for p in found[1]]}
-            items.append(item)
+            report = json.loads(data)
+            items.append(
+                {"index": index, "witness": witness, "current": index in current, "report": report}
+                | self.proof_json(index, latest)
+            )
         return {
             "station": station,
             "status": record.status,
@@ -601,14 +589,26 @@ class Board:
             yield int(idx), str(kind), bytes(data)
 
     def station_actas(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, kind, payload) of every acta of a station, in board order."""
+        return self._station_entries(actas, actas.c.kind, station)
+
+    def _station_entries(self, index: Table, label: Column[str], station: str) -> list[tuple[int, str, bytes]]:
+        """The entries an index table lists for a station, each with one of the index's columns."""
         with self.db.reader() as conn:
             rows = conn.execute(
-                select(entries.c.idx, actas.c.kind, entries.c.data)
-                .join(entries, entries.c.idx == actas.c.idx)
-                .where(actas.c.station == station)
+                select(entries.c.idx, label, entries.c.data)
+                .join(entries, entries.c.idx == index.c.idx)
+                .where(index.c.station == station)
                 .order_by(entries.c.idx)
             ).all()
         return [(int(i), str(k), bytes(d)) for i, k, d in rows]
+
+    def proof_json(self, index: int, latest: tuple[Checkpoint, str] | None) -> dict[str, Any]:
+        """The inclusion proof of an entry in the latest checkpoint, as answers carry it (empty if none)."""
+        found = self.inclusion(index, latest[0].size) if latest is not None else None
+        if latest is None or found is None:
+            return {}
+        return {"inclusion_proof": {"size": latest[0].size, "proof": [p.hex() for p in found[1]]}}
 
     def rejection_list(self, start: int, limit: int) -> list[dict[str, Any]]:
         with self.db.reader() as conn:

@@ -21,6 +21,7 @@ from actas.files import read_text
 from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.signed_note import SignedNote
+from actas.tally.board_count import entry_kind
 
 ENTRIES, CHECKPOINT = "entries.jsonl", "checkpoint.note"
 PAGE = 1000
@@ -122,6 +123,10 @@ def _entries(path: Path, size: int) -> Iterator[tuple[int, str, bytes]]:
                     raise FormatError(f"{path} line {number + 1}: not a board entry") from None
                 if index != number or not isinstance(kind, str):
                     raise FormatError(f"{path} line {number + 1}: expected entry {number}")
+                if entry_kind(data) != kind:
+                    raise FormatError(
+                        f"{path} line {number + 1}: entry {number} is listed as {kind[:20]!r}, not what it holds"
+                    )
                 yield index, kind, data
     except OSError as exc:
         raise InputError(f"cannot read the mirror {path}: {exc.strerror}") from None

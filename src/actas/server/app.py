@@ -284,6 +284,14 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
             message = "this is an official board: witnesses send their reports to their organization's board"
         return error(404, "wrong_board", message)
 
+    def _station_refused(station: str, role: str) -> Response | None:
+        """Why a station's page cannot be answered on this board, if it cannot."""
+        if board.role != role:
+            return _wrong_role(role)
+        if station not in board.election.station_by_code:
+            return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
+        return None
+
     @app.post(
         "/v1/witness/reports",
         status_code=201,
@@ -313,10 +321,9 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
 
     @app.get("/v1/witness/mesas/{station}", summary="A mesa's record on an observer's board, with every report")
     async def mesa_record(station: str) -> Response:
-        if board.role != OBSERVER:
-            return _wrong_role(OBSERVER)
-        if station not in board.election.station_by_code:
-            return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
+        refused = _station_refused(station, OBSERVER)
+        if refused is not None:
+            return refused
         return JSONResponse(await run_in_threadpool(board.mesa_view, station))
 
     @app.get("/v1/coverage", summary="Witnesses' coverage of a unit and its children (observer role)")
@@ -330,21 +337,17 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
 
     @app.get("/v1/actas/{station}", summary="The actas of a station, with status and inclusion proofs")
     async def station_actas(station: str) -> Response:
-        if board.role != OFFICIAL:
-            return _wrong_role(OFFICIAL)
-        if station not in board.election.station_by_code:
-            return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
+        refused = _station_refused(station, OFFICIAL)
+        if refused is not None:
+            return refused
         rows = await run_in_threadpool(board.station_actas, station)
         latest = await run_in_threadpool(board.latest_checkpoint)
         finals = [r for r in rows if r[1] == "final"]
         status = "conflict" if len(finals) > 1 else "reported" if finals else "missing"
-        items: list[dict[str, Any]] = []
-        for index, kind, data in rows:
-            item: dict[str, Any] = {"index": index, "kind": kind, "payload": data.decode("utf-8")}
-            found = board.inclusion(index, latest[0].size) if latest is not None else None
-            if latest is not None and found is not None:
-                item["inclusion_proof"] = {"size": latest[0].size, "proof": [p.hex() for p in found[1]]}
-            items.append(item)
+        items = [
+            {"index": index, "kind": kind, "payload": data.decode("utf-8")} | board.proof_json(index, latest)
+            for index, kind, data in rows
+        ]
         return JSONResponse(
             {"station": station, "status": status, "checkpoint": latest[1] if latest else None, "actas": items}
         )

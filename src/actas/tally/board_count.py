@@ -9,15 +9,45 @@ from __future__ import annotations
 
 import json
 
+from actas.acta.codec import FORMAT_LINE as ACTA_FORMAT
 from actas.acta.codec import parse_payload
 from actas.acta.model import Acta
+from actas.announcement import HEADER as ANNOUNCEMENT_FORMAT
+from actas.election import FORMAT_TAG as ELECTION_FORMAT
 from actas.election import Election
+from actas.registry import HEADER as REGISTRY_FORMAT
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed, WitnessTally
+from actas.witness.credentials import FORMAT_LINE as WITNESS_LIST_FORMAT
+from actas.witness.report import FORMAT as REPORT_FORMAT
 from actas.witness.report import WitnessReport
 
 ACTA, REPORT = "acta", "report"
 Counted = tuple[Acta, str] | Filed
+
+
+_FIRST_LINES = {
+    ACTA_FORMAT: ACTA,
+    REGISTRY_FORMAT: "registry",
+    ANNOUNCEMENT_FORMAT: "announcement",
+    WITNESS_LIST_FORMAT: "witnesses",
+}
+_JSON_FORMATS = {ELECTION_FORMAT: "election", REPORT_FORMAT: REPORT}
+
+
+def entry_kind(data: bytes) -> str | None:
+    """What an entry is, read from its own bytes (the first line of a text, the format of a JSON object).
+
+    The kind a board lists beside an entry is not under the Merkle tree's hashes; whoever replays a
+    copy of a board checks it against this instead of trusting it."""
+    if data.startswith(b"{"):
+        try:
+            found = json.loads(data).get("format")
+        except (ValueError, AttributeError, RecursionError):
+            return None
+        return _JSON_FORMATS.get(found) if isinstance(found, str) else None
+    first = data.split(b"\n", 1)[0].decode("utf-8", "replace")
+    return _FIRST_LINES.get(first)
 
 
 def read_entry(index: int, kind: str, data: bytes) -> Counted | None:
