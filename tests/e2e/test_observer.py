@@ -8,6 +8,8 @@ import dataclasses
 import json
 import os
 import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +18,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from actas.acta.codec import parse_payload
 from actas.acta.model import SignedActa
@@ -25,6 +29,7 @@ from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import Tampering, alter_counts
+from actas.witness.report import KEYS as REPORT_KEYS
 from actas.witness.report import Incident, WitnessReport
 from tests.conftest import assert_clean_failure, run_actas, simulated_day
 
@@ -366,3 +371,33 @@ def test_reconcile_an_official_board_with_an_observers_board(org: Org, tmp_path:
     broken = run_actas("reconcile", *mirrors)
     assert_clean_failure(broken, 1)
     assert "do not hash to the checkpoint" in broken.stderr
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=st.binary(max_size=3000)
+    | json_values.map(lambda v: json.dumps(v).encode())
+    | st.dictionaries(st.sampled_from(sorted(REPORT_KEYS)), json_values).map(lambda v: json.dumps(v).encode())
+)
+def test_fuzzed_reports_never_cause_a_500_or_a_new_entry(observer: RunningServer, org: Org, body: bytes) -> None:
+    answer = send(observer, org, body, as_witness="W-0001")
+    assert answer.status_code in (400, 403, 413, 422), answer.text
+    assert set(answer.json()["error"]) == {"code", "message"}
+
+
+def test_schemathesis_finds_no_server_error_on_an_observers_board(observer: RunningServer) -> None:
+    schemathesis = Path(sys.executable).with_name("st")
+    result = subprocess.run(
+        [str(schemathesis), "run", f"{observer.url}/openapi.json", "--checks", "not_a_server_error",
+         "--max-examples", "25", "--seed", "1", "--exclude-path", "/v1/actas/batch"],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "passed" in result.stdout and "Server error" not in result.stdout
