@@ -505,6 +505,14 @@ class Board:
             note = conn.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)).scalar()
         return None if note is None else (open_checkpoint(str(note), self.signer.verifier, self.origin), str(note))
 
+    def checkpoint_notes(self, start: int, limit: int) -> list[str]:
+        """Every signed checkpoint of `start` entries or more, smallest first (at most `limit`)."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(checkpoints.c.note).where(checkpoints.c.size >= start).order_by(checkpoints.c.size).limit(limit)
+            ).all()
+        return [str(note) for (note,) in rows]
+
     def results_at(self, size: int) -> ProgressiveResults:
         """The results of the board's first `size` entries, recomputed from the entries themselves."""
         count = BoardCount(self.election, self.role == OBSERVER)

@@ -19,6 +19,7 @@ from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
 from actas.cli_datasets import import_app, mirror_command, reconcile_command, results
+from actas.cli_verify import verify_command
 from actas.cli_witness import witness_app
 from actas.console import err, out
 from actas.console import print_json as _print_json
@@ -71,6 +72,7 @@ app.add_typer(import_app, name="import")
 app.command("results")(results)
 app.command("reconcile")(reconcile_command)
 app.command("mirror")(mirror_command)
+app.command("verify")(verify_command)
 app.add_typer(witness_app, name="witness")
 
 KEYS_DIR = "keys"

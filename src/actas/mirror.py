@@ -1,7 +1,9 @@
 """A copy of a bulletin board on disk: every entry, and the signed checkpoint they hash to.
 
-A mirror directory holds `checkpoint.note` (the board's signed checkpoint, as served) and
-`entries.jsonl` (one `{"index", "kind", "data"}` a line, in board order). Mirroring is resumable:
+A mirror directory holds `checkpoint.note` (the board's latest signed checkpoint, as served),
+`entries.jsonl` (one `{"index", "kind", "data"}` a line, in board order), `checkpoints.jsonl`
+(every checkpoint the board has signed, one note a line, smallest first, including ones seen on
+earlier runs) and `board.pub` (the key the server says signs its checkpoints). Mirroring is resumable:
 only entries past those already held are fetched. A mirror is accepted only when its entries hash
 to the checkpoint's root (RFC 9162), so a server that sends other entries than the ones it signed
 for is caught; checking the checkpoint's signature is the verifier's job, with the board's key.
@@ -23,7 +25,7 @@ from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.signed_note import SignedNote
 from actas.tally.board_count import entry_kind
 
-ENTRIES, CHECKPOINT = "entries.jsonl", "checkpoint.note"
+ENTRIES, CHECKPOINT, CHECKPOINTS, BOARD_KEY = "entries.jsonl", "checkpoint.note", "checkpoints.jsonl", "board.pub"
 PAGE = 1000
 MAX_ENTRY_LINE = 256 * 1024
 
@@ -82,6 +84,8 @@ def mirror_board(url: str, directory: Path, on_progress: Callable[[int, int], No
                         on_progress(held, checkpoint.size)
                 out.flush()
                 os.fsync(out.fileno())
+            _mirror_checkpoints(client, directory / CHECKPOINTS)
+            (directory / BOARD_KEY).write_text(client.get("/v1/board/key").raise_for_status().text[:1000])
     except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"cannot mirror the board of {url}: {exc}") from None
     verify_mirror(directory, note)
@@ -89,11 +93,44 @@ def mirror_board(url: str, directory: Path, on_progress: Callable[[int, int], No
     return checkpoint
 
 
+def _mirror_checkpoints(client: httpx.Client, path: Path) -> None:
+    """Append the checkpoints signed since the last one held (never dropping one seen before)."""
+    held = mirror_checkpoints(path.parent)
+    last = _checkpoint(held[-1], str(path)).size if held else -1
+    with path.open("a", encoding="utf-8") as out:
+        while True:
+            notes = client.get("/v1/board/checkpoints", params={"start": last + 1}).raise_for_status().json()
+            notes = [n for n in notes["checkpoints"] if isinstance(n, str)]
+            for note in notes:
+                out.write(json.dumps(note) + "\n")
+            if len(notes) < PAGE:
+                return
+            last = _checkpoint(notes[-1], str(path)).size
+
+
+def mirror_checkpoints(directory: Path) -> list[str]:
+    """Every checkpoint note the mirror holds, in the order it received them."""
+    path = directory / CHECKPOINTS
+    if not path.exists():
+        return []
+    notes = []
+    for number, line in enumerate(read_text(path, limit=2**31, what="mirror checkpoints").splitlines(), start=1):
+        try:
+            note = json.loads(line)
+        except ValueError:
+            note = None
+        if not isinstance(note, str):
+            raise FormatError(f"{path} line {number}: not a checkpoint note")
+        notes.append(note)
+    return notes
+
+
 def verify_mirror(directory: Path, note: str | None = None) -> Checkpoint:
     """The mirror's checkpoint (or `note`), refused unless the mirror's entries hash to its root."""
     if note is None:
-        note = read_text(directory / CHECKPOINT, limit=MAX_CHECKPOINT_BYTES, what="mirror checkpoint")
-    checkpoint = _checkpoint(note, str(directory))
+        note, checkpoint = latest_checkpoint(directory)
+    else:
+        checkpoint = _checkpoint(note, str(directory))
     tree = MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, checkpoint.size))
     if tree.size < checkpoint.size or tree.root(checkpoint.size) != checkpoint.root:
         raise VerificationError(
@@ -101,6 +138,12 @@ def verify_mirror(directory: Path, note: str | None = None) -> Checkpoint:
             "the copy is incomplete, or the entries are not the ones the board signed"
         )
     return checkpoint
+
+
+def latest_checkpoint(directory: Path) -> tuple[str, Checkpoint]:
+    """The mirror's latest checkpoint: its note as served, and what it says (its signature not checked)."""
+    note = read_text(directory / CHECKPOINT, limit=MAX_CHECKPOINT_BYTES, what="mirror checkpoint")
+    return note, _checkpoint(note, str(directory))
 
 
 def mirror_entries(directory: Path, size: int) -> Iterator[tuple[int, str, bytes]]:

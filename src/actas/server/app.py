@@ -234,6 +234,15 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
             return error(404, "not_found", "no checkpoint has been signed yet")
         return PlainTextResponse(latest[1])
 
+    @app.get("/v1/board/checkpoints", summary="Every signed checkpoint from `start` entries on, at most 1000 a page")
+    async def checkpoint_list(start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0) -> Response:
+        notes = await run_in_threadpool(board.checkpoint_notes, start, PAGE)
+        return JSONResponse({"checkpoints": notes})
+
+    @app.get("/v1/board/key", response_class=PlainTextResponse, summary="The key that signs this board's checkpoints")
+    async def board_key() -> Response:
+        return PlainTextResponse(board.signer.verifier.to_text() + "\n")
+
     @app.get("/v1/board/entries", summary="Board entries [start, end), at most 1000 a page")
     async def board_entries(
         start: Annotated[int, Query(ge=0, le=MAX_INDEX)] = 0,

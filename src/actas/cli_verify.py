@@ -1,0 +1,96 @@
+"""`actas verify`: check everything a bulletin board published, from a mirror of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
+
+import typer
+from rich.table import Table
+
+from actas.console import err, out, print_json, progress
+from actas.errors import InputError, VerificationError
+from actas.files import read_text
+from actas.mirror import BOARD_KEY, is_mirror, latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
+from actas.signed_note import Verifier
+from actas.verification import BoardVerification, verify_board
+
+SHOWN = 50
+
+
+def verify_command(
+    source: Annotated[str, typer.Argument(help="A tabulation server's URL, or a mirror directory.")],
+    mirror: Annotated[
+        Path | None, typer.Option(help="Where to keep the mirror of a server (default: mirror-HOST-PORT).")
+    ] = None,
+    board_key: Annotated[
+        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
+    ] = None,
+    authority: Annotated[str | None, typer.Option(help="Pin the authority's key that signs the registry.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
+) -> None:
+    """Verify a bulletin board: every entry, checkpoint, signature and announcement, and the results.
+
+    A server is first mirrored (resumable: run it again to bring the mirror up to date); a mirror
+    is verified without a network. Exit 0 when everything verifies, 1 naming each item that does
+    not, 2 when the board cannot be read.
+
+    Example: actas verify http://cne.example:8080 --board-key "actas.ve-2024.official+1a2b3c4d+AAAA..."
+    """
+    if source.startswith(("http://", "https://")):
+        where = urlsplit(source)
+        directory = mirror or Path(f"mirror-{where.hostname}-{where.port or where.scheme}")
+        with progress() as bar:
+            task = bar.add_task(f"mirroring {source}", total=None)
+            mirror_board(source, directory, lambda done, size: bar.update(task, completed=done, total=size))
+    else:
+        directory = Path(source)
+        if not is_mirror(directory):
+            raise InputError(f"{source} is neither a server URL nor a mirror directory (actas mirror URL DIR)")
+    latest, head = latest_checkpoint(directory)
+    pinned = board_key is not None
+    key_text = board_key or read_text(directory / BOARD_KEY, limit=1000, what="board key").strip()
+    key = Verifier.from_text(key_text)
+    authority_key = Verifier.from_text(authority) if authority else None
+    with progress() as bar:
+        task = bar.add_task("verifying the board", total=None)
+        bar.update(task, total=head.size)
+        report = verify_board(
+            mirror_entries(directory, head.size),
+            lambda: mirror_entries(directory, head.size),
+            latest,
+            mirror_checkpoints(directory),
+            key,
+            authority_key,
+            lambda: bar.advance(task),
+        )
+    if as_json:
+        print_json({**report.to_json(), "mirror": str(directory), "board_key_pinned": pinned})
+    else:
+        _print(report, directory, pinned)
+    if not report.ok:
+        raise VerificationError(f"{report.failed:,} items of board {report.origin} do not verify; see above")
+
+
+def _print(report: BoardVerification, directory: Path, pinned: bool) -> None:
+    out.print(f"board {report.origin}, {report.size:,} entries, mirrored in {directory}", markup=False)
+    if not pinned:
+        err.print("the board's key was taken from the server itself; pin it with --board-key", markup=False)
+    for what, passed, detail in report.checks:
+        out.print(f"{'ok  ' if passed else 'FAIL'} {what}: {detail}", markup=False)
+    for failure in report.failures[:SHOWN]:
+        out.print(f"  {failure.item}: {failure.problem}", markup=False)
+    if report.failed > SHOWN:
+        out.print(f"  ... and {report.failed - SHOWN:,} more (all of them with --json)", markup=False)
+    results = report.results
+    if results:
+        table = Table(title=f"results recomputed from the board: {results['stations']['reported']:,} of "
+                      f"{results['stations']['expected']:,} stations, {results['voters']:,} voters")  # fmt: skip
+        table.add_column("candidate")
+        table.add_column("votes", justify="right")
+        contest = results["contests"][0]
+        for candidate in sorted(contest["candidates"], key=lambda c: -c["votes"]):
+            table.add_row(candidate["name"], f"{candidate['votes']:,}")
+        table.add_row("null", f"{contest['null']:,}")
+        out.print(table)
