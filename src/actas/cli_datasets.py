@@ -13,7 +13,9 @@ import httpx
 import typer
 from rich.table import Table
 
+from actas.audit.outcome import ANNOUNCED, Bound, Outcome, outcome
 from actas.console import err, out, print_json, progress
+from actas.dataset.announced import load_announced
 from actas.dataset.csv_import import ImportReport, file_sha256, import_csv
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.mapping import load_mapping
@@ -181,6 +183,125 @@ def _replay(directory: Path, source: str) -> Dataset:
         return dataset_from_board(
             entries(), f"board {checkpoint.origin}", f"{source} at checkpoint {checkpoint.size} root {root}"
         )
+
+
+def outcome_command(
+    source: Annotated[str, typer.Argument(help="The actas: a dataset file, a board mirror or a server URL.")],
+    announced: Annotated[
+        list[str] | None, typer.Option(help="An announced-results file (or example name); repeat for several.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """Do the actas decide the winner whatever the missing mesas hold? Can each announcement be true?
+
+    Three bounds on the votes of the missing mesas, each with what it assumes: every registered
+    voter voted for the runner-up; the announced total is every vote; the collected mesas' turnout.
+    For an announcement "with X% of actas counted", the least each candidate can have been given.
+
+    Exit 0 when the analysis ran and every announcement can be consistent with the actas, 1 when
+    one cannot.
+
+    Example: actas outcome ve2024.dataset --announced venezuela-2024-cne-1 --announced venezuela-2024-cne-2
+    """
+    dataset = load_source(source)
+    bulletins = [load_announced(a) for a in announced or []]
+    reports = [outcome(dataset, a) for a in bulletins] or [outcome(dataset)]
+    if as_json:
+        print_json(
+            {
+                "dataset": dataset.name,
+                "announcements": [
+                    {"title": a.title, "issued": a.issued, **_outcome_json(r)}
+                    for a, r in zip(bulletins, reports, strict=False)
+                ]
+                or [_outcome_json(reports[0])],
+            }
+        )
+    else:
+        names = dict(dataset.candidates)
+        first = reports[0]
+        out.print(f"[bold]{dataset.name}[/bold]", markup=True)
+        registered = (
+            f"{first.registered_covered:,}{_of(first.declared_registered)}" if first.registered_covered else "?"
+        )
+        out.print(
+            f"{first.stations:,} actas{_of(first.declared_stations)} mesas; registered voters on them: {registered}",
+            markup=False,
+        )
+        out.print(
+            f"leader {names[first.leader]} {first.votes[first.leader]:,}, runner-up {names[first.runner_up]} "
+            f"{first.votes[first.runner_up]:,}: margin {first.margin:,} votes",
+            markup=False,
+        )
+        for bound in first.bounds:
+            if bound.assumption != ANNOUNCED:
+                _print_bound(bound, first.margin)
+        for bulletin, report in zip(bulletins, reports[: len(bulletins)], strict=True):
+            out.print(f"[bold]{bulletin.title}[/bold] ({bulletin.issued})")
+            _print_bound(next(b for b in report.bounds if b.assumption == ANNOUNCED), report.margin)
+            for check in report.checks:
+                verdict = "possible" if check.possible else "IMPOSSIBLE"
+                out.print(
+                    f"  {names.get(check.candidate, check.candidate)}: announced {check.announced:,}; the actas give "
+                    f"{check.collected:,}, so at least {check.at_least:,} even leaving out "
+                    f"{report.uncounted_at_most:,} mesas: {verdict}",
+                    markup=False,
+                )
+    impossible = [a.title for a, r in zip(bulletins, reports, strict=False) if not r.announcement_possible]
+    if impossible:
+        raise VerificationError(f"cannot be consistent with the actas: {'; '.join(impossible)}")
+
+
+def _of(whole: int | None) -> str:
+    return f" of {whole:,}" if whole else ""
+
+
+def _print_bound(bound: Bound, margin: int) -> None:
+    decided = bound.decides(margin)
+    if decided is None:
+        out.print(f"  ({bound.assumption}) cannot say: {bound.reason}", markup=False)
+    else:
+        verdict = "DECIDED" if decided else "not decided"
+        out.print(
+            f"  ({bound.assumption}) if {bound.needs}: the missing mesas hold at most {bound.missing_votes:,} "
+            f"votes: {verdict}",
+            markup=False,
+        )
+
+
+def _outcome_json(report: Outcome) -> dict[str, Any]:
+    return {
+        "stations": report.stations,
+        "declared_stations": report.declared_stations,
+        "registered_covered": report.registered_covered,
+        "declared_registered": report.declared_registered,
+        "votes": report.votes,
+        "leader": report.leader,
+        "runner_up": report.runner_up,
+        "margin": report.margin,
+        "bounds": [
+            {
+                "assumption": b.assumption,
+                "needs": b.needs,
+                "missing_votes_at_most": b.missing_votes,
+                "decided": b.decides(report.margin),
+                "reason": b.reason,
+            }
+            for b in report.bounds
+        ],
+        "uncounted_at_most": report.uncounted_at_most,
+        "candidates": [
+            {
+                "candidate": c.candidate,
+                "announced": c.announced,
+                "collected": c.collected,
+                "at_least": c.at_least,
+                "possible": c.possible,
+            }
+            for c in report.checks
+        ],
+        "announcement_possible": report.announcement_possible,
+    }
 
 
 def mirror_command(

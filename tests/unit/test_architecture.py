@@ -36,6 +36,7 @@ CORE = [
     "witness/credentials.py",
     "dataset/from_board.py",
     "sim/scenarios.py",
+    "audit/outcome.py",
 ]
 ALLOWED = {
     "__future__",
@@ -44,6 +45,7 @@ ALLOWED = {
     "collections",
     "dataclasses",
     "datetime",
+    "decimal",
     "enum",
     "functools",
     "hashlib",

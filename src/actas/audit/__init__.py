@@ -1,0 +1,1 @@
+"""Checks of announced results against actas, outcome bounds, quick counts and audits (pure)."""
