@@ -37,6 +37,7 @@ CORE = [
     "dataset/from_board.py",
     "sim/scenarios.py",
     "audit/outcome.py",
+    "audit/sampler.py",
 ]
 ALLOWED = {
     "__future__",
@@ -49,6 +50,7 @@ ALLOWED = {
     "enum",
     "functools",
     "hashlib",
+    "heapq",
     "json",
     "re",
     "random",
