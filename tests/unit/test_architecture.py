@@ -38,6 +38,8 @@ CORE = [
     "sim/scenarios.py",
     "audit/outcome.py",
     "audit/sampler.py",
+    "audit/bravo.py",
+    "audit/macro.py",
 ]
 ALLOWED = {
     "__future__",
@@ -48,10 +50,12 @@ ALLOWED = {
     "datetime",
     "decimal",
     "enum",
+    "fractions",
     "functools",
     "hashlib",
     "heapq",
     "json",
+    "math",
     "re",
     "random",
     "typing",
