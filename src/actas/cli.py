@@ -18,6 +18,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
+from actas.cli_audit import audit_app
 from actas.cli_datasets import import_app, mirror_command, outcome_command, reconcile_command, results
 from actas.cli_verify import verify_command
 from actas.cli_witness import witness_app
@@ -75,6 +76,7 @@ app.command("mirror")(mirror_command)
 app.command("verify")(verify_command)
 app.command("outcome")(outcome_command)
 app.add_typer(witness_app, name="witness")
+app.add_typer(audit_app, name="audit")
 
 KEYS_DIR = "keys"
 

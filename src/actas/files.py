@@ -84,6 +84,11 @@ def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
     os.replace(tmp, path)
 
 
+def write_text(path: Path, text: str) -> None:
+    """Write a file whole or not at all (a temporary file, synced, then renamed over it)."""
+    _atomic_write(path, text)
+
+
 def _private_dir(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)

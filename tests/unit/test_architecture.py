@@ -40,6 +40,7 @@ CORE = [
     "audit/sampler.py",
     "audit/bravo.py",
     "audit/macro.py",
+    "audit/batch_comparison.py",
 ]
 ALLOWED = {
     "__future__",
