@@ -42,7 +42,7 @@ from actas.files import (
 )
 from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup
-from actas.payload_sources import is_bundle, read_payloads
+from actas.payload_sources import SourcePayload, is_bundle, read_payloads
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import Signer
 from actas.sim.generator import PRESETS, generate
@@ -705,15 +705,21 @@ def demo(
     HTTP while showing the progressive results, checks the bulletin board's signed checkpoint and
     an inclusion proof, prints three tally sheets and reads one back from its pixels. Then witnesses
     at 40% of the mesas photograph the printed acta, read it from the photo and report it with their
-    hand count to an observer organization's server, and the two tabulations are reconciled.
+    hand count to an observer organization's server, and the two tabulations are reconciled. Last,
+    the official board is mirrored and verified, the witnesses' actas bound what the other mesas
+    could change, and a batch-comparison risk-limiting audit holds the official counts against the
+    paper of mesas drawn from a public seed.
 
     With --scenario altered-results the authority publishes altered counts for some mesas (the
     machine's signature no longer verifies) and never publishes others; the demo succeeds when the
-    reconciliation finds every one.
+    reconciliation finds every one. With --scenario altered-machines a quarter of the machines sign
+    counts that change the winner while the paper does not; the demo succeeds when the audit goes
+    to a full hand count.
 
     Example: actas demo --stations 300 --seed 7 --scenario altered-results
     """
     from actas.acta.render import render_acta
+    from actas.demo_checks import final_checks
     from actas.demo_parallel import parallel_tabulation
     from actas.payload_sources import payloads_from_image
     from actas.server.process import start_server
@@ -754,7 +760,10 @@ def demo(
         if signed.acta.kind is ActaKind.FINAL
     }
     witnessed = sorted({station for station, _ in assign(election, WITNESSED_SHARE, seed)})
-    tampering = tamper(scenario, printed, witnessed, seed)
+    candidate_of = {o.id: o.candidate for o in election.contests[0].options}
+    tampering = tamper(scenario, printed, witnessed, seed, keys.machines, candidate_of)
+    paper = dict(printed)  # what the voters chose, in the ballot boxes
+    printed.update(tampering.machines)  # what the machines printed and signed
     for stale in (out_dir / "board.sqlite", out_dir / "sent.jsonl"):
         stale.unlink(missing_ok=True)
     db = f"sqlite:///{out_dir / 'board.sqlite'}"
@@ -775,9 +784,10 @@ def demo(
             f"[bold]7. Printed[/bold] {len(sample)} tally sheets in {sheets} (PNG and PDF); the QR code of "
             f"{sample[0]} read back from its pixels: {'valid' if scan_ok else 'NOT VALID'}"
         )
-        found = parallel_tabulation(out_dir, official, election, registry_note, printed, tampering, seed)
+        found = parallel_tabulation(out_dir, official, election, registry_note, printed, paper, tampering, seed)
+        checked = final_checks(out_dir, official, election, found, paper, scenario, seed)
 
-    all_ok = invalid == 0 and scan_ok and board_ok and found.ok
+    all_ok = invalid == 0 and scan_ok and board_ok and found.ok and checked
     verdict = "the checks found what they should" if all_ok else "A CHECK DID NOT BEHAVE AS IT SHOULD"
     out.print(f"[bold]{found.summary}; {verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
     command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"
@@ -830,13 +840,17 @@ def _demo_board(
     withheld = set(tampering.altered) | tampering.suppressed
     registry_note = (out_dir / REGISTRY_FILE).read_text(encoding="utf-8")
 
+    def sent() -> Iterator[SourcePayload]:
+        """What arrives: an altered machine's final as it signed it; a withheld final never."""
+        for item in read_payloads(str(out_dir)):
+            station = _final_of(item.payload)
+            if station is not None and station in tampering.machines:
+                yield SourcePayload(item.origin, tampering.machines[station])
+            elif station is None or station not in withheld:
+                yield item
+
     def send(url: str) -> None:
-        sent = (
-            p
-            for p in read_payloads(str(out_dir))
-            if not (isinstance(p.payload, str) and _withheld(p.payload, withheld))
-        )
-        reports.append(transmit(url, sent, Outbox(out_dir / "sent.jsonl"), workers=16))
+        reports.append(transmit(url, sent(), Outbox(out_dir / "sent.jsonl"), workers=16))
         if tampering.altered:
             publish_tampered(db, out_dir / "board.key", server.origin, election, registry_note, tampering)
 
@@ -845,6 +859,11 @@ def _demo_board(
         out.print(
             f"   (scenario: the authority publishes altered counts for {len(tampering.altered)} mesas "
             f"and never publishes {len(tampering.suppressed)})",
+            markup=False,
+        )
+    if tampering.machines:
+        out.print(
+            f"   (scenario: {len(tampering.machines)} machines print and sign counts other than their paper)",
             markup=False,
         )
     expected = totals.stations - len(tampering.suppressed)
@@ -876,15 +895,15 @@ def _demo_board(
         f"{station}'s final acta verifies; the server's totals {'equal' if same else 'DIFFER FROM'} the machines' "
         "actas' totals"
     )
-    return same != bool(withheld) and not report.refused and not report.unsent
+    return same != bool(withheld or tampering.machines) and not report.refused and not report.unsent
 
 
-def _withheld(payload: str, stations: set[str]) -> bool:
-    """Whether the final acta of one of these stations (which the authority withholds) is this payload."""
-    if not stations:
-        return False
+def _final_of(payload: str | FormatError) -> str | None:
+    """The station of a final acta's payload (None for anything else)."""
+    if isinstance(payload, FormatError):
+        return None
     acta = parse_payload(payload).acta
-    return acta.kind is ActaKind.FINAL and acta.station in stations
+    return acta.station if acta.kind is ActaKind.FINAL else None
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ from actas.acta.codec import parse_payload
 from actas.board import Board
 from actas.cli_datasets import load_source
 from actas.console import out, progress
+from actas.dataset.model import Dataset
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
 from actas.election import Election
 from actas.files import enroll_witnesses, load_signer, load_witness_token
@@ -38,6 +39,8 @@ def publish_tampered(db: str, board_key: Path, origin: str, election: Election, 
 class Found:
     ok: bool
     summary: str
+    official: Dataset
+    observers: Dataset
 
 
 def parallel_tabulation(
@@ -46,6 +49,7 @@ def parallel_tabulation(
     election: Election,
     registry_note: str,
     printed: dict[str, str],
+    paper: dict[str, str],
     tampering: Tampering,
     seed: int,
 ) -> Found:
@@ -57,7 +61,9 @@ def parallel_tabulation(
     enroll_witnesses(out_dir / "witnesses.txt", out_dir / "witness.tokens", sorted({w for _, w in assignments}))
     with progress() as bar:
         task = bar.add_task("witnesses photograph and read the printed actas", total=len(assignments))
-        reports = list(witness_reports(election, registry_note, printed, assignments, seed, lambda: bar.advance(task)))
+        reports = list(
+            witness_reports(election, registry_note, printed, paper, assignments, seed, lambda: bar.advance(task))
+        )
     read = sum(r.acta_status == "verified" for r in reports)
     db = f"sqlite:///{out_dir / 'observer.sqlite'}"
     with start_server(
@@ -85,9 +91,13 @@ def parallel_tabulation(
     )
     caught_suppressed = all(status[s].status == ONLY_OBSERVER for s in tampering.suppressed)
     planted = set(tampering.altered) | tampering.suppressed
+    machines = set(tampering.machines)
     clean_elsewhere = all(
-        (s.status in (IDENTICAL, ONLY_OFFICIAL) and not s.paper) for s in result.stations if s.station not in planted
+        s.status in (IDENTICAL, ONLY_OFFICIAL) and (not s.paper or s.station in machines)
+        for s in result.stations
+        if s.station not in planted
     )
+    paper_found = {s.station for s in result.stations if s.paper}
     out.print(
         "[bold]9. Reconciliation[/bold] official board against the observers' board, mesa by mesa: "
         + ", ".join(f"{n:,} {name}" for name, n in counts.items())
@@ -109,9 +119,17 @@ def parallel_tabulation(
             if caught_altered and caught_suppressed
             else "the reconciliation MISSED tampered mesas"
         )
+    elif machines:
+        witnessed = machines & {s.station for s in result.stations if s.status == IDENTICAL}
+        summary = (
+            f"the witnesses' photos agree with the official actas, but their hand counts show that "
+            f"{len(paper_found):,} of the {len(witnessed):,} witnessed mesas with an altered machine "
+            "counted other than the paper"
+        )
+        ok = ok and paper_found == witnessed
     else:
         summary = "the witnesses' actas agree with the official board" if clean_elsewhere else "UNEXPECTED DIFFERENCES"
-    return Found(ok, summary)
+    return Found(ok, summary, official_data, observer_data)
 
 
 def _send(url: str, reports: list[WitnessReport], tokens: Path) -> list[str]:

@@ -263,6 +263,9 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert witnessed is not None and int(witnessed[2]) == 24 and int(witnessed[1]) - 2 <= int(witnessed[3])
     assert "0 different" in said and "0 only-observer, 0 paper-differs" in said
     assert "the witnesses' actas agree with the official board" in said
+    assert "ok: every acta against the key registry (120 actas)" in said and "FAILED" not in said
+    assert "11. Outcome bound from the witnesses' 24 actas alone" in said
+    assert re.search(r"12\. Risk-limiting audit .*: \d+ draws, 0 with paper that differs: risk 0\.0\d+\. STOP", said)
 
 
 def test_the_demo_finds_every_mesa_the_authority_altered_or_suppressed(tmp_path: Path) -> None:
@@ -275,8 +278,23 @@ def test_the_demo_finds_every_mesa_the_authority_altered_or_suppressed(tmp_path:
     assert len(altered) == len(suppressed) == 6 and not set(altered) & set(suppressed)
     assert "6 different" in said and "6 only-observer" in said
     assert "the reconciliation found all 12 tampered mesas (6 altered, 6 suppressed)" in said
+    assert "FAILED: every acta against the key registry" in said
+    assert said.count("does not match the acta's contents") == 6
     unknown = run_actas("demo", "--scenario", "stolen-election", "--out", tmp_path / "x")
     assert_clean_failure(unknown, 2)
+
+
+def test_the_demo_audit_finds_machines_that_counted_other_than_the_paper(tmp_path: Path) -> None:
+    result = run_actas("demo", "--stations", 60, "--out", tmp_path / "demo", "--scenario", "altered-machines")
+    assert result.code == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert "15 machines print and sign counts other than their paper" in said
+    assert "ok: every acta against the key registry (120 actas)" in said  # their signatures are genuine
+    found = re.search(r"hand counts show that (\d+) of the (\d+) witnessed mesas with an altered machine", said)
+    assert found is not None and found[1] == found[2] != "0"
+    assert re.search(
+        r"12\. Risk-limiting audit .*: \d+ draws, [1-9]\d* with paper that differs: .*FULL HAND COUNT", said
+    )
 
 
 def test_an_oversized_bundle_line_is_reported_and_the_rest_still_checked(day: Path, tmp_path: Path) -> None:

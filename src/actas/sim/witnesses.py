@@ -3,8 +3,8 @@ photo, count the paper receipts by hand, and write their report.
 
 A share of the mesas gets a witness, some of them a second one; which, and every photo's
 distortions, follow from the seed. A witness whose photo cannot be read takes another, up to
-three. The paper receipts are what the voters left, so the hand count is the count of the acta the
-machine printed.
+three. The paper receipts are what the voters left, so the hand count is what the machine would
+have printed had it counted right.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ def _init(election: Election, registry_note: str) -> None:
     _CONTEXT["registry"] = KeyRegistry.from_text(registry_note)
 
 
-def _at_mesa(job: tuple[str, str, str, int]) -> WitnessReport:
-    station, witness, printed, seed = job
+def _at_mesa(job: tuple[str, str, str, str, int]) -> WitnessReport:
+    station, witness, printed, paper, seed = job
     election, registry = _CONTEXT["election"], _CONTEXT["registry"]
     assert isinstance(election, Election) and isinstance(registry, KeyRegistry)
     figure = render_acta(parse_payload(printed), election)
@@ -67,7 +67,7 @@ def _at_mesa(job: tuple[str, str, str, int]) -> WitnessReport:
             break
     scan = scans[-1]
     read = scan.status != REJECTED
-    hand = acta_counts(parse_payload(printed).acta)
+    hand = acta_counts(parse_payload(paper).acta)
     return WitnessReport(
         station=station,
         witness=witness,
@@ -84,13 +84,16 @@ def witness_reports(
     election: Election,
     registry_note: str,
     printed: dict[str, str],
+    paper: dict[str, str],
     assignments: list[tuple[str, str]],
     seed: int,
     on_progress: Callable[[], None] | None = None,
 ) -> Iterator[WitnessReport]:
-    """Each assigned witness's report on the acta their mesa's machine printed, made on every core."""
+    """Each assigned witness's report on the acta their mesa's machine printed, with the hand count of the
+    paper (what the voters chose, which an altered machine did not print), made on every core."""
     jobs = [
-        (station, witness, printed[station], seed * 100_003 + k) for k, (station, witness) in enumerate(assignments)
+        (station, witness, printed[station], paper[station], seed * 100_003 + k)
+        for k, (station, witness) in enumerate(assignments)
     ]
     with ProcessPoolExecutor(os.cpu_count() or 1, initializer=_init, initargs=(election, registry_note)) as pool:
         for report in pool.map(_at_mesa, jobs, chunksize=4):
