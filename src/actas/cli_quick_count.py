@@ -1,0 +1,153 @@
+"""`actas pvt plan|estimate` and `actas exit-poll`: the statistics of an observer mission's quick count and
+the check of an exit poll against official shares."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated
+
+import typer
+
+from actas.audit.quick_count import design_effect, estimate, exit_poll_check, response_ratio, voters_needed
+from actas.cli_datasets import load_source
+from actas.console import out, print_json
+from actas.dataset.announced import OTHERS, load_announced
+from actas.errors import InputError, VerificationError
+
+pvt_app = typer.Typer(
+    help="Parallel vote tabulation (quick count) from a random sample of mesas.", no_args_is_help=True
+)
+
+
+@pvt_app.command("plan")
+def pvt_plan(
+    margin_of_error: Annotated[float, typer.Option(help="Half-width of the interval, e.g. 0.01 for ±1 point.")],
+    voters: Annotated[int, typer.Option(help="Voters expected in the whole election.", min=1)],
+    votes_per_mesa: Annotated[int, typer.Option(help="Votes expected in a mesa.", min=1)],
+    confidence: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    share: Annotated[float, typer.Option(help="Expected share of the leading candidate (0.5 is the safest).")] = 0.5,
+    icc: Annotated[float, typer.Option(help="Intra-class correlation of votes within a mesa.")] = 0.05,
+) -> None:
+    """How many mesas to sample for a margin of error: NDI's quick-count formula in voters, times the design
+    effect of sampling whole mesas (1 + (votes per mesa - 1) x intra-class correlation).
+
+    Example: actas pvt plan --margin-of-error 0.01 --voters 12000000 --votes-per-mesa 400
+    """
+    try:
+        needed = voters_needed(margin_of_error, confidence, voters, share)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    deff = design_effect(votes_per_mesa, 1, icc)
+    mesas = math.ceil(needed * deff / votes_per_mesa)
+    out.print(
+        f"{needed:,} voters for ±{margin_of_error:.2%} at {confidence:.0%}; sampled in whole mesas of "
+        f"{votes_per_mesa:,} votes (design effect {deff:.1f}): {mesas:,} mesas drawn at random, and more for "
+        "those whose observers will not report",
+        markup=False,
+    )
+
+
+@pvt_app.command("estimate")
+def pvt_estimate(
+    source: Annotated[str, typer.Argument(help="The sampled mesas' results: a dataset, board mirror or server.")],
+    stations: Annotated[int | None, typer.Option(help="Mesas in the whole election (default: as declared).")] = None,
+    confidence: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """Each candidate's share with its margin of error, from a random sample of mesas (ratio estimator).
+
+    The sample must be a simple random sample of the mesas (for example `actas audit draw`'s sampler
+    over the station list); the estimate says nothing about mesas chosen otherwise.
+
+    Example: actas pvt estimate sample.dataset --stations 30026
+    """
+    dataset = load_source(source)
+    total = stations or dataset.declared.stations
+    if total is None:
+        raise InputError("give --stations: the dataset does not say how many mesas the election has")
+    columns = dataset.candidate_columns()
+    ids = [cid for cid, _ in dataset.candidates]
+    sample = [{c: sum(row.votes[i] for i in cols) for c, cols in zip(ids, columns, strict=True)} for row in dataset]
+    try:
+        results, n = estimate(sample, total, confidence)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    names = dict(dataset.candidates)
+    if as_json:
+        print_json(
+            {
+                "mesas": n,
+                "stations": total,
+                "confidence": confidence,
+                "estimates": [{"candidate": e.candidate, "share": e.share, "margin": e.margin} for e in results],
+            }
+        )
+        return
+    out.print(f"{n:,} sampled mesas of {total:,}, {confidence:.0%} confidence:", markup=False)
+    for e in results:
+        out.print(f"  {names[e.candidate]}: {e.share:.1%} ± {e.margin:.1%}", markup=False)
+    first, second = results[0], results[1]
+    apart = first.share - second.share > first.margin + second.margin
+    out.print(
+        f"{names[first.candidate]} {'leads beyond' if apart else 'is NOT ahead beyond'} the margins of error",
+        markup=False,
+    )
+
+
+def exit_poll_command(
+    poll: Annotated[str, typer.Option(help="The poll's shares: CANDIDATE=SHARE,... e.g. EG=0.65,NM=0.31.")],
+    interviews: Annotated[int, typer.Option(help="Interviews in the poll.", min=1)],
+    places: Annotated[int, typer.Option(help="Polling places where interviews were made.", min=1)],
+    announced: Annotated[str, typer.Option(help="The official results: an announced-results file or example.")],
+    icc: Annotated[float, typer.Option(help="Intra-class correlation of the polling places.")] = 0.05,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+) -> None:
+    """Can an exit poll and the official shares both be right? A z-test with the clustering's design effect,
+    and how differently each side's voters would have had to answer the pollster.
+
+    Exit 1 when the official share of a candidate lies outside the poll's 99.9% interval.
+
+    Example: actas exit-poll --poll EG=0.65,NM=0.31 --interviews 6800 --places 100 --announced venezuela-2024-cne-2
+    """
+    shares: dict[str, float] = {}
+    for item in poll.split(","):
+        key, sep, value = item.strip().partition("=")
+        try:
+            shares[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep or not 0 <= shares.get(key, -1) <= 1:
+            raise InputError(f"--poll: expected CANDIDATE=SHARE with a share from 0 to 1, found {item.strip()!r}")
+    bulletin = load_announced(announced)
+    total = bulletin.valid or bulletin.total
+    official = {c: v / total for c, v in bulletin.votes if c != OTHERS}
+    try:
+        checks = exit_poll_check(shares, official, interviews, places, icc)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if len(checks) < 2:
+        raise InputError("the poll and the announcement must share at least two candidates")
+    first, second = sorted(checks, key=lambda c: -c.poll)[:2]
+    ratio = response_ratio(shares, official, first.candidate, second.candidate)
+    if as_json:
+        print_json(
+            {
+                "announced": bulletin.title,
+                "checks": [c.__dict__ for c in checks],
+                "response_ratio": {"more": first.candidate, "less": second.candidate, "ratio": ratio},
+            }
+        )
+    else:
+        out.print(f"exit poll ({interviews:,} interviews in {places:,} places) against {bulletin.title}:", markup=False)
+        for c in checks:
+            out.print(
+                f"  {c.candidate}: poll {c.poll:.1%}, official {c.official:.1%}, z = {c.z:+.1f} (p = {c.p_value:.2g})",
+                markup=False,
+            )
+        out.print(
+            f"For the poll to come from the official shares, {first.candidate}'s voters would have had to answer "
+            f"the pollster {ratio:.1f} times as often as {second.candidate}'s.",
+            markup=False,
+        )
+    if any(c.p_value < 0.001 for c in checks):
+        raise VerificationError("the official shares lie outside the exit poll's 99.9% interval")
