@@ -41,6 +41,7 @@ CORE = [
     "audit/bravo.py",
     "audit/macro.py",
     "audit/batch_comparison.py",
+    "audit/quick_count.py",
 ]
 ALLOWED = {
     "__future__",
@@ -58,6 +59,7 @@ ALLOWED = {
     "json",
     "math",
     "re",
+    "statistics",
     "random",
     "typing",
     "nacl",
