@@ -58,7 +58,6 @@ def verify_command(
         bar.update(task, total=head.size)
         report = verify_board(
             mirror_entries(directory, head.size),
-            lambda: mirror_entries(directory, head.size),
             latest,
             mirror_checkpoints(directory),
             key,

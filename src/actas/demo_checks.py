@@ -52,7 +52,6 @@ def _verify(out_dir: Path, official: RunningServer) -> int:
         note, head = latest_checkpoint(mirror)
         report = verify_board(
             mirror_entries(mirror, head.size),
-            lambda: mirror_entries(mirror, head.size),
             note,
             mirror_checkpoints(mirror),
             official.board_key,

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from actas.errors import FormatError, InputError, VerificationError
-from actas.files import read_text
+from actas.files import MAX_ELECTION_BYTES, read_text
 from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.signed_note import SignedNote
@@ -28,6 +28,8 @@ from actas.tally.board_count import entry_kind
 ENTRIES, CHECKPOINT, CHECKPOINTS, BOARD_KEY = "entries.jsonl", "checkpoint.note", "checkpoints.jsonl", "board.pub"
 PAGE = 1000
 MAX_ENTRY_LINE = 256 * 1024
+"""The longest line of an entry after the first two; the definition and the registry may be much longer."""
+MAX_GENESIS_LINE = 2 * MAX_ELECTION_BYTES
 
 
 def is_mirror(path: Path) -> bool:
@@ -157,8 +159,9 @@ def _entries(path: Path, size: int) -> Iterator[tuple[int, str, bytes]]:
             for number, line in enumerate(f):
                 if number >= size:
                     return
-                if len(line) > MAX_ENTRY_LINE:
-                    raise FormatError(f"{path} line {number + 1}: longer than {MAX_ENTRY_LINE:,} bytes")
+                limit = MAX_GENESIS_LINE if number < 2 else MAX_ENTRY_LINE
+                if len(line) > limit:
+                    raise FormatError(f"{path} line {number + 1}: longer than {limit:,} bytes")
                 try:
                     row = json.loads(line)
                     index, kind, data = row["index"], row["kind"], row["data"].encode("utf-8")

@@ -17,24 +17,30 @@ by someone who trusts nobody.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
-from actas.acta_batch import check_many
+from actas.acta.check import check_acta
+from actas.acta.codec import parse_payload
 from actas.announcement import NULL, OTHERS, Announcement, open_announcement
 from actas.election import Election
 from actas.errors import ActasError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
-from actas.payload_sources import SourcePayload
 from actas.registry import KeyRegistry
 from actas.signed_note import SignedNote, Verifier
-from actas.tally.board_count import ACTA, REPORT, BoardCount, read_entry
+from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, read_entry
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed
 
 MAX_FAILURES_LISTED = 10_000
+CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -101,66 +107,121 @@ def _announced_problems(announcement: Announcement, results: ProgressiveResults)
     return problems
 
 
+_registry: KeyRegistry | None = None
+"""The registry the checking processes check against (they are forked after it is read)."""
+
+_Checked = tuple[int, str, bytes, bytes | None, Counted | None, str, tuple[str, ...]]
+"""(index, kind, leaf hash, the data when the checking process cannot judge it (an announcement), what
+counts, station, problems) of one entry."""
+
+
+def _check_entry(index: int, kind: str, data: bytes) -> _Checked:
+    """Read one entry and check the acta it holds (on its own or in a witness's report)."""
+    assert _registry is not None
+    leaf = leaf_hash(data)
+    item: Counted | None
+    try:
+        if kind == ACTA:
+            signed = parse_payload(data)
+            item = signed.acta, signed.digest
+        else:
+            item = read_entry(index, kind, data)
+            if not isinstance(item, Filed) or item.report.acta is None:
+                return index, kind, leaf, data if kind == "announcement" else None, item, "", ()
+            signed = parse_payload(item.report.acta)
+    except (ActasError, ValueError, KeyError) as exc:
+        return index, kind, leaf, None, None, "", (f"cannot be read: {exc}",)
+    return index, kind, leaf, None, item, signed.acta.station, tuple(str(f) for f in check_acta(signed, _registry))
+
+
+def _check_chunk(chunk: list[tuple[int, str, bytes]]) -> list[_Checked]:
+    return [_check_entry(*entry) for entry in chunk]
+
+
+def _checked(entries: Iterator[tuple[int, str, bytes]], workers: int) -> Iterator[_Checked]:
+    """Every entry, read and checked on `workers` processes, in board order."""
+    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (_check_entry(*entry) for entry in entries)
+        return
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        pending: deque[Future[list[_Checked]]] = deque()
+        while chunk := list(islice(entries, CHUNK)):
+            pending.append(pool.submit(_check_chunk, chunk))
+            if len(pending) >= 2 * workers:  # two chunks per worker in flight: busy, and bounded in memory
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
 def verify_board(
     entries: Iterable[tuple[int, str, bytes]],
-    entries_again: Callable[[], Iterator[tuple[int, str, bytes]]],
     latest: str,
     checkpoints: list[str],
     board_key: Verifier,
     authority: Verifier | None = None,
     on_entry: Callable[[], None] | None = None,
+    workers: int | None = None,
 ) -> BoardVerification:
-    """Verify a board: its entries (read twice: once in order for the tree, the results and the
-    announcements, once for the actas' signatures on every core), its latest checkpoint and every
-    earlier one seen."""
+    """Verify a board from its entries in order, its latest checkpoint and every earlier one seen. The
+    definition and the registry are read first; then every entry is read and its acta checked on
+    every core, while this process rebuilds the tree, counts the results and checks the
+    announcements, in board order."""
+    global _registry
     report = BoardVerification()
     head = Checkpoint.from_text(SignedNote.from_text(latest).text)
     report.origin, report.size = head.origin, head.size
     tree = MerkleTree()
-    election: Election | None = None
-    registry: KeyRegistry | None = None
-    count: BoardCount | None = None
-    announcements = announced_wrong = 0
+    stream = iter(entries)
     before = report.failed
     try:
-        for index, kind, data in entries:
+        genesis = [next(stream), next(stream)]
+        for _, _, data in genesis:
             tree.append_hash(leaf_hash(data))
-            if on_entry:
-                on_entry()
-            if index == 0:
-                election = Election.from_json(json.loads(data))
-                count = BoardCount(election, observer=True)
-            elif index == 1:
-                registry = KeyRegistry.from_text(data.decode("utf-8"), authority=authority)
-                if election is None or registry.fingerprint != election.fingerprint:
-                    report.fail("entry 1", "the key registry is for another election definition")
-            elif kind == "announcement" and registry is not None and count is not None and election is not None:
-                announcements += 1
-                try:
-                    announced = open_announcement(data.decode("utf-8"), registry)
-                    problems = _announced_problems(announced, count.results)
-                except ActasError as exc:
-                    problems = [str(exc)]
-                announced_wrong += bool(problems)
-                for problem in problems:
-                    report.fail(f"entry {index} (announcement)", problem)
-            elif count is not None:
-                item = read_entry(index, kind, data)
-                if item is not None:
-                    count.add(item)
-    except (ActasError, ValueError, KeyError) as exc:
-        report.fail(f"entry {tree.size - 1}", f"cannot be read: {exc}")
-    if election is None or registry is None or count is None:
-        report.fail("entries 0 and 1", "a board starts with the election definition and the key registry")
+        election = Election.from_json(json.loads(genesis[0][2]))
+        registry = KeyRegistry.from_text(genesis[1][2].decode("utf-8"), authority=authority)
+    except (StopIteration, ActasError, ValueError) as exc:
+        report.fail("entries 0 and 1", f"a board starts with its election definition and key registry: {exc}")
         report.check("the board's definition and registry", before, "missing")
         return report
+    if registry.fingerprint != election.fingerprint:
+        report.fail("entry 1", "the key registry is for another election definition")
     report.check(
         "the board's definition and registry",
         before,
         f"election {election.id}, registry signed by {registry.authority.name}"
         + ("" if authority else " (the authority's key is not pinned: give --authority)"),
     )
+    count = BoardCount(election, observer=True)
     report.count = count
+    actas = announcements = announced_wrong = 0
+    before_actas = report.failed
+    announcement_failures: list[Failure] = []
+    _registry = registry
+    try:
+        checked = _checked(_unread(stream, report), workers or os.cpu_count() or 1)
+        for index, kind, leaf, announced, item, station, problems in checked:
+            tree.append_hash(leaf)
+            if on_entry:
+                on_entry()
+            if announced is not None:
+                announcements += 1
+                try:
+                    wrong = _announced_problems(open_announcement(announced.decode("utf-8"), registry), count.results)
+                except (ActasError, UnicodeDecodeError) as exc:
+                    wrong = [str(exc)]
+                announced_wrong += bool(wrong)
+                announcement_failures += [Failure(f"entry {index} (announcement)", w) for w in wrong]
+                continue
+            if station:
+                actas += 1
+            where = f"entry {index}" + (" (a witness's report)" if kind == REPORT else "")
+            for problem in problems:
+                report.fail(f"{where}, station {station}" if station else where, problem)
+            if item is not None:
+                count.add(item)
+    finally:
+        _registry = None
+    report.check("every acta against the key registry", before_actas, f"{actas:,} actas")
 
     before = report.failed
     if tree.size < head.size or tree.root(head.size) != head.root:
@@ -184,24 +245,8 @@ def verify_board(
         before,
         f"{tree.size:,} entries, {len(seen):,} checkpoints signed by {board_key.name}, each the root of the entries",
     )
-
-    before = report.failed
-    actas = 0
-
-    def payloads() -> Iterator[SourcePayload]:
-        for index, kind, data in entries_again():
-            if kind == ACTA:
-                yield SourcePayload(f"entry {index}", data.decode("utf-8"))
-            elif kind == REPORT:
-                filed = read_entry(index, kind, data)
-                if isinstance(filed, Filed) and filed.report.acta is not None:
-                    yield SourcePayload(f"entry {index} (a witness's report)", filed.report.acta)
-
-    for verdict in check_many(payloads(), registry):
-        actas += 1
-        if verdict.problems:
-            report.fail(f"{verdict.origin}, station {verdict.station}", "; ".join(verdict.problems))
-    report.check("every acta against the key registry", before, f"{actas:,} actas")
+    for failure in announcement_failures:
+        report.fail(failure.item, failure.problem)
     report.checks.append(
         (
             "the announcements against the actas before them",
@@ -211,3 +256,14 @@ def verify_board(
     )
     report.results = count.results.view()
     return report
+
+
+def _unread(stream: Iterator[tuple[int, str, bytes]], report: BoardVerification) -> Iterator[tuple[int, str, bytes]]:
+    """The entries after the first two; one that cannot be read from the copy ends the verification, named."""
+    last = 1
+    try:
+        for entry in stream:
+            last = entry[0]
+            yield entry
+    except ActasError as exc:
+        report.fail(f"entry {last + 1}", f"cannot be read: {exc}")
