@@ -28,6 +28,7 @@ from typing import Any
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
+from actas.acta.model import ActaKind
 from actas.announcement import NULL, OTHERS, Announcement, open_announcement
 from actas.election import Election
 from actas.errors import ActasError
@@ -40,7 +41,7 @@ from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed
 
 MAX_FAILURES_LISTED = 10_000
-CHUNK = 500
+CHUNK = 1000
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,8 @@ def _check_entry(index: int, kind: str, data: bytes) -> _Checked:
     try:
         if kind == ACTA:
             signed = parse_payload(data)
-            item = signed.acta, signed.digest
+            # only final actas count: a zero acta is checked here and not sent back
+            item = (signed.acta, signed.digest) if signed.acta.kind is ActaKind.FINAL else None
         else:
             item = read_entry(index, kind, data)
             if not isinstance(item, Filed) or item.report.acta is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from typing import Any
 
 from hypothesis import given, settings
@@ -24,6 +25,11 @@ SIGNER = Signer("vm-prop", b"\x07" * 32)
 @given(actas())
 def test_acta_text_round_trips(acta: Acta) -> None:
     assert parse_acta_text(acta_text(acta)) == acta
+
+
+@given(actas())
+def test_an_acta_sent_between_processes_arrives_whole(acta: Acta) -> None:
+    assert pickle.loads(pickle.dumps(acta)) == acta
 
 
 @given(actas())
