@@ -1,10 +1,14 @@
-"""`actas audit plan|draw|record|status`: a batch-comparison risk-limiting audit of the machines' counts
-against the paper receipts, mesa by mesa, with all its state in one directory of plain files.
+"""`actas audit plan|draw|record|status`: a risk-limiting audit of the machines' counts against the paper
+receipts, with all its state in one directory of plain files. Two methods: batch comparison (each
+drawn mesa's paper counted by hand against its acta) and ballot polling (single receipts drawn
+from the ballot boxes and read).
 
-    plan.json         every mesa's reported votes, ballots and error bound; the risk limit
+    plan.json         the method; every mesa's reported votes and ballots (and, for batch
+                      comparison, error bound); the risk limit
     seed.txt          the public seed (dice rolled in public), fixed at the first draw
-    draws.csv         every draw in order: its number, round, mesa and error bound
-    hand-counts.csv   the hand count of each drawn mesa's paper, one row per mesa
+    draws.csv         every draw in order: its number, round, and mesa (with its error bound) or receipt
+    hand-counts.csv   batch comparison: the hand count of each drawn mesa's paper, one row per mesa
+    receipts.csv      ballot polling: what each drawn receipt says (a candidate, none, or missing)
 
 With these files anyone can recompute every draw (Rivest's consistent sampler) and the risk.
 """
@@ -21,6 +25,17 @@ from typing import Annotated, Any
 
 import typer
 
+from actas.audit.ballot_polling import FORMAT as POLLING_FORMAT
+from actas.audit.ballot_polling import (
+    MISSING,
+    NONE,
+    PollingPlan,
+    PollingStatus,
+    drawn,
+    first_round,
+    polling_plan,
+    polling_status,
+)
 from actas.audit.batch_comparison import STOP, Plan, Status, plan_from_dataset, status
 from actas.audit.macro import ppeb, sample_size
 from actas.cli_datasets import load_source
@@ -31,25 +46,36 @@ from actas.files import read_text, write_text
 audit_app = typer.Typer(
     help="Risk-limiting audits of the machines' counts against the paper receipts.", no_args_is_help=True
 )
-PLAN, SEED, DRAWS, COUNTS = "plan.json", "seed.txt", "draws.csv", "hand-counts.csv"
+PLAN, SEED, DRAWS, COUNTS, READ = "plan.json", "seed.txt", "draws.csv", "hand-counts.csv", "receipts.csv"
+BATCH, POLLING = "batch", "polling"
 MAX_FILE = 512 * 1024 * 1024
 
 
-def _plan(directory: Path) -> Plan:
+def _load(directory: Path) -> Plan | PollingPlan:
     text = read_text(directory / PLAN, limit=MAX_FILE, what="audit plan")
     try:
-        return Plan.from_json(json.loads(text))
+        data = json.loads(text)
     except ValueError:
         raise FormatError(f"{directory / PLAN} is not JSON") from None
+    if isinstance(data, dict) and data.get("format") == POLLING_FORMAT:
+        return PollingPlan.from_json(data)
+    return Plan.from_json(data)
+
+
+def _plan(directory: Path) -> Plan:
+    plan = _load(directory)
+    if not isinstance(plan, Plan):
+        raise InputError(f"{directory} holds a ballot-polling audit, not a batch comparison")
+    return plan
 
 
 def _draws(directory: Path) -> list[tuple[int, str]]:
-    """(round, mesa) of every draw so far."""
+    """(round, mesa or receipt) of every draw so far."""
     path = directory / DRAWS
     if not path.exists():
         return []
-    rows = list(csv.DictReader(io.StringIO(read_text(path, limit=MAX_FILE, what="draws"))))
-    return [(int(r["round"]), r["mesa"]) for r in rows]
+    rows = list(csv.reader(io.StringIO(read_text(path, limit=MAX_FILE, what="draws"))))[1:]
+    return [(int(r[1]), r[2]) for r in rows]
 
 
 def _counted(directory: Path, plan: Plan) -> dict[str, dict[str, int]]:
@@ -96,15 +122,31 @@ def audit_plan(
     out_dir: Annotated[Path, typer.Option("--out", help="The audit's directory (created).")],
     risk_limit: Annotated[float, typer.Option(help="The risk limit, e.g. 0.05 for 5%.")] = 0.05,
     winners: Annotated[int, typer.Option(help="Number of winners of the contest.", min=1)] = 1,
+    method: Annotated[
+        str, typer.Option(help="batch (each drawn mesa counted by hand) or polling (single receipts read).")
+    ] = BATCH,
 ) -> None:
-    """Plan a batch-comparison audit of the reported results, mesa by mesa.
+    """Plan a risk-limiting audit of the reported results: batch comparison, or ballot polling.
 
     Example: actas audit plan http://cne.example:8080 --out audit --risk-limit 0.05
     """
-    plan = plan_from_dataset(load_source(source), risk_limit, winners)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if method not in (BATCH, POLLING):
+        raise InputError(f"--method {method!r}: choose {BATCH} or {POLLING}")
+    dataset = load_source(source)
     if (out_dir / PLAN).exists():
         raise InputError(f"{out_dir} already holds an audit plan; use a new directory for a new audit")
+    if method == POLLING:
+        polling = polling_plan(dataset, risk_limit, winners)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_text(out_dir / PLAN, json.dumps(polling.to_json(), indent=1, ensure_ascii=False) + "\n")
+        out.print(
+            f"{polling.polling.ballots:,} receipts in {len(polling.ballots):,} mesas, risk limit {risk_limit:.0%}: "
+            f"{first_round(polling):,} receipts expected (BRAVO's ASN); wrote {out_dir / PLAN}",
+            markup=False,
+        )
+        return
+    plan = plan_from_dataset(dataset, risk_limit, winners)
+    out_dir.mkdir(parents=True, exist_ok=True)
     data = plan.to_json()
     write_text(out_dir / PLAN, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
     total = Fraction(data["total_error_bound"])
@@ -122,11 +164,11 @@ def audit_draw(
     seed: Annotated[str | None, typer.Option(help="The public seed (the first round fixes it).")] = None,
     size: Annotated[int | None, typer.Option(help="Draws in this round (default: as the status asks).", min=1)] = None,
 ) -> None:
-    """Draw the next round's mesas, reproducibly from the public seed.
+    """Draw the next round's mesas (or receipts), reproducibly from the public seed.
 
     Example: actas audit draw audit --seed 58129402917462893416
     """
-    plan = _plan(directory)
+    plan = _load(directory)
     held = read_text(directory / SEED, limit=1000, what="seed").strip() if (directory / SEED).exists() else None
     if held is None and not seed:
         raise InputError("give the public seed (--seed) for the first round")
@@ -137,7 +179,7 @@ def audit_draw(
     done = _draws(directory)
     if size is None:
         if not done:
-            size = sample_size(sum(plan.bounds().values(), Fraction(0)), plan.risk_limit)
+            size = _first_size(plan)
         else:
             now = _status(directory, plan)
             if now.next_draws is None:
@@ -145,9 +187,17 @@ def audit_draw(
             size = now.next_draws
     if held is None:
         write_text(directory / SEED, seed + "\n")
+    round_number = (done[-1][0] + 1) if done else 1
+    if isinstance(plan, PollingPlan):
+        receipts = drawn(plan, seed, len(done) + size)
+        rows = [f"{n},{done[n - 1][0] if n <= len(done) else round_number},{r}\n" for n, r in enumerate(receipts, 1)]
+        write_text(directory / DRAWS, "draw,round,receipt\n" + "".join(rows))
+        new = receipts[len(done) :]
+        out.print(f"round {round_number}: {len(new)} receipts to retrieve and read:", markup=False)
+        out.print("  " + " ".join(new), markup=False)
+        return
     bounds = plan.bounds()
     stream = list(islice(ppeb(bounds, seed), len(done) + size))
-    round_number = (done[-1][0] + 1) if done else 1
     lines = ["draw,round,mesa,error_bound\n"]
     for number, mesa in enumerate(stream, start=1):
         which = done[number - 1][0] if number <= len(done) else round_number
@@ -163,11 +213,17 @@ def audit_record(
     directory: Annotated[Path, typer.Argument(help="The audit's directory.")],
     counts_file: Annotated[Path, typer.Argument(help="CSV: station, then one column per candidate.")],
 ) -> None:
-    """Record the hand counts of drawn mesas (a mesa counted twice must be counted the same).
+    """Record the hand counts of drawn mesas (a mesa counted twice must be counted the same), or for a
+    ballot-polling audit what each drawn receipt says: a CSV of receipt and choice (a candidate,
+    none for a null, blank or other vote, missing for a receipt not found or unreadable).
 
     Example: actas audit record audit round1-counts.csv
     """
-    plan = _plan(directory)
+    loaded = _load(directory)
+    if isinstance(loaded, PollingPlan):
+        _record_receipts(directory, loaded, counts_file)
+        return
+    plan = loaded
     new = _read_counts(read_text(counts_file, limit=MAX_FILE, what="hand counts"), plan, str(counts_file))
     counted = _counted(directory, plan)
     for mesa, values in new.items():
@@ -177,8 +233,52 @@ def audit_record(
     out.print(f"recorded the hand counts of {len(new):,} mesas ({len(counted | new):,} in all)", markup=False)
 
 
-def _status(directory: Path, plan: Plan) -> Status:
-    return status(plan, [mesa for _, mesa in _draws(directory)], _counted(directory, plan))
+def _first_size(plan: Plan | PollingPlan) -> int:
+    """The first round's size: what the audit needs if the sample finds no error."""
+    if isinstance(plan, PollingPlan):
+        return first_round(plan)
+    return sample_size(sum(plan.bounds().values(), Fraction(0)), plan.risk_limit)
+
+
+def _status(directory: Path, plan: Plan | PollingPlan) -> Status | PollingStatus:
+    drawn_items = [item for _, item in _draws(directory)]
+    if isinstance(plan, PollingPlan):
+        return polling_status(plan, drawn_items, _read_receipts(directory, plan))
+    return status(plan, drawn_items, _counted(directory, plan))
+
+
+def _read_receipts(directory: Path, plan: PollingPlan, path: Path | None = None) -> dict[str, str]:
+    """What each read receipt says, checked: a receipt of the plan, a candidate, none or missing."""
+    path = path or directory / READ
+    if not path.exists():
+        return {}
+    reader = csv.DictReader(io.StringIO(read_text(path, limit=MAX_FILE, what="receipts read")))
+    if reader.fieldnames != ["receipt", "choice"]:
+        raise FormatError(f"{path}: the header must be receipt,choice")
+    choices = {*plan.reported, NONE, MISSING}
+    read: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        receipt, choice = row["receipt"] or "", (row["choice"] or "").strip()
+        mesa, _, number = receipt.rpartition(":")
+        if mesa not in plan.ballots or not number.isdigit() or not 1 <= int(number) <= plan.ballots[mesa]:
+            raise FormatError(f"{path} line {line}: {receipt[:80]!r} is not a receipt of the audit plan")
+        if choice not in choices:
+            raise FormatError(f"{path} line {line}: choice {choice[:40]!r} is not a candidate, none or missing")
+        if read.get(receipt, choice) != choice:
+            raise FormatError(f"{path} line {line}: receipt {receipt} is read twice, differently")
+        read[receipt] = choice
+    return read
+
+
+def _record_receipts(directory: Path, plan: PollingPlan, path: Path) -> None:
+    new = _read_receipts(directory, plan, path)
+    held = _read_receipts(directory, plan)
+    for receipt, choice in new.items():
+        if held.get(receipt, choice) != choice:
+            raise FormatError(f"{path}: receipt {receipt} was recorded before as {held[receipt]}; nothing changed")
+    merged = {**held, **new}
+    write_text(directory / READ, "receipt,choice\n" + "".join(f"{r},{c}\n" for r, c in sorted(merged.items())))
+    out.print(f"recorded {len(new):,} receipts ({len(merged):,} in all)", markup=False)
 
 
 @audit_app.command("status")
@@ -192,8 +292,33 @@ def audit_status(
 
     Example: actas audit status audit
     """
-    plan = _plan(directory)
+    plan = _load(directory)
     now = _status(directory, plan)
+    if isinstance(now, PollingStatus):
+        if as_json:
+            print_json(
+                {
+                    "risk": str(now.risk),
+                    "risk_limit": plan.risk_limit,
+                    "decision": now.decision,
+                    "reason": now.reason,
+                    "draws": now.drawn,
+                    "next_draws": now.next_draws,
+                    "pending": now.pending,
+                    "read": now.read,
+                }
+            )
+        else:
+            read = ", ".join(f"{c} {n:,}" for c, n in sorted(now.read.items()))
+            out.print(
+                f"{now.drawn:,} receipts ({read}), measured risk {float(now.risk):.4f} (limit {plan.risk_limit}): "
+                f"{now.decision.upper()}: {now.reason}",
+                markup=False,
+            )
+        if now.decision != STOP:
+            raise VerificationError(f"the audit cannot stop yet: {now.decision}")
+        return
+    assert isinstance(plan, Plan)
     if as_json:
         print_json(_status_json(now, plan))
     else:

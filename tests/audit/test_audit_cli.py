@@ -104,3 +104,57 @@ def test_bad_audit_input_is_refused_and_changes_nothing(reported: Path, tmp_path
         assert (audit / "hand-counts.csv").read_text() == before
     (audit / "plan.json").write_text("{")
     assert_clean_failure(run_actas("audit", "status", audit), 2)
+
+
+def paper_choice(receipt: str) -> str:
+    """The receipts in each box of the fixture: 170 for Ana, 110 for Bo, 20 for Cy, then none."""
+    n = int(receipt.rsplit(":", 1)[1])
+    return "ana" if n <= 170 else "bo" if n <= 280 else "cy" if n <= 300 else "none"
+
+
+def receipts_drawn(audit: Path) -> list[str]:
+    with (audit / "draws.csv").open() as f:
+        return [row["receipt"] for row in csv.DictReader(f)]
+
+
+def test_a_ballot_polling_audit_of_single_receipts(reported: Path, tmp_path: Path) -> None:
+    audit = tmp_path / "polling"
+    planned = run_actas("audit", "plan", reported, "--out", audit, "--method", "polling")
+    assert planned.code == 0 and "120,000 receipts in 400 mesas" in planned.stdout, planned.stdout + planned.stderr
+    assert "144 receipts expected" in planned.stdout  # BRAVO's ASN: (ln 20 + ln(2·17/28)/2) / 0.0216…
+    assert run_actas("audit", "draw", audit, "--seed", "1789").code == 0
+    for _ in range(6):
+        drawn_now = receipts_drawn(audit)
+        (tmp_path / "read.csv").write_text("receipt,choice\n" + "".join(f"{r},{paper_choice(r)}\n" for r in drawn_now))
+        assert run_actas("audit", "record", audit, tmp_path / "read.csv").code == 0
+        status = run_actas("audit", "status", audit, "--json")
+        if status.code == 0:
+            break
+        assert run_actas("audit", "draw", audit).code == 0
+    state = json.loads(status.stdout)
+    assert state["decision"] == "stop" and float(state["risk"]) <= 0.05
+    assert len(set(receipts_drawn(audit))) == len(receipts_drawn(audit))  # without replacement
+
+
+def test_missing_receipts_count_against_the_reported_winner(reported: Path, tmp_path: Path) -> None:
+    audit = tmp_path / "polling"
+    assert run_actas("audit", "plan", reported, "--out", audit, "--method", "polling").code == 0
+    assert run_actas("audit", "draw", audit, "--seed", "1789").code == 0
+    drawn_now = receipts_drawn(audit)
+    lines = [f"{r},{'missing' if i % 3 == 0 else paper_choice(r)}\n" for i, r in enumerate(drawn_now)]
+    (tmp_path / "read.csv").write_text("receipt,choice\n" + "".join(lines))
+    assert run_actas("audit", "record", audit, tmp_path / "read.csv").code == 0
+    state = json.loads(run_actas("audit", "status", audit, "--json").stdout)
+    assert state["decision"] == "continue" and state["read"]["missing"] == len(range(0, len(drawn_now), 3))
+    assert float(state["risk"]) > 0.05
+    before = (audit / "receipts.csv").read_text()
+    for text in (
+        "receipt,choice\nM000:999,ana\n",  # no such receipt
+        "receipt,choice\nM000:1,dave\n",  # no such candidate
+        f"receipt,choice\n{drawn_now[1]},{'bo' if paper_choice(drawn_now[1]) != 'bo' else 'ana'}\n",  # read differently
+        "receipt,vote\nM000:1,ana\n",
+    ):
+        (tmp_path / "bad.csv").write_text(text)
+        assert_clean_failure(run_actas("audit", "record", audit, tmp_path / "bad.csv"), 2)
+        assert (audit / "receipts.csv").read_text() == before
+    assert_clean_failure(run_actas("audit", "plan", reported, "--out", tmp_path / "x", "--method", "guess"), 2)

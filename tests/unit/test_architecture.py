@@ -42,6 +42,7 @@ CORE = [
     "audit/macro.py",
     "audit/batch_comparison.py",
     "audit/quick_count.py",
+    "audit/ballot_polling.py",
 ]
 ALLOWED = {
     "__future__",
