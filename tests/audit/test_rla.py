@@ -7,9 +7,22 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from actas.audit.bravo import PollingContest, average_sample_number, risks
-from actas.audit.macro import Batch, ContestTotals, error, max_error, ppeb, risk, sample_size, taint, total_error_bound
+from actas.audit.macro import (
+    Batch,
+    ContestTotals,
+    discrepancy_sample_size,
+    error,
+    max_error,
+    ppeb,
+    risk,
+    sample_size,
+    taint,
+    total_error_bound,
+)
 
 ALPHA = 0.1
 
@@ -122,3 +135,42 @@ def test_ppeb_draws_in_proportion_to_the_error_bounds() -> None:
     again = [b for b, _ in zip(ppeb(bounds, "20241124"), range(2000), strict=False)]
     assert drawn == again  # the same public seed, the same sample
     assert sample_size(Fraction(22), 0.05) == 65  # ln(0.05) / ln(1 - 1/22) = 64.4
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.floats(1e-3, 0.5),
+    st.floats(1.01, 5.0),
+    st.floats(0.02, 1.0),
+    st.integers(0, 6),
+    st.integers(0, 3),
+    st.integers(0, 6),
+    st.integers(0, 3),
+)
+@example(0.05, 1.03905, 0.02, 1, 1, 1, 1)  # rlacalc's own example
+def test_the_discrepancy_sample_size_reaches_the_risk_limit_and_little_more(
+    alpha: float, gamma: float, margin: float, o1: int, o2: int, u1: int, u2: int
+) -> None:
+    """The property of rlacalc's test suite (nealmcb/rlacalc, test_nmin: the Kaplan-Markov risk after
+    nmin draws with those discrepancies is at most alpha), held here against this module's own risk;
+    and the formula never asks for more than 1% (and two draws) beyond what the risk needs."""
+    n = discrepancy_sample_size(alpha, gamma, margin, o1, o2, u1, u2)
+    bound = Fraction(2 * gamma) / Fraction(margin)  # U: the units' error bounds add up to 2γ/μ
+    taints = [Fraction(1) / Fraction(2 * gamma)] * o1 + [Fraction(1) / Fraction(gamma)] * o2
+    taints += [-Fraction(1) / Fraction(2 * gamma)] * u1 + [-Fraction(1) / Fraction(gamma)] * u2
+
+    def measured(draws: int) -> Decimal:
+        return risk(taints + [Fraction(0)] * (draws - len(taints)), bound)
+
+    assert measured(n) <= Decimal(alpha) * Decimal("1.000001")
+    low, high = len(taints), n  # the fewest draws at which the risk reaches alpha, by bisection
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if measured(middle) <= Decimal(alpha) else (middle + 1, high)
+    assert low <= n <= low * (1 + margin / gamma) + 2
+
+
+def test_the_super_simple_sample_size_without_discrepancies() -> None:
+    """Stark's "super-simple" audit with γ = 1.03905, a 2% diluted margin and a 5% risk limit, no
+    discrepancies: −2γ·ln(0.05)/0.02 = 311.25, so 312 ballots (rlacalc's default γ and example margin)."""
+    assert discrepancy_sample_size(0.05, 1.03905, 0.02) == 312

@@ -115,6 +115,25 @@ def sample_size(bound: Fraction, alpha: float, expected_taint: float = 0.0) -> i
     return math.ceil(math.log(alpha) / per_draw)
 
 
+def discrepancy_sample_size(
+    alpha: float, gamma: float, margin: float, o1: int = 0, o2: int = 0, u1: int = 0, u2: int = 0
+) -> int:
+    """Draws needed for a comparison audit to stop at risk `alpha` when the sample holds these
+    discrepancies (one- and two-vote overstatements o1, o2 and understatements u1, u2) in units whose
+    error bound is 2γ/V each, V the margin: Stark's "super-simple" sample size, the formula of the
+    rlacalc calculator. It takes -ln(1 - μ/2γ) as μ/2γ, so it is never fewer draws than `risk`
+    needs to fall to `alpha` with those taints."""
+    if not (0 < alpha < 1 and gamma > 1 and 0 < margin <= 1) or min(o1, o2, u1, u2) < 0:
+        raise ValueError("need 0 < alpha < 1, gamma > 1, 0 < margin <= 1 and discrepancy counts of at least 0")
+    found = (
+        o1 * math.log(1 - 1 / (2 * gamma))
+        + o2 * math.log(1 - 1 / gamma)
+        + u1 * math.log(1 + 1 / (2 * gamma))
+        + u2 * math.log(1 + 1 / gamma)
+    )
+    return max(o1 + o2 + u1 + u2, math.ceil(-2 * gamma * (math.log(alpha) + found) / margin))
+
+
 def ppeb(batches: Mapping[str, Fraction], seed: str) -> Iterator[str]:
     """Batch ids drawn with replacement, each with probability proportional to its error bound (PPEB),
     reproducibly from a public seed with the consistent sampler: each batch's successive ticket
