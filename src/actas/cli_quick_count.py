@@ -65,9 +65,7 @@ def pvt_estimate(
     total = stations or dataset.declared.stations
     if total is None:
         raise InputError("give --stations: the dataset does not say how many mesas the election has")
-    columns = dataset.candidate_columns()
-    ids = [cid for cid, _ in dataset.candidates]
-    sample = [{c: sum(row.votes[i] for i in cols) for c, cols in zip(ids, columns, strict=True)} for row in dataset]
+    sample = [dataset.by_candidate(row.votes) for row in dataset]
     try:
         results, n = estimate(sample, total, confidence)
     except ValueError as exc:

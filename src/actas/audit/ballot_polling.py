@@ -80,13 +80,11 @@ class PollingPlan:
 def polling_plan(dataset: Dataset, risk_limit: float, winners: int = 1) -> PollingPlan:
     if not 0 < risk_limit < 1:
         raise FormatError(f"the risk limit must be between 0 and 1, found {risk_limit}")
-    columns = dataset.candidate_columns()
-    reported = {cid: 0 for cid, _ in dataset.candidates}
-    ballots = {}
+    reported = dict.fromkeys((cid for cid, _ in dataset.candidates), 0)
     for row in dataset:
-        for (cid, _), cols in zip(dataset.candidates, columns, strict=True):
-            reported[cid] += sum(row.votes[i] for i in cols)
-        ballots[row.code] = row.voters if row.voters is not None else row.valid + (row.null or 0) + (row.blank or 0)
+        for cid, n in dataset.by_candidate(row.votes).items():
+            reported[cid] += n
+    ballots = {row.code: row.ballots for row in dataset}
     plan = PollingPlan(dataset.contest, dataset.name, risk_limit, reported, ballots, winners)
     plan.polling.pairs()  # a contest with no loser cannot be audited
     return plan

@@ -103,11 +103,8 @@ def plan_from_dataset(dataset: Dataset, risk_limit: float, winners: int = 1) -> 
     if not 0 < risk_limit < 1:
         raise FormatError(f"the risk limit must be between 0 and 1, found {risk_limit}")
     candidates = tuple(cid for cid, _ in dataset.candidates)
-    columns = dataset.candidate_columns()
-    reported, ballots = {}, {}
-    for row in dataset:
-        reported[row.code] = {c: sum(row.votes[i] for i in cols) for c, cols in zip(candidates, columns, strict=True)}
-        ballots[row.code] = row.voters if row.voters is not None else row.valid + (row.null or 0) + (row.blank or 0)
+    reported = {row.code: dataset.by_candidate(row.votes) for row in dataset}
+    ballots = {row.code: row.ballots for row in dataset}
     plan = Plan(dataset.contest, dataset.name, risk_limit, candidates, reported, ballots, winners)
     plan.totals.pairs()  # a contest with no loser cannot be audited
     return plan

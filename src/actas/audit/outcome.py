@@ -87,11 +87,10 @@ class Outcome:
 
 
 def _votes(dataset: Dataset) -> dict[str, int]:
-    totals = {cid: 0 for cid, _ in dataset.candidates}
-    columns = dataset.candidate_columns()
+    totals = dict.fromkeys((cid for cid, _ in dataset.candidates), 0)
     for row in dataset:
-        for (cid, _), positions in zip(dataset.candidates, columns, strict=True):
-            totals[cid] += sum(row.votes[i] for i in positions)
+        for cid, n in dataset.by_candidate(row.votes).items():
+            totals[cid] += n
     return totals
 
 

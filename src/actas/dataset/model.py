@@ -58,6 +58,11 @@ class StationRow(NamedTuple):
     def valid(self) -> int:
         return sum(self.votes)
 
+    @property
+    def ballots(self) -> int:
+        """Ballots cast: the voters when known, else the votes known (valid, null, blank)."""
+        return self.voters if self.voters is not None else self.valid + (self.null or 0) + (self.blank or 0)
+
 
 @dataclass(frozen=True)
 class Declared:
@@ -103,6 +108,14 @@ class Dataset:
         for i, option in enumerate(self.options):
             positions.setdefault(option.candidate, []).append(i)
         return list(positions.values())
+
+    def by_candidate(self, votes: Sequence[int]) -> dict[str, int]:
+        """Counts per option added up by candidate (a candidate's party cards together), every candidate
+        present, in ballot order."""
+        totals = dict.fromkeys((cid for cid, _ in self.candidates), 0)
+        for option, n in zip(self.options, votes, strict=True):
+            totals[option.candidate] += n
+        return totals
 
     def add(self, row: StationRow) -> None:
         if len(row.votes) != len(self.options):

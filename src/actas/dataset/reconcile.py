@@ -90,13 +90,6 @@ class Reconciliation:
                 yield s.station, PAPER_DIFFERS, d.candidate, d.official, d.observer, d.delta, *signatures
 
 
-def _by_candidate(dataset: Dataset, votes: tuple[int, ...]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for option, n in zip(dataset.options, votes, strict=True):
-        totals[option.candidate] = totals.get(option.candidate, 0) + n
-    return totals
-
-
 def _differences(candidates: list[str], ours: dict[str, int], theirs: dict[str, int]) -> tuple[Difference, ...]:
     return tuple(
         Difference(c, ours.get(c, 0), theirs.get(c, 0)) for c in candidates if ours.get(c, 0) != theirs.get(c, 0)
@@ -107,7 +100,7 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
     candidates = list(dict.fromkeys([c for c, _ in official.candidates] + [c for c, _ in observer.candidates]))
     result = Reconciliation(official.name, observer.name, candidates)
     theirs = {row.code: row for row in observer}
-    hand = {code: _by_candidate(observer, counts) for code, counts in observer.paper.items()}
+    hand = {code: observer.by_candidate(counts) for code, counts in observer.paper.items()}
 
     def paper(code: str, machine: dict[str, int]) -> tuple[Difference, ...]:
         return _differences(candidates, machine, hand[code]) if code in hand else ()
@@ -116,14 +109,14 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
     for row in official:
         seen.add(row.code)
         other = theirs.get(row.code)
-        ours = _by_candidate(official, row.votes)
+        ours = official.by_candidate(row.votes)
         verified = row.provenance.verified
         if other is None:
             result.stations.append(
                 Compared(row.code, row.path, ONLY_OFFICIAL, (), verified, paper=paper(row.code, ours))
             )
             continue
-        differences = _differences(candidates, ours, _by_candidate(observer, other.votes))
+        differences = _differences(candidates, ours, observer.by_candidate(other.votes))
         result.stations.append(
             Compared(
                 row.code,
@@ -137,7 +130,7 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
         )
     for row in observer:
         if row.code not in seen:
-            mine = _by_candidate(observer, row.votes)
+            mine = observer.by_candidate(row.votes)
             result.stations.append(
                 Compared(row.code, row.path, ONLY_OBSERVER, (), None, row.provenance.verified, paper(row.code, mine))
             )
