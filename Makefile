@@ -28,6 +28,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/acta_throughput.py
 	$(BIN)/python bench/simulate_throughput.py
+	$(BIN)/python bench/forensics.py
 
 docs: $(STAMP)
 	$(BIN)/python -m actas.cli_reference > docs/cli.md

@@ -20,6 +20,7 @@ from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
 from actas.cli_audit import audit_app
 from actas.cli_datasets import import_app, mirror_command, outcome_command, reconcile_command, results
+from actas.cli_forensics import case_command, forensics_command, report_command, simulate_results_command
 from actas.cli_quick_count import exit_poll_command, pvt_app
 from actas.cli_verify import verify_command
 from actas.cli_witness import witness_app
@@ -80,6 +81,10 @@ app.add_typer(witness_app, name="witness")
 app.add_typer(audit_app, name="audit")
 app.add_typer(pvt_app, name="pvt")
 app.command("exit-poll")(exit_poll_command)
+app.command("forensics")(forensics_command)
+app.command("report")(report_command)
+app.command("simulate-results")(simulate_results_command)
+app.command("case")(case_command)
 
 KEYS_DIR = "keys"
 

@@ -1,0 +1,122 @@
+"""What a forensic test found, in the form both reports and machines read."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+ALPHA = 0.01
+"""The significance level of every test unless told otherwise: a clean election is flagged by a given
+test about once in a hundred."""
+DRIVERS = 20
+"""How many of the stations that drive a result a finding names."""
+
+
+@dataclass(frozen=True)
+class Driver:
+    station: str
+    reason: str
+    score: float
+    """How strongly the station pulls the statistic away from its null (larger is stronger)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    test: str
+    """A short identifier: 2bl, last-digit, zero-five, digit-pairs, integer-percent, fingerprint, turnout."""
+    title: str
+    statistic: str
+    """What `value` is, in words."""
+    value: float
+    expected: float | None
+    """The statistic's value under the null."""
+    p_value: float | None
+    interval: tuple[float, float] | None
+    """A 95% interval: of the statistic under the null, or of an estimate."""
+    flagged: bool | None
+    """True when the null is rejected at `alpha`; None for descriptive results with no null."""
+    stations: int
+    excluded: int
+    sentence: str
+    """The result in a sentence a journalist can quote."""
+    method: str
+    reference: str
+    drivers: tuple[Driver, ...] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+    """Further figures (JSON-ready)."""
+    plot: Mapping[str, NDArray[Any]] = field(default_factory=dict)
+    """The arrays the report's figure is drawn from (not in the JSON)."""
+    alpha: float = ALPHA
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "test": self.test,
+            "title": self.title,
+            "statistic": self.statistic,
+            "value": self.value,
+            "expected": self.expected,
+            "p_value": self.p_value,
+            "interval": list(self.interval) if self.interval else None,
+            "alpha": self.alpha,
+            "flagged": self.flagged,
+            "stations": self.stations,
+            "excluded": self.excluded,
+            "sentence": self.sentence,
+            "method": self.method,
+            "reference": self.reference,
+            "drivers": [{"station": d.station, "reason": d.reason, "score": d.score} for d in self.drivers],
+            "details": dict(self.details),
+        }
+
+
+def top_drivers(
+    codes: Sequence[str], scores: NDArray[np.float64], reasons: Sequence[str] | None = None
+) -> tuple[Driver, ...]:
+    """The DRIVERS stations with the highest positive scores, strongest first."""
+    order = np.argsort(-scores, kind="stable")[:DRIVERS]
+    return tuple(
+        Driver(codes[i], reasons[i] if reasons is not None else "", float(scores[i])) for i in order if scores[i] > 0
+    )
+
+
+def p_text(p: float) -> str:
+    """A p-value as people read it: 'p = 0.03', 'p < 10⁻¹⁵', 'about 1 in 135 million'."""
+    if p < 1e-15:
+        return "p < 1e-15"
+    if p < 1e-4:
+        return f"p = {p:.1e}"
+    return f"p = {p:.4f}".rstrip("0").rstrip(".") if p < 0.01 else f"p = {p:.3f}"
+
+
+def one_in(p: float) -> str:
+    """'1 in 135 million' for a small probability."""
+    if p <= 0:
+        return "less than 1 in 10^300"
+    odds = 1 / p
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
+        if odds >= size:
+            return f"about 1 in {odds / size:,.0f} {word}"
+    return f"about 1 in {odds:,.0f}"
+
+
+def not_computed(test: str, title: str, stations: int, why: str, reference: str = "") -> Finding:
+    """A test that could not run on these stations, and why."""
+    return Finding(
+        test=test,
+        title=title,
+        statistic="not computed",
+        value=float("nan"),
+        expected=None,
+        p_value=None,
+        interval=None,
+        flagged=None,
+        stations=0,
+        excluded=stations,
+        sentence=f"Not computed: {why}.",
+        method="",
+        reference=reference,
+    )

@@ -1,0 +1,43 @@
+"""Every per-station test, in the order the reports show them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from actas.forensics.columns import Columns
+from actas.forensics.digits import MIN_COUNT_LAST, digit_pairs, last_digit, second_digit, zero_five
+from actas.forensics.finding import ALPHA, Finding
+from actas.forensics.fingerprint import fingerprint
+from actas.forensics.integer_percent import integer_percent
+from actas.forensics.turnout import turnout_shape
+
+TESTS = ("2bl", "last-digit", "zero-five", "digit-pairs", "integer-percent", "turnout", "fingerprint")
+
+
+def run_tests(
+    c: Columns,
+    *,
+    min_count: int = MIN_COUNT_LAST,
+    alpha: float = ALPHA,
+    seed: int = 2012,
+    fit: bool = True,
+    on_test: Callable[[str], None] | None = None,
+) -> list[Finding]:
+    """Each test in TESTS (the fingerprint's fit left out when `fit` is False); `on_test` is told each
+    test's name as it starts."""
+    steps: list[tuple[str, Callable[[], Finding]]] = [
+        ("2bl", lambda: second_digit(c, alpha)),
+        ("last-digit", lambda: last_digit(c, min_count, alpha, seed)),
+        ("zero-five", lambda: zero_five(c, min_count, alpha, seed)),
+        ("digit-pairs", lambda: digit_pairs(c, min_count, alpha, seed)),
+        ("integer-percent", lambda: integer_percent(c, seed, alpha)),
+        ("turnout", lambda: turnout_shape(c, alpha)),
+    ]
+    if fit:
+        steps.append(("fingerprint", lambda: fingerprint(c, seed)))
+    findings = []
+    for name, step in steps:
+        if on_test:
+            on_test(name)
+        findings.append(step())
+    return findings
