@@ -13,7 +13,7 @@ import httpx
 import typer
 from rich.table import Table
 
-from actas.audit.outcome import ANNOUNCED, Bound, Outcome, outcome
+from actas.audit.outcome import ANNOUNCED, Bound, outcome, outcome_json
 from actas.console import err, out, print_json, progress
 from actas.dataset.announced import load_announced
 from actas.dataset.csv_import import ImportReport, file_sha256, import_csv
@@ -211,10 +211,10 @@ def outcome_command(
             {
                 "dataset": dataset.name,
                 "announcements": [
-                    {"title": a.title, "issued": a.issued, **_outcome_json(r)}
+                    {"title": a.title, "issued": a.issued, **outcome_json(r)}
                     for a, r in zip(bulletins, reports, strict=False)
                 ]
-                or [_outcome_json(reports[0])],
+                or [outcome_json(reports[0])],
             }
         )
     else:
@@ -267,41 +267,6 @@ def _print_bound(bound: Bound, margin: int) -> None:
             f"votes: {verdict}",
             markup=False,
         )
-
-
-def _outcome_json(report: Outcome) -> dict[str, Any]:
-    return {
-        "stations": report.stations,
-        "declared_stations": report.declared_stations,
-        "registered_covered": report.registered_covered,
-        "declared_registered": report.declared_registered,
-        "votes": report.votes,
-        "leader": report.leader,
-        "runner_up": report.runner_up,
-        "margin": report.margin,
-        "bounds": [
-            {
-                "assumption": b.assumption,
-                "needs": b.needs,
-                "missing_votes_at_most": b.missing_votes,
-                "decided": b.decides(report.margin),
-                "reason": b.reason,
-            }
-            for b in report.bounds
-        ],
-        "uncounted_at_most": report.uncounted_at_most,
-        "candidates": [
-            {
-                "candidate": c.candidate,
-                "announced": c.announced,
-                "collected": c.collected,
-                "at_least": c.at_least,
-                "possible": c.possible,
-            }
-            for c in report.checks
-        ],
-        "announcement_possible": report.announcement_possible,
-    }
 
 
 def mirror_command(

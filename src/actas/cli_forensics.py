@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from actas.cli_datasets import load_source
+from actas.cli_quick_count import parse_poll
 from actas.console import err, out, print_json, progress
 from actas.dataset.announced import load_announced
 from actas.dataset.store import write_dataset
@@ -95,16 +96,7 @@ def _poll(text: str | None, interviews: int | None, places: int | None) -> ExitP
         return None
     if interviews is None or places is None:
         raise InputError("--exit-poll needs --interviews and --places")
-    shares: dict[str, float] = {}
-    for item in text.split(","):
-        key, sep, value = item.strip().partition("=")
-        try:
-            share = float(value)
-        except ValueError:
-            share = -1.0
-        if not sep or not 0 <= share <= 1:
-            raise InputError(f"--exit-poll: expected CANDIDATE=SHARE with a share from 0 to 1, found {item.strip()!r}")
-        shares[key] = share
+    shares = parse_poll(text, "--exit-poll")
     if not 1 <= places <= interviews:
         raise InputError("--places must be at least 1 and at most --interviews")
     return ExitPoll(shares, interviews, places)

@@ -92,6 +92,21 @@ def pvt_estimate(
     )
 
 
+def parse_poll(text: str, option: str) -> dict[str, float]:
+    """An exit poll's shares as given on the command line: CANDIDATE=SHARE,... with shares from 0 to 1."""
+    shares: dict[str, float] = {}
+    for item in text.split(","):
+        key, sep, value = item.strip().partition("=")
+        try:
+            share = float(value)
+        except ValueError:
+            share = -1.0
+        if not sep or not 0 <= share <= 1:
+            raise InputError(f"{option}: expected CANDIDATE=SHARE with a share from 0 to 1, found {item.strip()!r}")
+        shares[key] = share
+    return shares
+
+
 def exit_poll_command(
     poll: Annotated[str, typer.Option(help="The poll's shares: CANDIDATE=SHARE,... e.g. EG=0.65,NM=0.31.")],
     interviews: Annotated[int, typer.Option(help="Interviews in the poll.", min=1)],
@@ -107,15 +122,7 @@ def exit_poll_command(
 
     Example: actas exit-poll --poll EG=0.65,NM=0.31 --interviews 6800 --places 100 --announced venezuela-2024-cne-2
     """
-    shares: dict[str, float] = {}
-    for item in poll.split(","):
-        key, sep, value = item.strip().partition("=")
-        try:
-            shares[key] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep or not 0 <= shares.get(key, -1) <= 1:
-            raise InputError(f"--poll: expected CANDIDATE=SHARE with a share from 0 to 1, found {item.strip()!r}")
+    shares = parse_poll(poll, "--poll")
     bulletin = load_announced(announced)
     total = bulletin.valid or bulletin.total
     official = {c: v / total for c, v in bulletin.votes if c != OTHERS}

@@ -61,7 +61,7 @@ def test_report_combines_outcome_reconciliation_poll_and_forensics(stuffed: Path
     assert result.code == 1, result.stderr
     data = json.loads(result.stdout)
     assert data["reconciliation"]["identical"] == 8000 and data["reconciliation"]["different"] == 0
-    assert data["announcements"][0]["checks"] == []
+    assert data["announcements"][0]["candidates"] == []
     assert not data["round_percentages"][0]["flagged"]
     assert {p["against"] for p in data["exit_poll"]} == {"the actas", "Announced totals (stuffing)"}
     assert any(f["test"] == "fingerprint" and f["flagged"] for f in data["forensics"])

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from actas.dataset.announced import OTHERS, Announced
 from actas.dataset.model import Dataset
@@ -176,3 +177,39 @@ def outcome(dataset: Dataset, announced: Announced | None = None) -> Outcome:
         checks=checks,
         uncounted_at_most=uncounted,
     )
+
+
+def outcome_json(report: Outcome) -> dict[str, Any]:
+    """The outcome as JSON, for `actas outcome --json` and the reports."""
+    return {
+        "stations": report.stations,
+        "declared_stations": report.declared_stations,
+        "registered_covered": report.registered_covered,
+        "declared_registered": report.declared_registered,
+        "votes": report.votes,
+        "leader": report.leader,
+        "runner_up": report.runner_up,
+        "margin": report.margin,
+        "bounds": [
+            {
+                "assumption": b.assumption,
+                "needs": b.needs,
+                "missing_votes_at_most": b.missing_votes,
+                "decided": b.decides(report.margin),
+                "reason": b.reason,
+            }
+            for b in report.bounds
+        ],
+        "uncounted_at_most": report.uncounted_at_most,
+        "candidates": [
+            {
+                "candidate": c.candidate,
+                "announced": c.announced,
+                "collected": c.collected,
+                "at_least": c.at_least,
+                "possible": c.possible,
+            }
+            for c in report.checks
+        ],
+        "announcement_possible": report.announcement_possible,
+    }

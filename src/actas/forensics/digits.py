@@ -10,6 +10,7 @@ with 7 votes for a candidate cannot end in 8 with the same chance as in 7).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -44,12 +45,28 @@ BEBER_SCACCO = (
 )
 
 
-def _counts(c: Columns, min_count: int) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
-    """Every candidate's count at every station, at least `min_count`, with the station each comes from."""
+class Counted(NamedTuple):
+    x: NDArray[np.int64]
+    """Every candidate's count of at least the minimum, at every station."""
+    station: NDArray[np.intp]
+    """The station each count comes from."""
+    total: int
+    """How many counts there were before the minimum."""
+
+    @property
+    def stations(self) -> int:
+        return int(len(np.unique(self.station)))
+
+    @property
+    def excluded(self) -> int:
+        return self.total - len(self.x)
+
+
+def _counts(c: Columns, min_count: int) -> Counted:
     flat = c.votes.ravel()
     station = np.repeat(np.arange(len(c.codes)), len(c.candidates))
     keep = flat >= min_count
-    return flat[keep], station[keep]
+    return Counted(flat[keep], station[keep], int(flat.size))
 
 
 RESAMPLED_DRAWS = 20_000_000
@@ -76,7 +93,8 @@ def _per_station(station: NDArray[np.intp], score: NDArray[np.float64], n: int) 
 
 
 def second_digit(c: Columns, alpha: float = ALPHA) -> Finding:
-    x, station = _counts(c, MIN_COUNT_2BL)
+    counted = _counts(c, MIN_COUNT_2BL)
+    x, station = counted.x, counted.station
     n = len(x)
     if n == 0:
         return not_computed("2bl", "Second digits (2BL)", len(c.codes), f"no count of at least {MIN_COUNT_2BL}")
@@ -107,8 +125,8 @@ def second_digit(c: Columns, alpha: float = ALPHA) -> Finding:
         p_value=p,
         interval=(BENFORD_SECOND_MEAN - half, BENFORD_SECOND_MEAN + half),
         flagged=flagged,
-        stations=int(len(np.unique(station))),
-        excluded=int(c.votes.size - n),
+        stations=counted.stations,
+        excluded=counted.excluded,
         sentence=sentence,
         method=(
             f"Every candidate's count of at least {MIN_COUNT_2BL} votes at every station; the mean of their "
@@ -132,7 +150,8 @@ def second_digit(c: Columns, alpha: float = ALPHA) -> Finding:
 
 
 def last_digit(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA, seed: int = 2012) -> Finding:
-    x, station = _counts(c, min_count)
+    counted = _counts(c, min_count)
+    x, station = counted.x, counted.station
     n = len(x)
     if n == 0:
         return not_computed("last-digit", "Last digits", len(c.codes), f"no count of at least {min_count}")
@@ -161,8 +180,8 @@ def last_digit(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA
         p_value=p,
         interval=(float(stats.chi2.ppf(0.025, 9)), float(stats.chi2.ppf(0.975, 9))),
         flagged=flagged,
-        stations=int(len(np.unique(station))),
-        excluded=int(c.votes.size - n),
+        stations=counted.stations,
+        excluded=counted.excluded,
         sentence=sentence,
         method=(
             f"The last digit of every candidate's count of at least {min_count} votes, by Pearson's chi-square, "
@@ -177,7 +196,8 @@ def last_digit(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA
 
 
 def zero_five(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA, seed: int = 2012) -> Finding:
-    x, station = _counts(c, min_count)
+    counted = _counts(c, min_count)
+    x, station = counted.x, counted.station
     n = len(x)
     if n == 0:
         return not_computed("zero-five", "Counts ending in 0 or 5", len(c.codes), f"no count of at least {min_count}")
@@ -201,8 +221,8 @@ def zero_five(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA,
         p_value=p,
         interval=(float(lo), float(hi)),
         flagged=flagged,
-        stations=int(len(np.unique(station))),
-        excluded=int(c.votes.size - n),
+        stations=counted.stations,
+        excluded=counted.excluded,
         sentence=sentence,
         method=(
             f"Counts of at least {min_count} votes; the number ending in 0 or 5, one-sided (an excess of round "
@@ -228,7 +248,8 @@ def pair_kinds(x: NDArray[np.int64]) -> tuple[NDArray[np.bool_], NDArray[np.bool
 
 def digit_pairs(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA, seed: int = 2012) -> Finding:
     min_count = max(min_count, 10)
-    x, station = _counts(c, min_count)
+    counted = _counts(c, min_count)
+    x, station = counted.x, counted.station
     n = len(x)
     if n == 0:
         return not_computed("digit-pairs", "Pairs of last digits", len(c.codes), f"no count of at least {min_count}")
@@ -257,8 +278,8 @@ def digit_pairs(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPH
         p_value=p,
         interval=(float(lo), float(hi)),
         flagged=flagged,
-        stations=int(len(np.unique(station))),
-        excluded=int(c.votes.size - n),
+        stations=counted.stations,
+        excluded=counted.excluded,
         sentence=sentence,
         method=(
             f"The last two digits of counts of at least {min_count} votes: the share repeating a digit "

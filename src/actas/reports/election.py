@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from actas.audit.outcome import ANNOUNCED, Outcome
+from actas.audit.outcome import ANNOUNCED, Outcome, outcome_json
 from actas.dataset.reconcile import PAPER_DIFFERS, STATUSES
 from actas.forensics.finding import Finding
 from actas.reports.evidence import Evidence, announced_bound
@@ -164,36 +164,6 @@ def evidence_page(evidence: Evidence, source: str, out_dir: Path) -> Page:
 
 
 def evidence_json(evidence: Evidence) -> dict[str, Any]:
-    def outcome_json(report: Outcome) -> dict[str, Any]:
-        return {
-            "stations": report.stations,
-            "declared_stations": report.declared_stations,
-            "registered_covered": report.registered_covered,
-            "declared_registered": report.declared_registered,
-            "leader": report.leader,
-            "runner_up": report.runner_up,
-            "margin": report.margin,
-            "bounds": [
-                {
-                    "assumption": b.assumption,
-                    "needs": b.needs,
-                    "missing_votes": b.missing_votes,
-                    "decides": b.decides(report.margin),
-                }
-                for b in report.bounds
-            ],
-            "checks": [
-                {
-                    "candidate": c.candidate,
-                    "announced": c.announced,
-                    "collected": c.collected,
-                    "at_least": c.at_least,
-                    "possible": c.possible,
-                }
-                for c in report.checks
-            ],
-        }
-
     r = evidence.reconciliation
     return {
         "dataset": evidence.dataset.name,
