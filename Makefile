@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench docs clean
+.PHONY: demo test lint bench docs screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("actas needs Python 3.11 or newer, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -29,10 +29,15 @@ bench: $(STAMP)
 	$(BIN)/python bench/acta_throughput.py
 	$(BIN)/python bench/simulate_throughput.py
 	$(BIN)/python bench/forensics.py
+	$(BIN)/python bench/web.py
 
 docs: $(STAMP)
 	$(BIN)/python -m actas.cli_reference > docs/cli.md
 	$(BIN)/python docs/images/make_images.py
+
+# The pages as the browser tests see them, for the docs (needs Debian's chromium).
+screenshots: $(STAMP)
+	ACTAS_SCREENSHOTS=docs/images/web $(BIN)/python -m pytest -q tests/web/test_browser.py
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

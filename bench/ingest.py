@@ -17,13 +17,11 @@ import os
 import statistics
 import tempfile
 import time
-import uuid
 from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Event
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, text
 
 from actas.acta.codec import parse_payload
 from actas.election import Election
@@ -33,8 +31,7 @@ from actas.server.process import start_server
 from actas.sim.generator import synthetic
 from actas.sim.simulate import VoterModel, simulate
 from actas.transmit import Outbox, TransmitReport, transmit
-
-PG = "postgresql://postgres@127.0.0.1:5432/test"
+from board_database import board_database
 
 
 def poll_results(url: str, region: str, stop: Event, out: Queue) -> None:  # type: ignore[type-arg]
@@ -115,29 +112,17 @@ def measure(args: argparse.Namespace, election: Election, keys: KeySet, work: Pa
         registry.stations[s.acta.station].verify_key.verify(s.note.text.encode(), s.note.signatures[0].signature)
     floor = len(signed) / (time.perf_counter() - start)
 
-    schema = None
-    if args.db == "sqlite":
-        db = f"sqlite:///{work / 'board.sqlite'}"
-    else:
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
-        with create_engine(PG.replace("postgresql://", "postgresql+psycopg://")).begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
-        db = f"{PG}?options=-csearch_path%3D{schema}"
-    try:
-        with start_server(
-            work / "election", work / "registry.note", db, work / "board.key", workers=args.workers
-        ) as server:
-            region = election.units[0].code
-            server_before, client_before = cpu_seconds(server.process.pid), time.process_time()
-            seconds, report, latencies = run(server.url, work, args.clients, args.batch, region)
-            server_cpu = cpu_seconds(server.process.pid) - server_before
-            client_cpu = time.process_time() - client_before
-            time.sleep(1.5)  # every worker has read the last checkpoint
-            board_size = httpx.get(server.url + "/v1/results").json()["checkpoint"]["size"]
-    finally:
-        if schema:
-            with create_engine(PG.replace("postgresql://", "postgresql+psycopg://")).begin() as conn:
-                conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    with (
+        board_database(args.db, work) as db,
+        start_server(work / "election", work / "registry.note", db, work / "board.key", workers=args.workers) as server,
+    ):
+        region = election.units[0].code
+        server_before, client_before = cpu_seconds(server.process.pid), time.process_time()
+        seconds, report, latencies = run(server.url, work, args.clients, args.batch, region)
+        server_cpu = cpu_seconds(server.process.pid) - server_before
+        client_cpu = time.process_time() - client_before
+        time.sleep(1.5)  # every worker has read the last checkpoint
+        board_size = httpx.get(server.url + "/v1/results").json()["checkpoint"]["size"]
 
     rate = len(payloads) / seconds
     print(

@@ -51,6 +51,8 @@ from actas.witness.report import MAX_REPORT_BYTES, WitnessReport
 
 OFFICIAL, OBSERVER = "official", "observer"
 ROLES = (OFFICIAL, OBSERVER)
+PAGE_LIMIT = 1000
+MINUTE = len("2030-06-02T23:41")
 MAX_REJECTIONS = 100_000
 """Rejections kept; past this, refused submissions are still refused and counted, not recorded."""
 
@@ -106,6 +108,11 @@ class Board:
         self._checkpoint: tuple[Checkpoint, str] | None = None
         """The latest checkpoint this process has seen, with its note, its signature already checked."""
         self.rejected_unrecorded = 0
+        self._announced: list[tuple[int, str]] = []
+        """(index, signed note) of the announcements in the tree, kept with it."""
+        self._arrivals: dict[str, int] = {}
+        """Final actas on the board by the minute (UTC) they were received: kept with the tree, as entries
+        are read or appended, so the progress over time never needs a query."""
 
     # --- start ----------------------------------------------------------------------------------------------
 
@@ -155,19 +162,23 @@ class Board:
         recomputed from the entry's bytes, so an entry altered in the database behind the server's
         back stops it rather than being served."""
         rows = conn.execute(
-            select(entries.c.idx, entries.c.kind, entries.c.data, entries.c.leaf_hash)
+            select(entries.c.idx, entries.c.kind, entries.c.data, entries.c.leaf_hash, entries.c.received_at)
             .where(entries.c.idx >= self.tree.size)
             .order_by(entries.c.idx)
         )
-        for idx, kind, data, leaf in rows:
+        for idx, kind, data, leaf, received in rows:
             if idx != self.tree.size:
                 raise InputError(f"the board's entries are not contiguous: expected {self.tree.size}, found {idx}")
             if leaf_hash(bytes(data)) != bytes(leaf):
                 raise InputError(f"board entry {idx} in the database does not match its leaf hash: it was altered")
             self.tree.append_hash(bytes(leaf))
+            if kind == "announcement":
+                self._announced.append((idx, bytes(data).decode("utf-8")))
             item = read_entry(idx, kind, bytes(data))
             if item is not None:
                 self._pending.append((idx, item))
+                if isinstance(item, tuple) and item[0].kind is ActaKind.FINAL:
+                    self._arrived(str(received), 1)
 
     def _append(self, conn: Connection, items: list[tuple[str, bytes]]) -> int:
         """Add entries in one statement; returns the index of the first."""
@@ -293,6 +304,7 @@ class Board:
                 ],
             )
         self._pending.extend((first + i, (s.acta, s.digest)) for i, s in enumerate(new))
+        self._arrived(_now(), sum(s.acta.kind is ActaKind.FINAL for s in new))
         return outcomes
 
     @contextlib.contextmanager
@@ -306,6 +318,8 @@ class Board:
                     yield conn
             except BaseException:
                 self.tree = MerkleTree()
+                self._arrivals = {}
+                self._announced = []
                 self.count = BoardCount(self.election, self.role == OBSERVER)
                 self._counted_at = None
                 self._views = {}
@@ -340,7 +354,7 @@ class Board:
             ).scalar()
             if found is None:
                 outcome = Outcome(201, {"status": "accepted", "title": announcement.title}, self.tree.size)
-                self._append(conn, [("announcement", payload)])
+                self._announced.append((self._append(conn, [("announcement", payload)]), payload.decode("utf-8")))
             else:
                 outcome = Outcome(200, {"status": "duplicate", "title": announcement.title}, int(found))
             signed = self._sign(conn)
@@ -348,11 +362,9 @@ class Board:
         return self.receipts([outcome])[0]
 
     def announcements(self) -> list[tuple[int, str]]:
-        with self.db.reader() as conn:
-            rows = conn.execute(
-                select(entries.c.idx, entries.c.data).where(entries.c.kind == "announcement").order_by(entries.c.idx)
-            ).all()
-        return [(int(i), bytes(d).decode("utf-8")) for i, d in rows]
+        """(index, signed note) of every announcement on the board, as far as this process has read it (other
+        processes' follow with their checkpoints, as the results do)."""
+        return list(self._announced)
 
     # --- witnesses' reports (observer role) -----------------------------------------------------------------
 
@@ -543,6 +555,11 @@ class Board:
         with self._results_lock:
             return {"checkpoint": self._counted_json(), **self.witnessed.coverage(code)}
 
+    def mesa_statuses(self, stations: list[str]) -> dict[str, str]:
+        """The status of each mesa's record on an observer's board: complete, partial, conflict or missing."""
+        with self._results_lock:
+            return {code: self.witnessed.record(code).status for code in stations}
+
     def mesa_view(self, station: str) -> dict[str, Any]:
         """A mesa's record on an observer's board: its status and every report, each with its inclusion proof."""
         with self._results_lock:
@@ -617,6 +634,52 @@ class Board:
         if latest is None or found is None:
             return {}
         return {"inclusion_proof": {"size": latest[0].size, "proof": [p.hex() for p in found[1]]}}
+
+    def arrivals(self) -> list[tuple[str, int]]:
+        """(minute UTC, final actas received in it), in order: the board's progress over time."""
+        return sorted(dict(self._arrivals).items())  # a plain dict's copy is atomic: no lock, no wait for a writer
+
+    def _arrived(self, received_at: str, finals: int) -> None:
+        if finals:
+            minute = received_at[:MINUTE]
+            self._arrivals[minute] = self._arrivals.get(minute, 0) + finals
+
+    def announcement_views(self) -> list[dict[str, Any]]:
+        """Every announcement on the board, read: what the authority announced, with its signed note."""
+        views = []
+        for index, note in self.announcements():
+            announced = open_announcement(note, self.registry)
+            views.append(
+                {
+                    "index": index,
+                    "note": note,
+                    "title": announced.title,
+                    "issued": announced.issued,
+                    "voters": announced.voters,
+                    "registered": announced.registered,
+                    "contests": [{"id": c.contest, "votes": dict(c.votes)} for c in announced.contests],
+                }
+            )
+        return views
+
+    def incidents(self) -> list[dict[str, Any]]:
+        """Every incident in the witnesses' current reports (observer role), mesa by mesa."""
+        with self._results_lock:
+            records = self.witnessed.records()
+        return [
+            {"station": code, "witness": f.report.witness, "index": f.index, "kind": i.kind, "note": i.note}
+            for code, record in sorted(records.items())
+            for f in record.reports
+            for i in f.report.incidents
+        ]
+
+    def station_rejections(self, station: str) -> list[dict[str, Any]]:
+        """Refused submissions that named a station: digest, reason and count."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(rejections).where(rejections.c.station == station).order_by(rejections.c.id).limit(PAGE_LIMIT)
+            ).mappings()
+            return [dict(r) for r in rows]
 
     def rejection_list(self, start: int, limit: int) -> list[dict[str, Any]]:
         with self.db.reader() as conn:

@@ -540,22 +540,31 @@ def serve(
         float, typer.Option(help="Seconds between reading the latest checkpoint, for other workers' writes.")
     ] = 1.0,
     workers: Annotated[int, typer.Option(help="Server processes sharing the port (one a core).", min=1, max=64)] = 1,
+    official: Annotated[
+        str | None, typer.Option(help="Observer role: the official board's URL, to compare every mesa with.")
+    ] = None,
+    official_interval: Annotated[
+        float, typer.Option(help="Seconds between comparisons with the official board.", min=1.0)
+    ] = 30.0,
 ) -> None:
-    """Run the tabulation server: receive actas, publish the bulletin board, answer results.
+    """Run the tabulation server: receive actas, publish the bulletin board, answer results, serve the pages.
 
     The official role takes signed actas from the machines. The observer role is an observer
     organization's parallel tabulation: it takes reports from the witnesses on its list, each
-    authenticated by the witness's token, and keeps the record of every mesa.
+    authenticated by the witness's token, and keeps the record of every mesa; with --official it
+    compares every mesa with the official board's, mirrored and checked again.
+
+    Open the URL it prints in a browser: live results down to each mesa; on an observer's board also
+    coverage, incidents, the reconciliation and the witness app (/witness).
 
     Example: actas serve --election ve2024 --registry day/registry.note --port 8080
              actas serve --role observer --witnesses witnesses.txt --election ve2024 --registry registry.note
     """
-    import socket
-
     from fastapi import FastAPI
 
     from actas.board import OBSERVER, ROLES, Board
     from actas.server.app import create_app
+    from actas.server.reconciler import Reconciler
     from actas.server.workers import serve as serve_workers
     from actas.store.database import Database
     from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, parse_witness_list
@@ -564,6 +573,8 @@ def serve(
         raise InputError(f"--role {role!r}: choose one of {', '.join(ROLES)}")
     if (role == OBSERVER) != (witnesses is not None):
         raise InputError("the observer role needs --witnesses (the witness list), and only it takes one")
+    if official is not None and (role != OBSERVER or not official.startswith(("http://", "https://"))):
+        raise InputError("--official is the official board's http(s) URL, for the observer role")
     witness_list = None
     if witnesses is not None:
         witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
@@ -583,21 +594,80 @@ def serve(
     def make_app() -> FastAPI:
         worker = Board(Database(db), election, registry_text, signer, origin, witness_list=witness_list)
         worker.open()
-        return create_app(worker, refresh_interval)
+        reconciler = Reconciler(worker, official, official_interval) if official else None
+        return create_app(worker, refresh_interval, reconciler)
 
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)  # connections wait in the backlog until the server is ready for them
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    bound = sock.getsockname()[1]
+    sock, bound = _listen(host, port)
     out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False)
     out.print(f"listening on http://{host}:{bound}", markup=False)
     sys.stdout.flush()
     if serve_workers(make_app, sock, workers) != 0:
         raise typer.Exit(2)
+
+
+def _listen(host: str, port: int) -> tuple[Any, int]:
+    """A listening socket on host:port (0: a free port), and the port it got."""
+    import socket
+
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by each connection accepted
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # connections wait in the backlog until the server is ready for them
+    except OSError as exc:
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock, sock.getsockname()[1]
+
+
+@app.command("kiosk")
+def kiosk_command(
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    station: Annotated[str, typer.Option(help="The station this machine serves.")],
+    key: Annotated[Path, typer.Option(help="The machine's private key file (or machines.keys).")],
+    pin_file: Annotated[Path, typer.Option(help="A file holding the poll workers' PIN (keep it 0600).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="The machine's journal and printouts (PDF).")] = Path("kiosk"),
+    server: Annotated[str | None, typer.Option(help="The tabulation server to transmit the actas to.")] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on: the machine's own screen by default.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8090,
+) -> None:
+    """Run the voting machine of one station behind a touch-screen page (open it in a kiosk browser).
+
+    The poll worker opens the polls with the PIN (the zero acta is printed as a PDF); each voter
+    presses a party card, confirms, and gets a receipt PDF for the receipt printer; the poll worker
+    closes the polls with the PIN, the final acta is printed, and both actas are sent to --server
+    until it acknowledges them. Every act is journaled in --out before the screen answers; started
+    again, the kiosk resumes from its journal.
+
+    Example: actas kiosk --election e --station R01.001.0001.01 --key keys/machines.keys --pin-file pin
+             --server http://127.0.0.1:8080
+    """
+    import hashlib
+
+    from actas.server.workers import serve as serve_workers
+    from actas.web.kiosk import Kiosk, KioskConfig, create_kiosk_app
+
+    election = load_election(election_dir)
+    if station not in election.station_by_code:
+        raise InputError(f"station {station[:64]} is not in election {election.id}")
+    pin = read_text(pin_file, limit=256, what="PIN file").strip()
+    if len(pin) < 4:
+        raise InputError(f"{pin_file}: a PIN has at least 4 characters")
+    if server is not None and not server.startswith(("http://", "https://")):
+        raise InputError(f"--server is the tabulation server's http(s) URL, found {server[:60]!r}")
+    signer = load_machine_signer(key, station)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = KioskConfig(
+        election, station, signer, out_dir / "machine.journal", out_dir, server, hashlib.sha256(pin.encode()).digest()
+    )
+    kiosk = Kiosk(config)
+    sock, bound = _listen(host, port)
+    out.print(f"kiosk of station {station} ({kiosk.state})", markup=False)
+    out.print(f"listening on http://{host}:{bound}", markup=False)
+    sys.stdout.flush()
+    serve_workers(lambda: create_kiosk_app(kiosk), sock, 1)
 
 
 @app.command("transmit")
@@ -705,6 +775,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the election and the voters.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write everything.")] = Path("build/demo"),
     scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(DEMO_SCENARIOS)}.")] = HONEST,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Keep serving the live results pages at the end.")
+    ] = True,
 ) -> None:
     """The main job: a simulated election end to end, then its verification.
 
@@ -717,6 +790,9 @@ def demo(
     the official board is mirrored and verified, the witnesses' actas bound what the other mesas
     could change, and a batch-comparison risk-limiting audit holds the official counts against the
     paper of mesas drawn from a public seed.
+
+    At the end both boards keep serving their pages (live results, each mesa's acta, the witnesses'
+    coverage and reconciliation) until interrupted; --no-serve exits instead.
 
     With --scenario altered-results the authority publishes altered counts for some mesas (the
     machine's signature no longer verifies) and never publishes others; the demo succeeds when the
@@ -795,17 +871,46 @@ def demo(
         found = parallel_tabulation(out_dir, official, election, registry_note, printed, paper, tampering, seed)
         checked = final_checks(out_dir, official, election, found, paper, scenario, seed)
 
-    all_ok = invalid == 0 and scan_ok and board_ok and found.ok and checked
-    verdict = "the checks found what they should" if all_ok else "A CHECK DID NOT BEHAVE AS IT SHOULD"
-    out.print(f"[bold]{found.summary}; {verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
-    command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"
-    out.print(
-        f"Next, try: {command} acta verify {sheets / sample[0]}.png --registry {out_dir / REGISTRY_FILE}\n"
-        f"           {command} acta render {out_dir} --station {sample[1]} "
-        f"--election {out_dir / 'election'} --png acta.png"
-    )
+        all_ok = invalid == 0 and scan_ok and board_ok and found.ok and checked
+        verdict = "the checks found what they should" if all_ok else "A CHECK DID NOT BEHAVE AS IT SHOULD"
+        out.print(f"[bold]{found.summary}; {verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
+        command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"
+        out.print(
+            f"Next, try: {command} acta verify {sheets / sample[0]}.png --registry {out_dir / REGISTRY_FILE}\n"
+            f"           {command} acta render {out_dir} --station {sample[1]} "
+            f"--election {out_dir / 'election'} --png acta.png"
+        )
+        if serve:
+            _serve_demo(out_dir, official)
     if not all_ok:
         raise VerificationError("the demo's own verification failed")
+
+
+def _serve_demo(out_dir: Path, official: RunningServer) -> None:
+    """The demo's last step: both boards stay up, with their pages, until interrupted."""
+    from actas.server.process import start_server
+
+    observer = start_server(
+        out_dir / "election",
+        out_dir / REGISTRY_FILE,
+        f"sqlite:///{out_dir / 'observer.sqlite'}",
+        out_dir / "observer.key",
+        witnesses=out_dir / "witnesses.txt",
+        official=official.url,
+    )
+    with observer:
+        out.print(
+            f"\n[bold]Live results: {official.url}/[/bold]\n"
+            f"The witnesses' board: {observer.url}/ (coverage, incidents, its reconciliation with the official "
+            f"board at {observer.url}/reconciliation, the witness app at {observer.url}/witness)\n"
+            "Serving until interrupted (Ctrl-C); actas demo --no-serve exits here.",
+            highlight=False,
+        )
+        sys.stdout.flush()
+        try:
+            official.process.wait()
+        except KeyboardInterrupt:
+            out.print("stopped")
 
 
 def _results_table(results: dict[str, Any]) -> Table:

@@ -247,7 +247,7 @@ def test_a_world_readable_key_is_refused(day: Path, tmp_path: Path) -> None:
 
 
 def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = run_actas("demo", "--stations", 60, "--out", tmp_path / "demo")
+    result = run_actas("demo", "--no-serve", "--stations", 60, "--out", tmp_path / "demo")
     assert result.code == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert "120 of 120 actas valid" in said and "the checks found what they should" in said
@@ -269,7 +269,9 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
 
 
 def test_the_demo_finds_every_mesa_the_authority_altered_or_suppressed(tmp_path: Path) -> None:
-    result = run_actas("demo", "--stations", 60, "--out", tmp_path / "demo", "--scenario", "altered-results")
+    result = run_actas(
+        "demo", "--no-serve", "--stations", 60, "--out", tmp_path / "demo", "--scenario", "altered-results"
+    )
     assert result.code == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert "the server's totals DIFFER FROM the machines' actas' totals" in said
@@ -280,12 +282,14 @@ def test_the_demo_finds_every_mesa_the_authority_altered_or_suppressed(tmp_path:
     assert "the reconciliation found all 12 tampered mesas (6 altered, 6 suppressed)" in said
     assert "FAILED: every acta against the key registry" in said
     assert said.count("does not match the acta's contents") == 6
-    unknown = run_actas("demo", "--scenario", "stolen-election", "--out", tmp_path / "x")
+    unknown = run_actas("demo", "--no-serve", "--scenario", "stolen-election", "--out", tmp_path / "x")
     assert_clean_failure(unknown, 2)
 
 
 def test_the_demo_audit_finds_machines_that_counted_other_than_the_paper(tmp_path: Path) -> None:
-    result = run_actas("demo", "--stations", 60, "--out", tmp_path / "demo", "--scenario", "altered-machines")
+    result = run_actas(
+        "demo", "--no-serve", "--stations", 60, "--out", tmp_path / "demo", "--scenario", "altered-machines"
+    )
     assert result.code == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert "15 machines print and sign counts other than their paper" in said

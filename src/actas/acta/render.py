@@ -1,22 +1,30 @@
-"""The printed tally sheet: header, every candidate and party card with its count, totals, QR code(s).
+"""What a machine prints: the tally sheet (header, every candidate and party card with its count, totals,
+QR code(s)) and the voter's paper receipt.
 
 Drawn with matplotlib, so the same page comes out as a PNG for screens and a vector PDF for printers.
-With the election definition the sheet shows names; without it, the ids the acta carries.
+With the election definition the sheet shows names; without it, the ids the acta carries. A receipt is
+sized for an 80 mm thermal receipt printer and carries its own text as a QR code, so the hand count of the
+receipts can be checked by scanning them.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import segno
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from actas.acta.model import ActaKind, ContestCount, SignedActa
 from actas.acta.qr import qr_codes
 from actas.election import Contest, Election
+from actas.machine.receipt import Receipt
 
 WIDTH_IN = 4.6
 ROW_IN = 0.19
 QR_IN = 1.95
+RECEIPT_WIDTH_IN = 80 / 25.4
+"""An 80 mm paper roll, the common width of receipt printers."""
 MONO = "DejaVu Sans Mono"
 
 
@@ -74,6 +82,12 @@ def _contest_rows(count: ContestCount, contest: Contest | None) -> list[tuple[st
     return rows
 
 
+def _draw_qr(ax: Axes, code: segno.QRCode) -> None:
+    matrix = np.array(list(code.matrix_iter(scale=1, border=4)), dtype=np.uint8)
+    ax.imshow(1 - matrix, cmap="gray", interpolation="nearest", vmin=0, vmax=1)
+    ax.set_axis_off()
+
+
 def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
     rows = _rows(signed, election)
     codes = qr_codes(signed.payload)
@@ -109,9 +123,7 @@ def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
         left = (0.5 - size / WIDTH_IN / 2) if len(codes) == 1 else (0.03 + 0.5 * column)
         top = y - row * (QR_IN + 0.3)
         ax = fig.add_axes((left, (top - size) / height, size / WIDTH_IN, size / height))
-        matrix = np.array(list(code.matrix_iter(scale=1, border=4)), dtype=np.uint8)
-        ax.imshow(1 - matrix, cmap="gray", interpolation="nearest", vmin=0, vmax=1)
-        ax.set_axis_off()
+        _draw_qr(ax, code)
         if len(codes) > 1:
             fig.text(
                 left + size / WIDTH_IN / 2,
@@ -121,4 +133,44 @@ def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
                 ha="center",
                 va="top",
             )
+    return fig
+
+
+def render_receipt(receipt: Receipt, election: Election) -> Figure:
+    """A voter's paper receipt: the choices by name, the chain code, and the receipt's text as a QR code."""
+    names = {(c.id, o.id): o.name for c in election.contests for o in c.options}
+    contests = {c.id: c.name for c in election.contests}
+    lines: list[tuple[str, str]] = [("title", "VOTE RECEIPT"), ("info", election.name)]
+    lines += [("info", f"{election.station_label} {receipt.station}"), ("info", f"Receipt {receipt.seq}"), ("rule", "")]
+    for contest, option in receipt.choices:
+        lines.append(("info", contests.get(contest, contest)))
+        lines.append(("head", "Null vote" if option == "null" else names.get((contest, option), option)))
+    lines += [("rule", ""), ("small", f"code {receipt.code[:32]}"), ("small", f"     {receipt.code[32:]}")]
+    lines.append(("small", "Put this receipt in the ballot box."))
+    qr_in = 1.6
+    codes = qr_codes(receipt.to_text())
+    height = 0.35 + ROW_IN * 1.25 * len(lines) + len(codes) * (qr_in + 0.1) + 0.1
+    fig = Figure(figsize=(RECEIPT_WIDTH_IN, height))
+    y = height - 0.3
+    sizes = {"title": 11, "head": 11, "info": 8, "small": 6.5}
+    for style, text in lines:
+        if style == "rule":
+            fig.add_artist(Line2D([0.06, 0.94], [y / height] * 2, linewidth=0.5, color="black"))
+        else:
+            fig.text(
+                0.06,
+                y / height,
+                text,
+                fontsize=sizes[style],
+                weight="bold" if style in ("title", "head") else "normal",
+                family=MONO if style == "small" else "DejaVu Sans",
+                va="center",
+            )
+        y -= ROW_IN * 1.25
+    for k, code in enumerate(codes):
+        bottom = 0.1 + (len(codes) - 1 - k) * (qr_in + 0.1)
+        ax = fig.add_axes(
+            ((1 - qr_in / RECEIPT_WIDTH_IN) / 2, bottom / height, qr_in / RECEIPT_WIDTH_IN, qr_in / height)
+        )
+        _draw_qr(ax, code)
     return fig

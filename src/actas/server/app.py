@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import dataclasses
 import datetime
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -22,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.staticfiles import StaticFiles
 
 from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
@@ -30,7 +32,10 @@ from actas.announcement import MAX_ANNOUNCEMENT_BYTES
 from actas.board import OBSERVER, OFFICIAL, Board, Outcome
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
+from actas.server.reconciler import Reconciler
+from actas.web.pages import STATIC, pages_router
 from actas.witness.report import MAX_REPORT_BYTES
+from actas.witness.scan import MAX_PHOTO_BYTES, scan_photo
 
 PAGE = 1000
 MAX_INDEX = 2**63 - 1
@@ -119,27 +124,8 @@ async def _read_text_body(request: Request, limit: int, media_type: str = "text/
     return bytes(body)
 
 
-def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
-    refresher = Refresher(board, refresh_interval)
-    ingest = Ingest(board)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(board.sign_checkpoint)
-        tasks = [asyncio.create_task(refresher.run()), asyncio.create_task(ingest.run())]
-        yield
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    app = FastAPI(
-        title="actas tabulation server",
-        version="1",
-        description="Signed actas in, a verifiable Merkle-tree bulletin board and progressive results out.",
-        lifespan=lifespan,
-    )
+def json_errors(app: FastAPI) -> None:
+    """Answer every error in the one JSON shape; a 500 never carries internal text."""
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -155,6 +141,38 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
     @app.exception_handler(Exception)
     async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
         return error(500, "internal", "internal error; nothing was changed")
+
+
+def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconciler | None = None) -> FastAPI:
+    """The API and the pages of a board; an observer's board given a `reconciler` compares itself with the
+    official board."""
+    refresher = Refresher(board, refresh_interval)
+    ingest = Ingest(board)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(board.sign_checkpoint)
+        await run_in_threadpool(board.latest_checkpoint)  # a restarted server counts what the board holds first
+        tasks = [asyncio.create_task(refresher.run()), asyncio.create_task(ingest.run())]
+        if reconciler is not None:
+            tasks.append(asyncio.create_task(reconciler.run()))
+        yield
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if reconciler is not None:
+            reconciler.close()
+
+    app = FastAPI(
+        title="actas tabulation server",
+        version="1",
+        description="Signed actas in, a verifiable Merkle-tree bulletin board and progressive results out.",
+        lifespan=lifespan,
+    )
+
+    json_errors(app)
 
     @app.post(
         "/v1/actas",
@@ -222,10 +240,14 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         outcome = await run_in_threadpool(board.announce, body)
         return JSONResponse(outcome.body, status_code=outcome.status)
 
-    @app.get("/v1/announcements", summary="Every announcement on the board, in order")
+    @app.get("/v1/announcements", summary="Every announcement on the board, in order: its signed note, and read")
     async def announcement_list() -> Response:
-        rows = await run_in_threadpool(board.announcements)
-        return JSONResponse({"announcements": [{"index": i, "note": text} for i, text in rows]})
+        return JSONResponse({"announcements": await run_in_threadpool(board.announcement_views)})
+
+    @app.get("/v1/progress", summary="Final actas received, minute by minute (UTC)")
+    async def progress() -> Response:
+        rows = await run_in_threadpool(board.arrivals)
+        return JSONResponse({"final_actas_by_minute": rows})
 
     @app.get("/v1/board/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint")
     async def checkpoint() -> Response:
@@ -301,6 +323,18 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
             return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
         return None
 
+    def _witness(request: Request) -> str | Response:
+        """The witness whose token the request carries, or the answer that refuses it."""
+        if board.role != OBSERVER:
+            return _wrong_role(OBSERVER)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        witness = board.witness_for(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+        if witness is None:
+            response = error(401, "unauthorized", "send the token your organization gave you: Authorization: Bearer …")
+            response.headers["www-authenticate"] = 'Bearer realm="witnesses"'
+            return response
+        return witness
+
     @app.post(
         "/v1/witness/reports",
         status_code=201,
@@ -314,14 +348,9 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         openapi_extra=_text_body("application/json", MAX_REPORT_BYTES),
     )
     async def submit_report(request: Request) -> Response:
-        if board.role != OBSERVER:
-            return _wrong_role(OBSERVER)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        witness = board.witness_for(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        if witness is None:
-            response = error(401, "unauthorized", "send the token your organization gave you: Authorization: Bearer …")
-            response.headers["www-authenticate"] = 'Bearer realm="witnesses"'
-            return response
+        witness = _witness(request)
+        if isinstance(witness, Response):
+            return witness
         body = await _read_text_body(request, MAX_REPORT_BYTES, "application/json")
         if isinstance(body, Response):
             return body
@@ -334,6 +363,46 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         if refused is not None:
             return refused
         return JSONResponse(await run_in_threadpool(board.mesa_view, station))
+
+    @app.get("/v1/witness/me", summary="Who a witness's token names (observer role; Authorization: Bearer <token>)")
+    async def witness_me(request: Request) -> Response:
+        witness = _witness(request)
+        return witness if isinstance(witness, Response) else JSONResponse({"witness": witness})
+
+    @app.post(
+        "/v1/witness/scan",
+        summary="Read an acta from a photo and check it against the key registry (observer role, a witness's token)",
+        responses={200: {"description": "the verdict: verified, unverified or rejected, with the counts read"}},
+        openapi_extra=_text_body("image/jpeg", MAX_PHOTO_BYTES),
+    )
+    async def witness_scan(request: Request) -> Response:
+        witness = _witness(request)
+        if isinstance(witness, Response):
+            return witness
+        media = request.headers.get("content-type", "").split(";")[0].strip()
+        if not media.startswith("image/"):
+            return error(415, "unsupported_media_type", "send the photo itself as image/jpeg, image/png, ...")
+        body = await _read_text_body(request, MAX_PHOTO_BYTES, media)
+        if isinstance(body, Response):
+            return body
+        scan = await run_in_threadpool(scan_photo, body, "photo", board.registry)
+        return JSONResponse(dataclasses.asdict(scan))
+
+    @app.get("/v1/incidents", summary="Every incident in the witnesses' current reports (observer role)")
+    async def incident_list() -> Response:
+        if board.role != OBSERVER:
+            return _wrong_role(OBSERVER)
+        return JSONResponse({"incidents": await run_in_threadpool(board.incidents)})
+
+    @app.get("/v1/reconciliation", summary="This observer's board against the official board, mesa by mesa")
+    async def reconciliation() -> Response:
+        if board.role != OBSERVER:
+            return _wrong_role(OBSERVER)
+        if reconciler is None:
+            return error(404, "not_found", "this board compares itself with no official board (serve --official URL)")
+        if reconciler.latest is None:
+            return error(503, "not_ready", "the first comparison with the official board is still being made")
+        return JSONResponse(reconciler.latest)
 
     @app.get("/v1/coverage", summary="Witnesses' coverage of a unit and its children (observer role)")
     async def coverage(code: str = "") -> Response:
@@ -361,15 +430,23 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
             {"station": station, "status": status, "checkpoint": latest[1] if latest else None, "actas": items}
         )
 
-    @app.get("/v1/results", summary="Progressive results of a geography unit (the nation by default)")
-    async def results(code: str = "", level: str | None = None) -> Response:
+    @app.get(
+        "/v1/results",
+        summary="Progressive results of a geography unit (the nation by default)",
+        responses={304: {"description": "unchanged since the checkpoint named by If-None-Match"}},
+    )
+    async def results(request: Request, code: str = "", level: str | None = None) -> Response:
         try:
             view = board.results_view(code)
         except KeyError:
             return error(404, "not_found", f"no unit {code[:64]} in election {board.election.id}")
         if level is not None and view["level"] != level:
             return error(404, "not_found", f"unit {code[:64]} is at level {view['level']}, not {level[:32]}")
-        return JSONResponse(view)
+        tag = f'"{(view["checkpoint"] or {}).get("size", 0)}"'
+        headers = {"etag": tag, "cache-control": "no-cache"}
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers=headers)
+        return JSONResponse(view, headers=headers)
 
     async def _counted_at(size: int | None) -> tuple[Any, Any] | Response:
         found = await run_in_threadpool(board.checkpoint_at, size)
@@ -414,4 +491,6 @@ def create_app(board: Board, refresh_interval: float = 1.0) -> FastAPI:
         rows = await run_in_threadpool(board.rejection_list, after, PAGE)
         return JSONResponse({"rejections": rows, "unrecorded": board.rejected_unrecorded})
 
+    app.include_router(pages_router(board, (lambda: reconciler.latest) if reconciler is not None else None))
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

@@ -44,9 +44,10 @@ def start_server(
     refresh_interval: float = 0.5,
     workers: int = 1,
     witnesses: Path | None = None,
+    official: str | None = None,
 ) -> RunningServer:
-    """Start a server (the observer role when given a witness list) and wait until it listens; its first
-    line names the board and its key."""
+    """Start a server (the observer role when given a witness list, compared with the `official` board when
+    given its URL) and wait until it listens; its first line names the board and its key."""
     command = [
         sys.executable, "-m", "actas", "serve", "--election", str(election), "--registry", str(registry),
         "--db", db, "--board-key", str(board_key), "--port", str(port),
@@ -54,6 +55,8 @@ def start_server(
     ]  # fmt: skip
     if witnesses is not None:
         command += ["--role", "observer", "--witnesses", str(witnesses)]
+    if official is not None:
+        command += ["--official", official, "--official-interval", "2"]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
     )

@@ -16,6 +16,7 @@ from actas.election import Election
 
 NATION = ""
 """The code of the whole election, above the top level of the geography."""
+REPORTED, MISSING, CONFLICT = "reported", "missing", "conflict"
 
 
 @dataclass
@@ -53,6 +54,15 @@ class ProgressiveResults:
                 unit.stations += 1
                 unit.registered += s.registered
         self._finals: dict[str, list[tuple[str, Acta]]] = {}
+        self._stations_of: dict[str, list[str]] = {}
+        """The stations of each lowest-level unit, in the definition's order."""
+        for s in election.stations:
+            self._stations_of.setdefault(s.unit, []).append(s.code)
+        self._registered = {s.code: s.registered for s in election.stations}
+        self._candidate_of = [
+            [contest.candidate_ids.index(o.candidate) for o in contest.options] for contest in election.contests
+        ]
+        """Per contest, the index of each option's candidate."""
 
     def add(self, acta: Acta, digest: str) -> bool:
         """Count a final acta (others are ignored). Returns True when its station is now in conflict."""
@@ -99,8 +109,30 @@ class ProgressiveResults:
         """Station -> (digest, acta) of every station whose final acta is counted (one, no conflict)."""
         return {code: seen[0] for code, seen in self._finals.items() if len(seen) == 1}
 
+    def status(self, station: str) -> str:
+        """reported (one final acta counted), conflict (different final actas) or missing."""
+        seen = self._finals.get(station, [])
+        return MISSING if not seen else REPORTED if len(seen) == 1 else CONFLICT
+
+    def _candidate_votes(self, unit: _Unit) -> list[dict[str, Any]]:
+        """Per contest: the valid votes and each candidate's, the short form children are listed in."""
+        shares = []
+        for contest, counts, owner in zip(self.election.contests, unit.counts, self._candidate_of, strict=True):
+            votes = [0] * len(contest.candidates)
+            for i, n in enumerate(counts[:-1]):
+                votes[owner[i]] += n
+            shares.append(
+                {
+                    "id": contest.id,
+                    "valid": sum(votes),
+                    "candidates": dict(zip(contest.candidate_ids, votes, strict=True)),
+                }
+            )
+        return shares
+
     def view(self, code: str = NATION) -> dict[str, Any]:
-        """The results of one unit (the nation by default), as plain data."""
+        """The results of one unit (the nation by default), as plain data. A unit of the lowest level
+        lists its stations, each with its status; the others list their child units."""
         unit = self._units.get(code)
         if unit is None:
             raise KeyError(code)
@@ -141,10 +173,19 @@ class ProgressiveResults:
                 {
                     "code": child.code,
                     "name": child.name,
+                    "level": child.level,
                     "stations": child.stations,
                     "reported": child.reported,
                     "conflicts": child.conflicts,
+                    "registered": child.registered,
+                    "covered": child.covered,
+                    "voters": child.voters,
+                    "contests": self._candidate_votes(child),
                 }
                 for child in (self._units[c] for c in unit.children)
+            ],
+            "station_list": [
+                {"code": s, "registered": self._registered[s], "status": self.status(s)}
+                for s in self._stations_of.get(unit.code, [])
             ],
         }

@@ -23,10 +23,10 @@ from typing import Any
 
 from actas.acta.model import Acta
 from actas.election import Election
-from actas.tally.progressive import NATION, ProgressiveResults
+from actas.tally.progressive import CONFLICT, MISSING, NATION, ProgressiveResults
 from actas.witness.report import WitnessReport
 
-COMPLETE, PARTIAL, CONFLICT, MISSING = "complete", "partial", "conflict", "missing"
+COMPLETE, PARTIAL = "complete", "partial"
 FLAGS = ("confirmed", "incidents", "paper_differs")
 
 

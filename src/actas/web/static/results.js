@@ -1,0 +1,221 @@
+// Live results: renders the API's results of one unit and keeps them up to date without reloading.
+// The first view comes embedded in the page; later ones from /v1/results, asked with the checkpoint's
+// ETag so an unchanged board costs the server a 304 and nothing else.
+"use strict";
+(function () {
+  const initial = JSON.parse(document.getElementById("initial").textContent);
+  const COLORS = ["#1f5fa8", "#c8102e", "#e3a21a", "#2a9d8f", "#7b4fa0", "#6b7b8c", "#d4633b", "#3c8d3c"];
+  const POLL_MS = 2000;
+  let view = initial.view;
+  let etag = null;
+  const fmt = (n) => n.toLocaleString("en-US");
+  const pct = (n, d) => (d ? (100 * n / d).toFixed(2) + "%" : "–");
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs, ...children) => {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") node.className = v; else node.setAttribute(k, v);
+    }
+    for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    return node;
+  };
+  const colorOf = {};
+  (view.contests[0] || { candidates: [] }).candidates.forEach((c, i) => { colorOf[c.id] = COLORS[i % COLORS.length]; });
+
+  function summary(v) {
+    const s = v.stations, r = v.registered;
+    $("reported").textContent = `${fmt(s.reported)} of ${fmt(s.expected)}`;
+    $("reported-share").textContent = `${pct(s.reported, s.expected)} of actas`;
+    $("voters").textContent = fmt(v.voters);
+    $("turnout").textContent = `turnout ${pct(v.voters, r.covered)} where counted`;
+    $("covered").textContent = fmt(r.covered);
+    $("covered-share").textContent = `${pct(r.covered, r.expected)} of ${fmt(r.expected)}`;
+    $("conflicts").textContent = fmt(s.conflicts);
+    $("checkpoint-size").textContent = v.checkpoint ? fmt(v.checkpoint.size) : "0";
+    $("checkpoint-root").textContent = v.checkpoint ? v.checkpoint.root : "none yet";
+  }
+
+  function contestTable(contest) {
+    const total = contest.valid;
+    const rows = [...contest.candidates].sort((a, b) => b.votes - a.votes);
+    const table = el("table", { class: "data results", "data-contest": contest.id },
+      el("caption", {}, `${contest.name}: ${fmt(total)} valid votes, ${fmt(contest.null)} null`));
+    table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Candidate"),
+      el("th", { scope: "col", class: "num" }, "Votes"), el("th", { scope: "col", class: "num" }, "%"),
+      el("th", { scope: "col", class: "bar-col" }, el("span", { class: "visually-hidden" }, "Share"))))); 
+    const body = el("tbody");
+    for (const c of rows) {
+      const share = total ? c.votes / total : 0;
+      const bar = el("span", { class: "bar", style: `width:${(100 * share).toFixed(2)}%;background:${colorOf[c.id] || "#888"}` });
+      const name = el("th", { scope: "row" }, c.name);
+      if (c.options.length > 1) {
+        name.append(el("span", { class: "cards" }, c.options.map((o) => `${o.name} ${fmt(o.votes)}`).join(" · ")));
+      }
+      body.append(el("tr", { "data-candidate": c.id }, name, el("td", { class: "num votes" }, fmt(c.votes)),
+        el("td", { class: "num" }, pct(c.votes, total)), el("td", { class: "bar-col" }, bar)));
+    }
+    table.append(body);
+    return table;
+  }
+
+  function announcements(v) {
+    const box = $("announcements");
+    if (!box) return;
+    box.replaceChildren();
+    for (const a of initial.announcements) {
+      const contest = v.contests.find((c) => c.id === (a.contests[0] || {}).id);
+      if (!contest) continue;
+      const table = el("table", { class: "data" }, el("caption", {}, `${a.title} (issued ${a.issued.replace("T", " ")})`));
+      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Candidate"),
+        el("th", { scope: "col", class: "num" }, "Announced"), el("th", { scope: "col", class: "num" }, "Actas"),
+        el("th", { scope: "col", class: "num" }, "Difference"))));
+      const body = el("tbody");
+      const announcedTotal = Object.entries(a.contests[0].votes).filter(([k]) => k !== "null").reduce((t, [, n]) => t + n, 0);
+      for (const [key, votes] of Object.entries(a.contests[0].votes)) {
+        const cand = contest.candidates.find((c) => c.id === key);
+        const counted = cand ? cand.votes : key === "null" ? contest.null : null;
+        const label = cand ? cand.name : key;
+        body.append(el("tr", {}, el("th", { scope: "row" }, label),
+          el("td", { class: "num" }, `${fmt(votes)} (${pct(votes, announcedTotal)})`),
+          el("td", { class: "num" }, counted === null ? "–" : fmt(counted)),
+          el("td", { class: "num" }, counted === null ? "–" : fmt(votes - counted))));
+      }
+      table.append(body);
+      box.append(table);
+    }
+  }
+
+  function sharesChart(children) {
+    const box = $("shares-chart");
+    const rows = children.filter((c) => c.contests && c.contests[0] && c.contests[0].valid > 0);
+    if (!rows.length) { box.replaceChildren(el("p", { class: "note" }, "No actas counted here yet.")); return; }
+    const ns = "http://www.w3.org/2000/svg";
+    const rowH = 18, labelW = 170, width = 640, barW = width - labelW - 60;
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${rows.length * rowH + 4}`);
+    svg.setAttribute("class", "shares");
+    rows.slice(0, 60).forEach((child, i) => {
+      const contest = child.contests[0];
+      const label = document.createElementNS(ns, "text");
+      label.setAttribute("x", labelW - 6); label.setAttribute("y", i * rowH + 13); label.setAttribute("text-anchor", "end");
+      label.textContent = child.name.length > 24 ? child.name.slice(0, 23) + "…" : child.name;
+      svg.append(label);
+      let x = labelW;
+      for (const [id, votes] of Object.entries(contest.candidates)) {
+        const w = barW * votes / contest.valid;
+        const rect = document.createElementNS(ns, "rect");
+        rect.setAttribute("x", x); rect.setAttribute("y", i * rowH + 2); rect.setAttribute("width", Math.max(w, 0));
+        rect.setAttribute("height", rowH - 4); rect.setAttribute("fill", colorOf[id] || "#888");
+        const tip = document.createElementNS(ns, "title");
+        tip.textContent = `${child.name}: ${initial.candidates[id] || id} ${pct(votes, contest.valid)}`;
+        rect.append(tip); svg.append(rect); x += w;
+      }
+      const cover = document.createElementNS(ns, "text");
+      cover.setAttribute("x", labelW + barW + 6); cover.setAttribute("y", i * rowH + 13);
+      cover.textContent = pct(child.reported, child.stations).replace(".00", "");
+      svg.append(cover);
+    });
+    const legend = el("p", { class: "legend" }, ...Object.entries(initial.candidates).map(([id, name]) =>
+      el("span", {}, el("i", { style: `background:${colorOf[id] || "#888"}` }), name)), el("span", { class: "note" }, "right: actas counted"));
+    box.replaceChildren(svg, legend);
+  }
+
+  function childrenTable(v) {
+    const table = $("children");
+    table.replaceChildren();
+    if (v.children.length) {
+      const leaders = (c) => {
+        const contest = c.contests[0];
+        const [id, votes] = Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0] || [null, 0];
+        return contest.valid ? `${initial.candidates[id]} ${pct(votes, contest.valid)}` : "–";
+      };
+      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.levels[v.children[0].level] || "Unit"),
+        el("th", { scope: "col", class: "num" }, "Actas counted"), el("th", { scope: "col", class: "num" }, "Conflicts"),
+        el("th", { scope: "col", class: "num" }, "Turnout"), el("th", { scope: "col" }, "Leading"))));
+      const body = el("tbody");
+      for (const c of v.children) {
+        body.append(el("tr", { "data-code": c.code }, el("th", { scope: "row" }, el("a", { href: `/results/${encodeURIComponent(c.code)}` }, c.name)),
+          el("td", { class: "num" }, `${fmt(c.reported)} / ${fmt(c.stations)}`), el("td", { class: "num" }, fmt(c.conflicts)),
+          el("td", { class: "num" }, pct(c.voters, c.covered)), el("td", {}, leaders(c))));
+      }
+      table.append(body);
+    } else {
+      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.label),
+        el("th", { scope: "col", class: "num" }, "Registered"), el("th", { scope: "col" }, "Acta"))));
+      const body = el("tbody");
+      for (const s of v.station_list) {
+        body.append(el("tr", { "data-station": s.code }, el("th", { scope: "row" }, el("a", { href: `/mesa/${encodeURIComponent(s.code)}` }, s.code)),
+          el("td", { class: "num" }, fmt(s.registered)), el("td", {}, el("span", { class: `status ${s.status}` }, s.status))));
+      }
+      table.append(body);
+    }
+  }
+
+  function progressChart(points) {
+    const box = $("progress-chart");
+    if (!points.length) { box.replaceChildren(el("p", { class: "note" }, "No final acta received yet.")); return; }
+    const ns = "http://www.w3.org/2000/svg";
+    const width = 640, height = 180, left = 60, bottom = 24;
+    let total = 0;
+    const cumulative = points.map(([minute, n]) => [minute, (total += n)]);
+    const times = cumulative.map(([m]) => Date.parse(m + ":00Z") + 60000);  // counted by the minute's end
+    times.unshift(times[0] - 60000);
+    cumulative.unshift([points[0][0], 0]);
+    const t0 = times[0], t1 = Math.max(times[times.length - 1], t0 + 60000);
+    const x = (t) => left + (width - left - 10) * (t - t0) / (t1 - t0);
+    const y = (n) => height - bottom - (height - bottom - 10) * n / total;
+    const svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    const line = document.createElementNS(ns, "polyline");
+    line.setAttribute("points", cumulative.map(([, n], i) => `${x(times[i]).toFixed(1)},${y(n).toFixed(1)}`).join(" "));
+    line.setAttribute("class", "progress-line");
+    svg.append(line);
+    const labels = [[left - 6, y(total) + 4, fmt(total), "end"], [left - 6, y(0), "0", "end"],
+      [left, height - 6, cumulative[0][0].slice(11) + " UTC", "start"], [width - 10, height - 6, cumulative[cumulative.length - 1][0].slice(11), "end"]];
+    for (const [lx, ly, text, anchor] of labels) {
+      const t = document.createElementNS(ns, "text");
+      t.setAttribute("x", lx); t.setAttribute("y", ly); t.setAttribute("text-anchor", anchor); t.textContent = text;
+      svg.append(t);
+    }
+    box.replaceChildren(svg);
+  }
+
+  function render(v) {
+    summary(v);
+    $("contests").replaceChildren(...v.contests.map(contestTable));
+    announcements(v);
+    sharesChart(v.children);
+    childrenTable(v);
+    document.body.dataset.checkpoint = v.checkpoint ? v.checkpoint.size : 0;
+  }
+
+  async function poll() {
+    try {
+      const headers = etag ? { "If-None-Match": etag } : {};
+      const response = await fetch(`/v1/results?code=${encodeURIComponent(view.code)}`, { headers });
+      if (response.status === 200) {
+        etag = response.headers.get("ETag");
+        view = await response.json();
+        render(view);
+      }
+      $("updated").textContent = `Live: checked ${new Date().toLocaleTimeString()}.`;
+    } catch (err) {
+      $("updated").textContent = "Offline: showing the last results received; retrying.";
+    }
+  }
+
+  let progressAt = 0;
+  async function pollProgress() {
+    if (Date.now() - progressAt < 10000) return;
+    progressAt = Date.now();
+    try {
+      const response = await fetch("/v1/progress");
+      if (response.ok) progressChart((await response.json()).final_actas_by_minute);
+    } catch (err) { /* the next poll tries again */ }
+  }
+
+  render(view);
+  performance.mark("results-rendered");  // how long the first render took, for bench/web.py
+  pollProgress();
+  setInterval(() => { poll(); pollProgress(); }, POLL_MS);
+})();

@@ -1,0 +1,111 @@
+"""Fixtures of the pages' tests: a simulated election day, its boards served over loopback, and a kiosk."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from actas.acta.codec import parse_payload, sign_acta
+from actas.acta.model import SignedActa
+from actas.files import KeySet
+from tests.conftest import run_actas, simulated_day
+
+PIN = "2468"
+
+
+@dataclass(frozen=True)
+class Day:
+    root: Path
+    election: Path
+    registry: Path
+    witnesses: Path
+    tokens: dict[str, str]
+
+    def finals(self) -> dict[str, SignedActa]:
+        records = [json.loads(x) for x in (self.root / "d" / "actas.jsonl").read_text().splitlines()]
+        return {s.acta.station: s for s in (parse_payload(r["payload"]) for r in records if r["kind"] == "final")}
+
+    def payloads(self) -> list[str]:
+        return [json.loads(x)["payload"] for x in (self.root / "d" / "actas.jsonl").read_text().splitlines()]
+
+    def second_final(self, station: str) -> SignedActa:
+        """Another final acta of a station, signed by its own machine's key (a machine that printed two)."""
+        signed = self.finals()[station]
+        keys = KeySet.load(self.root / "d" / "keys")
+        contest = signed.acta.contests[0]
+        moved = (contest.votes[0] - 1, contest.votes[1] + 1, *contest.votes[2:])
+        acta = dataclasses.replace(signed.acta, contests=(dataclasses.replace(contest, votes=moved),))
+        return sign_acta(acta, keys.machines[station])
+
+
+@pytest.fixture(scope="session")
+def web_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
+    root = tmp_path_factory.mktemp("webday")
+    simulated_day(root, 24, 21)
+    enrolled = run_actas(
+        "witness", "enroll", "--count", 4, "--list", root / "witnesses.txt", "--tokens", root / "w.tokens"
+    )
+    assert enrolled.code == 0, enrolled.stderr
+    tokens = dict(line.split(" ") for line in (root / "w.tokens").read_text().splitlines())
+    return Day(root, root / "e", root / "d" / "registry.note", root / "witnesses.txt", tokens)
+
+
+@dataclass
+class RunningKiosk:
+    url: str
+    out: Path
+    process: subprocess.Popen[str]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+def start_kiosk(day: Day, station: str, out: Path, server: str | None) -> RunningKiosk:
+    """`actas kiosk` in a subprocess on a free loopback port, as a polling station runs it."""
+    pin = out.parent / f"{out.name}.pin"
+    pin.write_text(PIN + "\n")
+    pin.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    command = [
+        str(Path(sys.executable).with_name("actas")), "kiosk", "--election", str(day.election), "--station", station,
+        "--key", str(day.root / "d" / "keys" / "machines.keys"), "--pin-file", str(pin), "--out", str(out),
+        "--port", "0",
+    ]  # fmt: skip
+    if server is not None:
+        command += ["--server", server]
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
+    )
+    assert process.stdout is not None
+    first, second = process.stdout.readline(), process.stdout.readline().split()
+    if second[:2] != ["listening", "on"]:
+        process.wait(timeout=30)
+        raise AssertionError(f"the kiosk did not start: {first} {process.stderr.read() if process.stderr else ''}")
+    for stream in (process.stdout, process.stderr):
+        threading.Thread(target=lambda s=stream: [None for _ in s], daemon=True).start()
+    return RunningKiosk(second[2], out, process)
+
+
+@pytest.fixture
+def kiosk_factory(web_day: Day, tmp_path: Path) -> Iterator[object]:
+    started: list[RunningKiosk] = []
+
+    def make(station: str, server: str | None, name: str = "vm") -> RunningKiosk:
+        running = start_kiosk(web_day, station, tmp_path / name, server)
+        started.append(running)
+        return running
+
+    yield make
+    for running in started:
+        running.stop()

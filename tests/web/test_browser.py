@@ -1,0 +1,219 @@
+"""The pages in a real Chromium (Debian's, driven by Playwright): the kiosk's whole day by keyboard with
+the acta arriving on the live results page, a witness's submission from a photo on a phone screen,
+drill-down to a mesa whose QR is read back from the page's pixels, and a conflict shown.
+
+With ACTAS_SCREENSHOTS=DIR each test also saves its pages there (`make screenshots` writes docs/images/web).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import zxingcpp
+from PIL import Image
+
+from actas.files import load_election
+from actas.server.process import RunningServer, start_server
+from tests.web.conftest import PIN, Day, RunningKiosk
+from tests.web.test_pages import photo_of, publish
+
+CHROMIUM = os.environ.get("ACTAS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = Path(os.environ["ACTAS_SCREENSHOTS"]) if os.environ.get("ACTAS_SCREENSHOTS") else None
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("no Chromium here: install Debian's chromium (apt-get install chromium) or set ACTAS_CHROMIUM")
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is installed by make (dev extra)")
+    with playwright_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    opened = context.new_page()
+    problems: list[str] = []
+    opened.on("pageerror", lambda exc: problems.append(str(exc)))
+    yield opened
+    context.close()
+    assert not problems, problems  # no script on any page threw
+
+
+def shot(page: Any, name: str) -> None:
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def official(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    with start_server(web_day.election, web_day.registry, db, tmp_path / "b.key", refresh_interval=0.3) as running:
+        yield running
+
+
+def test_a_day_at_the_kiosk_by_keyboard_reaches_the_live_results_without_a_reload(
+    page: Any, browser: Any, official: RunningServer, web_day: Day, kiosk_factory: Callable[..., RunningKiosk]
+) -> None:
+    election = load_election(web_day.election)
+    station = election.stations[0].code
+    others = [p for p in web_day.payloads() if f"\nstation {station}\n" not in p]
+    publish(official, others)
+    results = browser.new_page(viewport={"width": 1200, "height": 900})
+    results.goto(official.url + "/")
+    results.wait_for_function("document.getElementById('reported').textContent.startsWith('23 of 24')")
+
+    kiosk = kiosk_factory(station, official.url)
+    page.goto(kiosk.url + "/")
+    shot(page, "kiosk-open")
+    page.keyboard.press("Tab")  # the PIN field is the first control after the screen's heading
+    page.keyboard.type(PIN)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#screen-ballot:not([hidden])")
+    cards = election.contests[0].options
+    votes = [(1, cards[1].id), (3, cards[3].id), (0, cards[0].id)]
+    for position, _ in votes:
+        page.focus(".card >> nth=0")
+        for _ in range(position):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("Enter")  # presses the focused card
+        if position == 3:
+            shot(page, "kiosk-ballot")
+        page.keyboard.press("Tab")
+        while page.evaluate("document.activeElement.id") != "review":
+            page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#screen-confirm:not([hidden])")
+        assert page.evaluate("document.activeElement.id") == "confirm-h"  # focus follows the screen
+        page.focus("#confirm")
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#screen-cast:not([hidden])")
+        receipt = page.get_attribute("#receipt-link", "href")
+        assert httpx.get(kiosk.url + receipt).content.startswith(b"%PDF")
+        page.focus("#next-voter")
+        page.keyboard.press("Enter")
+    page.click("#poll-worker summary")
+    page.fill("#close-pin", PIN)
+    page.press("#close-pin", "Enter")
+    page.wait_for_selector("#screen-closed:not([hidden])")
+    page.wait_for_function("document.getElementById('transmission').textContent.startsWith('acknowledged')")
+    shot(page, "kiosk-closed")
+
+    results.wait_for_function("document.getElementById('reported').textContent.startsWith('24 of 24')", timeout=30000)
+    counted = httpx.get(f"{official.url}/v1/actas/{station}").json()
+    assert counted["status"] == "reported"
+    assert results.evaluate("performance.getEntriesByType('navigation').length") == 1  # no reload happened
+    results.close()
+
+
+def test_a_witness_on_a_phone_reports_from_a_photo_and_a_failed_send_is_retried(
+    browser: Any, web_day: Day, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'obs.sqlite'}"
+    observer = start_server(
+        web_day.election, web_day.registry, db, tmp_path / "o.key", refresh_interval=0.3, witnesses=web_day.witnesses
+    )
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = context.new_page()
+    with observer:
+        station, signed = next(iter(web_day.finals().items()))
+        photo = tmp_path / "acta.jpg"
+        photo.write_bytes(photo_of(signed, web_day.election, seed=8))
+        phone.goto(observer.url + "/witness")
+        phone.fill("#witness-id", "W-0004")
+        phone.fill("#witness-token", "not-the-token")
+        phone.click("#signin-form button")
+        phone.wait_for_function("document.getElementById('signin-error').textContent.length > 0")
+        phone.fill("#witness-token", web_day.tokens["W-0004"])
+        phone.click("#signin-form button")
+        phone.wait_for_selector("#report:not([hidden])")
+        phone.set_input_files("#photo", str(photo))
+        phone.wait_for_selector("#scan-result:not([hidden])")
+        assert phone.text_content("#scan-verdict") == "verified"
+        assert phone.input_value("#station") == station
+        shown = [int(n.replace(",", "")) for n in phone.locator("#scan-counts td").all_text_contents()]
+        assert sum(shown) == signed.acta.voters
+        phone.check("#hand-counted")
+        counted = dict(zip(signed.acta.contests[0].options, signed.acta.contests[0].votes, strict=True))
+        for option, votes in counted.items():
+            phone.fill(f".hand[data-option='{option}']", str(votes))
+        phone.fill("#receipts", str(sum(counted.values())))
+        phone.check(".incident[value='count-not-public']")
+        phone.fill("#incident-note", "the count started behind a closed door")
+        wide = phone.evaluate(
+            f"[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > {PHONE['width']})"
+            ".map(e => e.tagName + '#' + e.id + '.' + e.className)"
+        )
+        assert not wide  # nothing is wider than the phone's screen
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        shot(phone, "witness-app")
+
+        phone.route("**/v1/witness/reports", lambda route: route.abort("internetdisconnected"))
+        phone.click("#report-form button[type=submit]")
+        phone.wait_for_selector("#sent-list li.waiting")
+        assert httpx.get(f"{observer.url}/v1/witness/mesas/{station}").json()["status"] == "missing"
+        phone.unroute("**/v1/witness/reports")
+        phone.wait_for_selector("#sent-list li.sent", timeout=30000)
+        assert "accepted" in phone.text_content("#sent-list li.sent")
+        shot(phone, "witness-sent")
+    record = None
+    context.close()
+    with start_server(
+        web_day.election, web_day.registry, db, tmp_path / "o.key", witnesses=web_day.witnesses
+    ) as again:  # the report was durably filed: a restarted server still has it
+        record = httpx.get(f"{again.url}/v1/witness/mesas/{station}").json()
+    assert record["status"] == "complete" and record["incidents"] is True
+    report = record["reports"][0]["report"]
+    assert report["hand"] == counted and report["incidents"][0]["kind"] == "count-not-public"
+    assert report["acta"] == signed.payload and re.fullmatch(r"[0-9a-f]{64}", report["photos"][0])
+
+
+def test_drill_down_to_a_mesa_whose_qr_reads_back_from_the_page(
+    page: Any, official: RunningServer, web_day: Day
+) -> None:
+    publish(official, web_day.payloads())
+    page.goto(official.url + "/")
+    page.wait_for_selector("#children a")
+    shot(page, "results-national")
+    while page.locator("#children a[href^='/results/']").count():
+        page.click("#children a[href^='/results/'] >> nth=0")
+        page.wait_for_selector("#children a")
+    shot(page, "results-unit")
+    station = page.text_content("#children a[href^='/mesa/'] >> nth=0")
+    page.click("#children a[href^='/mesa/'] >> nth=0")
+    page.wait_for_selector("#mesa-status")
+    assert page.text_content("#mesa-status") == "reported"
+    assert page.locator(".signature.valid").count() == 2
+    shot(page, "mesa")
+    image = Image.open(io.BytesIO(page.locator("article[data-kind='final'] .qr").screenshot()))
+    texts = sorted(r.text for r in zxingcpp.read_barcodes(image))
+    final = web_day.finals()[station].payload
+    assert texts and (texts == [final] or all(t.startswith("actas-qr ") for t in texts))
+    from actas.acta.qr import join_parts
+
+    assert join_parts(texts) == [final]
+
+
+def test_a_conflict_is_shown_on_the_mesa_and_in_the_totals(page: Any, official: RunningServer, web_day: Day) -> None:
+    publish(official, web_day.payloads())
+    station = next(iter(web_day.finals()))
+    publish(official, [web_day.second_final(station).payload])
+    page.goto(official.url + "/")
+    page.wait_for_function("document.getElementById('conflicts').textContent === '1'")
+    page.goto(f"{official.url}/mesa/{station}")
+    assert page.text_content("#mesa-status") == "conflict"
+    assert page.locator("article[data-kind='final']").count() == 2
+    shot(page, "mesa-conflict")
