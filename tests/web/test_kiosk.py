@@ -24,8 +24,9 @@ KioskFactory = Callable[..., RunningKiosk]
 
 
 @pytest.fixture
-def board(web_day: Day, database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(web_day.election, web_day.registry, database_url, tmp_path / "b.key", refresh_interval=0.3)
+def board(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    running = start_server(web_day.election, web_day.registry, db, tmp_path / "b.key", refresh_interval=0.3)
     yield running
     running.stop()
 

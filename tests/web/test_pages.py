@@ -30,17 +30,28 @@ from tests.web.conftest import Day
 
 
 @pytest.fixture
-def official(web_day: Day, database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+def on_both(web_day: Day, database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+    """An official board on SQLite and on PostgreSQL, for the pages whose data the back end keeps."""
     running = start_server(web_day.election, web_day.registry, database_url, tmp_path / "b.key", refresh_interval=0.3)
     yield running
     running.stop()
 
 
 @pytest.fixture
-def observer(web_day: Day, database_url: str, tmp_path: Path) -> Iterator[RunningServer]:
+def official(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
+    """An official board on SQLite: the pages are a shell over the board, whose storage tests/db and
+    tests/e2e hold to both back ends."""
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    running = start_server(web_day.election, web_day.registry, db, tmp_path / "b.key", refresh_interval=0.3)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def observer(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
     running = start_server(
-        web_day.election, web_day.registry, database_url, tmp_path / "o.key", refresh_interval=0.3,
-        witnesses=web_day.witnesses,
+        web_day.election, web_day.registry, f"sqlite:///{tmp_path / 'obs.sqlite'}", tmp_path / "o.key",
+        refresh_interval=0.3, witnesses=web_day.witnesses,
     )  # fmt: skip
     yield running
     running.stop()
@@ -72,8 +83,9 @@ def wait_for(check: Any, timeout: float = 20) -> Any:
 
 
 def test_results_drill_down_from_the_nation_to_each_mesa_and_its_checked_acta(
-    official: RunningServer, web_day: Day
+    on_both: RunningServer, web_day: Day
 ) -> None:
+    official = on_both
     publish(official, web_day.payloads())
     national = httpx.get(official.url + "/")
     assert national.status_code == 200 and national.headers["content-type"].startswith("text/html")
@@ -122,8 +134,9 @@ def test_a_conflict_and_refusals_show_on_the_mesa_page_and_in_the_totals(officia
 
 
 def test_results_are_answered_304_while_the_checkpoint_is_unchanged(
-    official: RunningServer, web_day: Day, database_url: str, tmp_path: Path
+    on_both: RunningServer, web_day: Day, database_url: str, tmp_path: Path
 ) -> None:
+    official = on_both
     first = httpx.get(official.url + "/v1/results")
     tag = first.headers["etag"]
     assert httpx.get(official.url + "/v1/results", headers={"if-none-match": tag}).status_code == 304
@@ -273,6 +286,7 @@ def test_observer_pages_show_coverage_incidents_and_each_mesas_reports(observer:
 def test_an_observers_board_reconciles_itself_with_the_official_board(
     web_day: Day, database_url: str, tmp_path: Path
 ) -> None:
+    """The official board on both back ends, mirrored by an observer's board on SQLite."""
     finals = web_day.finals()
     stations = list(finals)
     withheld, miscounted = stations[0], stations[1]
