@@ -27,12 +27,13 @@ from starlette.staticfiles import StaticFiles
 
 from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
-from actas.acta.model import SignedActa
+from actas.acta.model import ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES
 from actas.board import OBSERVER, OFFICIAL, Board, Outcome
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
 from actas.server.reconciler import Reconciler
+from actas.tally.progressive import station_status
 from actas.web.pages import STATIC, pages_router
 from actas.witness.report import MAX_REPORT_BYTES
 from actas.witness.scan import MAX_PHOTO_BYTES, scan_photo
@@ -420,8 +421,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
             return refused
         rows = await run_in_threadpool(board.station_actas, station)
         latest = await run_in_threadpool(board.latest_checkpoint)
-        finals = [r for r in rows if r[1] == "final"]
-        status = "conflict" if len(finals) > 1 else "reported" if finals else "missing"
+        status = station_status(sum(kind == ActaKind.FINAL.value for _, kind, _ in rows))
         items = [
             {"index": index, "kind": kind, "payload": data.decode("utf-8")} | board.proof_json(index, latest)
             for index, kind, data in rows

@@ -19,6 +19,11 @@ NATION = ""
 REPORTED, MISSING, CONFLICT = "reported", "missing", "conflict"
 
 
+def station_status(finals: int) -> str:
+    """A station with this many different final actas: missing (none), reported (one), or in conflict."""
+    return MISSING if finals == 0 else REPORTED if finals == 1 else CONFLICT
+
+
 @dataclass
 class _Unit:
     code: str
@@ -111,8 +116,7 @@ class ProgressiveResults:
 
     def status(self, station: str) -> str:
         """reported (one final acta counted), conflict (different final actas) or missing."""
-        seen = self._finals.get(station, [])
-        return MISSING if not seen else REPORTED if len(seen) == 1 else CONFLICT
+        return station_status(len(self._finals.get(station, [])))
 
     def _candidate_votes(self, unit: _Unit) -> list[dict[str, Any]]:
         """Per contest: the valid votes and each candidate's, the short form children are listed in."""
