@@ -3,7 +3,9 @@ and a runner for the real `actas` command.
 
 Storage: each test gets its own empty database, a SQLite file or a PostgreSQL schema. PostgreSQL is
 the real server on this machine (127.0.0.1:5432, database `test`; ACTAS_TEST_PG names another); if
-it is not running, the tests that need it fail and say how to start it."""
+it is not running, the tests that need it fail and say how to start it. A PostgreSQL board is set
+up as in production: its tables are created by their owner (`actas db migrate --grant`), and the
+tests connect as APP_ROLE, which may only read and add rows."""
 
 from __future__ import annotations
 
@@ -14,15 +16,18 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actas.election import Election
 from actas.files import KeySet
 from actas.registry import KeyRegistry
 from actas.sim.generator import synthetic
+from actas.store.database import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -75,18 +80,39 @@ def assert_clean_failure(result: Run, code: int) -> None:
 
 PG = os.environ.get("ACTAS_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 START_PG = "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start"
+APP_ROLE = "actas_test_server"
+"""The role the tests' servers connect as: it owns nothing."""
 
 
-def postgres_schema_url() -> Iterator[str]:
+@dataclass(frozen=True)
+class DatabaseUrls:
+    server: str
+    """What the server connects as: APP_ROLE on PostgreSQL."""
+    owner: str
+    """The tables' owner (the same file for SQLite): who can still turn triggers off."""
+
+
+def postgres_schema_url() -> Iterator[DatabaseUrls]:
+    """A new schema with the board's tables, created by their owner, and who connects to it."""
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
         with admin.begin() as conn:
-            conn.execute(text(f"CREATE SCHEMA {schema}"))
+            if not conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}).scalar():
+                conn.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN"))
     except OperationalError as exc:
         pytest.fail(f"PostgreSQL is not reachable at {PG} ({exc.orig}); start it with: {START_PG}")
+    except DBAPIError:  # another test process created the role at the same moment
+        pass
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    owner_url = f"{PG}?options=-csearch_path%3D{schema}"
+    database = Database(owner_url)
+    database.migrate()
+    database.grant(APP_ROLE)
+    database.dispose()
     try:
-        yield f"{PG}?options=-csearch_path%3D{schema}"
+        yield DatabaseUrls(make_url(owner_url).set(username=APP_ROLE).render_as_string(False), owner_url)
     finally:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
@@ -94,11 +120,36 @@ def postgres_schema_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[DatabaseUrls]:
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'board.sqlite'}"
+        url = f"sqlite:///{tmp_path / 'board.sqlite'}"
+        yield DatabaseUrls(url, url)
     else:
         yield from postgres_schema_url()
+
+
+@pytest.fixture
+def database_url(databases: DatabaseUrls) -> str:
+    """The database a test's server uses, as the server connects to it."""
+    return databases.server
+
+
+def behind_the_servers_back(owner_url: str, *statements: tuple[str, dict[str, Any]]) -> None:
+    """What the database's owner can still do: turn the triggers off, change rows, turn them on again."""
+    tables = ("board_entries", "actas", "checkpoints")
+    with Database(owner_url).engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        for table in tables:
+            if postgres:
+                conn.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER {table}_append_only"))
+            else:
+                conn.execute(text(f"DROP TRIGGER {table}_no_update"))
+                conn.execute(text(f"DROP TRIGGER {table}_no_delete"))
+        for statement, values in statements:
+            conn.execute(text(statement), values)
+        if postgres:
+            for table in tables:
+                conn.execute(text(f"ALTER TABLE {table} ENABLE TRIGGER {table}_append_only"))
 
 
 def simulated_day(root: Path, stations: int, seed: int) -> Path:

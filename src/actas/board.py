@@ -25,9 +25,10 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, insert, select, update
+from sqlalchemy import Column, Connection, Table, func, insert, select
 
 from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
@@ -41,6 +42,7 @@ from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.registry import KeyRegistry
 from actas.signed_note import Signer
+from actas.store.checkpoint_file import keep_checkpoint, read_checkpoint_note
 from actas.store.database import Database
 from actas.store.schema import actas, checkpoints, entries, rejections, reports
 from actas.tally.board_count import REPORT, BoardCount, Counted, read_entry
@@ -55,6 +57,8 @@ PAGE_LIMIT = 1000
 MINUTE = len("2030-06-02T23:41")
 MAX_REJECTIONS = 100_000
 """Rejections kept; past this, refused submissions are still refused and counted, not recorded."""
+REFUSALS_BATCH = 500
+"""Refusals held in memory before they are written at once (else they are written every refresh)."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,17 @@ class Outcome:
     status: int
     body: dict[str, Any]
     index: int | None = None
+
+
+@dataclass
+class Refusal:
+    """Refusals of one digest for one reason, held until they are written."""
+
+    size: int
+    station: str | None
+    count: int
+    first_at: str
+    last_at: str
 
 
 def _now() -> str:
@@ -80,9 +95,12 @@ class Board:
         origin: str,
         *,
         witness_list: str | None = None,
+        checkpoint_file: Path | None = None,
     ) -> None:
-        """An official board, or an observer's when given the organization's witness list."""
+        """An official board, or an observer's when given the organization's witness list. The latest
+        checkpoint it signs is also kept in `checkpoint_file` (`store.checkpoint_file`)."""
         self.db = db
+        self.checkpoint_file = checkpoint_file
         self.role = OBSERVER if witness_list is not None else OFFICIAL
         self.witness_list = witness_list
         self._witness_of = {h: w for w, h in parse_witness_list(witness_list).items()} if witness_list else {}
@@ -108,6 +126,12 @@ class Board:
         self._checkpoint: tuple[Checkpoint, str] | None = None
         """The latest checkpoint this process has seen, with its note, its signature already checked."""
         self.rejected_unrecorded = 0
+        self._refusals: dict[tuple[str, str], Refusal] = {}
+        """Refusals not yet written, by (digest, reason)."""
+        self._refusals_lock = threading.Lock()
+        self._refusals_write_lock = threading.Lock()
+        self._refusals_recorded: int | None = None
+        """Rows in the rejections table, counted at the first write."""
         self._announced: list[tuple[int, str]] = []
         """(index, signed note) of the announcements in the tree, kept with it."""
         self._arrivals: dict[str, int] = {}
@@ -117,7 +141,8 @@ class Board:
     # --- start ----------------------------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Migrate, then publish the definition and registry as entries 0 and 1, or check they are there."""
+        """Migrate, then publish the definition and registry as entries 0 and 1, or check they are there, and
+        check that the entries are still those of every checkpoint this server signed."""
         self.db.migrate()
         genesis = [
             ("election", canonical_json(self.election.to_json())),
@@ -125,6 +150,7 @@ class Board:
         ]
         signed = None
         with self._writing() as conn:
+            self._check_own_checkpoints(conn)
             if self.tree.size == 0:
                 self._append(conn, genesis)
                 signed = self._sign(conn)
@@ -143,6 +169,35 @@ class Board:
                     self._append(conn, [("witnesses", self.witness_list.encode())])
                     signed = self._sign(conn)
         self._signed(signed)
+        latest = self.latest_checkpoint()
+        if latest is not None and self.checkpoint_file is not None:
+            keep_checkpoint(self.checkpoint_file, latest[1], latest[0].size)
+
+    def _check_own_checkpoints(self, conn: Connection) -> None:
+        """Refuse a database whose entries are fewer than, or differ from, those of the latest checkpoint
+        signed in it or kept in the checkpoint file: entries removed or replaced behind the server's back."""
+        claims = []
+        latest = conn.execute(select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)).scalar()
+        if latest is not None:
+            claims.append(("its own latest checkpoint in the database", str(latest)))
+        kept = read_checkpoint_note(self.checkpoint_file) if self.checkpoint_file is not None else None
+        if kept is not None:
+            claims.append((f"the checkpoint it signed and kept in {self.checkpoint_file}", kept))
+        for where, note in claims:
+            try:
+                checkpoint = open_checkpoint(note, self.signer.verifier, self.origin)
+            except ActasError as exc:
+                raise VerificationError(f"{where}: {exc}; refusing to serve") from None
+            if checkpoint.size > self.tree.size:
+                raise VerificationError(
+                    f"the board's database holds {self.tree.size:,} entries, fewer than the {checkpoint.size:,} of "
+                    f"{where}: entries were removed behind the server's back; refusing to serve"
+                )
+            if self.tree.root(checkpoint.size) != checkpoint.root:
+                raise VerificationError(
+                    f"the board's first {checkpoint.size:,} entries (of {self.tree.size:,}) do not hash to the root "
+                    f"of {where}: an entry was replaced behind the server's back; refusing to serve"
+                )
 
     @property
     def results(self) -> ProgressiveResults:
@@ -442,28 +497,50 @@ class Board:
         return self._station_entries(reports, reports.c.witness, station)
 
     def _refuse(self, payload: bytes, status: int, code: str, reason: str, station: str | None = None) -> Outcome:
+        """Answer a refusal; it is held in memory and recorded with others in one write (`record_refusals`)."""
         digest = hashlib.sha256(payload).hexdigest()
         reason = reason[:300]
         now = _now()
-        with self._lock, self.db.writer() as conn:
-            where = (rejections.c.digest == digest) & (rejections.c.reason == reason)
-            if conn.execute(select(rejections.c.id).where(where)).scalar() is not None:
-                conn.execute(update(rejections).where(where).values(count=rejections.c.count + 1, last_at=now))
-            elif (conn.execute(select(func.count()).select_from(rejections)).scalar() or 0) < MAX_REJECTIONS:
-                conn.execute(
-                    insert(rejections).values(
-                        digest=digest,
-                        reason=reason,
-                        size=len(payload),
-                        station=station,
-                        count=1,
-                        first_at=now,
-                        last_at=now,
-                    )
-                )
+        with self._refusals_lock:
+            held = self._refusals.get((digest, reason))
+            if held is None:
+                self._refusals[digest, reason] = Refusal(len(payload), station, 1, now, now)
             else:
-                self.rejected_unrecorded += 1
+                held.count += 1
+                held.last_at = now
+            full = len(self._refusals) >= REFUSALS_BATCH
+        if full:
+            self.record_refusals()
         return Outcome(status, {"error": {"code": code, "message": reason}})
+
+    def record_refusals(self) -> None:
+        """Write the refusals held since the last write, in one transaction. They are not entries of the
+        board, so this takes no writers' lock; past MAX_REJECTIONS rows, they are counted, not recorded."""
+        with self._refusals_lock:
+            batch, self._refusals = self._refusals, {}
+        if not batch:
+            return
+        with self._refusals_write_lock, self.db.side_writer() as conn:
+            if self._refusals_recorded is None:
+                self._refusals_recorded = conn.execute(select(func.count()).select_from(rejections)).scalar() or 0
+            room = max(0, MAX_REJECTIONS - self._refusals_recorded)
+            held = list(batch.items())
+            self.rejected_unrecorded += sum(f.count for _, f in held[room:])
+            rows = [
+                {
+                    "digest": d,
+                    "reason": r,
+                    "size": f.size,
+                    "station": f.station,
+                    "count": f.count,
+                    "first_at": f.first_at,
+                    "last_at": f.last_at,
+                }  # fmt: skip
+                for (d, r), f in held[:room]
+            ]
+            if rows:
+                conn.execute(insert(rejections), rows)
+                self._refusals_recorded += len(rows)
 
     # --- checkpoints ----------------------------------------------------------------------------------------
 
@@ -503,8 +580,11 @@ class Board:
         return checkpoint, note
 
     def _signed(self, signed: tuple[Checkpoint, str] | None) -> None:
-        """Once a checkpoint is committed: it is the latest this process knows, and its actas count."""
+        """Once a checkpoint is committed: it is kept in the checkpoint file, it is the latest this process
+        knows, and its actas count."""
         if signed is not None:
+            if self.checkpoint_file is not None:
+                keep_checkpoint(self.checkpoint_file, signed[1], signed[0].size)
             with self._lock:
                 self._checkpoint = signed
                 self._advance_results(signed[0])
@@ -674,14 +754,27 @@ class Board:
         ]
 
     def station_rejections(self, station: str) -> list[dict[str, Any]]:
-        """Refused submissions that named a station: digest, reason and count."""
+        """Refused submissions that named a station: digest, reason, count, first and last time."""
+        self.record_refusals()
         with self.db.reader() as conn:
             rows = conn.execute(
-                select(rejections).where(rejections.c.station == station).order_by(rejections.c.id).limit(PAGE_LIMIT)
+                select(
+                    rejections.c.digest,
+                    rejections.c.reason,
+                    func.sum(rejections.c.count).label("count"),
+                    func.min(rejections.c.first_at).label("first_at"),
+                    func.max(rejections.c.last_at).label("last_at"),
+                )
+                .where(rejections.c.station == station)
+                .group_by(rejections.c.digest, rejections.c.reason)
+                .order_by(func.min(rejections.c.id))
+                .limit(PAGE_LIMIT)
             ).mappings()
             return [dict(r) for r in rows]
 
     def rejection_list(self, start: int, limit: int) -> list[dict[str, Any]]:
+        """Recorded refusals after row `start`, in order: a row per digest and reason per batch written."""
+        self.record_refusals()
         with self.db.reader() as conn:
             rows = conn.execute(
                 select(rejections).where(rejections.c.id > start).order_by(rejections.c.id).limit(limit)

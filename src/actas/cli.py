@@ -20,7 +20,9 @@ from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
 from actas.cli_audit import audit_app
 from actas.cli_datasets import import_app, mirror_command, outcome_command, reconcile_command, results
+from actas.cli_db import db_app
 from actas.cli_forensics import case_command, forensics_command, report_command, simulate_results_command
+from actas.cli_kiosk import kiosk_command
 from actas.cli_quick_count import exit_poll_command, pvt_app
 from actas.cli_verify import verify_command
 from actas.cli_witness import witness_app
@@ -46,6 +48,7 @@ from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup
 from actas.payload_sources import SourcePayload, is_bundle, read_payloads
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
+from actas.server.connections import DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, ConnectionLimits
 from actas.signed_note import Signer
 from actas.sim.generator import PRESETS, generate
 from actas.sim.scenarios import HONEST, Tampering
@@ -85,6 +88,8 @@ app.command("forensics")(forensics_command)
 app.command("report")(report_command)
 app.command("simulate-results")(simulate_results_command)
 app.command("case")(case_command)
+app.command("kiosk")(kiosk_command)
+app.add_typer(db_app, name="db")
 
 KEYS_DIR = "keys"
 
@@ -523,11 +528,15 @@ def serve(
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
     registry_file: Annotated[Path, typer.Option("--registry", help="The authority-signed key registry.")],
     db: Annotated[
-        str, typer.Option(help="sqlite:///FILE (the default) or postgresql://...")
+        str, typer.Option(help="sqlite:///FILE (the default) or postgresql://... (a role that owns nothing)")
     ] = "sqlite:///board.sqlite",
-    board_key: Annotated[Path, typer.Option(help="The key that signs checkpoints; created (0600) when absent.")] = Path(
-        "board.key"
-    ),
+    board_key: Annotated[
+        Path,
+        typer.Option(
+            help="The key that signs checkpoints; created (0600) when absent. The latest checkpoint signed is "
+            "kept beside it (board.checkpoint)."
+        ),
+    ] = Path("board.key"),
     role: Annotated[str, typer.Option(help="official (actas from machines) or observer (reports from witnesses).")] = (
         "official"
     ),
@@ -546,6 +555,17 @@ def serve(
     official_interval: Annotated[
         float, typer.Option(help="Seconds between comparisons with the official board.", min=1.0)
     ] = 30.0,
+    tls_cert: Annotated[Path | None, typer.Option(help="TLS certificate (PEM), served by the server itself.")] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key (PEM, 0600).")] = None,
+    insecure_http: Annotated[
+        bool, typer.Option("--insecure-http", help="Take witnesses' tokens over plain HTTP from other machines.")
+    ] = False,
+    read_timeout: Annotated[
+        float, typer.Option(help="Seconds a client may take to send a request's headers, or pause in its body.")
+    ] = DEFAULT_READ_TIMEOUT,
+    max_connections: Annotated[
+        int, typer.Option(help="Open connections per process; past them a new one is closed at once.", min=1)
+    ] = DEFAULT_MAX_CONNECTIONS,
 ) -> None:
     """Run the tabulation server: receive actas, publish the bulletin board, answer results, serve the pages.
 
@@ -554,18 +574,25 @@ def serve(
     authenticated by the witness's token, and keeps the record of every mesa; with --official it
     compares every mesa with the official board's, mirrored and checked again.
 
+    At start the server rebuilds the board's tree from every entry and refuses a database that
+    holds fewer entries than, or other entries than, the latest checkpoint it signed (kept in the
+    database and in board.checkpoint beside the key). On PostgreSQL it connects as a role that
+    owns nothing (actas db migrate sets one up) and refuses a role that could alter the board.
+
     Open the URL it prints in a browser: live results down to each mesa; on an observer's board also
     coverage, incidents, the reconciliation and the witness app (/witness).
 
     Example: actas serve --election ve2024 --registry day/registry.note --port 8080
              actas serve --role observer --witnesses witnesses.txt --election ve2024 --registry registry.note
     """
-    from fastapi import FastAPI
+    from starlette.types import ASGIApp
 
     from actas.board import OBSERVER, ROLES, Board
     from actas.server.app import create_app
     from actas.server.reconciler import Reconciler
+    from actas.server.workers import Listening, listen
     from actas.server.workers import serve as serve_workers
+    from actas.store.checkpoint_file import checkpoint_file_for
     from actas.store.database import Database
     from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, parse_witness_list
 
@@ -575,6 +602,7 @@ def serve(
         raise InputError("the observer role needs --witnesses (the witness list), and only it takes one")
     if official is not None and (role != OBSERVER or not official.startswith(("http://", "https://"))):
         raise InputError("--official is the official board's http(s) URL, for the observer role")
+    listening = Listening.checked(tls_cert, tls_key, ConnectionLimits(read_timeout, max_connections))
     witness_list = None
     if witnesses is not None:
         witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
@@ -587,87 +615,30 @@ def serve(
     else:
         signer = Signer.generate(origin.replace("/", "."))
         write_private(board_key, signer.to_text() + "\n")
-    board = Board(Database(db), election, registry_text, signer, origin, witness_list=witness_list)
-    board.open()
-    board.db.dispose()  # each worker opens its own connections
-
-    def make_app() -> FastAPI:
-        worker = Board(Database(db), election, registry_text, signer, origin, witness_list=witness_list)
-        worker.open()
-        reconciler = Reconciler(worker, official, official_interval) if official else None
-        return create_app(worker, refresh_interval, reconciler)
-
-    sock, bound = _listen(host, port)
-    out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False)
-    out.print(f"listening on http://{host}:{bound}", markup=False)
-    sys.stdout.flush()
-    if serve_workers(make_app, sock, workers) != 0:
-        raise typer.Exit(2)
-
-
-def _listen(host: str, port: int) -> tuple[Any, int]:
-    """A listening socket on host:port (0: a free port), and the port it got."""
-    import socket
-
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by each connection accepted
-    try:
-        sock.bind((host, port))
-        sock.listen(2048)  # connections wait in the backlog until the server is ready for them
-    except OSError as exc:
-        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    return sock, sock.getsockname()[1]
-
-
-@app.command("kiosk")
-def kiosk_command(
-    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
-    station: Annotated[str, typer.Option(help="The station this machine serves.")],
-    key: Annotated[Path, typer.Option(help="The machine's private key file (or machines.keys).")],
-    pin_file: Annotated[Path, typer.Option(help="A file holding the poll workers' PIN (keep it 0600).")],
-    out_dir: Annotated[Path, typer.Option("--out", help="The machine's journal and printouts (PDF).")] = Path("kiosk"),
-    server: Annotated[str | None, typer.Option(help="The tabulation server to transmit the actas to.")] = None,
-    host: Annotated[str, typer.Option(help="Address to listen on: the machine's own screen by default.")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8090,
-) -> None:
-    """Run the voting machine of one station behind a touch-screen page (open it in a kiosk browser).
-
-    The poll worker opens the polls with the PIN (the zero acta is printed as a PDF); each voter
-    presses a party card, confirms, and gets a receipt PDF for the receipt printer; the poll worker
-    closes the polls with the PIN, the final acta is printed, and both actas are sent to --server
-    until it acknowledges them. Every act is journaled in --out before the screen answers; started
-    again, the kiosk resumes from its journal.
-
-    Example: actas kiosk --election e --station R01.001.0001.01 --key keys/machines.keys --pin-file pin
-             --server http://127.0.0.1:8080
-    """
-    import hashlib
-
-    from actas.server.workers import serve as serve_workers
-    from actas.web.kiosk import Kiosk, KioskConfig, create_kiosk_app
-
-    election = load_election(election_dir)
-    if station not in election.station_by_code:
-        raise InputError(f"station {station[:64]} is not in election {election.id}")
-    pin = read_text(pin_file, limit=256, what="PIN file").strip()
-    if len(pin) < 4:
-        raise InputError(f"{pin_file}: a PIN has at least 4 characters")
-    if server is not None and not server.startswith(("http://", "https://")):
-        raise InputError(f"--server is the tabulation server's http(s) URL, found {server[:60]!r}")
-    signer = load_machine_signer(key, station)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    config = KioskConfig(
-        election, station, signer, out_dir / "machine.journal", out_dir, server, hashlib.sha256(pin.encode()).digest()
+    database = Database(db)
+    database.refuse_owner_role()
+    board = Board(
+        database,
+        election,
+        registry_text,
+        signer,
+        origin,
+        witness_list=witness_list,
+        checkpoint_file=checkpoint_file_for(board_key),
     )
-    kiosk = Kiosk(config)
-    sock, bound = _listen(host, port)
-    out.print(f"kiosk of station {station} ({kiosk.state})", markup=False)
-    out.print(f"listening on http://{host}:{bound}", markup=False)
+    board.open()
+    board.db.dispose()  # each worker opens its own connections; the tree built here is shared with them
+
+    def make_app() -> ASGIApp:
+        reconciler = Reconciler(board, official, official_interval) if official else None
+        return create_app(board, refresh_interval, reconciler, insecure_http=insecure_http)
+
+    sock, bound = listen(host, port)
+    out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False)
+    out.print(f"listening on {listening.scheme}://{host}:{bound}", markup=False)
     sys.stdout.flush()
-    serve_workers(lambda: create_kiosk_app(kiosk), sock, 1)
+    if serve_workers(make_app, [sock], workers, listening) != 0:
+        raise typer.Exit(2)
 
 
 @app.command("transmit")
@@ -677,14 +648,24 @@ def transmit_command(
     outbox: Annotated[Path | None, typer.Option(help="Log of acknowledged actas (default: beside the source).")] = None,
     workers: Annotated[int, typer.Option(help="Concurrent submissions.")] = 8,
     batch: Annotated[int, typer.Option(help="Actas per request (more than 1 uses the batch endpoint).")] = 1,
+    board_key: Annotated[
+        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
+    ] = None,
 ) -> None:
     """Send actas to the server with retries; what the server acknowledged is never sent twice.
 
-    Exit 0 when everything was acknowledged, 1 when the server refused an acta or found a conflict,
-    2 when some could not be delivered (run again later: only those are sent).
+    Every answer is a receipt: the checkpoint that covers the acta, signed with the board's key, and
+    the acta's inclusion proof against it. Each is checked, and kept in the outbox, for
+    `actas verify --receipts OUTBOX` to hold the board to later. A receipt that does not check is
+    a refusal.
 
-    Example: actas transmit day --server http://127.0.0.1:8080
+    Exit 0 when everything was acknowledged, 1 when the server refused an acta, found a conflict or
+    gave a receipt that does not check, 2 when some could not be delivered (run again later: only
+    those are sent).
+
+    Example: actas transmit day --server http://127.0.0.1:8080 --board-key "actas.e.official+1a2b3c4d+AAAA..."
     """
+    from actas.signed_note import Verifier
     from actas.transmit import Outbox, transmit
 
     path = Path(source)
@@ -700,7 +681,10 @@ def transmit_command(
             workers=workers,
             batch=batch,
             on_progress=lambda: progress.advance(task),
+            board_key=Verifier.from_text(board_key) if board_key else None,
         )
+    if not report.key_pinned and report.board_key is not None:
+        err.print("the board's key was taken from the server itself; pin it with --board-key", markup=False)
     out.print(
         f"{report.accepted:,} accepted, {report.duplicates:,} already on the board, {report.skipped:,} skipped "
         f"(acknowledged before), {len(report.conflicts):,} conflicts, {len(report.refused):,} refused, "
@@ -848,7 +832,7 @@ def demo(
     tampering = tamper(scenario, printed, witnessed, seed, keys.machines, candidate_of)
     paper = dict(printed)  # what the voters chose, in the ballot boxes
     printed.update(tampering.machines)  # what the machines printed and signed
-    for stale in (out_dir / "board.sqlite", out_dir / "sent.jsonl"):
+    for stale in (out_dir / "board.sqlite", out_dir / "board.checkpoint", out_dir / "sent.jsonl"):
         stale.unlink(missing_ok=True)
     db = f"sqlite:///{out_dir / 'board.sqlite'}"
     registry_note = (out_dir / REGISTRY_FILE).read_text(encoding="utf-8")

@@ -12,9 +12,11 @@ from rich.table import Table
 from actas.console import err, out, print_json, progress
 from actas.errors import InputError, VerificationError
 from actas.files import read_text
+from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES
 from actas.mirror import BOARD_KEY, is_mirror, latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
 from actas.signed_note import Verifier
-from actas.verification import BoardVerification, verify_board
+from actas.transmit import read_outbox
+from actas.verification import BoardVerification, HeldCheckpoint, verify_board
 
 SHOWN = 50
 
@@ -28,15 +30,26 @@ def verify_command(
         str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
     ] = None,
     authority: Annotated[str | None, typer.Option(help="Pin the authority's key that signs the registry.")] = None,
+    receipts: Annotated[
+        list[Path] | None,
+        typer.Option(help="An outbox of receipts (actas transmit's, a kiosk's sent.jsonl): each must still hold."),
+    ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(help="A checkpoint obtained elsewhere (a signed note): the board must be consistent with it."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The report as JSON.")] = False,
 ) -> None:
     """Verify a bulletin board: every entry, checkpoint, signature and announcement, and the results.
 
     A server is first mirrored (resumable: run it again to bring the mirror up to date); a mirror
-    is verified without a network. Exit 0 when everything verifies, 1 naming each item that does
-    not, 2 when the board cannot be read.
+    is verified without a network. With --receipts and --checkpoint, what others were given must
+    still hold: every acta a receipt acknowledged at its index, and every checkpoint's tree a prefix
+    of the board's, so a board that dropped an acta or rolled back is caught even by a first mirror.
+    Exit 0 when everything verifies, 1 naming each item that does not, 2 when the board cannot be read.
 
     Example: actas verify http://cne.example:8080 --board-key "actas.ve-2024.official+1a2b3c4d+AAAA..."
+             actas verify mirror-cne --receipts day/sent.jsonl --checkpoint newspaper.note
     """
     if source.startswith(("http://", "https://")):
         where = urlsplit(source)
@@ -53,6 +66,7 @@ def verify_command(
     key_text = board_key or read_text(directory / BOARD_KEY, limit=1000, what="board key").strip()
     key = Verifier.from_text(key_text)
     authority_key = Verifier.from_text(authority) if authority else None
+    held = [*(_receipts_held(receipts) if receipts else []), *_checkpoints_held(checkpoint or [])]
     with progress() as bar:
         task = bar.add_task("verifying the board", total=None)
         bar.update(task, total=head.size)
@@ -63,6 +77,7 @@ def verify_command(
             key,
             authority_key,
             lambda: bar.advance(task),
+            held=held,
         )
     if as_json:
         print_json({**report.to_json(), "mirror": str(directory), "board_key_pinned": pinned})
@@ -70,6 +85,27 @@ def verify_command(
         _print(report, directory, pinned)
     if not report.ok:
         raise VerificationError(f"{report.failed:,} items of board {report.origin} do not verify; see above")
+
+
+def _receipts_held(outboxes: list[Path]) -> list[HeldCheckpoint]:
+    held = []
+    for outbox in outboxes:
+        if not outbox.is_file():
+            raise InputError(f"{outbox} is not an outbox of receipts (actas transmit writes one)")
+        for item in read_outbox(outbox):
+            if item.receipt is not None:
+                where = f"receipt of acta {item.sha256[:12]}… ({item.origin or 'no origin'}, {outbox} line {item.line})"
+                held.append(HeldCheckpoint(where, item.receipt.checkpoint, item.receipt.index, item.receipt.leaf_hash))
+    if not held:
+        raise InputError(f"no receipts in {', '.join(map(str, outboxes))}")
+    return held
+
+
+def _checkpoints_held(files: list[Path]) -> list[HeldCheckpoint]:
+    return [
+        HeldCheckpoint(f"checkpoint {path}", read_text(path, limit=MAX_CHECKPOINT_BYTES, what="checkpoint"))
+        for path in files
+    ]
 
 
 def _print(report: BoardVerification, directory: Path, pinned: bool) -> None:

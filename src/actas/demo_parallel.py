@@ -56,7 +56,7 @@ def parallel_tabulation(
     """Steps 8 and 9: witnesses report to their organization's server; the two tabulations are reconciled."""
     assignments = assign(election, WITNESSED_SHARE, seed)
     targets = sorted({s for s, _ in assignments})
-    for stale in ("witnesses.txt", "witness.tokens", "observer.sqlite"):
+    for stale in ("witnesses.txt", "witness.tokens", "observer.sqlite", "observer.checkpoint"):
         (out_dir / stale).unlink(missing_ok=True)
     enroll_witnesses(out_dir / "witnesses.txt", out_dir / "witness.tokens", sorted({w for _, w in assignments}))
     with progress() as bar:

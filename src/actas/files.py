@@ -29,22 +29,35 @@ AUTHORITY_KEY_FILE = "authority.key"
 MACHINE_KEYS_FILE = "machines.keys"
 BUNDLE_FILE = "actas.jsonl"
 MAX_ELECTION_BYTES = 512 * 1024 * 1024
+READ_CHUNK = 1024 * 1024
 MAX_BUNDLE_LINE = 64 * 1024
 """A bundle line holds one acta (at most 16 KiB) with JSON escaping; longer lines are refused."""
 
 
-def read_text(path: Path, *, limit: int, what: str) -> str:
+def read_bytes(path: Path, *, limit: int, what: str) -> bytes:
+    """A file's bytes, read in bounded chunks and refused as soon as they pass `limit`: a file's declared
+    size is not trusted, so a device (/dev/zero), a pipe or a file that grows is refused just the same."""
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise InputError(f"{what} {path} is {size:,} bytes, more than the {limit:,} allowed")
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise FormatError(f"{what} {path} is not UTF-8 text") from None
+        with path.open("rb") as handle:
+            chunks, held = [], 0
+            while chunk := handle.read(min(READ_CHUNK, limit + 1 - held)):
+                chunks.append(chunk)
+                held += len(chunk)
+                if held > limit:
+                    raise InputError(f"{what} {path} is more than the {limit:,} bytes allowed")
+            return b"".join(chunks)
     except IsADirectoryError:
         raise InputError(f"{what} {path} is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+
+
+def read_text(path: Path, *, limit: int, what: str) -> str:
+    """A UTF-8 text file, read as `read_bytes` reads it."""
+    try:
+        return read_bytes(path, limit=limit, what=what).decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"{what} {path} is not UTF-8 text") from None
 
 
 def election_path(path: Path) -> Path:
@@ -70,12 +83,12 @@ def save_election(election: Election, directory: Path) -> Path:
     return file
 
 
-def _atomic_write(path: Path, text: str, mode: int = 0o644) -> None:
+def _atomic_write(path: Path, content: str | bytes, mode: int = 0o644) -> None:
     tmp = path.with_name(path.name + ".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(content.encode("utf-8") if isinstance(content, str) else content)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
@@ -94,10 +107,10 @@ def _private_dir(directory: Path) -> None:
     os.chmod(directory, 0o700)
 
 
-def write_private(path: Path, text: str) -> None:
+def write_private(path: Path, content: str | bytes) -> None:
     """Write a secret: the file is created 0600 and is never world- or group-readable, even briefly."""
     _private_dir(path.parent)
-    _atomic_write(path, text, mode=0o600)
+    _atomic_write(path, content, mode=0o600)
     os.chmod(path, 0o600)
 
 
@@ -131,7 +144,7 @@ class KeySet:
     def load(cls, directory: Path) -> KeySet:
         authority = load_signer(directory / AUTHORITY_KEY_FILE)
         machines = {}
-        text = _read_private(directory / MACHINE_KEYS_FILE, MAX_ELECTION_BYTES)
+        text = read_private(directory / MACHINE_KEYS_FILE, MAX_ELECTION_BYTES)
         for number, line in enumerate(text.splitlines(), start=1):
             code, sep, key = line.partition(" ")
             if not sep:
@@ -140,21 +153,26 @@ class KeySet:
         return cls(authority, machines)
 
 
-def _read_private(path: Path, limit: int) -> str:
-    if not path.exists():
-        raise KeyFileError(f"key file {path} does not exist")
-    if path.stat().st_mode & 0o077:
-        raise KeyFileError(f"key file {path} is readable by others; run: chmod 600 {path}")
-    return read_text(path, limit=limit, what="key file")
+def read_private(path: Path, limit: int, what: str = "key file") -> str:
+    """A secret's file (a key, tokens, a PIN), refused if anyone but its owner may read it."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise KeyFileError(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise KeyFileError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if mode & 0o077:
+        raise KeyFileError(f"{what} {path} is readable by others; run: chmod 600 {path}")
+    return read_text(path, limit=limit, what=what)
 
 
 def load_signer(path: Path) -> Signer:
-    return Signer.from_text(_read_private(path, 4096).strip())
+    return Signer.from_text(read_private(path, 4096).strip())
 
 
 def load_machine_signer(path: Path, station: str) -> Signer:
     """A machine's key: a file holding one key, or a machines.keys file (the station's line)."""
-    text = _read_private(path, MAX_ELECTION_BYTES)
+    text = read_private(path, MAX_ELECTION_BYTES)
     if text.startswith(PRIVATE_KEY_PREFIX):
         return Signer.from_text(text.strip())
     for line in text.splitlines():
@@ -225,7 +243,7 @@ def enroll_witnesses(list_path: Path, tokens_path: Path, witnesses: list[str]) -
     listed: dict[str, str] = {}
     if list_path.exists():
         listed = parse_witness_list(read_text(list_path, limit=MAX_WITNESS_LIST_BYTES, what="witness list"))
-    tokens = _read_private(tokens_path, MAX_WITNESS_LIST_BYTES) if tokens_path.exists() else ""
+    tokens = read_private(tokens_path, MAX_WITNESS_LIST_BYTES) if tokens_path.exists() else ""
     taken = sorted(set(witnesses) & set(listed))
     if taken or len(set(witnesses)) != len(witnesses):
         raise InputError(f"witness {(taken or witnesses)[0]} is already enrolled, or named twice")
@@ -239,7 +257,7 @@ def enroll_witnesses(list_path: Path, tokens_path: Path, witnesses: list[str]) -
 
 def load_witness_token(path: Path, witness: str) -> str:
     """A witness's token: a file holding only the token, or the organization's tokens file (their line)."""
-    text = _read_private(path, MAX_WITNESS_LIST_BYTES)
+    text = read_private(path, MAX_WITNESS_LIST_BYTES)
     lines = text.split()
     if len(lines) == 1:
         return lines[0]

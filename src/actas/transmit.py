@@ -1,8 +1,13 @@
-"""Sending actas to a tabulation server: concurrent, retried with backoff, and never sent twice.
+"""Sending actas to a tabulation server: concurrent, retried with backoff, never sent twice, and every
+receipt checked and kept.
 
 The outbox is the source itself (a payload, a bundle, a simulation directory); a log of what the
 server acknowledged sits beside it, so a machine that could not reach the server sends the rest
-later, and nothing it already delivered goes again.
+later, and nothing it already delivered goes again. Each acknowledgement is a receipt
+(`ledger.receipt`): the checkpoint that covers the acta, signed with the board's key (pinned, or
+else read from the server once), and the acta's inclusion proof against it. A receipt that does not
+check is a problem reported, not an acknowledgement; the receipts that do are kept in the log,
+where `actas verify --receipts LOG` holds the board to them later.
 """
 
 from __future__ import annotations
@@ -20,11 +25,15 @@ from pathlib import Path
 
 import httpx
 
-from actas.errors import FormatError
+from actas.errors import ActasError, FormatError, InputError
+from actas.fields import parse_hex64
+from actas.ledger.receipt import BoardReceipt
 from actas.payload_sources import SourcePayload
+from actas.signed_note import Verifier
 
 MAX_ATTEMPTS = 8
 ACKNOWLEDGED = (200, 201, 409)
+MAX_OUTBOX_LINE = 64 * 1024
 
 
 @dataclass
@@ -36,37 +45,74 @@ class TransmitReport:
     unsent: list[str] = field(default_factory=list)
     skipped: int = 0
     retries: int = 0
+    board_key: Verifier | None = None
+    """The key every receipt was checked with."""
+    key_pinned: bool = False
+    """Whether that key was given (pinned), or read from the server itself."""
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """One line of the outbox: an acta the server acknowledged, and its receipt."""
+
+    line: int
+    sha256: str
+    origin: str
+    """Where the acta was read from when it was sent."""
+    receipt: BoardReceipt | None
+
+
+def read_outbox(path: Path) -> Iterator[Acknowledged]:
+    """Every acknowledgement in a log, read a line at a time; a line that is torn or not a record is skipped
+    (that acta is simply sent again)."""
+    try:
+        handle = path.open("rb")
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot read the outbox {path}: {exc.strerror}") from None
+    with handle:
+        for number, line in enumerate(iter(lambda: handle.readline(MAX_OUTBOX_LINE + 1), b""), start=1):
+            if len(line) > MAX_OUTBOX_LINE or not line.endswith(b"\n"):
+                continue
+            try:
+                record = json.loads(line)
+                digest = parse_hex64(record["sha256"], "outbox")
+                receipt = BoardReceipt.from_json(record["receipt"]) if "receipt" in record else None
+                origin = str(record.get("origin", ""))[:200]
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError, FormatError):
+                continue
+            yield Acknowledged(number, digest, origin, receipt)
 
 
 class Outbox:
-    """The log of acknowledged submissions: one JSON line each, fsync'ed before it counts. Threads that
-    record at the same moment share one fsync (group commit), as the server's writers share a commit."""
+    """The log of acknowledged submissions (0600): one JSON line each with the acta's SHA-256 and the
+    board's receipt, fsync'ed before it counts. Threads that record at the same moment share one fsync
+    (group commit), as the server's writers share a commit."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.sent: set[str] = set()
-        if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    self.sent.add(str(json.loads(line)["sha256"]))
-                except (ValueError, KeyError, TypeError):
-                    continue  # a torn last line: that acta is simply sent again, and the server dedupes
+        self.sent: set[str] = {acknowledged.sha256 for acknowledged in read_outbox(path)}
         self._lock = threading.Lock()
         self._sync_lock = threading.Lock()
         self._written = self._synced = 0
         """How many records were written to the file, and how many of them are known to be on disk."""
 
-    def record(self, acknowledged: list[tuple[str, int, dict[str, object]]]) -> None:
-        """Log (digest, status, receipt) of every acta one answer acknowledged; returns once it is on disk."""
+    def record(self, acknowledged: list[tuple[str, str, int, BoardReceipt]]) -> None:
+        """Log (digest, origin, status, receipt) of every acta one answer acknowledged; returns once it is on
+        disk."""
         if not acknowledged:
             return
         lines = "".join(
-            json.dumps({"sha256": digest, "status": status, "index": receipt.get("index")}) + "\n"
-            for digest, status, receipt in acknowledged
+            json.dumps({"sha256": digest, "origin": origin, "status": status, "receipt": receipt.to_json()}) + "\n"
+            for digest, origin, status, receipt in acknowledged
         )
         with self._lock:
-            with self.path.open("a", encoding="utf-8") as out:
-                out.write(lines)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            try:
+                os.write(fd, lines.encode())
+            finally:
+                os.close(fd)
             self._written += 1
             mine = self._written
         with self._sync_lock:
@@ -80,7 +126,17 @@ class Outbox:
                     os.close(fd)
                 self._synced = covered
         with self._lock:
-            self.sent.update(digest for digest, _, _ in acknowledged)
+            self.sent.update(digest for digest, _, _, _ in acknowledged)
+
+
+def _receipt(payload: str, body: dict[str, object], board_key: Verifier) -> BoardReceipt | str:
+    """The server's receipt for `payload`, checked; or why it does not prove the acta is on the board."""
+    try:
+        receipt = BoardReceipt.from_json(body)
+        receipt.check(payload.encode(), board_key)
+    except ActasError as exc:
+        return f"the server's receipt does not prove the acta is on its board: {exc}"
+    return receipt
 
 
 def _retrying(call: Callable[[], httpx.Response], report: TransmitReport) -> httpx.Response | None:
@@ -110,6 +166,21 @@ def _json(response: httpx.Response | None) -> dict[str, object]:
     return body if isinstance(body, dict) else {}
 
 
+def _board_key(client: httpx.Client, base: str, report: TransmitReport) -> Verifier | None:
+    """The key the server says signs its checkpoints (None if it cannot be reached or read)."""
+    response = _retrying(lambda: client.get(base + "/v1/board/key"), report)
+    if response is None or response.status_code != 200:
+        return None
+    try:
+        return Verifier.from_text(response.text.strip()[:1000])
+    except ActasError:
+        return None
+
+
+Answer = tuple[SourcePayload, str, str, int | None, dict[str, object]]
+"""(item, payload, its SHA-256, HTTP status or None when undelivered, the answer's JSON) of one acta."""
+
+
 def transmit(
     server: str,
     items: Iterable[SourcePayload],
@@ -118,18 +189,43 @@ def transmit(
     workers: int = 8,
     batch: int = 1,
     on_progress: Callable[[], None] | None = None,
+    board_key: Verifier | None = None,
 ) -> TransmitReport:
-    """Send every payload; with `batch` > 1, that many at a time to the batch endpoint (for relays)."""
-    report = TransmitReport()
+    """Send every payload; with `batch` > 1, that many at a time to the batch endpoint (for relays). Each
+    receipt is checked with `board_key`, or with the key the server gives when none is pinned."""
+    report = TransmitReport(board_key=board_key, key_pinned=board_key is not None)
     base = server.rstrip("/")
     lock = threading.Lock()
+    key_lock = threading.Lock()
 
-    def settle(answers: list[tuple[SourcePayload, str, int | None, dict[str, object]]]) -> None:
-        """Log what the server acknowledged (durably, before counting it), then count every answer."""
-        outbox.record([(digest, status, body) for _, digest, status, body in answers if status in ACKNOWLEDGED])
+    def key() -> Verifier | None:
+        """The key receipts are checked with: pinned, or read from the server the first time it answers."""
+        with key_lock:
+            if report.board_key is None:
+                report.board_key = _board_key(client, base, report)
+            return report.board_key
+
+    def settle(answers: list[Answer]) -> None:
+        """Check each receipt, log what the server acknowledged with a receipt that checks (durably, before
+        counting it), then count every answer. Without the board's key an answer proves nothing yet: the
+        acta is sent again later, and the server answers the same acta with its receipt again."""
+        acknowledged = [a for a in answers if a[3] in ACKNOWLEDGED]
+        board_key = key() if acknowledged else None
+        receipts: dict[str, BoardReceipt | str] = {}
+        if board_key is not None:
+            receipts = {digest: _receipt(payload, body, board_key) for _, payload, digest, _, body in acknowledged}
+        logged = []
+        for item, _, digest, status, _ in acknowledged:
+            receipt = receipts.get(digest)
+            if isinstance(receipt, BoardReceipt) and status is not None:
+                logged.append((digest, item.origin, status, receipt))
+        outbox.record(logged)
         with lock:
-            for item, _, status, body in answers:
-                if status is None:
+            for item, _, digest, status, body in answers:
+                receipt = receipts.get(digest)
+                if isinstance(receipt, str):
+                    report.refused.append(f"{item.origin}: {receipt}")
+                elif status is None or (status in ACKNOWLEDGED and receipt is None):
                     report.unsent.append(item.origin)
                 elif status == 201:
                     report.accepted += 1
@@ -173,7 +269,8 @@ def transmit(
             response = _retrying(
                 lambda: client.post(base + "/v1/actas", content=payload.encode(), headers=headers), report
             )
-            settle([(item, digest, response.status_code if response is not None else None, _json(response))])
+            status = response.status_code if response is not None else None
+            settle([(item, payload, digest, status, _json(response))])
             return
         lines = "".join(json.dumps({"payload": payload}) + "\n" for _, payload, _ in todo).encode()
         headers = {"content-type": "application/x-ndjson"}
@@ -181,13 +278,13 @@ def transmit(
         results = _json(response).get("results") if response is not None and response.status_code == 200 else None
         if not isinstance(results, list) or len(results) != len(todo):
             status = response.status_code if response is not None else None
-            settle([(item, digest, status, _json(response)) for item, _, digest in todo])
+            settle([(item, payload, digest, status, _json(response)) for item, payload, digest in todo])
             return
-        answers: list[tuple[SourcePayload, str, int | None, dict[str, object]]] = []
-        for (item, _, digest), result in zip(todo, results, strict=True):
+        answers: list[Answer] = []
+        for (item, payload, digest), result in zip(todo, results, strict=True):
             body = result if isinstance(result, dict) else {}
             status = body.get("http_status")
-            answers.append((item, digest, status if isinstance(status, int) else 502, body))
+            answers.append((item, payload, digest, status if isinstance(status, int) else 502, body))
         settle(answers)
 
     def chunks() -> Iterator[list[SourcePayload]]:

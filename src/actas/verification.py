@@ -12,6 +12,11 @@ by someone who trusts nobody.
 - **The results.** Recomputed at every level from the entries (`tally.board_count`).
 - **The announcements.** Each must be signed by the authority and say what the actas on the board
   before it add up to.
+- **What others hold.** Every receipt a machine kept (`actas transmit` keeps them) and every
+  checkpoint obtained elsewhere (a newspaper, another observer) must be signed by the board's key
+  and consistent with the board: its tree size reached, its root the root of the entries' prefix,
+  and a receipt's acta still at its index. A board that rolled back, dropped an acta it
+  acknowledged or showed someone another history fails here, however consistent it is with itself.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
@@ -42,6 +47,17 @@ from actas.tally.witnessed import Filed
 
 MAX_FAILURES_LISTED = 10_000
 CHUNK = 1000
+
+
+@dataclass(frozen=True)
+class HeldCheckpoint:
+    """A checkpoint someone holds from the board, and for a receipt the entry it proves."""
+
+    source: str
+    """Where it comes from, as the report names it."""
+    note: str
+    index: int | None = None
+    leaf_hash: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,7 @@ def verify_board(
     authority: Verifier | None = None,
     on_entry: Callable[[], None] | None = None,
     workers: int | None = None,
+    held: Sequence[HeldCheckpoint] = (),
 ) -> BoardVerification:
     """Verify a board from its entries in order, its latest checkpoint and every earlier one seen. The
     definition and the registry are read first; then every entry is read and its acta checked on
@@ -247,6 +264,8 @@ def verify_board(
         before,
         f"{tree.size:,} entries, {len(seen):,} checkpoints signed by {board_key.name}, each the root of the entries",
     )
+    if held:
+        _check_held(held, tree, board_key, head.origin, report)
     for failure in announcement_failures:
         report.fail(failure.item, failure.problem)
     report.checks.append(
@@ -258,6 +277,38 @@ def verify_board(
     )
     report.results = count.results.view()
     return report
+
+
+def _check_held(
+    held: Sequence[HeldCheckpoint], tree: MerkleTree, board_key: Verifier, origin: str, report: BoardVerification
+) -> None:
+    """Every receipt and checkpoint held elsewhere against the board's entries."""
+    before = report.failed
+    for item in held:
+        try:
+            checkpoint = open_checkpoint(item.note, board_key, origin)
+        except ActasError as exc:
+            report.fail(item.source, f"its checkpoint is not this board's: {exc}")
+            continue
+        if checkpoint.size > tree.size:
+            report.fail(
+                item.source,
+                f"the board signed {checkpoint.size:,} entries and now shows {tree.size:,}: it was rolled back",
+            )
+        elif checkpoint.size and tree.root(checkpoint.size) != checkpoint.root:
+            report.fail(
+                item.source,
+                f"the board's first {checkpoint.size:,} entries no longer hash to the root it signed: its history "
+                "was rewritten, or it showed this holder another one",
+            )
+        elif item.index is not None and (item.index >= checkpoint.size or tree.leaf(item.index) != item.leaf_hash):
+            report.fail(item.source, f"entry {item.index} is not the acta the board acknowledged there")
+    receipts = sum(item.index is not None for item in held)
+    report.check(
+        "receipts and checkpoints held elsewhere",
+        before,
+        f"{receipts:,} receipts and {len(held) - receipts:,} checkpoints, each consistent with the board",
+    )
 
 
 def _unread(stream: Iterator[tuple[int, str, bytes]], report: BoardVerification) -> Iterator[tuple[int, str, bytes]]:

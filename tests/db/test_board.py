@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,12 +13,13 @@ from sqlalchemy.exc import DBAPIError
 from actas.acta.codec import parse_payload, sign_acta
 from actas.board import Board
 from actas.canonical import canonical_json
-from actas.errors import InputError
-from actas.ledger.checkpoint import open_checkpoint
+from actas.errors import InputError, VerificationError
+from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.signed_note import Signer
 from actas.sim.simulate import VoterModel, simulate
 from actas.store.database import Database
+from tests.conftest import DatabaseUrls, behind_the_servers_back, postgres_schema_url
 
 BOARD_KEY = Signer("actas.test.board", b"\x09" * 32)
 ORIGIN = "actas/test/official"
@@ -28,8 +30,9 @@ def day(small: Any) -> list[Any]:
     return list(simulate(small.election, small.keys.machines, VoterModel(seed=3), workers=1))
 
 
-def open_board(url: str, small: Any) -> Board:
-    board = Board(Database(url), small.election, small.registry.sign(small.keys.authority), BOARD_KEY, ORIGIN)
+def open_board(url: str, small: Any, checkpoint_file: Path | None = None) -> Board:
+    registry = small.registry.sign(small.keys.authority)
+    board = Board(Database(url), small.election, registry, BOARD_KEY, ORIGIN, checkpoint_file=checkpoint_file)
     board.open()
     return board
 
@@ -133,24 +136,62 @@ def test_a_board_of_another_election_is_refused(database_url: str, small: Any) -
         Board(Database(database_url), other, keys.registry(other).sign(keys.authority), BOARD_KEY, ORIGIN).open()
 
 
-@pytest.mark.parametrize(
-    "statement",
-    [
-        "UPDATE board_entries SET kind = 'x'",
-        "DELETE FROM board_entries",
-        "UPDATE checkpoints SET note = 'x'",
-        "DELETE FROM actas",
-    ],
-)
-def test_nothing_on_the_board_can_be_changed_or_removed(
-    database_url: str, small: Any, day: list[Any], statement: str
+KEY_COLUMN = {"board_entries": "idx", "actas": "idx", "checkpoints": "size", "rejections": "id", "reports": "idx"}
+BOARD_TABLES = tuple(KEY_COLUMN)
+
+
+@pytest.mark.parametrize("table", BOARD_TABLES)
+def test_not_even_the_owner_can_change_a_row_while_the_triggers_stand(
+    databases: DatabaseUrls, small: Any, day: list[Any], table: str
 ) -> None:
-    board = open_board(database_url, small)
+    board = open_board(databases.server, small)
     board.submit(day[0].final.encode())
-    board.sign_checkpoint()
-    with pytest.raises(DBAPIError, match="append-only"), board.db.writer() as conn:
-        conn.execute(text(statement))
-    assert board.tree.size == 3 and len(list(board.entries(0, 10))) == 3
+    board.submit(b"refused")
+    board.record_refusals()
+    owner = Database(databases.owner)
+    with owner.writer() as conn:  # an official board has no reports: the owner may add a row, as anyone may
+        conn.execute(text("INSERT INTO reports (digest, station, witness, idx) VALUES ('d', 's', 'w', 99)"))
+    statements = [f"UPDATE {table} SET {KEY_COLUMN[table]} = {KEY_COLUMN[table]}", f"DELETE FROM {table}"]
+    statements += [f"TRUNCATE {table}"] if owner.dialect == "postgresql" else []
+    for statement in statements:
+        with pytest.raises(DBAPIError, match="append-only"), owner.writer() as conn:
+            conn.execute(text(statement))
+    owner.dispose()
+    assert board.tree.size == 3 and len(list(board.entries(0, 10))) == 3 and len(board.rejection_list(0, 10)) == 1
+
+
+SERVER_CANNOT = [
+    "UPDATE {table} SET {column} = {column}",
+    "DELETE FROM {table}",
+    "TRUNCATE {table}",
+    "ALTER TABLE {table} DISABLE TRIGGER ALL",
+    "ALTER TABLE {table} DISABLE TRIGGER {table}_append_only",
+    "DROP TRIGGER {table}_append_only ON {table}",
+    "DROP TABLE {table}",
+]
+
+
+@pytest.mark.parametrize("statement", SERVER_CANNOT)
+def test_the_servers_postgresql_role_cannot_change_remove_or_unprotect_anything(
+    small: Any, day: list[Any], statement: str
+) -> None:
+    """The server connects as a role that owns nothing: it may read and add rows, and every other statement
+    on every board table is refused by PostgreSQL itself, before any trigger."""
+    for urls in postgres_schema_url():
+        board = open_board(urls.server, small)
+        board.submit(day[0].final.encode())
+        for table, column in KEY_COLUMN.items():
+            with pytest.raises(DBAPIError, match="permission denied|must be (the )?owner"), board.db.writer() as conn:
+                conn.execute(text(statement.format(table=table, column=column)))
+        assert board.tree.size == 3 and len(list(board.entries(0, 10))) == 3
+        board.db.dispose()
+
+
+def test_a_superuser_or_the_tables_owner_is_refused_as_the_servers_role() -> None:
+    for urls in postgres_schema_url():
+        with pytest.raises(InputError, match="could alter or empty the board's tables"):
+            Database(urls.owner).refuse_owner_role()
+        Database(urls.server).refuse_owner_role()
 
 
 def test_announcements_are_published_once_and_only_from_the_authority(database_url: str, small: Any) -> None:
@@ -181,16 +222,59 @@ def test_announcements_are_published_once_and_only_from_the_authority(database_u
     assert board.announce(b"\xff").status == 400 and board.tree.size == 3
 
 
-def test_an_entry_altered_behind_the_servers_back_stops_it(database_url: str, small: Any, day: list[Any]) -> None:
-    board = open_board(database_url, small)
+def test_an_entry_altered_behind_the_servers_back_stops_it(databases: DatabaseUrls, small: Any, day: list[Any]) -> None:
+    board = open_board(databases.server, small)
     board.submit(day[0].final.encode())
     board.db.dispose()
-    with Database(database_url).engine.begin() as conn:  # an administrator with database access
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("ALTER TABLE board_entries DISABLE TRIGGER board_entries_append_only"))
-            conn.execute(text("UPDATE board_entries SET data = :d WHERE idx = 2"), {"d": day[1].final.encode()})
-        else:
-            conn.execute(text("DROP TRIGGER board_entries_no_update"))
-            conn.execute(text("UPDATE board_entries SET data = :d WHERE idx = 2"), {"d": day[1].final.encode()})
+    behind_the_servers_back(databases.owner, ("UPDATE board_entries SET data = :d WHERE idx = 2", {"d": b"x"}))
     with pytest.raises(InputError, match="entry 2 .* was altered"):
-        open_board(database_url, small)
+        open_board(databases.server, small)
+
+
+def test_an_entry_replaced_with_its_leaf_hash_is_found_at_start(
+    databases: DatabaseUrls, small: Any, day: list[Any]
+) -> None:
+    """Another validly signed acta in the place of one acknowledged, with its leaf hash: each row is
+    consistent, but the entries no longer hash to the root the server signed."""
+    board = open_board(databases.server, small)
+    for station in day[:3]:
+        board.submit(station.final.encode())
+    board.db.dispose()
+    other = day[5].final.encode()
+    behind_the_servers_back(
+        databases.owner,
+        ("UPDATE board_entries SET data = :d, leaf_hash = :h WHERE idx = 3", {"d": other, "h": leaf_hash(other)}),
+    )
+    with pytest.raises(VerificationError, match="first 5 entries .* do not hash to the root of its own latest"):
+        open_board(databases.server, small)
+
+
+def test_entries_removed_with_their_checkpoints_are_found_from_the_checkpoint_file(
+    databases: DatabaseUrls, small: Any, day: list[Any], tmp_path: Path
+) -> None:
+    kept = tmp_path / "board.checkpoint"
+    board = open_board(databases.server, small, kept)
+    for station in day[:6]:
+        assert board.submit(station.final.encode()).status == 201
+    assert open_checkpoint(kept.read_text(), BOARD_KEY.verifier).size == 8
+    board.db.dispose()
+    behind_the_servers_back(
+        databases.owner,
+        ("DELETE FROM actas WHERE idx >= 4", {}),
+        ("DELETE FROM board_entries WHERE idx >= 4", {}),
+        ("DELETE FROM checkpoints WHERE size > 4", {}),
+    )
+    with pytest.raises(VerificationError, match="holds 4 entries, fewer than the 8 of the checkpoint it signed"):
+        open_board(databases.server, small, kept)
+    rolled_back = open_board(databases.server, small)  # without the file, the smaller board is self-consistent
+    assert rolled_back.tree.size == 4
+
+
+def test_a_checkpoint_file_signed_with_another_key_is_refused(
+    databases: DatabaseUrls, small: Any, tmp_path: Path
+) -> None:
+    kept = tmp_path / "board.checkpoint"
+    open_board(databases.server, small, kept).db.dispose()
+    kept.write_text(Checkpoint(ORIGIN, 2, b"\0" * 32).sign(Signer.generate("someone-else")))
+    with pytest.raises(VerificationError, match="signature"):
+        open_board(databases.server, small, kept)

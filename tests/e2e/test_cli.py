@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from actas.acta.codec import parse_payload
+from actas.machine.receipt import chain_code, receipt_body
 from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day
 
 
@@ -210,14 +212,23 @@ def test_a_machine_killed_mid_day_resumes_without_losing_or_double_counting(day:
     status = json.loads(run_actas("machine", "status", "--journal", journal, "--json").stdout)
     assert status["state"] == "open"
     assert 30 <= status["voters"] <= len(votes)  # every printed receipt was journaled first
-    journaled = [json.loads(x.split("\t")[0]) for x in journal.read_text().splitlines()]
-    codes = [r["receipt"].split("code ")[1].strip() for r in journaled if r["type"] == "vote"]
-    assert codes[: len(printed)] == printed and len(codes) == len(set(codes)) == status["voters"]
 
     more = run_actas("machine", "cast", "--journal", journal, "AZUL", "BASE")
     assert more.code == 0 and "seq " + str(status["voters"] + 2) in more.stdout
     final = run_actas("machine", "close", "--journal", journal, "--key", keys, "--acta", tmp_path / "final.txt")
     assert final.code == 0 and f"voters {status['voters'] + 2}\n" in final.stdout
+    acta = parse_payload(final.stdout).acta
+    counted = [*votes[: status["voters"]], "AZUL", "BASE"]  # each vote once: none lost, none twice
+    assert dict(zip(acta.contests[0].options, acta.contests[0].votes, strict=True)) == {
+        o: counted.count(o) for o in acta.contests[0].options
+    }
+    assert acta.contests[0].null == counted.count("null")
+    chain = acta.zero or ""
+    for seq, option in enumerate(counted, start=1):
+        chain = chain_code(chain, receipt_body(code, seq, [("president", option)]))
+        if seq <= len(printed):
+            assert chain == printed[seq - 1]  # the receipts that came out are the start of the same chain
+    assert acta.chain == chain
     verified = run_actas("acta", "verify", tmp_path / "final.txt", "--registry", day / "d" / "registry.note")
     assert verified.code == 0, verified.stdout
     assert_clean_failure(run_actas("machine", "cast", "--journal", journal, "AZUL"), 2)

@@ -13,13 +13,14 @@ import pytest
 
 from actas.acta.codec import parse_payload, sign_acta
 from actas.demo_parallel import publish_tampered
+from actas.errors import InputError
 from actas.files import load_election, load_signer
 from actas.ledger.checkpoint import Checkpoint
 from actas.mirror import CHECKPOINTS, ENTRIES
 from actas.server.process import RunningServer, start_server
-from actas.signed_note import Signer
+from actas.signed_note import SignedNote, Signer
 from actas.sim.scenarios import Tampering
-from tests.conftest import assert_clean_failure, run_actas, simulated_day
+from tests.conftest import DatabaseUrls, assert_clean_failure, behind_the_servers_back, run_actas, simulated_day
 
 TEXT = {"content-type": "text/plain"}
 
@@ -162,3 +163,48 @@ def test_what_cannot_be_verified_is_refused_clearly(tmp_path: Path) -> None:
     assert_clean_failure(run_actas("verify", tmp_path), 2)
     assert_clean_failure(run_actas("verify", "http://127.0.0.1:9", "--mirror", tmp_path / "m"), 2)
     assert_clean_failure(run_actas("verify", tmp_path, "--board-key", "not-a-key"), 2)
+
+
+def test_a_board_rolled_back_behind_the_servers_back_is_caught(
+    day: Path, databases: DatabaseUrls, tmp_path: Path
+) -> None:
+    """The database's owner deletes the last 20 acknowledged entries with their checkpoints. The server
+    refuses to start on what is left while it keeps its checkpoint file; an owner who deletes that too gets
+    a server that starts, and a board that verifies on its own, but not against the machines' receipts or a
+    checkpoint someone saved."""
+    key = tmp_path / "board.key"
+    with start_server(day / "e", day / "d" / "registry.note", databases.server, key) as server:
+        outbox = tmp_path / "sent.jsonl"
+        sent = run_actas(
+            "transmit", day / "d", "--server", server.url, "--board-key", key_text(server), "--outbox", outbox
+        )
+        assert sent.code == 0, sent.stdout + sent.stderr
+        saved = tmp_path / "newspaper.note"
+        saved.write_text(httpx.get(server.url + "/v1/board/checkpoint").text)
+        board_key = key_text(server)
+    size = len((day / "d" / "actas.jsonl").read_text().splitlines()) + 2
+    assert Checkpoint.from_text(SignedNote.from_text(saved.read_text()).text).size == size
+    behind_the_servers_back(
+        databases.owner,
+        ("DELETE FROM actas WHERE idx >= :n", {"n": size - 20}),
+        ("DELETE FROM board_entries WHERE idx >= :n", {"n": size - 20}),
+        ("DELETE FROM checkpoints WHERE size > :n", {"n": size - 20}),
+    )
+    with pytest.raises(InputError, match=f"holds {size - 20:,} entries, fewer than the {size:,}"):
+        start_server(day / "e", day / "d" / "registry.note", databases.server, key)
+    (tmp_path / "board.checkpoint").unlink()
+    with start_server(day / "e", day / "d" / "registry.note", databases.server, key) as server:
+        alone, report, _ = verify(server.url, "--mirror", tmp_path / "m1", "--board-key", board_key)
+        assert alone == 0 and report["size"] == size - 20  # consistent with itself: a first mirror sees nothing
+        code, report, _ = verify(
+            server.url, "--mirror", tmp_path / "m2", "--board-key", board_key, "--receipts", outbox
+        )
+        assert code == 1
+        dropped = [f for f in report["failures"] if "rolled back" in f["problem"]]  # type: ignore[union-attr]
+        assert len(dropped) >= 20 and all(f["item"].startswith("receipt of acta") for f in dropped)
+        code, report, _ = verify(tmp_path / "m2", "--board-key", board_key, "--checkpoint", saved)
+        assert code == 1 and any(
+            f["item"] == f"checkpoint {saved}"
+            and f"signed {size:,} entries and now shows {size - 20:,}" in f["problem"]
+            for f in report["failures"]  # type: ignore[union-attr]
+        )

@@ -1,4 +1,4 @@
-"""Property tests for the on-disk forms: journal records, acta bundles, canonical JSON, key texts."""
+"""Property tests for the on-disk forms: the machine's journal slots, acta bundles, canonical JSON, key texts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from actas.canonical import canonical_json
 from actas.files import read_bundle, write_bundle
-from actas.machine.journal import _line, _read_record
+from actas.machine.journal import SLOT_BYTES, _read_slot, _slot
+from actas.machine.voting_machine import MachineRecord, MachineSetup
 from actas.signed_note import Signer
 
 json_values = st.recursive(
@@ -20,23 +21,36 @@ json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text("abcxyz_", max_size=6), inner, max_size=4),
     max_leaves=20,
 )
-records = st.dictionaries(
-    st.sampled_from(["type", "acta", "receipt", "n"]), st.text(max_size=40) | st.integers(), min_size=1
-)
+tokens = st.text("ABCDEFGHIJ0123456789.-", min_size=1, max_size=12)
 
 
-@given(records)
-def test_journal_records_round_trip(record: dict[str, Any]) -> None:
-    line = _line(record)
-    assert line.endswith(b"\n") and _read_record(line[:-1]) == record
+@st.composite
+def machine_records(draw: st.DrawFn) -> MachineRecord:
+    ballot = tuple(
+        (cid, tuple(draw(st.lists(tokens, min_size=1, max_size=6, unique=True))))
+        for cid in draw(st.lists(tokens, min_size=1, max_size=3, unique=True))
+    )
+    setup = MachineSetup(draw(tokens), "ab" * 32, draw(tokens), draw(tokens), draw(st.integers(0, 10**6)), ballot)
+    counts = tuple(tuple(draw(st.integers(0, 10**6)) for _ in range(len(options) + 1)) for _, options in ballot)
+    payload = st.none() | st.text(max_size=300)
+    return MachineRecord(
+        setup, draw(payload), counts, draw(st.integers(0, 10**6)), draw(st.text("0123456789abcdef")), draw(payload)
+    )
 
 
-@given(records, st.data())
-def test_any_changed_byte_of_a_journal_record_is_detected(record: dict[str, Any], data: st.DataObject) -> None:
-    line = bytearray(_line(record)[:-1])
-    pos = data.draw(st.integers(0, len(line) - 1))
-    line[pos] = data.draw(st.integers(0, 255).filter(lambda b: b != line[pos] and b != 10))
-    assert _read_record(bytes(line)) is None
+@given(machine_records())
+def test_journal_slots_round_trip(record: MachineRecord) -> None:
+    slot = _slot(record)
+    assert len(slot) == SLOT_BYTES and _read_slot(slot) == record
+
+
+@given(machine_records(), st.data())
+def test_any_changed_byte_of_a_journal_slot_is_detected(record: MachineRecord, data: st.DataObject) -> None:
+    slot = bytearray(_slot(record))
+    used = slot.index(b"\n")
+    pos = data.draw(st.integers(0, used))
+    slot[pos] = data.draw(st.integers(0, 255).filter(lambda b: b != slot[pos]))
+    assert _read_slot(bytes(slot)) is None
 
 
 @given(json_values)

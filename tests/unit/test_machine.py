@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 
 from actas.acta.check import check_acta
 from actas.errors import FormatError, InputError, MachineStateError
-from actas.machine.journal import JournaledMachine
+from actas.machine.journal import JOURNAL_BYTES, SLOT_BYTES, JournaledMachine
 from actas.machine.receipt import Receipt, count_receipts
-from actas.machine.voting_machine import MachineSetup, MachineState, VotingMachine
+from actas.machine.voting_machine import MachineRecord, MachineSetup, MachineState, VotingMachine
 
 T0, T1 = "2030-06-02T10:00:00Z", "2030-06-02T22:00:00Z"
 
@@ -162,6 +163,11 @@ def journal_with(small: Any, path: Path, votes: list[str | None]) -> tuple[list[
         return [machine.cast(v).code for v in votes], signer
 
 
+def slots(path: Path) -> tuple[bytes, bytes]:
+    data = path.read_bytes()
+    return data[:SLOT_BYTES], data[SLOT_BYTES:]
+
+
 def test_journal_resumes_where_it_stopped(small: Any, tmp_path: Path) -> None:
     path = tmp_path / "vm.journal"
     codes, signer = journal_with(small, path, ["AZUL", "BRISA", None])
@@ -174,51 +180,94 @@ def test_journal_resumes_where_it_stopped(small: Any, tmp_path: Path) -> None:
     resumed.close_file()
     assert final.acta.voters == 4 and check_acta(final, small.registry) == ()
     closed = JournaledMachine.resume(path)
-    assert closed.machine.state is MachineState.CLOSED
+    assert closed.machine.state is MachineState.CLOSED and closed.final == final.payload
     with pytest.raises(MachineStateError):
         closed.cast("AZUL")
     closed.close_file()
 
 
-def test_a_torn_last_record_is_dropped_on_resume(small: Any, tmp_path: Path) -> None:
+def test_the_journal_keeps_no_order_and_no_history_of_the_votes(small: Any, tmp_path: Path) -> None:
+    """The same votes in any order leave the same journal but for the last receipt's code (a hash no one can
+    run backwards), of the same size whatever the number of votes, and both copies equal."""
+    votes = ["AZUL", "BRISA", "AZUL", None, "DEMOS"]
+    journals = []
+    for n, order in enumerate([votes, votes[::-1], votes[2:] + votes[:2]]):
+        path = tmp_path / f"vm{n}.journal"
+        codes, _ = journal_with(small, path, order)
+        first, second = slots(path)
+        assert first == second and path.stat().st_size == JOURNAL_BYTES
+        assert b"\\nseq " not in first and b"actas receipt" not in first
+        body, _, padding = first.partition(b"\t")
+        record = json.loads(body)
+        assert record.pop("code") == codes[-1] and not padding[65:].strip(b"\0")
+        journals.append(record)
+    assert journals[0] == journals[1] == journals[2]
+
+
+def test_a_power_cut_between_the_two_copies_is_settled_on_resume(small: Any, tmp_path: Path) -> None:
     path = tmp_path / "vm.journal"
     journal_with(small, path, ["AZUL"])
-    whole = path.read_bytes()
-    with path.open("ab") as out:
-        out.write(b'{"receipt":"actas receipt v1\\nstation')  # power lost in the middle of a write
-    resumed = JournaledMachine.resume(path)
-    assert resumed.machine.voters == 1 and path.read_bytes() == whole
-    resumed.close_file()
+    one = slots(path)[0]  # the record after one vote
+    with JournaledMachine.resume(path) as machine:
+        machine.cast("BRISA")
+    two = slots(path)[0]  # after two
+    for first, second, voters in [
+        (one, two[:100] + one[100:], 1),  # cut while the new record was written: torn, the vote never printed
+        (one, two, 2),  # cut after the new record, before the second copy: one act ahead
+        (two[:100] + one[100:], two, 2),  # cut while the second copy was written
+    ]:
+        path.write_bytes(first + second)
+        with JournaledMachine.resume(path) as machine:
+            assert machine.machine.voters == voters
+        assert slots(path)[0] == slots(path)[1]
+
+
+def no_vote(record: MachineRecord) -> tuple[int, ...]:
+    return (0,) * len(record.counts[0])
+
+
+def one_vote(record: MachineRecord) -> tuple[int, ...]:
+    return (1, *no_vote(record)[1:])
+
+
+def record_bytes(record: MachineRecord) -> bytes:
+    body = json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True).encode()
+    line = body + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n"
+    return line + bytes(SLOT_BYTES - len(line))
 
 
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda lines: lines[:2] + [lines[2].replace("AZUL", "BRISA")] + lines[3:],  # checksum no longer matches
-        lambda lines: lines[:2] + lines[3:],  # a vote removed: the chain is broken
-        lambda lines: lines[:3] + [lines[2]] + lines[3:],  # a vote repeated
-        lambda lines: lines[1:],  # the setup removed
+        lambda r, prev: (b"\0" * SLOT_BYTES, b"x" * SLOT_BYTES),  # both copies damaged
+        lambda r, prev: (record_bytes(r), record_bytes(dataclasses.replace(prev, voters=0, counts=(no_vote(r),)))),
+        lambda r, prev: (record_bytes(dataclasses.replace(r, voters=r.voters + 1)),) * 2,  # counts do not add up
+        lambda r, prev: (record_bytes(dataclasses.replace(r, counts=((r.voters, *no_vote(r)[2:], 1),))),) * 2,
+        lambda r, prev: (record_bytes(dataclasses.replace(r, code=prev.code)),) * 2 if r.voters == 0 else (b"",) * 2,
+        lambda r, prev: (record_bytes(dataclasses.replace(r, zero=None)),) * 2,  # votes but no zero acta
     ],
 )
 def test_a_damaged_journal_is_refused_not_repaired(small: Any, tmp_path: Path, damage: Any) -> None:
     path = tmp_path / "vm.journal"
     journal_with(small, path, ["AZUL", "BRISA", "AZUL"])
-    lines = path.read_text().splitlines(keepends=True)
-    path.write_text("".join(damage(lines)))
+    with JournaledMachine.resume(path) as machine:
+        record = machine.machine.record(machine.zero, machine.final)
+    previous = dataclasses.replace(record, voters=1, counts=(one_vote(record),))
+    first, second = damage(record, previous)
+    path.write_bytes(first + second)
     with pytest.raises(FormatError):
         JournaledMachine.resume(path)
 
 
-def test_a_journal_with_a_rewritten_vote_and_checksum_is_refused(small: Any, tmp_path: Path) -> None:
+def test_a_final_acta_that_does_not_match_the_counts_is_refused(small: Any, tmp_path: Path) -> None:
     path = tmp_path / "vm.journal"
-    journal_with(small, path, ["AZUL", "BRISA"])
-    lines = path.read_text().splitlines()
-    record = json.loads(lines[2].split("\t")[0])
-    record["receipt"] = record["receipt"].replace("AZUL", "BRISA")
-    body = json.dumps(record, separators=(",", ":"), sort_keys=True)
-    lines[2] = f"{body}\t{hashlib.sha256(body.encode()).hexdigest()[:16]}"
-    path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(FormatError, match="chain"):
+    _, signer = journal_with(small, path, ["AZUL", "BRISA"])
+    with JournaledMachine.resume(path) as machine:
+        machine.close(signer, T1)
+        record = machine.machine.record(machine.zero, machine.final)
+    altered = dataclasses.replace(record, counts=((1, *no_vote(record)[2:], 1),))  # the same voters, other counts
+    path.write_bytes(record_bytes(altered) * 2)
+    with pytest.raises(FormatError, match="final acta does not match"):
         JournaledMachine.resume(path)
 
 

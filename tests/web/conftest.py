@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from actas.acta.codec import parse_payload, sign_acta
@@ -20,7 +22,7 @@ from actas.acta.model import SignedActa
 from actas.files import KeySet
 from tests.conftest import run_actas, simulated_day
 
-PIN = "2468"
+PIN = "246813"
 
 
 @dataclass(frozen=True)
@@ -60,49 +62,74 @@ def web_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
     return Day(root, root / "e", root / "d" / "registry.note", root / "witnesses.txt", tokens)
 
 
+BALLOT_BOX_PRINTER = (
+    "import pathlib, secrets, sys; "
+    "pathlib.Path(sys.argv[1], secrets.token_hex(8) + '.pdf').write_bytes(sys.stdin.buffer.read())"
+)
+"""A receipt printer for the tests: each PDF drops into a directory under a random name, as paper into a box."""
+
+
 @dataclass
 class RunningKiosk:
     url: str
+    """The voter's screen."""
+    worker_url: str
+    """The poll workers' console."""
     out: Path
+    box: Path
+    """Where the printer drops what it prints (receipts and actas), outside the kiosk's own directory."""
     process: subprocess.Popen[str]
+    log: list[str]
+    """What the kiosk wrote on stderr."""
 
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
 
+    def worker(self) -> httpx.Client:
+        """A poll worker's browser on the console: its own origin on every request, cookies kept."""
+        return httpx.Client(base_url=self.worker_url, headers={"origin": self.worker_url}, timeout=60)
 
-def start_kiosk(day: Day, station: str, out: Path, server: str | None) -> RunningKiosk:
-    """`actas kiosk` in a subprocess on a free loopback port, as a polling station runs it."""
+    def voter(self) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers={"origin": self.url}, timeout=60)
+
+
+def start_kiosk(day: Day, station: str, out: Path, server: str | None, *extra: str) -> RunningKiosk:
+    """`actas kiosk` in a subprocess on free loopback ports, as a polling station runs it."""
     pin = out.parent / f"{out.name}.pin"
     pin.write_text(PIN + "\n")
     pin.chmod(stat.S_IRUSR | stat.S_IWUSR)
+    box = out.parent / f"{out.name}-box"
+    box.mkdir(exist_ok=True)
+    printer = shlex.join([sys.executable, "-c", BALLOT_BOX_PRINTER, str(box)])
     command = [
         str(Path(sys.executable).with_name("actas")), "kiosk", "--election", str(day.election), "--station", station,
         "--key", str(day.root / "d" / "keys" / "machines.keys"), "--pin-file", str(pin), "--out", str(out),
-        "--port", "0",
+        "--printer", printer, "--port", "0", "--worker-port", "0", *extra,
     ]  # fmt: skip
     if server is not None:
         command += ["--server", server]
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
     )
-    assert process.stdout is not None
-    first, second = process.stdout.readline(), process.stdout.readline().split()
-    if second[:2] != ["listening", "on"]:
+    assert process.stdout is not None and process.stderr is not None
+    lines = [process.stdout.readline() for _ in range(3)]
+    if not lines[1].startswith("listening on"):
         process.wait(timeout=30)
-        raise AssertionError(f"the kiosk did not start: {first} {process.stderr.read() if process.stderr else ''}")
-    for stream in (process.stdout, process.stderr):
-        threading.Thread(target=lambda s=stream: [None for _ in s], daemon=True).start()
-    return RunningKiosk(second[2], out, process)
+        raise AssertionError(f"the kiosk did not start: {lines} {process.stderr.read()}")
+    log: list[str] = []
+    threading.Thread(target=lambda: [None for _ in process.stdout or ()], daemon=True).start()
+    threading.Thread(target=lambda: log.extend(process.stderr or ()), daemon=True).start()
+    return RunningKiosk(lines[1].split()[2], lines[2].split()[-1], out, box, process, log)
 
 
 @pytest.fixture
 def kiosk_factory(web_day: Day, tmp_path: Path) -> Iterator[object]:
     started: list[RunningKiosk] = []
 
-    def make(station: str, server: str | None, name: str = "vm") -> RunningKiosk:
-        running = start_kiosk(web_day, station, tmp_path / name, server)
+    def make(station: str, server: str | None, name: str = "vm", *extra: str) -> RunningKiosk:
+        running = start_kiosk(web_day, station, tmp_path / name, server, *extra)
         started.append(running)
         return running
 

@@ -9,6 +9,8 @@ receipts can be checked by scanning them.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import segno
 from matplotlib.axes import Axes
@@ -26,6 +28,15 @@ QR_IN = 1.95
 RECEIPT_WIDTH_IN = 80 / 25.4
 """An 80 mm paper roll, the common width of receipt printers."""
 MONO = "DejaVu Sans Mono"
+PDF_METADATA = {"Creator": "actas", "Producer": None, "CreationDate": None, "ModDate": None}
+"""No date and nothing that varies: a PDF is the same bytes whenever it is made (None removes a key)."""
+
+
+def pdf_bytes(figure: Figure) -> bytes:
+    """A figure as a PDF without a date or a producer's version: the same figure gives the same bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="pdf", facecolor="white", metadata=PDF_METADATA)
+    return buffer.getvalue()
 
 
 def _rows(signed: SignedActa, election: Election | None) -> list[tuple[str, str, str]]:

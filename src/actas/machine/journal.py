@@ -1,15 +1,23 @@
-"""The machine's append-only journal on disk: every act is durable before it is acknowledged.
+"""The machine's journal on disk: its state, durable before every act is acknowledged, and no history.
 
-One JSON record per line, each followed by a tab and the first 16 hex digits of its SHA-256, so
-that a torn last line (the machine lost power while writing) is recognised and dropped on resume,
-while damage anywhere else stops the machine with a clear message. A record is written and
-fsync'ed before the receipt or acta it stands for is printed, so a vote whose receipt came out is
-never lost, and resuming replays the receipt chain, so no vote is counted twice.
+A journal that listed the votes one after another would keep, on the machine, the order in which the
+voters chose; whoever holds the poll book's order too could read who voted for whom. So the journal
+keeps only what the machine needs to carry on (`MachineRecord`: the setup, the actas printed, the
+running counts and the last receipt's code) and overwrites it in place at every act.
 
-    {"type": "setup", ...}        the machine's setup (see MachineSetup)
-    {"type": "open", "acta": ...}  the zero acta's payload
-    {"type": "vote", "receipt": ...}
-    {"type": "close", "acta": ...}
+The file has two slots of `SLOT_BYTES`, each holding the whole record as one JSON line, the SHA-256
+of that line, and zeros to the end of the slot:
+
+    slot 0  {"code":"…","counts":[[…]],"final":null,"setup":{…},"voters":12,"zero":"…"}\t<sha256>\n 0 0 0 …
+    slot 1  the same
+
+An act writes the new record into slot 1 and syncs it, then into slot 0 and syncs it: the vote is
+durable after the first sync, before its receipt is printed, and after the second both slots hold
+the same record, so the file keeps nothing of the state before (a difference between two states
+would reveal the last vote). A power cut leaves at most one slot torn or one act behind; resuming
+takes the record that is one act ahead and writes it into both slots. Anything else (both slots
+damaged, or two records that are not one act apart) stops the machine with a clear message: a
+journal is never silently repaired.
 """
 
 from __future__ import annotations
@@ -18,22 +26,39 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
 
-from actas.acta.codec import parse_payload
 from actas.acta.model import SignedActa
 from actas.errors import FormatError, InputError
 from actas.machine.receipt import Receipt
-from actas.machine.voting_machine import MachineSetup, VotingMachine
+from actas.machine.voting_machine import MachineRecord, MachineSetup, VotingMachine
 from actas.signed_note import Signer
 
-MAX_RECORD_BYTES = 64 * 1024
-MAX_JOURNAL_BYTES = 1024 * 1024 * 1024
+SLOT_BYTES = 128 * 1024
+"""Room for the setup, two actas of at most 16 KiB each (escaped in JSON) and the counts."""
+SLOTS = 2
+JOURNAL_BYTES = SLOTS * SLOT_BYTES
+DIGEST_HEX = 64
 
 
-def _line(record: dict[str, Any]) -> bytes:
-    body = json.dumps(record, separators=(",", ":"), sort_keys=True)
-    return f"{body}\t{hashlib.sha256(body.encode()).hexdigest()[:16]}\n".encode()
+def _slot(record: MachineRecord) -> bytes:
+    body = json.dumps(record.to_json(), separators=(",", ":"), sort_keys=True).encode()
+    line = body + b"\t" + hashlib.sha256(body).hexdigest().encode() + b"\n"
+    if len(line) > SLOT_BYTES:
+        raise FormatError(f"the machine's record is {len(line):,} bytes, more than a journal slot's {SLOT_BYTES:,}")
+    return line + bytes(SLOT_BYTES - len(line))
+
+
+def _read_slot(data: bytes) -> MachineRecord | None:
+    """The record a slot holds, or None when it is torn, damaged or empty."""
+    line, newline, _ = data.partition(b"\n")
+    body, tab, digest = line.rpartition(b"\t")
+    if not newline or not tab or len(digest) != DIGEST_HEX or hashlib.sha256(body).hexdigest().encode() != digest:
+        return None
+    try:
+        obj = json.loads(body)
+        return MachineRecord.from_json(obj) if isinstance(obj, dict) else None
+    except (ValueError, RecursionError, FormatError):
+        return None
 
 
 def _fsync_dir(path: Path) -> None:
@@ -44,54 +69,75 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-class JournaledMachine:
-    """A voting machine whose every act is written durably to its journal before it returns."""
+def _chosen(first: MachineRecord | None, second: MachineRecord | None, path: Path) -> MachineRecord:
+    """The record to carry on from: the one a single interrupted act left ahead, if it is one act ahead."""
+    if first is None and second is None:
+        raise FormatError(f"journal {path} is damaged in both of its copies; refusing to resume")
+    if first is None or second is None or first == second:
+        found = first or second
+        assert found is not None
+        return found
+    behind, ahead = sorted((first, second), key=lambda r: r.acts)
+    if ahead.acts != behind.acts + 1 or ahead.setup != behind.setup or (behind.zero and ahead.zero != behind.zero):
+        raise FormatError(f"journal {path}: its two copies are not one act apart; it was altered, refusing to resume")
+    return ahead
 
-    def __init__(self, path: Path, machine: VotingMachine, fd: int) -> None:
+
+class JournaledMachine:
+    """A voting machine whose state is written durably to its journal before each act returns."""
+
+    def __init__(self, path: Path, machine: VotingMachine, fd: int, zero: str | None, final: str | None) -> None:
         self.path = path
         self.machine = machine
         self._fd = fd
+        self.zero = zero
+        """The zero acta's payload, once printed."""
+        self.final = final
+        """The final acta's payload, once printed."""
+        self._durable = machine.record(zero, final)
+        """The record on disk: what the machine goes back to if writing the next one fails."""
 
     @classmethod
     def create(cls, path: Path, setup: MachineSetup) -> JournaledMachine:
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
             raise InputError(f"journal {path} already exists: resume it instead of starting again") from None
         except OSError as exc:
             raise InputError(f"cannot create journal {path}: {exc.strerror}") from None
-        journaled = cls(path, VotingMachine(setup), fd)
-        journaled._append({"type": "setup", **setup.to_json()})
-        _fsync_dir(path)
+        journaled = cls(path, VotingMachine(setup), fd, None, None)
+        try:
+            os.ftruncate(fd, JOURNAL_BYTES)
+            journaled._write()
+            _fsync_dir(path)
+        except OSError as exc:
+            os.close(fd)
+            raise InputError(f"cannot write journal {path}: {exc.strerror}") from None
         return journaled
 
     @classmethod
     def resume(cls, path: Path) -> JournaledMachine:
-        """Replay a journal; a torn last record is cut off, any other damage is refused."""
+        """Read a journal back; what a power cut left half-written is settled, any other damage refused."""
         try:
-            if path.stat().st_size > MAX_JOURNAL_BYTES:
-                raise InputError(f"journal {path} is larger than {MAX_JOURNAL_BYTES:,} bytes")
-            data = path.read_bytes()
+            fd = os.open(path, os.O_RDWR)
         except OSError as exc:
             raise InputError(f"cannot read journal {path}: {exc.strerror}") from None
-        lines = data.split(b"\n")
-        torn = lines.pop()  # bytes after the last newline: a record whose write was cut short
-        records = []
-        for number, line in enumerate(lines, start=1):
-            record = _read_record(line)
-            if record is None:
-                raise FormatError(f"journal {path} line {number} is damaged; refusing to resume")
-            records.append(record)
-        if not records or records[0].get("type") != "setup":
-            raise FormatError(f"journal {path} does not start with the machine's setup")
-        machine = VotingMachine(MachineSetup.from_json(records[0]))
-        for number, record in enumerate(records[1:], start=2):
-            _replay(machine, record, number)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND)
-        if torn:
-            os.truncate(path, len(data) - len(torn))
-            os.fsync(fd)
-        return cls(path, machine, fd)
+        try:
+            data = os.pread(fd, JOURNAL_BYTES + 1, 0)
+            if len(data) != JOURNAL_BYTES:
+                raise FormatError(f"journal {path} is not a machine's journal: it holds {len(data):,} bytes, "
+                                  f"not {JOURNAL_BYTES:,}")  # fmt: skip
+            record = _chosen(_read_slot(data[:SLOT_BYTES]), _read_slot(data[SLOT_BYTES:]), path)
+            try:
+                machine = VotingMachine.from_record(record)
+            except FormatError as exc:
+                raise FormatError(f"journal {path}: {exc}") from None
+            journaled = cls(path, machine, fd, record.zero, record.final)
+            journaled._write()
+        except BaseException:
+            os.close(fd)
+            raise
+        return journaled
 
     def close_file(self) -> None:
         os.close(self._fd)
@@ -102,52 +148,36 @@ class JournaledMachine:
     def __exit__(self, *exc: object) -> None:
         self.close_file()
 
-    def _append(self, record: dict[str, Any]) -> None:
-        line = _line(record)
-        written = os.write(self._fd, line)
-        if written != len(line):
-            raise InputError(f"journal {self.path}: short write, the disk may be full")
-        os.fsync(self._fd)
+    def _write(self) -> None:
+        """The machine's record into slot 1, synced, then into slot 0, synced. If that fails, the machine
+        goes back to the record on disk, so an act that was not written is not counted either."""
+        record = self.machine.record(self.zero, self.final)
+        try:
+            slot = _slot(record)
+            for offset in (SLOT_BYTES, 0):
+                if os.pwrite(self._fd, slot, offset) != SLOT_BYTES:
+                    raise OSError(28, "short write, the disk may be full")
+                os.fsync(self._fd)
+        except (OSError, FormatError) as exc:
+            self.machine = VotingMachine.from_record(self._durable)
+            self.zero, self.final = self._durable.zero, self._durable.final
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise InputError(f"journal {self.path}: the act was not recorded: {reason}") from None
+        self._durable = record
 
     def open(self, signer: Signer, now: str) -> SignedActa:
         zero = self.machine.open(signer, now)
-        self._append({"type": "open", "acta": zero.payload})
+        self.zero = zero.payload
+        self._write()
         return zero
 
     def cast(self, choice: str | None | dict[str, str | None]) -> Receipt:
         receipt = self.machine.cast(choice)
-        self._append({"type": "vote", "receipt": receipt.to_text()})
+        self._write()
         return receipt
 
     def close(self, signer: Signer, now: str) -> SignedActa:
         final = self.machine.close(signer, now)
-        self._append({"type": "close", "acta": final.payload})
+        self.final = final.payload
+        self._write()
         return final
-
-
-def _read_record(line: bytes) -> dict[str, Any] | None:
-    if len(line) > MAX_RECORD_BYTES:
-        return None
-    body, sep, digest = line.rpartition(b"\t")
-    if not sep or hashlib.sha256(body).hexdigest()[:16].encode() != digest:
-        return None
-    try:
-        record = json.loads(body)
-    except ValueError:
-        return None
-    return record if isinstance(record, dict) else None
-
-
-def _replay(machine: VotingMachine, record: dict[str, Any], number: int) -> None:
-    kind = record.get("type")
-    try:
-        if kind == "open":
-            machine.replay_open(parse_payload(str(record["acta"])))
-        elif kind == "vote":
-            machine.replay_vote(Receipt.from_text(str(record["receipt"])))
-        elif kind == "close":
-            machine.replay_close(parse_payload(str(record["acta"])))
-        else:
-            raise FormatError(f"unknown record type {kind!r}")
-    except (InputError, KeyError) as exc:
-        raise FormatError(f"journal line {number}: {exc}") from None

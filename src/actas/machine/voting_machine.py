@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from actas.acta.codec import sign_acta
+from actas.acta.codec import parse_payload, sign_acta
 from actas.acta.model import Acta, ActaKind, ContestCount, SignedActa
 from actas.election import NULL_VOTE, Election
 from actas.errors import FormatError, MachineStateError
@@ -75,6 +75,55 @@ class MachineSetup:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"machine setup is incomplete or malformed ({exc.__class__.__name__})") from None
+
+
+@dataclass(frozen=True)
+class MachineRecord:
+    """Everything a machine keeps between acts: its setup, the actas it printed, and its running counts.
+
+    Nothing in it says in which order the votes came or when: the counts are totals, and the receipt
+    chain's last code is a hash that no one can run backwards."""
+
+    setup: MachineSetup
+    zero: str | None
+    """The zero acta's payload, once the polls are open."""
+    counts: tuple[tuple[int, ...], ...]
+    """Per contest, one count per option in ballot order, then the null votes."""
+    voters: int
+    code: str
+    """The last receipt's code (the zero acta's digest before the first vote)."""
+    final: str | None
+    """The final acta's payload, once the polls are closed."""
+
+    @property
+    def acts(self) -> int:
+        """How many acts the machine has done: opening, each vote, closing."""
+        return (self.zero is not None) + self.voters + (self.final is not None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "setup": self.setup.to_json(),
+            "zero": self.zero,
+            "counts": [list(c) for c in self.counts],
+            "voters": self.voters,
+            "code": self.code,
+            "final": self.final,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> MachineRecord:
+        try:
+            setup, zero, final, voters, code = obj["setup"], obj["zero"], obj["final"], obj["voters"], obj["code"]
+            counts = tuple(tuple(c) for c in obj["counts"])
+        except (KeyError, TypeError) as exc:
+            raise FormatError(f"machine record is incomplete or malformed ({exc.__class__.__name__})") from None
+        if not all(isinstance(n, int) and not isinstance(n, bool) for c in counts for n in c):
+            raise FormatError("machine record: every count is a whole number")
+        if not (isinstance(voters, int) and not isinstance(voters, bool)) or not isinstance(code, str):
+            raise FormatError("machine record: voters is a whole number and code a hex digest")
+        if not all(p is None or isinstance(p, str) for p in (zero, final)):
+            raise FormatError("machine record: the actas are payload texts")
+        return cls(MachineSetup.from_json(setup), zero, counts, voters, code, final)
 
 
 class VotingMachine:
@@ -142,25 +191,40 @@ class VotingMachine:
         self.state = MachineState.CLOSED
         return final
 
-    # --- replay, for a machine resuming from its journal ------------------------------------------------
+    # --- the machine's record, for a machine resuming from its journal ----------------------------------
 
-    def replay_open(self, zero: SignedActa) -> None:
-        self._require(MachineState.READY, "open")
-        self._opened(zero)
+    def record(self, zero: str | None, final: str | None) -> MachineRecord:
+        """What the machine must keep to carry on: its setup, its printed actas and its counts, no more."""
+        return MachineRecord(self.setup, zero, tuple(tuple(c) for c in self._counts), self.voters, self.code, final)
 
-    def replay_vote(self, receipt: Receipt) -> None:
-        self._require(MachineState.OPEN, "cast a vote")
-        picks = self._resolve(dict(receipt.choices))
-        if receipt.seq != self.voters + 1 or receipt.station != self.setup.station:
-            raise FormatError(f"journal receipt {receipt.seq} is out of order (expected {self.voters + 1})")
-        if self._record(picks, receipt.choices).code != receipt.code:
-            raise FormatError(f"journal receipt {receipt.seq} does not follow the chain: the journal was altered")
-
-    def replay_close(self, final: SignedActa) -> None:
-        self._require(MachineState.OPEN, "close")
-        if final.acta != self._acta(ActaKind.FINAL, self.opened, final.acta.closed):
-            raise FormatError("the journal's final acta does not match the votes it recorded")
-        self.state = MachineState.CLOSED
+    @classmethod
+    def from_record(cls, record: MachineRecord) -> VotingMachine:
+        """The machine a record describes, refused unless every part of it agrees with the others."""
+        machine = cls(record.setup)
+        shapes = [len(options) + 1 for _, options in record.setup.ballot]
+        if [len(c) for c in record.counts] != shapes or any(n < 0 for c in record.counts for n in c):
+            raise FormatError("the journal's counts do not fit the ballot")
+        if any(sum(c) != record.voters for c in record.counts) or record.voters > record.setup.registered:
+            raise FormatError("the journal's counts do not add up to its voters")
+        if record.zero is None:
+            if record.voters or record.final is not None:
+                raise FormatError("the journal records votes or a final acta but no zero acta")
+            return machine
+        zero = parse_payload(record.zero)
+        if zero.acta != machine._acta(ActaKind.ZERO, zero.acta.opened, None):
+            raise FormatError("the journal's zero acta is not this machine's")
+        machine._opened(zero)
+        machine._counts = [list(c) for c in record.counts]
+        machine.voters = record.voters
+        machine.code = record.code
+        if record.voters == 0 and record.code != zero.digest:
+            raise FormatError("the journal's receipt chain does not start at its zero acta")
+        if record.final is not None:
+            final = parse_payload(record.final)
+            if final.acta != machine._acta(ActaKind.FINAL, machine.opened, final.acta.closed):
+                raise FormatError("the journal's final acta does not match the votes it recorded")
+            machine.state = MachineState.CLOSED
+        return machine
 
     # --- internals -----------------------------------------------------------------------------------------
 

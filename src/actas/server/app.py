@@ -19,11 +19,10 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES
@@ -33,6 +32,8 @@ from actas.board import OBSERVER, OFFICIAL, Board, Outcome
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
 from actas.server.reconciler import Reconciler
+from actas.server.responses import error, json_errors, read_body
+from actas.server.security import Guard, secrets_allowed
 from actas.tally.progressive import station_status
 from actas.web.pages import STATIC, pages_router
 from actas.witness.report import MAX_REPORT_BYTES
@@ -43,10 +44,6 @@ MAX_INDEX = 2**63 - 1
 """The largest index or size a query may name: the databases' 64-bit integers."""
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_BYTES = 24 * 1024 * 1024
-
-
-def error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 class Refresher:
@@ -61,6 +58,7 @@ class Refresher:
         while True:
             await asyncio.sleep(self.interval)
             await run_in_threadpool(self.board.latest_checkpoint)
+            await run_in_threadpool(self.board.record_refusals)
 
 
 class Ingest:
@@ -109,44 +107,16 @@ def _text_body(media_type: str, limit: int) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {media_type: {"schema": schema}}}}
 
 
-async def _read_text_body(request: Request, limit: int, media_type: str = "text/plain") -> bytes | Response:
-    """The body of a request, refused (415, 413) unless of `media_type` and at most `limit` bytes."""
-    content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != media_type:
-        return error(415, "unsupported_media_type", f"send the body as {media_type}")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        return error(413, "too_large", f"the body is at most {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            return error(413, "too_large", f"the body is at most {limit} bytes")
-    return bytes(body)
-
-
-def json_errors(app: FastAPI) -> None:
-    """Answer every error in the one JSON shape; a 500 never carries internal text."""
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return error(exc.status_code, code, str(exc.detail))
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        return error(400, "bad_request", f"{where}: {first.get('msg', 'invalid request')}")
-
-    @app.exception_handler(Exception)
-    async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
-        return error(500, "internal", "internal error; nothing was changed")
-
-
-def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconciler | None = None) -> FastAPI:
-    """The API and the pages of a board; an observer's board given a `reconciler` compares itself with the
-    official board."""
+def create_app(
+    board: Board,
+    refresh_interval: float = 1.0,
+    reconciler: Reconciler | None = None,
+    *,
+    insecure_http: bool = False,
+) -> ASGIApp:
+    """The API and the pages of a board, behind the guard every answer passes (`server.security`); an
+    observer's board given a `reconciler` compares itself with the official board. Witnesses' tokens are
+    refused over plain HTTP from other machines unless `insecure_http`."""
     refresher = Refresher(board, refresh_interval)
     ingest = Ingest(board)
 
@@ -163,6 +133,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await run_in_threadpool(board.record_refusals)
         if reconciler is not None:
             reconciler.close()
 
@@ -171,6 +142,8 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
         version="1",
         description="Signed actas in, a verifiable Merkle-tree bulletin board and progressive results out.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
 
     json_errors(app)
@@ -185,7 +158,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
     async def submit_acta(request: Request) -> Response:
         if board.role != OFFICIAL:
             return _wrong_role(OFFICIAL)
-        body = await _read_text_body(request, MAX_ACTA_BYTES)
+        body = await read_body(request, MAX_ACTA_BYTES, "text/plain")
         if isinstance(body, Response):
             return body
         (outcome,) = await ingest.submit([body])
@@ -200,7 +173,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
     async def submit_batch(request: Request) -> Response:
         if board.role != OFFICIAL:
             return _wrong_role(OFFICIAL)
-        body = await _read_text_body(request, MAX_BATCH_BYTES, "application/x-ndjson")
+        body = await read_body(request, MAX_BATCH_BYTES, "application/x-ndjson")
         if isinstance(body, Response):
             return body
         lines = [line for line in body.split(b"\n") if line.strip()]
@@ -235,7 +208,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
     async def announce(request: Request) -> Response:
         if board.role != OFFICIAL:
             return _wrong_role(OFFICIAL)
-        body = await _read_text_body(request, MAX_ANNOUNCEMENT_BYTES)
+        body = await read_body(request, MAX_ANNOUNCEMENT_BYTES, "text/plain")
         if isinstance(body, Response):
             return body
         outcome = await run_in_threadpool(board.announce, body)
@@ -328,6 +301,10 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
         """The witness whose token the request carries, or the answer that refuses it."""
         if board.role != OBSERVER:
             return _wrong_role(OBSERVER)
+        if not secrets_allowed(request.scope, insecure_http):
+            return error(
+                403, "insecure", "a witness's token is taken only over HTTPS: use the board's https:// address"
+            )
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         witness = board.witness_for(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
         if witness is None:
@@ -352,7 +329,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
         witness = _witness(request)
         if isinstance(witness, Response):
             return witness
-        body = await _read_text_body(request, MAX_REPORT_BYTES, "application/json")
+        body = await read_body(request, MAX_REPORT_BYTES, "application/json")
         if isinstance(body, Response):
             return body
         outcome = await run_in_threadpool(board.submit_report, body, witness)
@@ -383,7 +360,7 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
         media = request.headers.get("content-type", "").split(";")[0].strip()
         if not media.startswith("image/"):
             return error(415, "unsupported_media_type", "send the photo itself as image/jpeg, image/png, ...")
-        body = await _read_text_body(request, MAX_PHOTO_BYTES, media)
+        body = await read_body(request, MAX_PHOTO_BYTES, media)
         if isinstance(body, Response):
             return body
         scan = await run_in_threadpool(scan_photo, body, "photo", board.registry)
@@ -493,4 +470,4 @@ def create_app(board: Board, refresh_interval: float = 1.0, reconciler: Reconcil
 
     app.include_router(pages_router(board, (lambda: reconciler.latest) if reconciler is not None else None))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    return app
+    return Guard(app)

@@ -15,11 +15,18 @@ import signal
 import socket
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
+
+from actas.errors import InputError
+from actas.files import read_private, read_text
+from actas.server.connections import ConnectionLimits, bounded_protocol
 
 PR_SET_PDEATHSIG = 1
+MAX_TLS_FILE = 1024 * 1024
 
 
 def _die_with_parent(parent: int) -> None:
@@ -40,19 +47,66 @@ to stall answers by 100 to 200 ms at the 99th percentile; collecting far less of
 under 50 ms, and the objects made at start are set aside from collections altogether."""
 
 
-def _run(make_app: Callable[[], FastAPI], sock: socket.socket) -> None:
+def listen(host: str, port: int) -> tuple[socket.socket, int]:
+    """A listening socket on host:port (0: a free port), and the port it got."""
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by each connection accepted
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # connections wait in the backlog until the server is ready for them
+    except OSError as exc:
+        sock.close()
+        raise InputError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock, sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Listening:
+    """How the server's sockets are served: with TLS (uvicorn's own) when given a certificate and its key,
+    and with every connection bounded (`server.connections`)."""
+
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    limits: ConnectionLimits = ConnectionLimits()
+
+    @classmethod
+    def checked(cls, tls_cert: Path | None, tls_key: Path | None, limits: ConnectionLimits) -> Listening:
+        """How to listen, given --tls-cert and --tls-key (both or neither, the key private to its owner)."""
+        if (tls_cert is None) != (tls_key is None):
+            raise InputError("TLS needs both --tls-cert and --tls-key")
+        if tls_cert is not None and tls_key is not None:
+            read_text(tls_cert, limit=MAX_TLS_FILE, what="TLS certificate")
+            read_private(tls_key, MAX_TLS_FILE, "TLS key")
+        return cls(tls_cert, tls_key, limits)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls_cert else "http"
+
+
+def _run(make_app: Callable[[], ASGIApp], sockets: list[socket.socket], listening: Listening) -> None:
     app = make_app()
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
-    config = uvicorn.Config(app, log_level="warning", access_log=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        access_log=False,
+        http=bounded_protocol(listening.limits),
+        ssl_certfile=listening.tls_cert,
+        ssl_keyfile=listening.tls_key,
+    )
+    uvicorn.Server(config).run(sockets=sockets)
 
 
-def serve(make_app: Callable[[], FastAPI], sock: socket.socket, workers: int) -> int:
-    """Serve on `sock` with `workers` processes (1: this process alone). Returns an exit code."""
+def serve(
+    make_app: Callable[[], ASGIApp], sockets: list[socket.socket], workers: int, listening: Listening = Listening()
+) -> int:
+    """Serve on `sockets` with `workers` processes (1: this process alone). Returns an exit code."""
     if workers <= 1:
-        _run(make_app, sock)
+        _run(make_app, sockets, listening)
         return 0
     parent = os.getpid()
     children: list[int] = []
@@ -63,7 +117,7 @@ def serve(make_app: Callable[[], FastAPI], sock: socket.socket, workers: int) ->
             code = 0
             try:
                 _die_with_parent(parent)
-                _run(make_app, sock)
+                _run(make_app, sockets, listening)
             except BaseException as exc:
                 sys.stderr.write(f"actas serve: worker {os.getpid()} stopped: {exc}\n")
                 code = 2

@@ -17,9 +17,10 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
 from actas.errors import InputError
+from actas.store.schema import metadata
 
 WRITER_LOCK = 0x61637461  # "acta": the advisory lock every PostgreSQL writer takes
 MIGRATIONS = str(Path(__file__).parent / "migrations")
@@ -67,7 +68,8 @@ class Database:
             engine.dialect.use_insertmanyvalues_wo_returning = True
 
     def migrate(self) -> None:
-        """Bring the schema to the latest migration (run on every start; does nothing when current)."""
+        """Bring the schema to the latest migration (run on every start; does nothing when current). On
+        PostgreSQL only the tables' owner can, with `actas db migrate`: the server's role owns nothing."""
         config = Config()
         config.set_main_option("script_location", MIGRATIONS)
         try:
@@ -76,6 +78,56 @@ class Database:
                 command.upgrade(config, "head")
         except OperationalError as exc:
             raise InputError(f"cannot open the database {self.url[:60]}: {exc.orig}") from None
+        except ProgrammingError as exc:
+            raise InputError(
+                f"cannot bring the board's tables up to date as this database role ({exc.orig}): run "
+                "`actas db migrate --db OWNER_URL --grant ROLE` as the tables' owner, then serve as ROLE"
+            ) from None
+
+    def grant(self, role: str) -> None:
+        """Let `role` read the board's tables and add rows to them, and nothing else (PostgreSQL): it cannot
+        update, delete, truncate, alter them or turn their triggers off, which only their owner can."""
+        if self.dialect != "postgresql":
+            raise InputError("--grant is for PostgreSQL; a SQLite board is protected by its file's permissions")
+        quote = self._writer.dialect.identifier_preparer.quote
+        with self._writer.begin() as conn:
+            if conn.execute(text("SELECT current_user")).scalar() == role:
+                raise InputError(f"role {role} owns the board's tables: grant a role that owns nothing")
+            schema = quote(str(conn.execute(text("SELECT current_schema()")).scalar()))
+            conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {quote(role)}"))
+            for table in [*(t.name for t in metadata.sorted_tables), "alembic_version"]:
+                conn.execute(text(f"REVOKE ALL ON {schema}.{quote(table)} FROM {quote(role)}"))
+                conn.execute(text(f"GRANT SELECT, INSERT ON {schema}.{quote(table)} TO {quote(role)}"))
+            sequence = conn.execute(text("SELECT pg_get_serial_sequence('rejections', 'id')")).scalar()
+            conn.execute(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {quote(role)}"))
+
+    def refuse_owner_role(self) -> None:
+        """On PostgreSQL, refuse to serve as a role that could alter or empty the board's tables (their
+        owner, a member of the owner's role, or a superuser), or before the owner has created them."""
+        if self.dialect != "postgresql":
+            return
+        try:
+            with self.engine.connect() as conn:
+                user, superuser, owner = conn.execute(
+                    text(
+                        "SELECT current_user, r.rolsuper, pg_has_role(current_user, c.relowner, 'MEMBER') "
+                        "FROM pg_roles r LEFT JOIN pg_class c ON c.oid = to_regclass('board_entries') "
+                        "WHERE r.rolname = current_user"
+                    )
+                ).one()
+        except OperationalError as exc:
+            raise InputError(f"cannot open the database {self.url[:60]}: {exc.orig}") from None
+        if superuser or owner:
+            raise InputError(
+                f"the server connects to PostgreSQL as {user}, which could alter or empty the board's tables "
+                f"({'a superuser' if superuser else 'their owner'}): serve as a role that owns nothing, set up with "
+                "`actas db migrate --db OWNER_URL --grant ROLE` (docs/deployment.md)"
+            )
+        if owner is None:
+            raise InputError(
+                "the board's tables do not exist yet: create them as their owner with "
+                f"`actas db migrate --db OWNER_URL --grant {user}`, then serve as {user}"
+            )
 
     @contextmanager
     def writer(self) -> Iterator[Connection]:
@@ -83,6 +135,12 @@ class Database:
         with self._file_lock(), self._writer.begin() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
+            yield conn
+
+    @contextmanager
+    def side_writer(self) -> Iterator[Connection]:
+        """A write to tables beside the board (refusals): no writers' lock, only the database's own."""
+        with self._writer.begin() as conn:
             yield conn
 
     @contextmanager

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -43,13 +43,14 @@ rejections = Table(
     Column("digest", String(64), nullable=False),
     Column("reason", String(300), nullable=False),
     Column("size", Integer, nullable=False),
-    Column("station", String(64)),
+    Column("station", String(64), index=True),
     Column("count", Integer, nullable=False),
     Column("first_at", String(20), nullable=False),
     Column("last_at", String(20), nullable=False),
-    UniqueConstraint("digest", "reason"),
 )
-"""Refused submissions: a digest, the reason and a count, never the refused bytes themselves."""
+"""Refused submissions: a digest, the reason and a count, never the refused bytes themselves. A row per
+(digest, reason) per batch of refusals written, never updated: the same refusal in several batches is
+several rows, whose counts add up."""
 
 reports = Table(
     "reports",

@@ -1,38 +1,42 @@
-// The voting kiosk's screens. Each act (open, vote, close) is one request to the machine, which journals it
-// before it answers; the page only shows what the machine says its state is.
+// The voter's screen. It shows the ballot only when a poll worker has enabled one, sends the vote, and
+// keeps nothing: once the vote is recorded the screen forgets the choice and waits for the next ballot.
 "use strict";
 (function () {
   const initial = JSON.parse(document.getElementById("initial").textContent);
   const $ = (id) => document.getElementById(id);
-  const screens = ["ready", "ballot", "confirm", "cast", "closed"];
+  const screens = ["ready", "waiting", "ballot", "confirm", "cast", "closed"];
+  const STATE_NAMES = { ready: "polls not open", open: "polls open", closed: "polls closed" };
+  const CAST_SECONDS = 6;
   let status = initial.status;
+  let current = null;
   let choices = {};
+  let castUntil = 0;
 
   function show(name) {
+    if (name === current) return;
+    current = name;
     for (const s of screens) $(`screen-${s}`).hidden = s !== name;
-    $("poll-worker").hidden = !["ballot", "cast"].includes(name);
     const heading = $(`screen-${name}`).querySelector("h1");
     heading.focus();
     $("announce").textContent = heading.textContent;
   }
 
-  function update(next) {
-    status = next;
-    $("machine-state").textContent = `${status.state} · ${status.voters.toLocaleString("en-US")} voters`;
-    $("worker-status").textContent = `${status.voters} voters of ${status.registered} registered.`;
-    const links = Object.entries(status.printed).map(([name, href]) => `<li><a href="${href}" target="_blank">${name}</a></li>`).join("");
-    $("worker-printed").innerHTML = links;
-    $("printed-list").innerHTML = links;
-    $("closed-voters").textContent = status.voters.toLocaleString("en-US");
-    $("transmission").textContent = status.transmission;
+  function forget() {
+    choices = {};
+    buildBallot();
+    $("review").disabled = true;
+    $("chosen").replaceChildren();
   }
 
-  async function post(path, body) {
-    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-    const data = await response.json();
-    if (!response.ok) throw new Error(data.error.message);
-    update(data);
-    return data;
+  // What the machine's state says the screen shows; a voter in the middle of a ballot keeps it.
+  function follow(next) {
+    status = next;
+    $("machine-state").textContent = STATE_NAMES[status.state] || status.state;
+    if (status.state === "ready") return show("ready");
+    if (status.state === "closed") { forget(); return show("closed"); }
+    if (Date.now() < castUntil) return show("cast");
+    if (!status.ballot) { forget(); return show("waiting"); }
+    if (!["ballot", "confirm"].includes(current)) { forget(); show("ballot"); }
   }
 
   function buildBallot() {
@@ -46,19 +50,23 @@
       group.className = "ballot";
       group.setAttribute("role", "radiogroup");
       group.setAttribute("aria-labelledby", heading.id);
-      const cards = [...contest.options, { id: null, name: "Null vote", candidate: "No candidate" }];
+      const cards = [...contest.options, { id: "null", name: "Null vote", candidate: "No candidate" }];
       cards.forEach((option, i) => {
         const card = document.createElement("button");
         card.type = "button";
-        card.className = option.id === null ? "card null" : "card";
+        card.className = option.id === "null" ? "card null" : "card";
         card.setAttribute("role", "radio");
         card.setAttribute("aria-checked", "false");
         card.tabIndex = i === 0 ? 0 : -1;
-        card.dataset.option = option.id === null ? "null" : option.id;
-        card.innerHTML = "<span class='party'></span><span class='candidate'></span>";
-        card.children[0].textContent = option.name;
-        card.children[1].textContent = option.candidate;
-        card.setAttribute("aria-label", option.id === null ? "Null vote" : `${option.name}, candidate ${option.candidate}`);
+        card.dataset.option = option.id;
+        const party = document.createElement("span");
+        party.className = "party";
+        party.textContent = option.name;
+        const candidate = document.createElement("span");
+        candidate.className = "candidate";
+        candidate.textContent = option.candidate;
+        card.append(party, candidate);
+        card.setAttribute("aria-label", option.id === "null" ? "Null vote" : `${option.name}, candidate ${option.candidate}`);
         card.addEventListener("click", () => pick(contest.id, option, group, card));
         card.addEventListener("keydown", (event) => {
           const all = [...group.querySelectorAll(".card")];
@@ -90,7 +98,7 @@
     for (const contest of initial.contests) {
       const option = choices[contest.id];
       const li = document.createElement("li");
-      li.textContent = option.id === null ? `${contest.name}: null vote` : `${contest.name}: ${option.name} (${option.candidate})`;
+      li.textContent = option.id === "null" ? `${contest.name}: null vote` : `${contest.name}: ${option.name} (${option.candidate})`;
       list.append(li);
     }
     show("confirm");
@@ -100,45 +108,32 @@
     $("confirm").disabled = true;
     try {
       const body = { choices: Object.fromEntries(Object.entries(choices).map(([c, o]) => [c, o.id])) };
-      const data = await post("/vote", body);
-      $("receipt-link").href = data.receipt;
+      const response = await fetch("/vote", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+      const data = await response.json();
+      forget();
+      if (!response.ok) throw new Error(data.error.message);
+      $("cast-note").textContent = data.printed
+        ? "Take your receipt from the printer, check it, and put it in the ballot box."
+        : `${data.message}.`;
+      castUntil = Date.now() + CAST_SECONDS * 1000;
       show("cast");
     } catch (err) {
-      $("announce").textContent = `The vote was not recorded: ${err.message}`;
-      alert(`The vote was not recorded: ${err.message}. Call the poll worker.`);
-      show("ballot");
+      $("announce").textContent = `The vote was not recorded: ${err.message}. Call a poll worker.`;
+      current = null;
+      await poll();
     } finally {
       $("confirm").disabled = false;
     }
   });
-  $("next-voter").addEventListener("click", () => { choices = {}; buildBallot(); $("review").disabled = true; show("ballot"); });
 
-  $("open-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    $("open-error").textContent = "";
+  async function poll() {
     try {
-      await post("/open", { pin: $("open-pin").value });
-      $("open-pin").value = "";
-      buildBallot();
-      show("ballot");
-    } catch (err) { $("open-error").textContent = err.message; }
-  });
-  $("close-form").addEventListener("submit", async (event) => {
-    event.preventDefault();
-    $("close-error").textContent = "";
-    try {
-      await post("/close", { pin: $("close-pin").value });
-      $("close-pin").value = "";
-      show("closed");
-    } catch (err) { $("close-error").textContent = err.message; }
-  });
+      const response = await fetch("/status", { cache: "no-store" });
+      if (response.ok) follow(await response.json());
+    } catch (err) { /* the next poll tries again */ }
+  }
 
-  setInterval(async () => {
-    if (status.state !== "closed") return;
-    try { update(await (await fetch("/status")).json()); } catch (err) { /* shown on the next poll */ }
-  }, 3000);
-
-  update(status);
   buildBallot();
-  show({ ready: "ready", open: "ballot", closed: "closed" }[status.state] || "ready");
+  follow(status);
+  setInterval(poll, 1000);
 })();

@@ -1,0 +1,195 @@
+"""The voting booth: one station's journaled machine, the ballot a poll worker enables, its printer and
+its link to the tabulation server.
+
+One ballot per voter: the poll worker checks the voter in the poll book and enables one ballot from
+the poll workers' console; the voter's screen can cast only an enabled ballot, and casting uses it
+up. A vote must name a card or "null" for every contest: an empty choice is never read as a null
+vote. Nothing the booth keeps links a choice to its order or its time: the journal holds running
+totals (`actas.machine.journal`), and a receipt is printed from memory and dropped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from actas.acta.model import ActaKind, SignedActa
+from actas.acta.render import pdf_bytes, render_acta, render_receipt
+from actas.election import NULL_VOTE, Election
+from actas.errors import InputError, MachineStateError
+from actas.fields import format_utc_time
+from actas.files import write_private
+from actas.kiosk.printer import Printer, PrinterError
+from actas.machine.journal import JournaledMachine
+from actas.machine.voting_machine import MachineSetup, MachineState
+from actas.payload_sources import SourcePayload
+from actas.signed_note import Signer, Verifier
+from actas.transmit import Outbox, transmit
+
+JOURNAL, OUTBOX = "machine.journal", "sent.jsonl"
+RETRY_SECONDS = 10.0
+
+
+class BallotNotEnabled(MachineStateError):
+    """A vote with no ballot enabled by a poll worker."""
+
+
+class ChoiceRefused(InputError):
+    """A vote whose choices are missing, empty or for no contest on the ballot."""
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    election: Election
+    station: str
+    signer: Signer
+    out_dir: Path
+    """The journal and the actas (0600, in a 0700 directory): never a receipt."""
+    server: str | None
+    printer: Printer
+    board_key: Verifier | None = None
+    """The tabulation server's checkpoint key, pinned; taken from the server when None."""
+
+
+def _now() -> str:
+    return format_utc_time(dt.datetime.now(dt.UTC))
+
+
+class Booth:
+    def __init__(self, config: KioskConfig) -> None:
+        self.config = config
+        config.out_dir.mkdir(parents=True, exist_ok=True)
+        config.out_dir.chmod(0o700)
+        journal = config.out_dir / JOURNAL
+        self.machine: JournaledMachine | None = JournaledMachine.resume(journal) if journal.exists() else None
+        self.ballot_enabled = False
+        """Whether a poll worker has enabled a ballot that no vote has used yet."""
+        self.delivered = self.machine is None
+        """Whether the server has acknowledged every acta printed so far (a resumed kiosk sends again)."""
+        self.transmission = "not yet"
+        self.printer_problem: str | None = None
+
+    @property
+    def state(self) -> str:
+        return MachineState.READY.value if self.machine is None else self.machine.machine.state.value
+
+    def printed(self) -> list[str]:
+        """The actas printed so far: zero, then final."""
+        if self.machine is None:
+            return []
+        return [kind.value for kind, payload in self._actas() if payload is not None]
+
+    def _actas(self) -> list[tuple[ActaKind, str | None]]:
+        assert self.machine is not None
+        return [(ActaKind.ZERO, self.machine.zero), (ActaKind.FINAL, self.machine.final)]
+
+    # --- the poll workers' acts ----------------------------------------------------------------------------
+
+    def open(self) -> None:
+        if self.machine is not None:
+            raise MachineStateError(f"the machine is {self.state}, not {MachineState.READY.value}")
+        setup = MachineSetup.for_station(self.config.election, self.config.station, self.config.signer.name)
+        machine = JournaledMachine.create(self.config.out_dir / JOURNAL, setup)
+        self.machine = machine
+        self._print_acta(machine.open(self.config.signer, _now()))
+
+    def enable_ballot(self) -> None:
+        machine = self._require(MachineState.OPEN)
+        if self.ballot_enabled:
+            raise MachineStateError("a ballot is already enabled and not yet cast; cancel it if the voter left")
+        if machine.machine.voters >= machine.machine.setup.registered:
+            raise MachineStateError("every registered voter of this station has voted")
+        self.ballot_enabled = True
+
+    def cancel_ballot(self) -> None:
+        if not self.ballot_enabled:
+            raise MachineStateError("no ballot is enabled")
+        self.ballot_enabled = False
+
+    def close(self) -> None:
+        machine = self._require(MachineState.OPEN)
+        self.ballot_enabled = False
+        self._print_acta(machine.close(self.config.signer, _now()))
+
+    def reprint(self, kind: str) -> None:
+        """Print an acta again (for the witnesses, or after a paper jam)."""
+        known = self.machine is not None and kind in {k.value for k in ActaKind}
+        payload = dict(self._actas()).get(ActaKind(kind)) if known else None
+        if payload is None:
+            raise MachineStateError(f"no {kind[:10]} acta has been printed")
+        self.config.printer.print_pdf((self.config.out_dir / f"{kind}-acta.pdf").read_bytes())
+
+    # --- the voter's act -----------------------------------------------------------------------------------
+
+    def vote(self, choices: Mapping[str, object]) -> bool:
+        """Cast the enabled ballot and print its receipt; whether the receipt printed. A choice refused
+        leaves the ballot enabled and nothing counted."""
+        machine = self._require(MachineState.OPEN)
+        if not self.ballot_enabled:
+            raise BallotNotEnabled(
+                "no ballot is enabled: a poll worker enables each ballot after checking the poll book"
+            )
+        picks: dict[str, str | None] = {}
+        for contest in self.config.election.contests:
+            pick = choices.get(contest.id)
+            if not isinstance(pick, str) or not pick:
+                raise ChoiceRefused(
+                    f"choose a card or '{NULL_VOTE}' for {contest.name[:60]}: an empty choice is refused"
+                )
+            if pick != NULL_VOTE and pick not in contest.option_ids:
+                raise ChoiceRefused(f"{pick[:40]!r} is not a card of {contest.name[:60]}")
+            picks[contest.id] = pick
+        extra = set(choices) - set(picks)
+        if extra:
+            raise ChoiceRefused(f"no contest {sorted(extra)[0][:40]} on this ballot")
+        receipt = machine.cast(picks)
+        self.ballot_enabled = False
+        try:
+            self.config.printer.print_pdf(pdf_bytes(render_receipt(receipt, self.config.election)))
+        except PrinterError as exc:
+            self.printer_problem = f"the last receipt did not print: {exc}"
+            return False
+        self.printer_problem = None
+        return True
+
+    # --- printing and sending actas -------------------------------------------------------------------------
+
+    def _require(self, state: MachineState) -> JournaledMachine:
+        if self.state != state.value:
+            raise MachineStateError(f"the machine is {self.state}, not {state.value}")
+        assert self.machine is not None
+        return self.machine
+
+    def _print_acta(self, signed: SignedActa) -> None:
+        name = f"{signed.acta.kind.value}-acta"
+        pdf = pdf_bytes(render_acta(signed, self.config.election))
+        write_private(self.config.out_dir / f"{name}.acta.txt", signed.payload)
+        write_private(self.config.out_dir / f"{name}.pdf", pdf)
+        self.delivered = False
+        try:
+            self.config.printer.print_pdf(pdf)
+            self.printer_problem = None
+        except PrinterError as exc:
+            self.printer_problem = f"the {signed.acta.kind.value} acta did not print: {exc}"
+
+    def transmit(self) -> bool:
+        """Send the printed actas to the server; True once the server has acknowledged them."""
+        if self.config.server is None:
+            self.transmission = "no server configured: carry the printed acta"
+            self.delivered = True
+            return True
+        if self.machine is None:
+            return True
+        items = [SourcePayload(f"{kind.value} acta", payload) for kind, payload in self._actas() if payload]
+        report = transmit(
+            self.config.server, items, Outbox(self.config.out_dir / OUTBOX), workers=1, board_key=self.config.board_key
+        )
+        if report.unsent:
+            self.transmission = f"not delivered to {self.config.server}: retrying every {RETRY_SECONDS:.0f} s"
+            return False
+        problems = report.refused + report.conflicts
+        self.transmission = "refused: " + "; ".join(problems) if problems else f"acknowledged by {self.config.server}"
+        self.delivered = True
+        return True
