@@ -9,6 +9,7 @@ tests connect as APP_ROLE, which may only read and add rows."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -161,3 +162,16 @@ def simulated_day(root: Path, stations: int, seed: int) -> Path:
     simulated = run_actas("simulate", "--election", root / "e", "--out", root / "d", "--seed", seed, "--workers", 2)
     assert simulated.code == 0, simulated.stderr
     return root
+
+
+def enroll_witnesses(root: Path, count: int, election: Path, *extra: str | Path) -> dict[str, str]:
+    """`actas witness enroll` of `count` witnesses, each assigned to every mesa of the election (the
+    organization's key in root/organization.key); returns each witness's token."""
+    definition = json.loads((election / "election.json").read_text())
+    mesas = [arg for station in definition["stations"] for arg in ("--mesa", station["code"])]
+    enrolled = run_actas(
+        "witness", "enroll", "--count", count, *mesas, "--org-key", root / "organization.key",
+        "--list", root / "witnesses.txt", "--tokens", root / "w.tokens", *extra,
+    )  # fmt: skip
+    assert enrolled.code == 0, enrolled.stderr
+    return dict(line.split(" ") for line in (root / "w.tokens").read_text().splitlines())

@@ -22,6 +22,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
+import logging
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,19 +37,19 @@ from actas.acta.model import ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
 from actas.canonical import canonical_json
 from actas.election import Election
-from actas.errors import ActasError, InputError, VerificationError
+from actas.errors import ActasError, InputError, StorageError, VerificationError
 from actas.fields import format_utc_time
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.registry import KeyRegistry
-from actas.signed_note import Signer
+from actas.signed_note import Signer, Verifier
 from actas.store.checkpoint_file import keep_checkpoint, read_checkpoint_note
 from actas.store.database import Database
 from actas.store.schema import actas, checkpoints, entries, rejections, reports
-from actas.tally.board_count import REPORT, BoardCount, Counted, read_entry
+from actas.tally.board_count import REPORT, WITNESSES, BoardCount, Counted, counted_acta, read_entry
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import WitnessTally
-from actas.witness.credentials import parse_witness_list, token_hash
+from actas.witness.credentials import WitnessList, token_hash
 from actas.witness.report import MAX_REPORT_BYTES, WitnessReport
 
 OFFICIAL, OBSERVER = "official", "observer"
@@ -57,6 +58,7 @@ PAGE_LIMIT = 1000
 MINUTE = len("2030-06-02T23:41")
 MAX_REJECTIONS = 100_000
 """Rejections kept; past this, refused submissions are still refused and counted, not recorded."""
+log = logging.getLogger("actas.board")
 REFUSALS_BATCH = 500
 """Refusals held in memory before they are written at once (else they are written every refresh)."""
 
@@ -96,16 +98,28 @@ class Board:
         *,
         witness_list: str | None = None,
         checkpoint_file: Path | None = None,
+        organization: Verifier | None = None,
+        roving: bool = False,
     ) -> None:
-        """An official board, or an observer's when given the organization's witness list. The latest
-        checkpoint it signs is also kept in `checkpoint_file` (`store.checkpoint_file`)."""
+        """An official board, or an observer's when given the organization's signed witness list (its
+        organization key pinned with `organization`; reports on mesas a witness is not assigned to are
+        taken only when `roving`). The latest checkpoint it signs is also kept in `checkpoint_file`
+        (`store.checkpoint_file`)."""
         self.db = db
         self.checkpoint_file = checkpoint_file
         self.role = OBSERVER if witness_list is not None else OFFICIAL
         self.witness_list = witness_list
-        self._witness_of = {h: w for w, h in parse_witness_list(witness_list).items()} if witness_list else {}
+        self.witnesses = WitnessList.from_note(witness_list, organization) if witness_list is not None else None
+        self._witness_of = self.witnesses.witness_of() if self.witnesses is not None else {}
         """Token hash -> witness id."""
+        self.roving = roving
         self.election = election
+        unknown = sorted(
+            {m for w in (self.witnesses.witnesses.values() if self.witnesses else ()) for m in w.mesas}
+            - set(election.station_by_code)
+        )
+        if unknown:
+            raise InputError(f"the witness list assigns mesas that are not in election {election.id}: {unknown[:5]}")
         self.registry_note = registry_note
         self.registry = KeyRegistry.from_text(registry_note)
         if self.registry.fingerprint != election.fingerprint:
@@ -143,6 +157,7 @@ class Board:
     def open(self) -> None:
         """Migrate, then publish the definition and registry as entries 0 and 1, or check they are there, and
         check that the entries are still those of every checkpoint this server signed."""
+        self.db.check_integrity()
         self.db.migrate()
         genesis = [
             ("election", canonical_json(self.election.to_json())),
@@ -163,15 +178,27 @@ class Board:
                         )
             if self.witness_list is not None:
                 published = conn.execute(
-                    select(entries.c.data).where(entries.c.kind == "witnesses").order_by(entries.c.idx.desc()).limit(1)
+                    select(entries.c.data).where(entries.c.kind == WITNESSES).order_by(entries.c.idx.desc()).limit(1)
                 ).scalar()
                 if published is None or bytes(published) != self.witness_list.encode():
-                    self._append(conn, [("witnesses", self.witness_list.encode())])
+                    index = self._append(conn, [(WITNESSES, self.witness_list.encode())])
+                    if self.witnesses is not None:
+                        self._pending.append((index, self.witnesses))
                     signed = self._sign(conn)
         self._signed(signed)
         latest = self.latest_checkpoint()
-        if latest is not None and self.checkpoint_file is not None:
-            keep_checkpoint(self.checkpoint_file, latest[1], latest[0].size)
+        if latest is not None:
+            self._keep(latest)
+
+    def _keep(self, signed: tuple[Checkpoint, str]) -> None:
+        """Keep a checkpoint in the checkpoint file; if the disk refuses, the database still holds it, and the
+        file is brought up to date with a later one."""
+        if self.checkpoint_file is None:
+            return
+        try:
+            keep_checkpoint(self.checkpoint_file, signed[1], signed[0].size)
+        except OSError as exc:
+            log.warning("cannot keep checkpoint %d in %s: %s", signed[0].size, self.checkpoint_file, exc.strerror)
 
     def _check_own_checkpoints(self, conn: Connection) -> None:
         """Refuse a database whose entries are fewer than, or differ from, those of the latest checkpoint
@@ -232,7 +259,7 @@ class Board:
             item = read_entry(idx, kind, bytes(data))
             if item is not None:
                 self._pending.append((idx, item))
-                if isinstance(item, tuple) and item[0].kind is ActaKind.FINAL:
+                if isinstance(item, tuple):
                     self._arrived(str(received), 1)
 
     def _append(self, conn: Connection, items: list[tuple[str, bytes]]) -> int:
@@ -358,7 +385,7 @@ class Board:
                     for i, s in enumerate(new)
                 ],
             )
-        self._pending.extend((first + i, (s.acta, s.digest)) for i, s in enumerate(new))
+        self._pending.extend((first + i, counted_acta(s.acta, s.digest)) for i, s in enumerate(new))
         self._arrived(_now(), sum(s.acta.kind is ActaKind.FINAL for s in new))
         return outcomes
 
@@ -444,6 +471,13 @@ class Board:
         problem = self._report_problem(report)
         if problem is not None:
             return self._refuse(payload, 422, "invalid", problem, report.station)
+        assigned = self.witnesses.witnesses[witness].mesas if self.witnesses is not None else ()
+        if report.station not in assigned and not self.roving:
+            reason = (
+                f"witness {witness} is assigned to mesa {', '.join(assigned[:5])}, not {report.station}; this "
+                "organization does not take reports of roving witnesses"
+            )
+            return self._refuse(payload, 403, "not_assigned", reason, report.station)
         data = report.to_bytes()
         digest = hashlib.sha256(data).hexdigest()
         with self._writing() as conn:
@@ -466,8 +500,15 @@ class Board:
 
     def _report_problem(self, report: WitnessReport) -> str | None:
         """Why a well-formed report cannot be filed on this board, if it cannot."""
-        if report.station not in self.election.station_by_code:
+        station = self.election.station_by_code.get(report.station)
+        if station is None:
             return f"station {report.station} is not in election {self.election.id}"
+        counted = max(sum(n for _, n in report.hand), report.receipts or 0)
+        if counted > station.registered:
+            return (
+                f"the hand count of {counted:,} receipts is more than the {station.registered:,} registered voters "
+                f"of mesa {report.station}: implausible, check it"
+            )
         options = {o for c in self.election.contests for o in c.option_ids}
         unknown = sorted(set(dict(report.hand)) - options)
         if unknown:
@@ -510,7 +551,8 @@ class Board:
                 held.last_at = now
             full = len(self._refusals) >= REFUSALS_BATCH
         if full:
-            self.record_refusals()
+            with contextlib.suppress(StorageError):  # counted as unrecorded; the refusal is answered all the same
+                self.record_refusals()
         return Outcome(status, {"error": {"code": code, "message": reason}})
 
     def record_refusals(self) -> None:
@@ -520,6 +562,13 @@ class Board:
             batch, self._refusals = self._refusals, {}
         if not batch:
             return
+        try:
+            self._write_refusals(batch)
+        except StorageError:
+            self.rejected_unrecorded += sum(f.count for f in batch.values())
+            raise
+
+    def _write_refusals(self, batch: dict[tuple[str, str], Refusal]) -> None:
         with self._refusals_write_lock, self.db.side_writer() as conn:
             if self._refusals_recorded is None:
                 self._refusals_recorded = conn.execute(select(func.count()).select_from(rejections)).scalar() or 0
@@ -583,8 +632,7 @@ class Board:
         """Once a checkpoint is committed: it is kept in the checkpoint file, it is the latest this process
         knows, and its actas count."""
         if signed is not None:
-            if self.checkpoint_file is not None:
-                keep_checkpoint(self.checkpoint_file, signed[1], signed[0].size)
+            self._keep(signed)
             with self._lock:
                 self._checkpoint = signed
                 self._advance_results(signed[0])
@@ -644,13 +692,15 @@ class Board:
         """A mesa's record on an observer's board: its status and every report, each with its inclusion proof."""
         with self._results_lock:
             record = self.witnessed.record(station)
-        current = {f.index for f in record.reports}
+        current = {f.index for f in (*record.reports, *record.roving)}
+        roving = {f.index for f in record.roving}
         latest = self.latest_checkpoint()
         items = []
         for index, witness, data in self.mesa_reports(station):
             report = json.loads(data)
             items.append(
-                {"index": index, "witness": witness, "current": index in current, "report": report}
+                {"index": index, "witness": witness, "current": index in current, "roving": index in roving}
+                | {"report": report}
                 | self.proof_json(index, latest)
             )
         return {
@@ -748,8 +798,9 @@ class Board:
             records = self.witnessed.records()
         return [
             {"station": code, "witness": f.report.witness, "index": f.index, "kind": i.kind, "note": i.note}
+            | {"roving": f in record.roving}
             for code, record in sorted(records.items())
-            for f in record.reports
+            for f in (*record.reports, *record.roving)
             for i in f.report.incidents
         ]
 

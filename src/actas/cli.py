@@ -41,15 +41,15 @@ from actas.files import (
     load_signer,
     read_text,
     save_election,
+    signer_at,
     write_bundle,
-    write_private,
 )
 from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup
 from actas.payload_sources import SourcePayload, is_bundle, read_payloads
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.server.connections import DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT, ConnectionLimits
-from actas.signed_note import Signer
+from actas.signed_note import Verifier
 from actas.sim.generator import PRESETS, generate
 from actas.sim.scenarios import HONEST, Tampering
 from actas.sim.scenarios import SCENARIOS as DEMO_SCENARIOS
@@ -541,8 +541,15 @@ def serve(
         "official"
     ),
     witnesses: Annotated[
-        Path | None, typer.Option(help="Observer role: the organization's witness list (actas witness enroll).")
+        Path | None, typer.Option(help="Observer role: the organization's signed witness list (actas witness enroll).")
     ] = None,
+    organization: Annotated[
+        str | None, typer.Option(help="Observer role: pin the organization's key that signs the witness list.")
+    ] = None,
+    roving: Annotated[
+        bool,
+        typer.Option("--roving", help="Observer role: take reports on mesas a witness is not assigned to, apart."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8080,
     refresh_interval: Annotated[
@@ -594,7 +601,7 @@ def serve(
     from actas.server.workers import serve as serve_workers
     from actas.store.checkpoint_file import checkpoint_file_for
     from actas.store.database import Database
-    from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, parse_witness_list
+    from actas.witness.credentials import MAX_WITNESS_LIST_BYTES
 
     if role not in ROLES:
         raise InputError(f"--role {role!r}: choose one of {', '.join(ROLES)}")
@@ -603,18 +610,15 @@ def serve(
     if official is not None and (role != OBSERVER or not official.startswith(("http://", "https://"))):
         raise InputError("--official is the official board's http(s) URL, for the observer role")
     listening = Listening.checked(tls_cert, tls_key, ConnectionLimits(read_timeout, max_connections))
+    if (organization is not None or roving) and role != OBSERVER:
+        raise InputError("--organization and --roving are for the observer role")
     witness_list = None
     if witnesses is not None:
         witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
-        parse_witness_list(witness_list)
     election = load_election(election_dir)
     registry_text = read_text(registry_file, limit=MAX_REGISTRY_BYTES, what="key registry")
     origin = f"actas/{election.id}/{role}"
-    if board_key.exists():
-        signer = load_signer(board_key)
-    else:
-        signer = Signer.generate(origin.replace("/", "."))
-        write_private(board_key, signer.to_text() + "\n")
+    signer = signer_at(board_key, origin.replace("/", "."))
     database = Database(db)
     database.refuse_owner_role()
     board = Board(
@@ -625,6 +629,8 @@ def serve(
         origin,
         witness_list=witness_list,
         checkpoint_file=checkpoint_file_for(board_key),
+        organization=Verifier.from_text(organization) if organization else None,
+        roving=roving,
     )
     board.open()
     board.db.dispose()  # each worker opens its own connections; the tree built here is shared with them

@@ -55,7 +55,7 @@ def _load(directory: Path) -> Plan | PollingPlan:
     text = read_text(directory / PLAN, limit=MAX_FILE, what="audit plan")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise FormatError(f"{directory / PLAN} is not JSON") from None
     if isinstance(data, dict) and data.get("format") == POLLING_FORMAT:
         return PollingPlan.from_json(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import csv
+import hashlib
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.table import Table
 from actas.audit.outcome import ANNOUNCED, Bound, outcome, outcome_json
 from actas.console import err, out, print_json, progress
 from actas.dataset.announced import load_announced
-from actas.dataset.csv_import import ImportReport, file_sha256, import_csv
+from actas.dataset.csv_import import ImportReport, import_csv
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.mapping import load_mapping
 from actas.dataset.model import Dataset
@@ -98,7 +99,8 @@ def import_qr_command(
     Example: actas import qr scanned-codes.txt --out ve2024-qr.dataset
     """
     text = read_text(file, limit=MAX_QR_FILE, what="file of QR texts")
-    dataset, refused = dataset_from_qr(text.splitlines(), f"{file.name} sha256:{file_sha256(file)}")
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    dataset, refused = dataset_from_qr(text.splitlines(), f"{file.name} sha256:{digest}")
     write_dataset(dataset, out_file)
     out.print(f"{len(dataset):,} actas loaded into {out_file}, all unverified (the 2024 codes are not signed)")
     for line, reason in refused[:SHOWN]:
@@ -117,6 +119,7 @@ def _report_json(report: ImportReport, out_file: Path) -> dict[str, Any]:
         "filtered": report.filtered,
         "refused": [{"line": line, "reason": reason} for line, reason in report.refused],
         "warnings": [{"line": line, "reason": reason} for line, reason in report.warnings],
+        "warnings_unlisted": report.warnings_unlisted,
     }
 
 
@@ -126,13 +129,16 @@ def _print_report(report: ImportReport, out_file: Path) -> None:
         out.print(f"{report.filtered:,} rows of other contests left out, as the mapping's keep says", markup=False)
     if report.blank_lines:
         out.print(f"{report.blank_lines:,} blank lines", markup=False)
-    for title, items in (("could not be used", report.refused), ("loaded, with a warning", report.warnings)):
+    for title, items, unlisted in (
+        ("could not be used", report.refused, 0),
+        ("loaded, with a warning", report.warnings, report.warnings_unlisted),
+    ):
         if items:
-            out.print(f"{len(items):,} rows {title}:", markup=False)
+            out.print(f"{len(items) + unlisted:,} rows {title}:", markup=False)
             for line, reason in items[:SHOWN]:
                 out.print(f"  line {line}: {reason}", markup=False)
-            if len(items) > SHOWN:
-                out.print(f"  ... and {len(items) - SHOWN:,} more (all of them with --json)", markup=False)
+            if len(items) + unlisted > SHOWN:
+                out.print(f"  ... and {len(items) + unlisted - SHOWN:,} more (--json lists them)", markup=False)
 
 
 def results(

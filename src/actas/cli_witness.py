@@ -11,7 +11,8 @@ import typer
 
 from actas.console import out, print_json, progress
 from actas.errors import InputError, VerificationError
-from actas.files import enroll_witnesses, load_registry, load_witness_token, read_text
+from actas.files import enroll_witnesses, load_registry, load_witness_token, read_text, signer_at
+from actas.witness.credentials import MAX_WITNESS_LIST_BYTES
 from actas.witness.report import INCIDENTS, MAX_REPORT_BYTES, Incident, WitnessReport
 from actas.witness.scan import REJECTED, UNVERIFIED, VERIFIED, Scan, scan_file
 
@@ -146,7 +147,7 @@ def witness_send(
             body = read_text(path, limit=MAX_REPORT_BYTES, what="witness report").encode()
             try:
                 witness = WitnessReport.from_json(json.loads(body)).witness
-            except ValueError:
+            except (ValueError, RecursionError):
                 raise InputError(f"{path} is not a witness report (JSON)") from None
             token = load_witness_token(token_file, witness)
             headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
@@ -173,6 +174,15 @@ def witness_enroll(
     witnesses: Annotated[list[str] | None, typer.Argument(help="Witness ids to enroll, e.g. W-0042.")] = None,
     count: Annotated[int, typer.Option(help="Or enroll this many, numbered after --prefix.", min=0)] = 0,
     prefix: Annotated[str, typer.Option(help="Prefix of numbered ids.")] = "W-",
+    mesa: Annotated[
+        list[str] | None, typer.Option(help="The mesa the witnesses named here report on (repeat for more).")
+    ] = None,
+    assignments: Annotated[
+        Path | None, typer.Option(help="Or a CSV of 'witness,mesa' lines (a witness on several lines has several).")
+    ] = None,
+    org_key: Annotated[
+        Path, typer.Option(help="The organization's key that signs the list; created (0600) when absent.")
+    ] = Path("organization.key"),
     list_file: Annotated[Path, typer.Option("--list", help="The witness list (public), created or extended.")] = Path(
         "witnesses.txt"
     ),
@@ -180,16 +190,37 @@ def witness_enroll(
         Path, typer.Option("--tokens", help="Where the new tokens go (0600, never printed): one per witness.")
     ] = Path("witness.tokens"),
 ) -> None:
-    """Enroll witnesses: each gets a secret token, the list keeps only the token's SHA-256.
+    """Enroll witnesses: each gets a secret token and the mesas they report on; the list keeps only the
+    token's SHA-256 and the mesas, and is signed with the organization's key.
 
     Give each witness their line of the tokens file; serve the list with actas serve --role observer
-    --witnesses (the server publishes it on its board).
+    --witnesses (the server checks its signature and publishes it on its board). A report on a mesa
+    the witness is not assigned to is refused, unless the server takes roving witnesses (--roving).
 
-    Example: actas witness enroll --count 500 --list witnesses.txt --tokens witness.tokens
+    Example: actas witness enroll W-0042 --mesa 010101001.01 --list witnesses.txt --tokens witness.tokens
+             actas witness enroll --assignments witnesses.csv --org-key organization.key
     """
-    ids = list(witnesses or [])
-    ids += [f"{prefix}{n:04d}" for n in range(1, count + 1)]
-    if not ids:
-        raise InputError("name the witnesses to enroll, or give --count")
-    enroll_witnesses(list_file, tokens_file, ids)
-    out.print(f"enrolled {len(ids):,} witnesses in {list_file}; their tokens are in {tokens_file} (0600)", markup=False)
+    import csv
+    import io
+
+    assigned: dict[str, list[str]] = {}
+    ids = [*(witnesses or []), *(f"{prefix}{n:04d}" for n in range(1, count + 1))]
+    if ids and not mesa:
+        raise InputError("give the mesa of the witnesses named (--mesa), or an --assignments file")
+    for witness in ids:
+        assigned.setdefault(witness, []).extend(mesa or [])
+    if assignments is not None:
+        rows = csv.reader(io.StringIO(read_text(assignments, limit=MAX_WITNESS_LIST_BYTES, what="assignments")))
+        for number, row in enumerate(rows, start=1):
+            if len(row) != 2 or not row[0].strip() or not row[1].strip():
+                raise InputError(f"{assignments} line {number}: expected 'witness,mesa'")
+            assigned.setdefault(row[0].strip(), []).append(row[1].strip())
+    if not assigned:
+        raise InputError("name the witnesses to enroll, give --count, or an --assignments file")
+    organization = signer_at(org_key, "organization")
+    enroll_witnesses(list_file, tokens_file, assigned, organization)
+    out.print(
+        f"enrolled {len(assigned):,} witnesses in {list_file}, signed by {organization.verifier.to_text()}; "
+        f"their tokens are in {tokens_file} (0600)",
+        markup=False,
+    )

@@ -18,7 +18,7 @@ from actas.console import out, progress
 from actas.dataset.model import Dataset
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
 from actas.election import Election
-from actas.files import enroll_witnesses, load_signer, load_witness_token
+from actas.files import enroll_witnesses, load_signer, load_witness_token, signer_at
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import Tampering
 from actas.sim.witnesses import WITNESSED_SHARE, assign, witness_reports
@@ -58,7 +58,15 @@ def parallel_tabulation(
     targets = sorted({s for s, _ in assignments})
     for stale in ("witnesses.txt", "witness.tokens", "observer.sqlite", "observer.checkpoint"):
         (out_dir / stale).unlink(missing_ok=True)
-    enroll_witnesses(out_dir / "witnesses.txt", out_dir / "witness.tokens", sorted({w for _, w in assignments}))
+    mesas: dict[str, list[str]] = {}
+    for station, witness in assignments:
+        mesas.setdefault(witness, []).append(station)
+    enroll_witnesses(
+        out_dir / "witnesses.txt",
+        out_dir / "witness.tokens",
+        mesas,
+        signer_at(out_dir / "organization.key", "demo-observers"),
+    )
     with progress() as bar:
         task = bar.add_task("witnesses photograph and read the printed actas", total=len(assignments))
         reports = list(

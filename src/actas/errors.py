@@ -4,6 +4,8 @@
     ├── InputError                  could not run: the input is unusable (exit 2)
     │   ├── FormatError             a file, payload or field is not in its documented format
     │   ├── KeyFileError            a key file is missing, unreadable or not a key
+    │   ├── TooLargeError           an input is larger than its limit (found while reading it)
+    │   └── StorageError            the database cannot take a write now (full, gone): nothing was written
     │   └── MachineStateError       the voting machine refuses an action in its current state
     └── VerificationError           the input was read and checked, and a check failed (exit 1)
 
@@ -31,6 +33,19 @@ class FormatError(InputError):
 
 class KeyFileError(InputError):
     """A key file is missing, unreadable, or does not hold a key."""
+
+
+class TooLargeError(InputError):
+    """An input is larger than its limit, found while it was read (a declared size is not trusted)."""
+
+
+class StorageError(InputError):
+    """The board's database could not take a write (its disk is full, it went away): nothing was written,
+    and the same write can be tried again later."""
+
+    def __init__(self, message: str, *, full: bool) -> None:
+        super().__init__(message)
+        self.full = full
 
 
 class MachineStateError(InputError):

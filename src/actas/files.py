@@ -11,17 +11,13 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from actas.election import Election
-from actas.errors import FormatError, InputError, KeyFileError
+from actas.errors import FormatError, InputError, KeyFileError, TooLargeError
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
-from actas.witness.credentials import (
-    MAX_WITNESS_LIST_BYTES,
-    parse_witness_list,
-    token_hash,
-    witness_list_text,
-)
+from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, ListedWitness, WitnessList, token_hash
 
 ELECTION_FILE = "election.json"
 REGISTRY_FILE = "registry.note"
@@ -30,26 +26,25 @@ MACHINE_KEYS_FILE = "machines.keys"
 BUNDLE_FILE = "actas.jsonl"
 MAX_ELECTION_BYTES = 512 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
+MAX_DAMAGED_LINES = 10_000
 MAX_BUNDLE_LINE = 64 * 1024
 """A bundle line holds one acta (at most 16 KiB) with JSON escaping; longer lines are refused."""
 
 
 def read_bytes(path: Path, *, limit: int, what: str) -> bytes:
-    """A file's bytes, read in bounded chunks and refused as soon as they pass `limit`: a file's declared
-    size is not trusted, so a device (/dev/zero), a pipe or a file that grows is refused just the same."""
+    """A file's bytes, refused as soon as they pass `limit`: one read of at most `limit` + 1 bytes, whatever the
+    file claims to be, so a device (/dev/zero), a pipe or a file that grows is refused just the same, holding
+    no more than the limit in memory."""
     try:
         with path.open("rb") as handle:
-            chunks, held = [], 0
-            while chunk := handle.read(min(READ_CHUNK, limit + 1 - held)):
-                chunks.append(chunk)
-                held += len(chunk)
-                if held > limit:
-                    raise InputError(f"{what} {path} is more than the {limit:,} bytes allowed")
-            return b"".join(chunks)
+            data = handle.read(limit + 1)
     except IsADirectoryError:
         raise InputError(f"{what} {path} is a directory, not a file") from None
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise TooLargeError(f"{what} {path} is more than the {limit:,} bytes allowed")
+    return data
 
 
 def read_text(path: Path, *, limit: int, what: str) -> str:
@@ -72,6 +67,8 @@ def load_election(path: Path) -> Election:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise FormatError(f"election definition {file}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except RecursionError:
+        raise FormatError(f"election definition {file}: nested deeper than any definition is") from None
     return Election.from_json(obj)
 
 
@@ -206,53 +203,80 @@ def write_bundle(path: Path, records: Iterable[tuple[str, str, str]]) -> int:
 
 
 def read_bundle(path: Path) -> Iterator[tuple[int, str | FormatError]]:
-    """(line number, payload) of every acta in a bundle; a damaged line gives its error instead,
-    so that one bad line does not stop the reading of the rest."""
+    """(line number, payload) of every acta in a bundle; a damaged line gives its error instead, so that one
+    bad line does not stop the reading of the rest. What is no bundle at all (a line of megabytes, a
+    device, thousands of damaged lines in a row) stops the reading with one error."""
     try:
         handle = path.open(encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot read acta bundle {path}: {exc.strerror}") from None
     with handle:
         try:
-            number = 0
+            number = damaged = 0
             while line := handle.readline(MAX_BUNDLE_LINE):
                 number += 1
-                if not line.endswith("\n") and len(line) == MAX_BUNDLE_LINE:
-                    while (rest := handle.readline(MAX_BUNDLE_LINE)) and not rest.endswith("\n"):
-                        pass
-                    yield number, FormatError(f"line {number} is longer than {MAX_BUNDLE_LINE:,} characters")
-                    continue
-                try:
-                    payload = json.loads(line)["payload"]
-                except (ValueError, KeyError, TypeError):
-                    payload = None
-                if isinstance(payload, str):
-                    yield number, payload
-                else:
-                    yield number, FormatError(f"line {number} is not a JSON object with a text payload")
+                payload = _bundle_payload(line, number, handle, path)
+                damaged = damaged + 1 if isinstance(payload, FormatError) else 0
+                if damaged > MAX_DAMAGED_LINES:
+                    raise FormatError(f"{path}: {MAX_DAMAGED_LINES:,} damaged lines in a row: not an acta bundle")
+                yield number, payload
         except UnicodeDecodeError:
             raise FormatError(f"acta bundle {path} is not UTF-8 text") from None
+
+
+def _bundle_payload(line: str, number: int, handle: IO[str], path: Path) -> str | FormatError:
+    if not line.endswith("\n") and len(line) == MAX_BUNDLE_LINE:
+        skipped = 0
+        while (rest := handle.readline(MAX_BUNDLE_LINE)) and not rest.endswith("\n"):
+            skipped += len(rest)
+            if skipped > READ_CHUNK:
+                raise FormatError(f"{path}: line {number} runs past {READ_CHUNK:,} characters: not an acta bundle")
+        return FormatError(f"line {number} is longer than {MAX_BUNDLE_LINE:,} characters")
+    try:
+        payload = json.loads(line)["payload"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        payload = None
+    if isinstance(payload, str):
+        return payload
+    return FormatError(f"line {number} is not a JSON object with a text payload")
 
 
 # --- witnesses' credentials ---------------------------------------------------------------------------------
 
 
-def enroll_witnesses(list_path: Path, tokens_path: Path, witnesses: list[str]) -> None:
-    """Add witnesses to the organization's list (public: token hashes) and their tokens to a private file
-    (0600: `WITNESS TOKEN` a line, to hand each witness theirs). Nothing is written if any id is taken."""
-    listed: dict[str, str] = {}
+def enroll_witnesses(
+    list_path: Path, tokens_path: Path, assigned: Mapping[str, Iterable[str]], organization: Signer
+) -> WitnessList:
+    """Add witnesses, each with the mesas assigned to them, to the organization's list (public: token hashes
+    and mesas, signed with the organization's key) and their tokens to a private file (0600: `WITNESS TOKEN`
+    a line, to hand each witness theirs). Nothing is written if any id is taken."""
+    listed: dict[str, ListedWitness] = {}
     if list_path.exists():
-        listed = parse_witness_list(read_text(list_path, limit=MAX_WITNESS_LIST_BYTES, what="witness list"))
-    tokens = read_private(tokens_path, MAX_WITNESS_LIST_BYTES) if tokens_path.exists() else ""
-    taken = sorted(set(witnesses) & set(listed))
-    if taken or len(set(witnesses)) != len(witnesses):
-        raise InputError(f"witness {(taken or witnesses)[0]} is already enrolled, or named twice")
-    new = {w: secrets.token_urlsafe(32) for w in witnesses}  # 256 random bits
-    listed.update({w: token_hash(t) for w, t in new.items()})
-    text = witness_list_text(listed)
-    parse_witness_list(text)  # every id is a valid code
+        held = WitnessList.from_note(read_text(list_path, limit=MAX_WITNESS_LIST_BYTES, what="witness list"))
+        if held.organization != organization.verifier:
+            raise InputError(f"{list_path} is signed by another organization key than the one given")
+        listed = dict(held.witnesses)
+    tokens = read_private(tokens_path, MAX_WITNESS_LIST_BYTES, "tokens file") if tokens_path.exists() else ""
+    taken = sorted(set(assigned) & set(listed))
+    if taken:
+        raise InputError(f"witness {taken[0]} is already enrolled")
+    if any(not list(mesas) for mesas in assigned.values()):
+        raise InputError("every witness is assigned one mesa or more")
+    new = {w: secrets.token_urlsafe(32) for w in assigned}  # 256 random bits
+    listed.update({w: ListedWitness(token_hash(new[w]), tuple(mesas)) for w, mesas in assigned.items()})
+    signed = WitnessList.of(organization.verifier, listed)
     _atomic_write(tokens_path, tokens + "".join(f"{w} {t}\n" for w, t in new.items()), mode=0o600)
-    _atomic_write(list_path, text)
+    _atomic_write(list_path, signed.sign(organization))
+    return signed
+
+
+def signer_at(path: Path, name: str) -> Signer:
+    """The key in `path`, created (0600) with `name` when there is none yet."""
+    if path.exists():
+        return load_signer(path)
+    signer = Signer.generate(name)
+    write_private(path, signer.to_text() + "\n")
+    return signer
 
 
 def load_witness_token(path: Path, witness: str) -> str:

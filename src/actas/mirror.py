@@ -88,7 +88,7 @@ def mirror_board(url: str, directory: Path, on_progress: Callable[[int, int], No
                 os.fsync(out.fileno())
             _mirror_checkpoints(client, directory / CHECKPOINTS)
             (directory / BOARD_KEY).write_text(client.get("/v1/board/key").raise_for_status().text[:1000])
-    except (httpx.HTTPError, ValueError, KeyError, TypeError) as exc:
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InputError(f"cannot mirror the board of {url}: {exc}") from None
     verify_mirror(directory, note)
     (directory / CHECKPOINT).write_text(note, encoding="utf-8")
@@ -119,7 +119,7 @@ def mirror_checkpoints(directory: Path) -> list[str]:
     for number, line in enumerate(read_text(path, limit=2**31, what="mirror checkpoints").splitlines(), start=1):
         try:
             note = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             note = None
         if not isinstance(note, str):
             raise FormatError(f"{path} line {number}: not a checkpoint note")
@@ -165,7 +165,7 @@ def _entries(path: Path, size: int) -> Iterator[tuple[int, str, bytes]]:
                 try:
                     row = json.loads(line)
                     index, kind, data = row["index"], row["kind"], row["data"].encode("utf-8")
-                except (ValueError, KeyError, TypeError, AttributeError):
+                except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                     raise FormatError(f"{path} line {number + 1}: not a board entry") from None
                 if index != number or not isinstance(kind, str):
                     raise FormatError(f"{path} line {number + 1}: expected entry {number}")

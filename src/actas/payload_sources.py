@@ -7,17 +7,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
-
 from actas.acta.codec import FORMAT_LINE, MAX_ACTA_BYTES
 from actas.acta.qr import join_parts
-from actas.acta.qr_image import decode_qr_texts
+from actas.acta.qr_image import decode_qr_texts, open_gray
 from actas.errors import FormatError, InputError
-from actas.files import BUNDLE_FILE, read_bundle, read_text
+from actas.files import BUNDLE_FILE, read_bundle, read_bytes, read_text
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"}
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
-MAX_IMAGE_PIXELS = 80_000_000
 
 
 @dataclass(frozen=True)
@@ -81,15 +78,9 @@ def _qr_texts(text: str) -> list[str]:
 
 
 def payloads_from_image(path: Path) -> list[str]:
-    if path.stat().st_size > MAX_IMAGE_BYTES:
-        raise InputError(f"image {path} is larger than {MAX_IMAGE_BYTES:,} bytes")
-    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
-    try:
-        with Image.open(path) as image:
-            image.load()
-            texts = decode_qr_texts(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as exc:
-        raise InputError(f"cannot read image {path}: {exc.__class__.__name__}") from None
+    """The payloads of the QR codes in an image file, bounded in bytes and in pixels before decoding."""
+    data = read_bytes(path, limit=MAX_IMAGE_BYTES, what="image")
+    texts = decode_qr_texts(open_gray(data, f"image {path}"))
     if not texts:
         raise FormatError(f"no QR code could be read in {path}")
     return join_parts(texts)

@@ -33,7 +33,6 @@ from typing import Any
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
-from actas.acta.model import ActaKind
 from actas.announcement import NULL, OTHERS, Announcement, open_announcement
 from actas.election import Election
 from actas.errors import ActasError
@@ -41,7 +40,7 @@ from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.registry import KeyRegistry
 from actas.signed_note import SignedNote, Verifier
-from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, read_entry
+from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, counted_acta, read_entry
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed
 
@@ -140,14 +139,13 @@ def _check_entry(index: int, kind: str, data: bytes) -> _Checked:
     try:
         if kind == ACTA:
             signed = parse_payload(data)
-            # only final actas count: a zero acta is checked here and not sent back
-            item = (signed.acta, signed.digest) if signed.acta.kind is ActaKind.FINAL else None
+            item = counted_acta(signed.acta, signed.digest)  # a zero acta goes back as its station and digest
         else:
             item = read_entry(index, kind, data)
             if not isinstance(item, Filed) or item.report.acta is None:
                 return index, kind, leaf, data if kind == "announcement" else None, item, "", ()
             signed = parse_payload(item.report.acta)
-    except (ActasError, ValueError, KeyError) as exc:
+    except (ActasError, ValueError, KeyError, RecursionError) as exc:
         return index, kind, leaf, None, None, "", (f"cannot be read: {exc}",)
     return index, kind, leaf, None, item, signed.acta.station, tuple(str(f) for f in check_acta(signed, _registry))
 
@@ -198,7 +196,7 @@ def verify_board(
             tree.append_hash(leaf_hash(data))
         election = Election.from_json(json.loads(genesis[0][2]))
         registry = KeyRegistry.from_text(genesis[1][2].decode("utf-8"), authority=authority)
-    except (StopIteration, ActasError, ValueError) as exc:
+    except (StopIteration, ActasError, ValueError, RecursionError) as exc:
         report.fail("entries 0 and 1", f"a board starts with its election definition and key registry: {exc}")
         report.check("the board's definition and registry", before, "missing")
         return report

@@ -278,3 +278,46 @@ def test_a_checkpoint_file_signed_with_another_key_is_refused(
     kept.write_text(Checkpoint(ORIGIN, 2, b"\0" * 32).sign(Signer.generate("someone-else")))
     with pytest.raises(VerificationError, match="signature"):
         open_board(databases.server, small, kept)
+
+
+def test_a_different_zero_acta_after_the_final_puts_the_station_in_conflict(
+    database_url: str, small: Any, day: list[Any]
+) -> None:
+    """The machine was opened again, or someone signed another zero acta with its key: the station's actas no
+    longer tell one story, so it is in conflict and not counted, on the board and in every recount."""
+    board = open_board(database_url, small)
+    station = day[0]
+    assert board.submit(station.zero.encode()).status == 201
+    assert board.submit(station.final.encode()).status == 201
+    board.sign_checkpoint()
+    assert board.results_view("")["stations"] == {"expected": 12, "reported": 1, "conflicts": 0}
+    zero = parse_payload(station.zero)
+    reopened = sign_acta(
+        dataclasses.replace(zero.acta, opened="2030-06-02T13:00:00Z"), small.keys.machines[station.station]
+    )
+    assert board.submit(reopened.payload.encode()).status == 409
+    board.sign_checkpoint()
+    assert board.results_view("")["stations"] == {"expected": 12, "reported": 0, "conflicts": 1}
+    assert board.results.status(station.station) == "conflict" and board.results.conflicts() == [station.station]
+    recount = board.results_at(board.tree.size)
+    assert recount.status(station.station) == "conflict" and station.station not in recount.counted()
+
+
+@pytest.mark.parametrize("damage", ["pages", "header"])
+def test_a_damaged_sqlite_file_is_refused_at_start(small: Any, day: list[Any], tmp_path: Path, damage: str) -> None:
+    url = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    board = open_board(url, small)
+    for station in day:
+        board.submit(station.final.encode())
+    board.db.dispose()
+    path = tmp_path / "board.sqlite"
+    assert not (tmp_path / "board.sqlite-wal").exists() or (tmp_path / "board.sqlite-wal").stat().st_size == 0
+    data = bytearray(path.read_bytes())
+    if damage == "header":
+        data[:16] = b"not a database!!"
+    else:
+        for page in range(2, len(data) // 4096):
+            data[page * 4096 + 100 : page * 4096 + 400] = bytes(range(256)) + bytes(44)  # every b-tree page torn
+    path.write_bytes(bytes(data))
+    with pytest.raises(InputError, match="damaged|cannot be read"):
+        open_board(url, small)

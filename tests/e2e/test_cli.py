@@ -137,7 +137,7 @@ def test_a_pinned_authority_key_that_differs_is_refused(day: Path, tmp_path: Pat
         (lambda p: p.write_text("hello\n"), "is neither"),
         (lambda p: p.write_text("actas acta v1\nkind final\n"), "signed note"),
         (lambda p: p.write_text("actas acta v1\n" + "9" * 100_000), "bytes"),
-        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n broken"), "cannot read image"),
+        (lambda p: p.write_bytes(b"\x89PNG\r\n\x1a\n broken"), "is not an image that can be read"),
     ],
 )
 def test_unusable_input_exits_2_with_one_line(day: Path, tmp_path: Path, make: object, words: str) -> None:

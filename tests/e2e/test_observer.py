@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import itertools
 import json
 import os
 import stat
@@ -29,7 +30,7 @@ from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import Tampering, alter_counts
 from actas.witness.report import KEYS as REPORT_KEYS
 from actas.witness.report import Incident, WitnessReport
-from tests.conftest import assert_clean_failure, run_actas, simulated_day
+from tests.conftest import assert_clean_failure, enroll_witnesses, run_actas, simulated_day
 from tests.e2e.test_server import assert_no_server_error
 
 WITNESSES = 12
@@ -47,14 +48,10 @@ class Org:
 def org(tmp_path_factory: pytest.TempPathFactory) -> Org:
     root = tmp_path_factory.mktemp("observer")
     day = simulated_day(root, 30, 11)
-    enrolled = run_actas(
-        "witness", "enroll", "--count", WITNESSES, "--list", root / "witnesses.txt", "--tokens", root / "w.tokens"
-    )
-    assert enrolled.code == 0, enrolled.stderr
-    text = (root / "w.tokens").read_text()
+    tokens = enroll_witnesses(root, WITNESSES, day / "e")
     assert stat.S_IMODE(os.stat(root / "w.tokens").st_mode) == 0o600
-    tokens = dict(line.split(" ") for line in text.splitlines())
-    assert not any(token in enrolled.stdout + enrolled.stderr for token in tokens.values())
+    assert stat.S_IMODE(os.stat(root / "organization.key").st_mode) == 0o600
+    assert not any(token in (root / "witnesses.txt").read_text() for token in tokens.values())
     return Org(day, root / "witnesses.txt", tokens)
 
 
@@ -245,6 +242,10 @@ def test_unauthenticated_forged_and_malformed_reports_are_refused_and_change_not
     assert forged.status_code == 403 and "W-0001" in forged.json()["error"]["message"]
     token = f"Bearer {org.tokens['W-0001']}"
     altered = good.replace(b"voters ", b"voters 1", 1)
+    option = signed.acta.contests[0].options[0]
+    implausible = dataclasses.replace(
+        report(signed, "W-0001"), hand=((option, signed.acta.registered + 1),), receipts=signed.acta.registered + 1
+    )
     cases = {
         b"": 400,
         b"{": 400,
@@ -255,6 +256,7 @@ def test_unauthenticated_forged_and_malformed_reports_are_refused_and_change_not
         good.replace(b'"format":"actas witness report v1"', b'"format":"v0"'): 400,
         altered: 422,
         good.replace(signed.acta.station.encode(), b"NO.SUCH.MESA"): 422,
+        implausible.to_bytes(): 422,
         b" " * 200_000: 413,
     }
     for body, status in cases.items():
@@ -275,6 +277,7 @@ def test_unauthenticated_forged_and_malformed_reports_are_refused_and_change_not
     assert httpx.get(observer.url + "/v1/coverage").json()["missing"] == len(finals(org.day))
     rejections = httpx.get(observer.url + "/v1/rejections").json()["rejections"]
     assert any("does not verify" in r["reason"] for r in rejections)
+    assert any("implausible" in r["reason"] for r in rejections)
 
 
 def test_each_board_takes_only_its_own_writes(observer: RunningServer, org: Org, tmp_path: Path) -> None:
@@ -299,8 +302,27 @@ def test_the_observer_role_needs_a_valid_witness_list(org: Org, tmp_path: Path) 
     bad.write_text("actas witness list v1\nW-1 not-a-hash\n")
     result = run_actas("serve", "--role", "observer", "--witnesses", bad, *common)
     assert_clean_failure(result, 2)
-    assert "line 2" in result.stderr
-    again = run_actas("witness", "enroll", "W-0001", "--list", org.witnesses, "--tokens", tmp_path / "t")
+    assert "witness list: not a signed list" in result.stderr
+    text = org.witnesses.read_text()
+    forged = tmp_path / "forged.txt"  # a witness added by someone without the organization's key
+    forged.write_text(
+        text.replace("witnesses 12\n", "witnesses 13\n").replace("\n\n", f"\nwitness W-9999 {'a' * 64} X\n\n")
+    )
+    result = run_actas("serve", "--role", "observer", "--witnesses", forged, *common)
+    assert_clean_failure(result, 1)
+    assert "not signed by its organization's key" in result.stderr
+    stranger = run_actas(
+        "witness", "enroll", "--count", 1, "--mesa", "X", "--org-key", tmp_path / "other.key",
+        "--list", tmp_path / "other.txt", "--tokens", tmp_path / "other.tokens",
+    )  # fmt: skip
+    pinned = ["--organization", stranger.stdout.split("signed by ")[1].split(";")[0]]
+    result = run_actas("serve", "--role", "observer", "--witnesses", org.witnesses, *pinned, *common)
+    assert_clean_failure(result, 1)
+    assert "not the pinned" in result.stderr
+    again = run_actas(
+        "witness", "enroll", "W-0001", "--mesa", "X", "--list", org.witnesses, "--tokens", tmp_path / "t",
+        "--org-key", org.witnesses.with_name("organization.key"),
+    )  # fmt: skip
     assert_clean_failure(again, 2)
     assert not (tmp_path / "t").exists()
 
@@ -372,6 +394,7 @@ def test_reconcile_an_official_board_with_an_observers_board(org: Org, tmp_path:
     assert "do not hash to the checkpoint" in broken.stderr
 
 
+SENDERS = itertools.cycle(f"W-{n:04d}" for n in range(1, WITNESSES + 1))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
@@ -386,10 +409,53 @@ json_values = st.recursive(
     | st.dictionaries(st.sampled_from(sorted(REPORT_KEYS)), json_values).map(lambda v: json.dumps(v).encode())
 )
 def test_fuzzed_reports_never_cause_a_500_or_a_new_entry(observer: RunningServer, org: Org, body: bytes) -> None:
-    answer = send(observer, org, body, as_witness="W-0001")
+    answer = send(observer, org, body, as_witness=next(SENDERS))  # each witness within its rate
     assert answer.status_code in (400, 403, 413, 422), answer.text
     assert set(answer.json()["error"]) == {"code", "message"}
 
 
 def test_schemathesis_finds_no_server_error_on_an_observers_board(observer: RunningServer) -> None:
     assert_no_server_error(observer.url)
+
+
+def test_a_witness_reports_on_their_own_mesas_or_apart_as_a_roving_witness(org: Org, tmp_path: Path) -> None:
+    signed = list(finals(org.day).values())
+    a, b = signed[0].acta.station, signed[1].acta.station
+    plan = tmp_path / "plan.csv"
+    plan.write_text(f"W-0001,{a}\nW-0002,{a}\nW-0003,{b}\nW-0003,{signed[2].acta.station}\n")
+    enrolled = run_actas(
+        "witness", "enroll", "--assignments", plan, "--org-key", tmp_path / "org.key",
+        "--list", tmp_path / "list.txt", "--tokens", tmp_path / "t",
+    )  # fmt: skip
+    assert enrolled.code == 0, enrolled.stderr
+    assigned = Org(
+        org.day, tmp_path / "list.txt", dict(x.split(" ") for x in (tmp_path / "t").read_text().splitlines())
+    )
+    common = (org.day / "e", org.day / "d" / "registry.note")
+    with start_server(
+        *common, f"sqlite:///{tmp_path / 's.sqlite'}", tmp_path / "s.key", witnesses=assigned.witnesses
+    ) as strict:
+        refused = send(strict, assigned, report(signed[0], "W-0003"))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "not_assigned"
+        assert httpx.get(strict.url + "/v1/coverage").json()["missing"] == len(signed)
+    roving = start_server(
+        *common, f"sqlite:///{tmp_path / 'r.sqlite'}", tmp_path / "r.key", witnesses=assigned.witnesses, roving=True
+    )
+    with roving:
+        assert send(roving, assigned, report(signed[0], "W-0003")).status_code == 201
+        record = httpx.get(f"{roving.url}/v1/witness/mesas/{a}").json()
+        assert record["status"] == "missing" and record["roving"] is True and record["reports"][0]["roving"]
+        coverage = httpx.get(roving.url + "/v1/coverage").json()
+        assert coverage["missing"] == len(signed) and coverage["roving"] == 1
+        assert httpx.get(roving.url + "/v1/results").json()["stations"]["reported"] == 0  # never counted
+        assert send(roving, assigned, report(signed[0], "W-0001")).status_code == 201
+        record = httpx.get(f"{roving.url}/v1/witness/mesas/{a}").json()
+        assert record["status"] == "complete" and record["confirmed"] is False  # one assigned witness carries it
+        assert send(roving, assigned, report(signed[0], "W-0002")).status_code == 201
+        assert httpx.get(f"{roving.url}/v1/witness/mesas/{a}").json()["confirmed"] is True
+        page = httpx.get(f"{roving.url}/mesa/{a}").text
+        assert "roving witness W-0003" in page
+        answers = [send(roving, assigned, report(signed[1], "W-0003")) for _ in range(25)]
+        limited = [r for r in answers if r.status_code == 429]
+        assert limited and int(limited[0].headers["retry-after"]) >= 1
+        assert {r.status_code for r in answers} <= {200, 201, 429}

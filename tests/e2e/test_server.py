@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,12 +19,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from actas.acta.codec import parse_payload
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.server.process import RunningServer, start_server
 from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day
 
 ERROR_KEYS = {"code", "message"}
+TEXT = {"content-type": "text/plain"}
 
 
 def start(
@@ -260,6 +263,8 @@ def test_a_relay_submits_actas_in_batches(server: RunningServer, day: Path) -> N
         json.dumps({"x": 1}),
         json.dumps({"payload": finals[1].replace("voters ", "voters 7", 1)}),
         json.dumps({"payload": finals[2]}),
+        "[" * 100_000,  # nested deeper than any parser's stack
+        '{"payload": ' + "[" * 100_000 + "]" * 100_000 + "}",
     ]
     response = httpx.post(
         server.url + "/v1/actas/batch",
@@ -269,7 +274,7 @@ def test_a_relay_submits_actas_in_batches(server: RunningServer, day: Path) -> N
     )
     assert response.status_code == 200, response.text
     results = response.json()["results"]
-    assert [r["http_status"] for r in results] == [201, 200, 400, 400, 422, 201]
+    assert [r["http_status"] for r in results] == [201, 200, 400, 400, 422, 201, 400, 400]
     checkpoint = open_checkpoint(results[5]["checkpoint"], server.board_key, server.origin)
     proof = [bytes.fromhex(p) for p in results[5]["inclusion_proof"]]
     verify_inclusion(leaf_hash(finals[2].encode()), results[5]["index"], checkpoint.size, proof, checkpoint.root)
@@ -359,3 +364,84 @@ def test_reconcile_a_server_against_an_observer_dataset(server: RunningServer, d
     assert found.code == 1
     stations = json.loads(found.stdout)["stations"]
     assert stations == {"identical": 14, "different": 1, "only-official": 1, "only-observer": 0, "paper-differs": 0}
+
+
+def test_a_full_disk_is_answered_507_or_503_and_nothing_acknowledged_is_lost(day: Path, tmp_path: Path) -> None:
+    """The server's files may not grow past a few hundred kilobytes (RLIMIT_FSIZE, as a full disk): valid
+    actas get 507 or 503 once the database cannot grow, garbage still gets 400, nothing gets a 500; started
+    again with room, the board holds every acta it acknowledged."""
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    common = (day / "e", day / "d" / "registry.note", db, tmp_path / "board.key")
+    answers: dict[str, int] = {}
+    with start_server(*common, wrapper=["prlimit", f"--fsize={400 * 1024}"]) as cramped:
+        for payload in payloads(day):
+            answer = httpx.post(cramped.url + "/v1/actas", content=payload, headers=TEXT, timeout=60)
+            answers[payload] = answer.status_code
+            assert answer.status_code in (201, 503, 507), answer.text
+            if answer.status_code != 201:
+                assert set(answer.json()["error"]) == ERROR_KEYS and answer.headers["retry-after"]
+                break
+        assert set(answers.values()) & {503, 507}, "the disk never filled: raise the acta count or lower the limit"
+        garbage = httpx.post(cramped.url + "/v1/actas", content=b"garbage", headers=TEXT)
+        assert garbage.status_code == 400
+        assert httpx.get(cramped.url + "/v1/results").status_code == 200
+    with start_server(*common) as roomy:
+        for payload, status in answers.items():
+            station = parse_payload(payload).acta.station
+            held = httpx.get(f"{roomy.url}/v1/actas/{station}").json()["actas"]
+            if status == 201:
+                assert [a["payload"] for a in held] == [payload]
+        refused = next(p for p, s in answers.items() if s != 201)
+        assert httpx.post(roomy.url + "/v1/actas", content=refused, headers=TEXT).status_code == 201
+
+
+def wait_for(check: Any, timeout: float = 30) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if value := check():
+                return value
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            return None
+        time.sleep(0.2)
+
+
+def slow_clients(url: str, count: int) -> list[socket.socket]:
+    """Connections that start a request and never finish its headers (slowloris)."""
+    host, port = url.removeprefix("http://").split(":")
+    held = []
+    for _ in range(count):
+        conn = socket.create_connection((host, int(port)), timeout=30)
+        conn.sendall(b"GET /v1/results HTTP/1.1\r\nhost: slow\r\nx-slow: 1")
+        held.append(conn)
+    return held
+
+
+def closed_by_server(conn: socket.socket, timeout: float) -> bool:
+    conn.settimeout(timeout)
+    try:
+        return conn.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_slow_clients_cannot_hold_the_server(day: Path, tmp_path: Path) -> None:
+    common = (day / "e", day / "d" / "registry.note", f"sqlite:///{tmp_path / 'b.sqlite'}", tmp_path / "b.key")
+    with start_server(*common, options=["--read-timeout", "2", "--max-connections", "1000"]) as server:
+        held = slow_clients(server.url, 800)
+        served = httpx.get(server.url + "/v1/results", timeout=30)  # while 800 clients trickle their headers
+        assert served.status_code == 200
+        assert all(closed_by_server(conn, 60) for conn in held)  # each dropped once its time is up
+        for conn in held:
+            conn.close()
+    with start_server(*common, options=["--read-timeout", "60", "--max-connections", "100"]) as server:
+        crowd = slow_clients(server.url, 150)
+        assert all(closed_by_server(conn, 10) for conn in crowd[100:])  # past the cap, closed at once
+        assert not any(closed_by_server(conn, 0.01) for conn in crowd[:100])
+        for conn in crowd:
+            conn.close()
+        assert wait_for(lambda: httpx.get(server.url + "/v1/results", timeout=30).status_code == 200)

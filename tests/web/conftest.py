@@ -20,7 +20,7 @@ import pytest
 from actas.acta.codec import parse_payload, sign_acta
 from actas.acta.model import SignedActa
 from actas.files import KeySet
-from tests.conftest import run_actas, simulated_day
+from tests.conftest import enroll_witnesses, simulated_day
 
 PIN = "246813"
 
@@ -54,11 +54,7 @@ class Day:
 def web_day(tmp_path_factory: pytest.TempPathFactory) -> Day:
     root = tmp_path_factory.mktemp("webday")
     simulated_day(root, 24, 21)
-    enrolled = run_actas(
-        "witness", "enroll", "--count", 4, "--list", root / "witnesses.txt", "--tokens", root / "w.tokens"
-    )
-    assert enrolled.code == 0, enrolled.stderr
-    tokens = dict(line.split(" ") for line in (root / "w.tokens").read_text().splitlines())
+    tokens = enroll_witnesses(root, 4, root / "e")
     return Day(root, root / "e", root / "d" / "registry.note", root / "witnesses.txt", tokens)
 
 

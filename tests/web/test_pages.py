@@ -27,6 +27,7 @@ from actas.sim.scenarios import alter_counts
 from actas.witness.photo import Distortion, phone_photo
 from tests.conftest import ACTAS, run_actas
 from tests.web.conftest import Day
+from tests.witness.test_scan import peak_rss, png_bomb, reset_peak_rss
 
 
 @pytest.fixture
@@ -240,6 +241,16 @@ def test_a_witness_reads_an_acta_from_a_photo_through_the_server(observer: Runni
         observer.url + "/v1/witness/scan", content=b"\x89PNG not really", headers={**auth, "content-type": "image/png"}
     )
     assert garbage.status_code == 200 and garbage.json()["status"] == "rejected"
+    before = reset_peak_rss(observer.process.pid)
+    bomb = httpx.post(
+        observer.url + "/v1/witness/scan",
+        content=png_bomb(10_000, 10_000),
+        headers={**auth, "content-type": "image/png"},
+    )
+    assert (
+        bomb.status_code == 413 and bomb.json()["status"] == "rejected" and "10,000 x 10,000" in bomb.json()["reason"]
+    )
+    assert peak_rss(observer.process.pid) - before < 100 * 2**20  # its 100 megapixels were never decoded
     assert httpx.get(observer.url + "/v1/board/checkpoint").text.split("\n")[1] == "3"  # nothing was filed
 
 

@@ -6,6 +6,8 @@ import dataclasses
 import io
 import json
 import re
+import struct
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import segno
 from PIL import Image
 
 from actas.acta.codec import parse_payload
+from actas.acta.qr_image import WORKING_SIDE, ImageTooLarge, open_gray
 from actas.acta.render import render_acta
 from actas.files import KeySet
 from actas.registry import KeyRegistry
@@ -154,5 +157,54 @@ def test_an_oversized_photo_is_refused_without_being_read(day: Day, tmp_path: Pa
     result = run_actas("witness", "scan", huge, "--registry", registry, "--json")
     assert result.code == 1
     (scan,) = json.loads(result.stdout)
-    assert scan["status"] == REJECTED and "more than" in scan["reason"] and len(scan["photo_sha256"]) == 64
+    assert scan["status"] == REJECTED and "more than" in scan["reason"]
+    assert scan["photo_sha256"] == ""  # not read through, so not hashed either
     assert_clean_failure(run_actas("witness", "scan", tmp_path, "--registry", registry), 2)
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A PNG of blank gray rows that declares `width` x `height` pixels: a few hundred kilobytes on the
+    wire, and width x height bytes once decoded. Made a row at a time, as an attacker would."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    packer = zlib.compressobj(9)
+    row = bytes(width + 1)  # filter byte, then the row's pixels
+    idat = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit gray
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def peak_rss(pid: int | None = None) -> int:
+    """The most memory the process has held (VmHWM) since `reset_peak_rss`, in bytes."""
+    status = Path(f"/proc/{pid or 'self'}/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024  # type: ignore[union-attr]
+
+
+def reset_peak_rss(pid: int | None = None) -> int:
+    """Start measuring the peak afresh (Linux's clear_refs); returns the memory held now."""
+    Path(f"/proc/{pid or 'self'}/clear_refs").write_text("5")
+    return peak_rss(pid)
+
+
+def test_an_image_is_bounded_by_the_pixels_it_declares_before_decoding(day: Day, tmp_path: Path) -> None:
+    bomb = png_bomb(10_000, 10_000)
+    assert len(bomb) < 200_000
+    before = reset_peak_rss()
+    with pytest.raises(ImageTooLarge, match="declares 10,000 x 10,000 pixels"):
+        open_gray(bomb, "the photo")
+    scan = scan_photo(bomb, "bomb.png", day.registry)
+    assert scan.status == REJECTED and "declares 10,000 x 10,000" in scan.reason
+    assert peak_rss() - before < 50 * 2**20  # decoded, it would take 100 MB
+    big = io.BytesIO()  # a 48-megapixel phone photo is within the limit, and read at a working size
+    Image.new("L", (8000, 6000), 200).save(big, format="JPEG", quality=30)
+    assert max(open_gray(big.getvalue(), "photo").size) == WORKING_SIDE
+    registry = tmp_path / "registry.note"
+    registry.write_text(day.registry_note)
+    (tmp_path / "bomb.png").write_bytes(bomb)
+    scanned = run_actas("witness", "scan", tmp_path / "bomb.png", "--registry", registry)
+    assert scanned.code == 1 and "declares 10,000 x 10,000 pixels" in scanned.stdout
+    verified = run_actas("acta", "verify", tmp_path / "bomb.png", "--registry", registry)
+    assert_clean_failure(verified, 2)
+    assert "declares 10,000 x 10,000 pixels" in verified.stderr

@@ -18,17 +18,25 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, cast
 
 from actas.dataset.mapping import Mapping
 from actas.dataset.model import Dataset, Provenance, StationRow
 from actas.errors import FormatError, InputError
+from actas.files import READ_CHUNK
 
 MAX_COUNT = 10**9
 """No station counts a billion votes: a larger number is a misread column, refused."""
 _WHOLE = re.compile(r"\s*([0-9]+)(?:\.0+)?\s*")
 _BREAKS = re.compile(r"[\t\r\n]")
 MAX_FIELD = 1024 * 1024
+MAX_LINE = 8 * MAX_FIELD
+"""The longest line read (a line of commas would otherwise be one row of millions of fields)."""
+MAX_LINES = 50_000_000
+"""More lines than the long format of the largest national election needs (stations times options)."""
+MAX_REFUSED = 100_000
+"""Past this many rows that cannot be used, the file is not what the mapping describes: reading stops."""
+MAX_WARNINGS = 100_000
 
 
 class RowError(Exception):
@@ -45,6 +53,14 @@ class ImportReport:
     """Long format: rows of other contests, left out by the mapping's `keep`."""
     refused: list[tuple[int, str]] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
+    warnings_unlisted: int = 0
+    """Warnings past MAX_WARNINGS, counted and not listed."""
+
+    def warn(self, line: int, reason: str) -> None:
+        if len(self.warnings) < MAX_WARNINGS:
+            self.warnings.append((line, reason))
+        else:
+            self.warnings_unlisted += 1
 
 
 def parse_count(cell: str, column: str) -> int:
@@ -63,52 +79,98 @@ def _optional(cell: str, column: str, unknown: frozenset[str]) -> int | None:
     return None if cell.strip() in unknown else parse_count(cell, column)
 
 
+class _Hashing(io.RawIOBase):
+    """A file's bytes as they are read, hashed on the way: one pass, whatever the file is (a pipe too)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        chunk = self.raw.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        self.sha256.update(chunk)
+        return len(chunk)
+
+
+@dataclass
+class Opened:
+    text: IO[str]
+    hashing: _Hashing | None
+    """None for a zip archive, whose digest was taken before it was read."""
+    digest: str | None = None
+
+    def sha256(self) -> str:
+        """The digest of the whole file, once its text has been read to the end."""
+        if self.hashing is None:
+            assert self.digest is not None
+            return self.digest
+        while self.hashing.read(READ_CHUNK):
+            pass
+        return self.hashing.sha256.hexdigest()
+
+
 @contextmanager
-def open_text(path: Path, encoding: str, member: str | None = None) -> Iterator[IO[str]]:
-    """A CSV file as text, plain, gzip-compressed or inside a zip archive."""
-    if not path.is_file():
+def open_text(path: Path, encoding: str, member: str | None = None) -> Iterator[Opened]:
+    """A CSV file as text, plain, gzip-compressed or inside a zip archive, hashed as it is read."""
+    if not path.exists() or path.is_dir():
         raise InputError(f"no file {path}")
     try:
-        if path.suffix.lower() == ".gz":
-            with gzip.open(path, "rt", encoding=encoding, newline="") as text:
-                yield text
-        elif path.suffix.lower() == ".zip":
+        if path.suffix.lower() == ".zip":
+            if not path.is_file():
+                raise InputError(f"{path}: a zip archive is read from a file, not a device or a pipe")
+            with path.open("rb") as f:
+                digest = hashlib.file_digest(f, "sha256").hexdigest()
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if not n.endswith("/")]
                 chosen = member or (names[0] if len(names) == 1 else None)
                 if chosen is None or chosen not in names:
                     raise InputError(f"{path}: say which file of the archive to read (read.member): {names[:10]}")
-                with archive.open(chosen) as raw:
-                    yield io.TextIOWrapper(raw, encoding=encoding, newline="")
-        else:
-            with path.open(encoding=encoding, newline="") as text:
-                yield text
+                with archive.open(chosen) as inside:
+                    yield Opened(io.TextIOWrapper(inside, encoding=encoding, newline=""), None, digest)
+            return
+        with path.open("rb") as file:
+            hashing = _Hashing(file)
+            buffered = io.BufferedReader(hashing, READ_CHUNK)
+            raw = gzip.GzipFile(fileobj=buffered) if path.suffix.lower() == ".gz" else buffered
+            yield Opened(io.TextIOWrapper(cast(IO[bytes], raw), encoding=encoding, newline=""), hashing)
     except (OSError, zipfile.BadZipFile, EOFError) as exc:
         raise InputError(f"cannot read {path}: {exc}") from None
 
 
-def file_sha256(path: Path) -> str:
-    with path.open("rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
+def _bounded_lines(text: IO[str], path: Path) -> Iterator[str]:
+    """The lines of a CSV, each at most MAX_LINE characters and at most MAX_LINES of them, checked as they are
+    read (a compressed file may unpack to anything)."""
+    for number in range(1, MAX_LINES + 1):
+        line = text.readline(MAX_LINE + 1)
+        if not line:
+            return
+        if len(line) > MAX_LINE:
+            raise FormatError(f"{path}: line {number} is longer than {MAX_LINE:,} characters")
+        yield line
+    if text.readline(1):
+        raise FormatError(f"{path}: more than {MAX_LINES:,} lines, more than any election's stations")
 
 
 def import_csv(
     path: Path, mapping: Mapping, progress: Callable[[int], None] | None = None
 ) -> tuple[Dataset, ImportReport]:
     """Read `path` as `mapping` says; `progress` is told now and then how many rows have been read."""
-    source = f"{path.name} sha256:{file_sha256(path)}"
     dataset = Dataset(
         name=mapping.name,
         contest=mapping.contest,
         options=tuple(o.option for o in mapping.options),
         levels=tuple(level.name for level in mapping.levels),
-        sources=[source],
+        sources=[],
         declared=mapping.declared,
     )
-    report = ImportReport(source)
+    report = ImportReport(path.name)
     csv.field_size_limit(MAX_FIELD)
-    with open_text(path, mapping.encoding, mapping.member) as text:
-        reader = csv.reader(text, delimiter=mapping.delimiter)
+    with open_text(path, mapping.encoding, mapping.member) as opened:
+        reader = csv.reader(_bounded_lines(opened.text, path), delimiter=mapping.delimiter)
         try:
             for _ in range(mapping.skip_rows):
                 next(reader, None)
@@ -132,6 +194,11 @@ def import_csv(
                     reading.row(row, reader.line_num)
                 except RowError as exc:
                     report.refused.append((reader.line_num, str(exc)))
+                    if len(report.refused) > MAX_REFUSED:
+                        raise FormatError(
+                            f"{path}: more than {MAX_REFUSED:,} rows could not be used (the first: line "
+                            f"{report.refused[0][0]}, {report.refused[0][1]}): not a file this mapping describes"
+                        ) from None
                 if progress is not None and report.rows % 10_000 == 0:
                     progress(report.rows)
             reading.finish()
@@ -142,6 +209,8 @@ def import_csv(
             ) from None
         except csv.Error as exc:
             raise FormatError(f"{path}: line {reader.line_num}: not CSV as the mapping describes it: {exc}") from None
+        report.source = f"{path.name} sha256:{opened.sha256()}"
+    dataset.sources.append(report.source)
     report.loaded = len(dataset)
     return dataset, report
 
@@ -206,7 +275,7 @@ class _Reader:
         for code, (line, row, counts) in self.long.items():
             missing = [self.m.options[i].source for i, c in enumerate(counts) if c is None]
             if missing:
-                self.report.warnings.append((line, f"station {code}: no row for {', '.join(missing)}: counted as 0"))
+                self.report.warn(line, f"station {code}: no row for {', '.join(missing)}: counted as 0")
             try:
                 self._add(code, row, line, tuple(c or 0 for c in counts))
             except RowError as exc:
@@ -247,10 +316,8 @@ class _Reader:
         if station.voters is not None:
             cast = max(cast, station.voters)
         if station.registered is not None and cast > station.registered:
-            self.report.warnings.append(
-                (line, f"station {station.code}: {cast} votes for {station.registered} registered voters")
-            )
+            self.report.warn(line, f"station {station.code}: {cast} votes for {station.registered} registered voters")
         if valid is not None and valid != station.valid:
-            self.report.warnings.append(
-                (line, f"station {station.code}: valid votes {valid} but the options add up to {station.valid}")
+            self.report.warn(
+                line, f"station {station.code}: valid votes {valid} but the options add up to {station.valid}"
             )

@@ -17,7 +17,7 @@ from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRo
 from actas.election import Election
 from actas.errors import FormatError
 from actas.registry import KeyRegistry
-from actas.tally.board_count import BoardCount, read_entry
+from actas.tally.board_count import ACTA, BoardCount, read_entry
 from actas.tally.witnessed import Filed
 
 
@@ -30,7 +30,10 @@ def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, sou
         raise FormatError(f"{source}: a board starts with the election definition and the key registry") from None
     if (kind0, kind1) != ("election", "registry"):
         raise FormatError(f"{source}: a board starts with the election definition and the key registry")
-    election = Election.from_json(json.loads(data0))
+    try:
+        election = Election.from_json(json.loads(data0))
+    except (ValueError, RecursionError):
+        raise FormatError(f"{source}: the board's first entry is not an election definition") from None
     registry = KeyRegistry.from_text(data1.decode("utf-8"))
     if registry.fingerprint != election.fingerprint:
         raise FormatError(f"{source}: the board's key registry is for another election definition")
@@ -41,7 +44,7 @@ def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, sou
         item = read_entry(index, kind, data)
         if item is None:
             continue
-        payload = (item.report.acta if isinstance(item, Filed) else data) or None
+        payload = item.report.acta if isinstance(item, Filed) else data if kind == ACTA else None
         if payload is not None:
             signed = parse_payload(payload)
             verified.setdefault(signed.digest, not check_acta(signed, registry))

@@ -9,13 +9,14 @@ Counts of type `total` are taken when a selection has them, else the other types
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
-from actas.dataset.csv_import import file_sha256
 from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
 from actas.errors import FormatError, InputError
+from actas.files import read_bytes
 
 MAX_NIST_BYTES = 1024 * 1024 * 1024
 OWN_PREFIX = "gpu-"
@@ -43,21 +44,22 @@ def _optional(unit: dict[str, Any], key: str, where: str) -> int | None:
 
 
 def import_nist(path: Path, contest: str | None = None) -> Dataset:
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"no file {path}")
-    if path.stat().st_size > MAX_NIST_BYTES:
-        raise InputError(f"{path} is larger than {MAX_NIST_BYTES} bytes")
+    data = read_bytes(path, limit=MAX_NIST_BYTES, what="NIST results file")
     try:
-        report = json.loads(path.read_bytes())
+        report = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FormatError(f"{path} is not JSON: {exc}") from None
+    except RecursionError:
+        raise FormatError(f"{path} is nested deeper than any results file is") from None
     try:
-        return _read(report, path, contest)
+        return _read(report, path, contest, f"{path.name} sha256:{hashlib.sha256(data).hexdigest()}")
     except (KeyError, TypeError, AttributeError, IndexError) as exc:
         raise FormatError(f"{path} is not NIST 1500-100 v2 election results JSON: missing or wrong {exc}") from None
 
 
-def _read(report: dict[str, Any], path: Path, wanted: str | None) -> Dataset:
+def _read(report: dict[str, Any], path: Path, wanted: str | None, source: str) -> Dataset:
     if report.get("@type") != "ElectionResults.ElectionReport":
         raise FormatError(f"{path}: expected an ElectionResults.ElectionReport, found {str(report.get('@type'))[:60]}")
     units = {u["@id"]: u for u in report.get("GpUnit", [])}
@@ -96,7 +98,7 @@ def _read(report: dict[str, Any], path: Path, wanted: str | None) -> Dataset:
         contest=str(contest.get("Name") or contest["@id"]),
         options=tuple(options),
         levels=tuple(levels),
-        sources=[f"{path.name} sha256:{file_sha256(path)}"],
+        sources=[source],
         declared=Declared(contest.get("TotalSubUnits"), _declared_registered(units)),
     )
     for index, station in enumerate(stations):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from actas.errors import FormatError, InputError
+from actas.files import read_bytes
 
 
 def read_toml(source: str, shipped: Path, what: str, limit: int) -> tuple[Path, dict[str, Any]]:
@@ -14,12 +15,10 @@ def read_toml(source: str, shipped: Path, what: str, limit: int) -> tuple[Path, 
     path = Path(source)
     if not path.exists() and (shipped / f"{source}.toml").exists():
         path = shipped / f"{source}.toml"
-    if not path.is_file():
+    if not path.exists() or path.is_dir():
         names = ", ".join(sorted(p.stem for p in shipped.glob("*.toml")))
         raise InputError(f"no {what} {source} (those shipped with actas are: {names})")
-    raw = path.read_bytes()
-    if len(raw) > limit:
-        raise InputError(f"{what} {path} is larger than {limit:,} bytes")
+    raw = read_bytes(path, limit=limit, what=what)
     try:
         return path, tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -14,7 +14,9 @@ import base64
 import contextlib
 import dataclasses
 import datetime
+import hashlib
 import json
+import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
@@ -25,25 +27,38 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from actas import __version__
-from actas.acta.codec import MAX_ACTA_BYTES
-from actas.acta.model import ActaKind, SignedActa
+from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
+from actas.acta.model import SignedActa
+from actas.acta.qr_image import declared_too_large
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES
 from actas.board import OBSERVER, OFFICIAL, Board, Outcome
+from actas.errors import StorageError
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
+from actas.server.rate_limit import RateLimit
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors, read_body
 from actas.server.security import Guard, secrets_allowed
-from actas.tally.progressive import station_status
+from actas.tally.progressive import status_of
 from actas.web.pages import STATIC, pages_router
 from actas.witness.report import MAX_REPORT_BYTES
-from actas.witness.scan import MAX_PHOTO_BYTES, scan_photo
+from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, Scan, scan_photo
 
 PAGE = 1000
 MAX_INDEX = 2**63 - 1
 """The largest index or size a query may name: the databases' 64-bit integers."""
 MAX_BATCH_ITEMS = 1000
 MAX_BATCH_BYTES = 24 * 1024 * 1024
+MAX_SCANS = 2
+SCAN_WAIT_SECONDS = 10.0
+WITNESS_WRITES_PER_MINUTE = 30
+WITNESS_BURST = 20
+
+
+def unstored(exc: StorageError) -> Outcome:
+    """The answer to a write the database could not take: 507 when its disk is full, else 503."""
+    status, code = (507, "insufficient_storage") if exc.full else (503, "unavailable")
+    return Outcome(status, {"error": {"code": code, "message": f"{exc}; nothing was recorded: send it again later"}})
 
 
 class Refresher:
@@ -57,8 +72,9 @@ class Refresher:
     async def run(self) -> None:
         while True:
             await asyncio.sleep(self.interval)
-            await run_in_threadpool(self.board.latest_checkpoint)
-            await run_in_threadpool(self.board.record_refusals)
+            with contextlib.suppress(StorageError):  # tried again at the next interval
+                await run_in_threadpool(self.board.latest_checkpoint)
+                await run_in_threadpool(self.board.record_refusals)
 
 
 class Ingest:
@@ -93,6 +109,10 @@ class Ingest:
                 batch.append(self.queue.get_nowait())
             try:
                 outcomes = await run_in_threadpool(self.board.commit, [signed for signed, _ in batch])
+            except StorageError as exc:  # nothing was committed: every acta of the batch is to be sent again
+                for _, future in batch:
+                    future.set_result(unstored(exc))
+                continue
             except Exception as exc:  # nothing was committed: every request of the batch fails with a 500
                 for _, future in batch:
                     future.set_exception(exc)
@@ -119,6 +139,10 @@ def create_app(
     refused over plain HTTP from other machines unless `insecure_http`."""
     refresher = Refresher(board, refresh_interval)
     ingest = Ingest(board)
+    scanners = asyncio.Semaphore(MAX_SCANS)
+    """Photos read at once: each holds up to a few hundred megabytes of pixels and a core."""
+    writes = RateLimit(WITNESS_WRITES_PER_MINUTE, WITNESS_BURST)
+    """Each witness's reports and scans (in each server process)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -148,6 +172,11 @@ def create_app(
 
     json_errors(app)
 
+    @app.exception_handler(StorageError)
+    async def _storage_error(_: Request, exc: StorageError) -> Response:
+        outcome = unstored(exc)
+        return JSONResponse(outcome.body, status_code=outcome.status, headers={"retry-after": "30"})
+
     @app.post(
         "/v1/actas",
         status_code=201,
@@ -162,7 +191,8 @@ def create_app(
         if isinstance(body, Response):
             return body
         (outcome,) = await ingest.submit([body])
-        return JSONResponse(outcome.body, status_code=outcome.status)
+        retry = {"retry-after": "30"} if outcome.status in (503, 507) else None
+        return JSONResponse(outcome.body, status_code=outcome.status, headers=retry)
 
     @app.post(
         "/v1/actas/batch",
@@ -184,7 +214,7 @@ def create_app(
             try:
                 item = json.loads(line)
                 payloads.append(item["payload"].encode() if isinstance(item["payload"], str) else None)
-            except (ValueError, KeyError, TypeError, AttributeError):
+            except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
                 payloads.append(None)
         outcomes = iter(await ingest.submit([p for p in payloads if p is not None]))
         results = []
@@ -297,6 +327,17 @@ def create_app(
             return error(404, "not_found", f"station {station[:64]} is not in election {board.election.id}")
         return None
 
+    def _writing_witness(request: Request) -> str | Response:
+        """The witness whose token the request carries, if they may write now, or the answer that refuses it."""
+        witness = _witness(request)
+        if isinstance(witness, Response):
+            return witness
+        wait = writes.wait(witness)
+        if wait:
+            headers = {"retry-after": str(math.ceil(wait))}
+            return error(429, "too_many", f"witness {witness} sends too often: wait {math.ceil(wait)} s", headers)
+        return witness
+
     def _witness(request: Request) -> str | Response:
         """The witness whose token the request carries, or the answer that refuses it."""
         if board.role != OBSERVER:
@@ -326,7 +367,7 @@ def create_app(
         openapi_extra=_text_body("application/json", MAX_REPORT_BYTES),
     )
     async def submit_report(request: Request) -> Response:
-        witness = _witness(request)
+        witness = _writing_witness(request)
         if isinstance(witness, Response):
             return witness
         body = await read_body(request, MAX_REPORT_BYTES, "application/json")
@@ -350,11 +391,15 @@ def create_app(
     @app.post(
         "/v1/witness/scan",
         summary="Read an acta from a photo and check it against the key registry (observer role, a witness's token)",
-        responses={200: {"description": "the verdict: verified, unverified or rejected, with the counts read"}},
+        responses={
+            200: {"description": "the verdict: verified, unverified or rejected, with the counts read"},
+            413: {"description": "rejected: the photo declares more pixels than a photo may have"},
+            503: {"description": "every scanner is busy: send it again after Retry-After seconds"},
+        },
         openapi_extra=_text_body("image/jpeg", MAX_PHOTO_BYTES),
     )
     async def witness_scan(request: Request) -> Response:
-        witness = _witness(request)
+        witness = _writing_witness(request)
         if isinstance(witness, Response):
             return witness
         media = request.headers.get("content-type", "").split(";")[0].strip()
@@ -363,7 +408,18 @@ def create_app(
         body = await read_body(request, MAX_PHOTO_BYTES, media)
         if isinstance(body, Response):
             return body
-        scan = await run_in_threadpool(scan_photo, body, "photo", board.registry)
+        oversized = declared_too_large(body, "the photo")
+        if oversized is not None:
+            rejected = Scan("photo", hashlib.sha256(body).hexdigest(), REJECTED, oversized)
+            return JSONResponse(dataclasses.asdict(rejected), status_code=413)
+        try:
+            await asyncio.wait_for(scanners.acquire(), SCAN_WAIT_SECONDS)
+        except TimeoutError:
+            return error(503, "busy", "every scanner is busy: send the photo again", {"retry-after": "5"})
+        try:
+            scan = await run_in_threadpool(scan_photo, body, "photo", board.registry)
+        finally:
+            scanners.release()
         return JSONResponse(dataclasses.asdict(scan))
 
     @app.get("/v1/incidents", summary="Every incident in the witnesses' current reports (observer role)")
@@ -398,7 +454,7 @@ def create_app(
             return refused
         rows = await run_in_threadpool(board.station_actas, station)
         latest = await run_in_threadpool(board.latest_checkpoint)
-        status = station_status(sum(kind == ActaKind.FINAL.value for _, kind, _ in rows))
+        status = status_of((signed.acta, signed.digest) for signed in (parse_payload(data) for _, _, data in rows))
         items = [
             {"index": index, "kind": kind, "payload": data.decode("utf-8")} | board.proof_json(index, latest)
             for index, kind, data in rows

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -45,16 +46,21 @@ def start_server(
     workers: int = 1,
     witnesses: Path | None = None,
     official: str | None = None,
+    roving: bool = False,
+    wrapper: Sequence[str] = (),
+    options: Sequence[str] = (),
 ) -> RunningServer:
     """Start a server (the observer role when given a witness list, compared with the `official` board when
-    given its URL) and wait until it listens; its first line names the board and its key."""
-    command = [
+    given its URL) and wait until it listens; its first line names the board and its key. `wrapper` is a
+    command the server runs under (`prlimit --fsize=...` to give it a small disk, say); `options` go to
+    `actas serve` as they are."""
+    command = [*wrapper,
         sys.executable, "-m", "actas", "serve", "--election", str(election), "--registry", str(registry),
         "--db", db, "--board-key", str(board_key), "--port", str(port),
-        "--refresh-interval", str(refresh_interval), "--workers", str(workers),
+        "--refresh-interval", str(refresh_interval), "--workers", str(workers), *options,
     ]  # fmt: skip
     if witnesses is not None:
-        command += ["--role", "observer", "--witnesses", str(witnesses)]
+        command += ["--role", "observer", "--witnesses", str(witnesses)] + (["--roving"] if roving else [])
     if official is not None:
         command += ["--official", official, "--official-interval", "2"]
     process = subprocess.Popen(

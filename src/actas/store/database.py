@@ -17,9 +17,9 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
+from sqlalchemy.exc import ArgumentError, DatabaseError, InternalError, OperationalError, ProgrammingError
 
-from actas.errors import InputError
+from actas.errors import InputError, StorageError
 from actas.store.schema import metadata
 
 WRITER_LOCK = 0x61637461  # "acta": the advisory lock every PostgreSQL writer takes
@@ -45,6 +45,22 @@ def _sqlite(url: str, immediate: bool) -> Engine:
     return engine
 
 
+FULL = ("database or disk is full", "could not extend file", "no space left", "disk full")
+"""How SQLite and PostgreSQL say their disk is full (PostgreSQL's SQLSTATE 53100 is named below too)."""
+
+
+@contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A database error that is the storage's, not the statement's, as a StorageError."""
+    try:
+        yield
+    except (OperationalError, InternalError) as exc:
+        said = str(exc.orig).lower()
+        code = getattr(exc.orig, "sqlstate", None) or ""
+        full = code.startswith("53") or any(words in said for words in FULL)
+        raise StorageError(f"the board's database cannot take the write: {str(exc.orig)[:200]}", full=full) from None
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -66,6 +82,19 @@ class Database:
             # the interpreter lock on each execution, and taking it back behind the threads that check
             # signatures costs up to a switch interval (5 ms) a row.
             engine.dialect.use_insertmanyvalues_wo_returning = True
+
+    def check_integrity(self) -> None:
+        """On SQLite, `PRAGMA quick_check` (every page and index read, O(N)): a damaged file is refused with a
+        clear message, before anything is served from it. PostgreSQL checks its own pages as it reads them."""
+        if self.dialect != "sqlite":
+            return
+        try:
+            with self.engine.connect() as conn:
+                found = [str(row[0]) for row in conn.exec_driver_sql("PRAGMA quick_check").fetchmany(5)]
+        except DatabaseError as exc:
+            raise InputError(f"the board's database {self.url[:80]} cannot be read: {exc.orig}") from None
+        if found != ["ok"]:
+            raise InputError(f"the board's database {self.url[:80]} is damaged: {'; '.join(found)[:300]}")
 
     def migrate(self) -> None:
         """Bring the schema to the latest migration (run on every start; does nothing when current). On
@@ -131,8 +160,9 @@ class Database:
 
     @contextmanager
     def writer(self) -> Iterator[Connection]:
-        """A transaction that is the only writer of the board until it commits."""
-        with self._file_lock(), self._writer.begin() as conn:
+        """A transaction that is the only writer of the board until it commits. A database that cannot take
+        the write (a full disk, a lost connection) raises StorageError: nothing was committed."""
+        with _storage_errors(), self._file_lock(), self._writer.begin() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITER_LOCK})
             yield conn
@@ -140,7 +170,7 @@ class Database:
     @contextmanager
     def side_writer(self) -> Iterator[Connection]:
         """A write to tables beside the board (refusals): no writers' lock, only the database's own."""
-        with self._writer.begin() as conn:
+        with _storage_errors(), self._writer.begin() as conn:
             yield conn
 
     @contextmanager

@@ -8,29 +8,48 @@ reports into the record of each mesa (`witnessed`), whose actas make its totals.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from actas.acta.codec import FORMAT_LINE as ACTA_FORMAT
 from actas.acta.codec import parse_payload
-from actas.acta.model import Acta
+from actas.acta.model import Acta, ActaKind
 from actas.announcement import HEADER as ANNOUNCEMENT_FORMAT
 from actas.election import FORMAT_TAG as ELECTION_FORMAT
 from actas.election import Election
+from actas.errors import FormatError
 from actas.registry import HEADER as REGISTRY_FORMAT
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed, WitnessTally
 from actas.witness.credentials import FORMAT_LINE as WITNESS_LIST_FORMAT
+from actas.witness.credentials import WitnessList
 from actas.witness.report import FORMAT as REPORT_FORMAT
 from actas.witness.report import WitnessReport
 
-ACTA, REPORT = "acta", "report"
-Counted = tuple[Acta, str] | Filed
+ACTA, REPORT, WITNESSES = "acta", "report", "witnesses"
+
+
+@dataclass(frozen=True)
+class ZeroActa:
+    """A zero acta as the count needs it: its station and digest (a final acta names the zero it follows)."""
+
+    station: str
+    digest: str
+
+
+Counted = tuple[Acta, str] | ZeroActa | Filed | WitnessList
+"""What counts in an entry: a final acta with its digest, a zero acta, a filed report, or the witness list
+that says which reports are assigned."""
+
+
+def counted_acta(acta: Acta, digest: str) -> tuple[Acta, str] | ZeroActa:
+    return (acta, digest) if acta.kind is ActaKind.FINAL else ZeroActa(acta.station, digest)
 
 
 _FIRST_LINES = {
     ACTA_FORMAT: ACTA,
     REGISTRY_FORMAT: "registry",
     ANNOUNCEMENT_FORMAT: "announcement",
-    WITNESS_LIST_FORMAT: "witnesses",
+    WITNESS_LIST_FORMAT: WITNESSES,
 }
 _JSON_FORMATS = {ELECTION_FORMAT: "election", REPORT_FORMAT: REPORT}
 
@@ -54,13 +73,22 @@ def read_entry(index: int, kind: str, data: bytes) -> Counted | None:
     """The part of an entry that counts: an acta with its digest, or a filed report (None for others)."""
     if kind == ACTA:
         signed = parse_payload(data)
-        return signed.acta, signed.digest
+        return counted_acta(signed.acta, signed.digest)
     if kind == REPORT:
-        report = WitnessReport.from_json(json.loads(data))
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError):
+            raise FormatError(f"entry {index} is not a witness's report (JSON)") from None
+        report = WitnessReport.from_json(obj)
         if report.acta is None:
             return Filed(index, report)
         signed = parse_payload(report.acta)
         return Filed(index, report, signed.acta, signed.digest)
+    if kind == WITNESSES:
+        try:
+            return WitnessList.from_note(data.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise FormatError(f"entry {index} is not a witness list (UTF-8 text)") from None
     return None
 
 
@@ -73,5 +101,10 @@ class BoardCount:
         if isinstance(item, Filed):
             if self.witnessed is not None:
                 self.witnessed.add(item)
+        elif isinstance(item, ZeroActa):
+            self.results.add_zero(item.station, item.digest)
+        elif isinstance(item, WitnessList):
+            if self.witnessed is not None:
+                self.witnessed.assign(item.assignments())
         else:
             self.results.add(*item)

@@ -1,13 +1,16 @@
 """Progressive results at every level of the geography, as a pure function of the actas seen so far.
 
-Feed it the board's final actas in board order; ask it for any unit (or the nation) at any time.
-A station with two different final actas is *in conflict*: both are kept on the board, neither is
-counted, and every view says how many stations are in conflict. Counts are exact integers;
-percentages are left to whoever displays them.
+Feed it the board's actas in board order; ask it for any unit (or the nation) at any time. A
+station is *in conflict* when its actas do not tell one story: two different final actas, two
+different zero actas (the machine was opened twice), or a final acta that follows another zero acta
+than the one on the board. All of them are kept on the board, none is counted, and every view says
+how many stations are in conflict. Counts are exact integers; percentages are left to whoever
+displays them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +22,31 @@ NATION = ""
 REPORTED, MISSING, CONFLICT = "reported", "missing", "conflict"
 
 
-def station_status(finals: int) -> str:
-    """A station with this many different final actas: missing (none), reported (one), or in conflict."""
-    return MISSING if finals == 0 else REPORTED if finals == 1 else CONFLICT
+def in_conflict(finals: Sequence[Acta], zeros: Collection[str]) -> bool:
+    """Whether a station's different final actas and the digests of its different zero actas disagree."""
+    if len(finals) > 1 or len(zeros) > 1:
+        return True
+    return bool(finals and zeros) and finals[0].zero not in zeros
+
+
+def station_status(finals: Sequence[Acta], zeros: Collection[str]) -> str:
+    """A station's status from its different final actas and zero actas' digests: in conflict when they
+    disagree, else reported (one final acta) or missing (none)."""
+    if in_conflict(finals, zeros):
+        return CONFLICT
+    return REPORTED if finals else MISSING
+
+
+def status_of(actas: Iterable[tuple[Acta, str]]) -> str:
+    """A station's status from its actas on the board, each with its digest."""
+    finals: dict[str, Acta] = {}
+    zeros: set[str] = set()
+    for acta, digest in actas:
+        if acta.kind is ActaKind.FINAL:
+            finals[digest] = acta
+        else:
+            zeros.add(digest)
+    return station_status(list(finals.values()), zeros)
 
 
 @dataclass
@@ -59,6 +84,8 @@ class ProgressiveResults:
                 unit.stations += 1
                 unit.registered += s.registered
         self._finals: dict[str, list[tuple[str, Acta]]] = {}
+        self._zeros: dict[str, list[str]] = {}
+        """The digests of each station's different zero actas."""
         self._stations_of: dict[str, list[str]] = {}
         """The stations of each lowest-level unit, in the definition's order."""
         for s in election.stations:
@@ -75,27 +102,47 @@ class ProgressiveResults:
             return False
         seen = self._finals.get(acta.station, [])
         if any(d == digest for d, _ in seen):
-            return len(seen) > 1
+            return self._conflicted(acta.station)
         return self.set_finals(acta.station, [*seen, (digest, acta)])
+
+    def add_zero(self, station: str, digest: str) -> bool:
+        """Note a zero acta. Returns True when its station is now in conflict."""
+        if station not in self._paths:
+            return False
+        seen = self._zeros.get(station, [])
+        if digest in seen:
+            return self._conflicted(station)
+        return self._settle(station, self._finals.get(station, []), [*seen, digest])
 
     def set_finals(self, station: str, finals: list[tuple[str, Acta]]) -> bool:
         """What is known of a station's final actas, replaced as a whole (the actas its witnesses now
         report, say): one is counted, none leaves it missing, more than one puts it in conflict."""
+        return self._settle(station, finals, self._zeros.get(station, []))
+
+    def _conflicted(self, station: str) -> bool:
+        return in_conflict([a for _, a in self._finals.get(station, [])], self._zeros.get(station, []))
+
+    def _settle(self, station: str, finals: list[tuple[str, Acta]], zeros: list[str]) -> bool:
+        """Replace what is known of a station and move every total by the difference it makes."""
         path = self._paths[station]
-        before = self._finals.pop(station, [])
-        if len(before) == 1:
-            self._apply(path, before[0][1], -1)
-        elif len(before) > 1:
+        if self._conflicted(station):
             for unit in path:
                 unit.conflicts -= 1
+        elif len(before := self._finals.get(station, [])) == 1:
+            self._apply(path, before[0][1], -1)
+        self._finals.pop(station, None)
+        self._zeros.pop(station, None)
         if finals:
             self._finals[station] = list(finals)
-        if len(finals) == 1:
-            self._apply(path, finals[0][1], +1)
-        elif len(finals) > 1:
+        if zeros:
+            self._zeros[station] = list(zeros)
+        conflicted = self._conflicted(station)
+        if conflicted:
             for unit in path:
                 unit.conflicts += 1
-        return len(finals) > 1
+        elif len(finals) == 1:
+            self._apply(path, finals[0][1], +1)
+        return conflicted
 
     def _apply(self, path: tuple[_Unit, ...], acta: Acta, sign: int) -> None:
         for unit in path:
@@ -108,15 +155,15 @@ class ProgressiveResults:
                 counts[-1] += sign * contest.null
 
     def conflicts(self) -> list[str]:
-        return sorted(code for code, seen in self._finals.items() if len(seen) > 1)
+        return sorted(code for code in {*self._finals, *self._zeros} if self._conflicted(code))
 
     def counted(self) -> dict[str, tuple[str, Acta]]:
         """Station -> (digest, acta) of every station whose final acta is counted (one, no conflict)."""
-        return {code: seen[0] for code, seen in self._finals.items() if len(seen) == 1}
+        return {code: seen[0] for code, seen in self._finals.items() if len(seen) == 1 and not self._conflicted(code)}
 
     def status(self, station: str) -> str:
-        """reported (one final acta counted), conflict (different final actas) or missing."""
-        return station_status(len(self._finals.get(station, [])))
+        """reported (one final acta counted), conflict (actas that disagree) or missing."""
+        return station_status([a for _, a in self._finals.get(station, [])], self._zeros.get(station, []))
 
     def _candidate_votes(self, unit: _Unit) -> list[dict[str, Any]]:
         """Per contest: the valid votes and each candidate's, the short form children are listed in."""

@@ -13,6 +13,11 @@ board, superseded). A mesa is then:
 Apart from that status, a mesa can have *incidents* and a *paper difference*: a witness's hand
 count of the paper receipts that differs from the acta's count, or from another witness's hand
 count. The progressive totals count the acta of every complete mesa.
+
+Only the reports of the witnesses assigned to a mesa (on the organization's published list) make
+its status. A *roving* witness's report on another mesa, where the organization allows them, is
+kept and shown beside the others, and flagged, but never makes a mesa complete, confirmed or in
+conflict, and never counts.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ from actas.tally.progressive import CONFLICT, MISSING, NATION, ProgressiveResult
 from actas.witness.report import WitnessReport
 
 COMPLETE, PARTIAL = "complete", "partial"
-FLAGS = ("confirmed", "incidents", "paper_differs")
+FLAGS = ("confirmed", "incidents", "paper_differs", "roving")
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,8 @@ class MesaRecord:
     confirmed: bool = False
     incidents: int = 0
     paper_differs: bool = False
+    roving: tuple[Filed, ...] = ()
+    """The latest report of each roving witness (one not assigned to this mesa), in board order."""
 
     @property
     def actas(self) -> dict[str, Acta]:
@@ -59,7 +66,12 @@ class MesaRecord:
         return {f.digest: f.acta for f in self.reports if f.acta is not None and f.digest is not None}
 
     def flags(self) -> dict[str, bool]:
-        return {"confirmed": self.confirmed, "incidents": self.incidents > 0, "paper_differs": self.paper_differs}
+        return {
+            "confirmed": self.confirmed,
+            "incidents": self.incidents > 0,
+            "paper_differs": self.paper_differs,
+            "roving": bool(self.roving),
+        }
 
 
 def acta_counts(acta: Acta) -> dict[str, int]:
@@ -71,10 +83,12 @@ def _hand_differs(hand: Mapping[str, int], stated: Mapping[str, int]) -> bool:
     return any(hand.get(option, 0) != stated.get(option, 0) for option in set(hand) | set(stated))
 
 
-def judge(station: str, filed: list[Filed], superseded: tuple[int, ...] = ()) -> MesaRecord:
-    """The record of one mesa from its witnesses' latest reports."""
+def judge(
+    station: str, filed: list[Filed], superseded: tuple[int, ...] = (), roving: tuple[Filed, ...] = ()
+) -> MesaRecord:
+    """The record of one mesa from its assigned witnesses' latest reports (and, beside them, roving ones')."""
     if not filed:
-        return MesaRecord(station, MISSING)
+        return MesaRecord(station, MISSING, superseded=superseded, roving=roving)
     actas = {f.digest: f.acta for f in filed if f.acta is not None}
     status = PARTIAL if not actas else COMPLETE if len(actas) == 1 else CONFLICT
     carriers = {f.report.witness for f in filed if f.acta is not None}
@@ -91,6 +105,7 @@ def judge(station: str, filed: list[Filed], superseded: tuple[int, ...] = ()) ->
         confirmed=status == COMPLETE and len(carriers) >= 2,
         incidents=sum(len(f.report.incidents) for f in filed),
         paper_differs=differs,
+        roving=roving,
     )
 
 
@@ -136,6 +151,15 @@ class WitnessTally:
         self._latest: dict[str, dict[str, Filed]] = {}
         self._superseded: dict[str, list[int]] = {}
         self._records: dict[str, MesaRecord] = {}
+        self._assigned: dict[str, frozenset[str]] | None = None
+        """Witness -> the mesas the organization's list assigns them (None before a list is seen)."""
+
+    def assign(self, assignments: Mapping[str, frozenset[str]]) -> None:
+        """The organization's list, as published: which reports that follow are assigned, which roving."""
+        self._assigned = dict(assignments)
+
+    def _is_roving(self, filed: Filed) -> bool:
+        return self._assigned is not None and filed.report.station not in self._assigned.get(filed.report.witness, ())
 
     def add(self, filed: Filed) -> MesaRecord:
         """File a report (in board order) and return its mesa's new record."""
@@ -149,13 +173,17 @@ class WitnessTally:
         latest[witness] = filed
         before = self._records.get(station)
         filed_now = sorted(latest.values(), key=lambda f: f.index)
-        record = judge(station, filed_now, tuple(self._superseded.get(station, ())))
+        assigned = [f for f in filed_now if not self._is_roving(f)]
+        roving = tuple(f for f in filed_now if self._is_roving(f))
+        record = judge(station, assigned, tuple(self._superseded.get(station, ())), roving)
         for unit in path:
             if before is not None:
-                unit.counts[before.status] -= 1
+                if before.status != MISSING:  # a mesa with roving reports alone is still missing
+                    unit.counts[before.status] -= 1
                 for flag, on in before.flags().items():
                     unit.flags[flag] -= on
-            unit.counts[record.status] += 1
+            if record.status != MISSING:
+                unit.counts[record.status] += 1
             for flag, on in record.flags().items():
                 unit.flags[flag] += on
         self._records[station] = record

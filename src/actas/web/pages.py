@@ -22,12 +22,11 @@ from starlette.concurrency import run_in_threadpool
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
-from actas.acta.model import ActaKind
 from actas.acta.qr import qr_codes
 from actas.board import OBSERVER, OFFICIAL, Board
 from actas.errors import ActasError
 from actas.ledger.merkle import leaf_hash, verify_inclusion
-from actas.tally.progressive import station_status
+from actas.tally.progressive import status_of
 from actas.witness.report import INCIDENTS
 
 HERE = Path(__file__).parent
@@ -135,7 +134,7 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             )
         actas = await run_in_threadpool(_checked_actas, board, station)
         rejections = await run_in_threadpool(board.station_rejections, station)
-        status = station_status(sum(a["kind"] == ActaKind.FINAL.value for a in actas))
+        status = status_of((a["acta"], a["digest"]) for a in actas if "acta" in a)
         return render("mesa.html.j2", **context, actas=actas, status=status, rejections=rejections, options=options)
 
     if observer:

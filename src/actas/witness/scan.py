@@ -13,25 +13,24 @@ counts are what the code says and nothing proves them), or **rejected**, with th
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import zxingcpp
-from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFilter, ImageOps
 
 from actas.acta.check import check_acta
 from actas.acta.codec import FORMAT_LINE, parse_payload
 from actas.acta.qr import join_parts
+from actas.acta.qr_image import QR, open_gray
 from actas.dataset.ve2024_qr import options, parse_qr
-from actas.errors import FormatError, InputError
+from actas.errors import FormatError, TooLargeError
+from actas.files import read_bytes
 from actas.registry import KeyRegistry
 
 MAX_PHOTO_BYTES = 40 * 1024 * 1024
-MAX_PHOTO_PIXELS = 60_000_000
-QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 VERIFIED, UNVERIFIED, REJECTED = "verified", "unverified", "rejected"
 
 
@@ -71,9 +70,9 @@ def _complete(texts: list[str]) -> bool:
         return False
 
 
-def read_codes(image: Image.Image) -> list[str]:
-    """The texts of the QR codes in a photo, trying cleaned-up versions of it as long as parts are missing."""
-    gray = ImageOps.exif_transpose(image).convert("L")
+def read_codes(gray: Image.Image) -> list[str]:
+    """The texts of the QR codes in a photo (in gray, bounded: `open_gray`), trying cleaned-up versions of it
+    as long as parts are missing."""
     texts: list[str] = []
     for variant, binarizer in _variants(gray):
         for barcode in zxingcpp.read_barcodes(variant, formats=QR, binarizer=binarizer):
@@ -86,18 +85,13 @@ def read_codes(image: Image.Image) -> list[str]:
 
 
 def scan_file(path: Path, registry: KeyRegistry) -> Scan:
-    """A photo on disk; one larger than MAX_PHOTO_BYTES is refused without being read into memory."""
+    """A photo on disk, read in bounded chunks: one larger than MAX_PHOTO_BYTES is rejected as soon as the
+    reading passes that size, whatever the file claims to be (a device, a pipe)."""
     try:
-        size = path.stat().st_size
-        if size > MAX_PHOTO_BYTES:
-            with path.open("rb") as f:
-                digest = hashlib.file_digest(f, "sha256").hexdigest()
-            return Scan(str(path), digest, REJECTED, f"the photo is {size:,} bytes, more than {MAX_PHOTO_BYTES:,}")
-        return scan_photo(path.read_bytes(), str(path), registry)
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory, not a photo") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}") from None
+        data = read_bytes(path, limit=MAX_PHOTO_BYTES, what="photo")
+    except TooLargeError as exc:
+        return Scan(str(path), "", REJECTED, str(exc))
+    return scan_photo(data, str(path), registry)
 
 
 def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
@@ -108,13 +102,10 @@ def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
 
     if len(data) > MAX_PHOTO_BYTES:
         return rejected(f"the photo is {len(data):,} bytes, more than {MAX_PHOTO_BYTES:,}")
-    Image.MAX_IMAGE_PIXELS = MAX_PHOTO_PIXELS
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            texts = read_codes(image)
-    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError) as exc:
-        return rejected(f"not an image that can be read ({exc.__class__.__name__})")
+        texts = read_codes(open_gray(data, "the photo"))
+    except FormatError as exc:
+        return rejected(str(exc))
     if not texts:
         return rejected("no QR code could be read in the photo")
     try:

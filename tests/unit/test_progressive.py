@@ -1,0 +1,58 @@
+"""Progressive results: a station whose actas disagree is in conflict, whatever order they arrive in."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from actas.acta.codec import parse_payload, sign_acta
+from actas.sim.simulate import VoterModel, simulate
+from actas.tally.progressive import CONFLICT, MISSING, REPORTED, ProgressiveResults, in_conflict
+
+
+def test_a_final_acta_that_follows_another_zero_acta_than_the_one_on_the_board_is_a_conflict(small: Any) -> None:
+    station = next(iter(simulate(small.election, small.keys.machines, VoterModel(seed=9), workers=1)))
+    zero, final = parse_payload(station.zero), parse_payload(station.final)
+    other = sign_acta(
+        dataclasses.replace(zero.acta, opened="2030-06-02T06:30:00Z"), small.keys.machines[station.station]
+    )
+    assert not in_conflict([final.acta], {zero.digest})
+    assert in_conflict([final.acta], {other.digest})  # the board holds a zero acta, not the one it followed
+    assert in_conflict([final.acta], {zero.digest, other.digest})
+    assert in_conflict([], {zero.digest, other.digest})  # opened twice, before any final acta
+    assert not in_conflict([final.acta], set())  # its zero acta not arrived (yet): missing is not a conflict
+    results = ProgressiveResults(small.election)
+    assert results.status(station.station) == MISSING
+    results.add_zero(station.station, other.digest)
+    results.add(final.acta, final.digest)
+    assert results.status(station.station) == CONFLICT and results.view()["stations"]["reported"] == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_the_results_do_not_depend_on_the_order_the_actas_arrive_in(small: Any, data: st.DataObject) -> None:
+    stations = list(simulate(small.election, small.keys.machines, VoterModel(seed=2), workers=1))[:4]
+    items: list[tuple[str, Any, str]] = []
+    for station in stations:
+        for payload in (station.zero, station.final):
+            signed = parse_payload(payload)
+            items.append((station.station, signed.acta, signed.digest))
+    reopened = sign_acta(
+        dataclasses.replace(parse_payload(stations[1].zero).acta, opened="2030-06-02T06:45:00Z"),
+        small.keys.machines[stations[1].station],
+    )
+    items.append((stations[1].station, reopened.acta, reopened.digest))
+    views = []
+    for order in (items, data.draw(st.permutations(items))):
+        results = ProgressiveResults(small.election)
+        for code, acta, digest in order:
+            if acta.kind.value == "final":
+                results.add(acta, digest)
+            else:
+                results.add_zero(code, digest)
+        views.append((results.view(), [results.status(s.station) for s in stations]))
+    assert views[0] == views[1]
+    assert views[0][1] == [REPORTED, CONFLICT, REPORTED, REPORTED]
