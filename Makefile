@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/simulate_throughput.py
 	$(BIN)/python bench/forensics.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/exports.py
+	$(BIN)/python bench/restart.py
 
 docs: $(STAMP)
 	$(BIN)/python -m actas.cli_reference > docs/cli.md

@@ -23,8 +23,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
+import os
 import threading
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,11 +37,11 @@ from sqlalchemy import Column, Connection, Table, func, insert, select
 
 from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
-from actas.acta.model import ActaKind, SignedActa
+from actas.acta.model import Acta, ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
 from actas.canonical import canonical_json
 from actas.election import Election
-from actas.errors import ActasError, InputError, StorageError, VerificationError
+from actas.errors import ActasError, InputError, StillCounting, StorageError, VerificationError
 from actas.fields import format_utc_time
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
@@ -46,7 +50,16 @@ from actas.signed_note import Signer, Verifier
 from actas.store.checkpoint_file import keep_checkpoint, read_checkpoint_note
 from actas.store.database import Database
 from actas.store.schema import actas, checkpoints, entries, rejections, reports
-from actas.tally.board_count import REPORT, WITNESSES, BoardCount, Counted, counted_acta, read_entry
+from actas.tally.board_count import (
+    ACTA,
+    REPORT,
+    WITNESSES,
+    BoardCount,
+    Counted,
+    counted_acta,
+    read_entries,
+    read_entry,
+)
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import WitnessTally
 from actas.witness.credentials import WitnessList, token_hash
@@ -60,6 +73,11 @@ MAX_REJECTIONS = 100_000
 """Rejections kept; past this, refused submissions are still refused and counted, not recorded."""
 log = logging.getLogger("actas.board")
 REFUSALS_BATCH = 500
+COUNT_PAGE = 5000
+SYNC_PAGE = 10_000
+UNPARSED = 2**63
+FINAL_ACTA_START = b"actas acta v1\nkind final\n"
+"""How every final acta's payload starts: enough to count its arrival without reading it."""
 """Refusals held in memory before they are written at once (else they are written every refresh)."""
 
 
@@ -133,6 +151,16 @@ class Board:
         self._views: dict[str, dict[str, Any]] = {}
         """Results views already made at that checkpoint, by unit: a snapshot answered from memory."""
         self._pending: list[tuple[int, Counted]] = []
+        self._parse_from = 0
+        """Entries from this index on are read for counting as they are read into the tree."""
+        self._uncounted = 0
+        """Entries before this index are still to be counted by `count_board` (0: nothing waits)."""
+        self._counting = 0
+        """How many of those `count_board` has counted."""
+        self._generation = 0
+        """Moves on each time the cache is dropped, so a count of the old cache stops."""
+        self._count_failed = ""
+        """Why the start's entries could not be counted, if they could not."""
         self._lock = threading.RLock()
         """Held by writers for a whole transaction, and while the cache is brought up to date."""
         self._results_lock = threading.Lock()
@@ -154,28 +182,31 @@ class Board:
 
     # --- start ----------------------------------------------------------------------------------------------
 
-    def open(self) -> None:
+    def open(self, *, count_now_up_to: int | None = None) -> None:
         """Migrate, then publish the definition and registry as entries 0 and 1, or check they are there, and
-        check that the entries are still those of every checkpoint this server signed."""
+        check that the entries are still those of every checkpoint this server signed.
+
+        Every entry is read and its leaf hash recomputed, and what the entries add up to is counted; but
+        a board of more than `count_now_up_to` entries is left for `count_board` (a server counts a large
+        board in the background once it listens, and answers results only when it has: `StillCounting`)."""
         self.db.check_integrity()
         self.db.migrate()
-        genesis = [
-            ("election", canonical_json(self.election.to_json())),
-            ("registry", self.registry_note.encode()),
-        ]
+        if count_now_up_to is not None:
+            self._parse_from = UNPARSED
         signed = None
         with self._writing() as conn:
             self._check_own_checkpoints(conn)
             if self.tree.size == 0:
+                genesis = [
+                    ("election", canonical_json(self.election.to_json())),
+                    ("registry", self.registry_note.encode()),
+                ]
                 self._append(conn, genesis)
                 signed = self._sign(conn)
             else:
-                for index, (kind, data) in enumerate(genesis):
-                    if self.tree.size <= index or self.tree.leaf(index) != leaf_hash(data):
-                        raise InputError(
-                            f"this database holds another board: its entry {index} is not this {kind}; "
-                            "use a new database for a new election"
-                        )
+                self._check_genesis(conn)
+            self._parse_from = min(self._parse_from, self.tree.size)
+            self._uncounted = self._parse_from
             if self.witness_list is not None:
                 published = conn.execute(
                     select(entries.c.data).where(entries.c.kind == WITNESSES).order_by(entries.c.idx.desc()).limit(1)
@@ -186,9 +217,75 @@ class Board:
                         self._pending.append((index, self.witnesses))
                     signed = self._sign(conn)
         self._signed(signed)
+        if 0 < self._uncounted <= (count_now_up_to or 0):
+            self.count_board()
         latest = self.latest_checkpoint()
         if latest is not None:
             self._keep(latest)
+
+    def _check_genesis(self, conn: Connection) -> None:
+        """Entries 0 and 1 must be this election's definition (its SHA-256 is the fingerprint) and registry."""
+        first = dict(conn.execute(select(entries.c.idx, entries.c.data).where(entries.c.idx < 2)).all())
+        held = [
+            ("election", hashlib.sha256(bytes(first.get(0, b""))).hexdigest() == self.election.fingerprint),
+            ("registry", bytes(first.get(1, b"")) == self.registry_note.encode()),
+        ]
+        for index, (kind, same) in enumerate(held):
+            if not same:
+                raise InputError(
+                    f"this database holds another board: its entry {index} is not this {kind}; "
+                    "use a new database for a new election"
+                )
+
+    def count_board(self, page: int = COUNT_PAGE) -> None:
+        """Count, in board order, the entries `open` left uncounted (results are answered
+        meanwhile by no one: `StillCounting`), then everything that came since. The entries are read a
+        page at a time and their actas parsed on every core, while this thread counts them in order."""
+        generation, total = self._generation, self._uncounted
+        pages = [(start, min(start + page, total)) for start in range(0, total, page)]
+        workers = min(os.cpu_count() or 1, len(pages))
+        try:
+            if workers <= 1:
+                for start, end in pages:
+                    if not self._count_page(read_entries(list(self.entries(start, end))), end, generation):
+                        return
+            else:
+                self._count_in_parallel(pages, workers, generation)
+        except ActasError as exc:
+            with self._results_lock:
+                self._count_failed = str(exc)
+            log.error("the board cannot be counted: %s", exc)
+            return
+        with self._lock, self._results_lock:
+            if generation == self._generation:
+                self._uncounted = 0
+        latest = self._checkpoint
+        if latest is not None:
+            self._advance_results(latest[0])
+
+    def _count_in_parallel(self, pages: list[tuple[int, int]], workers: int, generation: int) -> None:
+        spawn = multiprocessing.get_context("spawn")  # a server has threads: its processes are not forked
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            reading: deque[tuple[int, Future[list[tuple[int, Counted]]]]] = deque()
+            for number, (start, end) in enumerate(pages):
+                reading.append((end, pool.submit(read_entries, list(self.entries(start, end)))))
+                if len(reading) <= 2 * workers and number + 1 < len(pages):
+                    continue  # two pages a process in flight: busy, and bounded in memory
+                while reading and (len(reading) > 2 * workers or number + 1 == len(pages)):
+                    done, page = reading.popleft()
+                    if not self._count_page(page.result(), done, generation):
+                        return
+
+    def _count_page(self, items: list[tuple[int, Counted]], end: int, generation: int) -> bool:
+        """Count one page of the start's entries; False when the cache was dropped meanwhile (it is counted
+        again from the start, as the entries are read again)."""
+        with self._results_lock:
+            if generation != self._generation:
+                return False
+            for _, item in items:
+                self.count.add(item)
+            self._counting = end
+        return True
 
     def _keep(self, signed: tuple[Checkpoint, str]) -> None:
         """Keep a checkpoint in the checkpoint file; if the disk refuses, the database still holds it, and the
@@ -247,6 +344,7 @@ class Board:
             select(entries.c.idx, entries.c.kind, entries.c.data, entries.c.leaf_hash, entries.c.received_at)
             .where(entries.c.idx >= self.tree.size)
             .order_by(entries.c.idx)
+            .execution_options(yield_per=SYNC_PAGE)  # streamed a page at a time: a board may be gigabytes
         )
         for idx, kind, data, leaf, received in rows:
             if idx != self.tree.size:
@@ -256,11 +354,12 @@ class Board:
             self.tree.append_hash(bytes(leaf))
             if kind == "announcement":
                 self._announced.append((idx, bytes(data).decode("utf-8")))
-            item = read_entry(idx, kind, bytes(data))
-            if item is not None:
-                self._pending.append((idx, item))
-                if isinstance(item, tuple):
-                    self._arrived(str(received), 1)
+            elif kind == ACTA and bytes(data).startswith(FINAL_ACTA_START):
+                self._arrived(str(received), 1)
+            if idx >= self._parse_from:
+                item = read_entry(idx, kind, bytes(data))
+                if item is not None:
+                    self._pending.append((idx, item))
 
     def _append(self, conn: Connection, items: list[tuple[str, bytes]]) -> int:
         """Add entries in one statement; returns the index of the first."""
@@ -285,8 +384,8 @@ class Board:
         """Count the actas of the entries a checkpoint covers into the results."""
         keep = []
         with self._results_lock:
-            if checkpoint.size <= self.results_size:
-                return
+            if checkpoint.size <= self.results_size or self._uncounted:
+                return  # counted already, or the start's entries are being counted: these wait their turn
             for index, item in self._pending:
                 if index < checkpoint.size:
                     self.count.add(item)
@@ -399,13 +498,16 @@ class Board:
                     self._sync(conn)
                     yield conn
             except BaseException:
-                self.tree = MerkleTree()
-                self._arrivals = {}
-                self._announced = []
-                self.count = BoardCount(self.election, self.role == OBSERVER)
-                self._counted_at = None
-                self._views = {}
-                self._pending = []
+                with self._results_lock:
+                    self.tree = MerkleTree()
+                    self._arrivals = {}
+                    self._announced = []
+                    self.count = BoardCount(self.election, self.role == OBSERVER)
+                    self._counted_at = None
+                    self._views = {}
+                    self._pending = []
+                    self._parse_from = self._uncounted = self._counting = 0
+                    self._generation += 1
                 raise
 
     def announce(self, payload: bytes) -> Outcome:
@@ -493,8 +595,8 @@ class Board:
                 outcome = Outcome(200, {"status": "duplicate", "station": report.station}, int(found))
             signed = self._sign(conn)
         self._signed(signed)
-        with self._results_lock:
-            mesa = self.witnessed.record(report.station).status
+        with self._results_lock:  # the mesa's record is known once the board is counted (None before)
+            mesa = None if self._uncounted else self.witnessed.record(report.station).status
         answered = self.receipts([outcome])[0]
         return Outcome(answered.status, {**answered.body, "mesa": mesa}, answered.index)
 
@@ -663,6 +765,25 @@ class Board:
                     count.add(item)
         return count.results
 
+    def _require_counted(self) -> None:
+        """Results are answered only once the board is counted (the caller holds the results lock)."""
+        if self._count_failed:
+            raise StillCounting(f"the board's entries cannot be counted: {self._count_failed}")
+        if self._uncounted:
+            raise StillCounting(
+                f"the board is being counted after the server restarted: {self._counting:,} of "
+                f"{self._uncounted:,} entries so far; results follow when they are all counted"
+            )
+
+    def counted_snapshot(self) -> tuple[Checkpoint, dict[str, tuple[str, Acta]], set[str]] | None:
+        """The checkpoint the results were counted at, the final acta counted for each mesa and the mesas in
+        conflict, as they stand: a snapshot taken in one go, that later checkpoints leave unchanged."""
+        with self._results_lock:
+            self._require_counted()
+            if self._counted_at is None:
+                return None
+            return self._counted_at, self.results.counted(), set(self.results.conflicts())
+
     def _counted_json(self) -> dict[str, Any] | None:
         counted = self._counted_at
         return None if counted is None else {"size": counted.size, "root": base64.b64encode(counted.root).decode()}
@@ -671,6 +792,7 @@ class Board:
         """The results of a unit (KeyError if there is none) at the latest checkpoint this process has
         counted, which the answer names. Made once per checkpoint and unit, then answered from memory."""
         with self._results_lock:
+            self._require_counted()
             view = self._views.get(code)
             if view is None:
                 view = {"election": self.election.id, "checkpoint": self._counted_json(), **self.results.view(code)}
@@ -681,16 +803,19 @@ class Board:
         """The witnesses' coverage of a unit and its children (KeyError if there is none), at the checkpoint
         the results were counted at."""
         with self._results_lock:
+            self._require_counted()
             return {"checkpoint": self._counted_json(), **self.witnessed.coverage(code)}
 
     def mesa_statuses(self, stations: list[str]) -> dict[str, str]:
         """The status of each mesa's record on an observer's board: complete, partial, conflict or missing."""
         with self._results_lock:
+            self._require_counted()
             return {code: self.witnessed.record(code).status for code in stations}
 
     def mesa_view(self, station: str) -> dict[str, Any]:
         """A mesa's record on an observer's board: its status and every report, each with its inclusion proof."""
         with self._results_lock:
+            self._require_counted()
             record = self.witnessed.record(station)
         current = {f.index for f in (*record.reports, *record.roving)}
         roving = {f.index for f in record.roving}
@@ -795,6 +920,7 @@ class Board:
     def incidents(self) -> list[dict[str, Any]]:
         """Every incident in the witnesses' current reports (observer role), mesa by mesa."""
         with self._results_lock:
+            self._require_counted()
             records = self.witnessed.records()
         return [
             {"station": code, "witness": f.report.witness, "index": f.index, "kind": i.kind, "note": i.note}

@@ -594,7 +594,7 @@ def serve(
     """
     from starlette.types import ASGIApp
 
-    from actas.board import OBSERVER, ROLES, Board
+    from actas.board import COUNT_PAGE, OBSERVER, ROLES, Board
     from actas.server.app import create_app
     from actas.server.reconciler import Reconciler
     from actas.server.workers import Listening, listen
@@ -632,7 +632,7 @@ def serve(
         organization=Verifier.from_text(organization) if organization else None,
         roving=roving,
     )
-    board.open()
+    board.open(count_now_up_to=COUNT_PAGE)  # a larger board is counted by each worker once it listens
     board.db.dispose()  # each worker opens its own connections; the tree built here is shared with them
 
     def make_app() -> ASGIApp:
@@ -640,8 +640,8 @@ def serve(
         return create_app(board, refresh_interval, reconciler, insecure_http=insecure_http)
 
     sock, bound = listen(host, port)
-    out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False)
-    out.print(f"listening on {listening.scheme}://{host}:{bound}", markup=False)
+    out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False, soft_wrap=True)
+    out.print(f"listening on {listening.scheme}://{host}:{bound}", markup=False, soft_wrap=True)
     sys.stdout.flush()
     if serve_workers(make_app, [sock], workers, listening) != 0:
         raise typer.Exit(2)

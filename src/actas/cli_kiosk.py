@@ -100,9 +100,11 @@ def kiosk_command(
         (bound_worker, own_hosts(worker_host, bound_worker, names)),
     )
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
-    out.print(f"kiosk of station {station} ({booth.state}); {config.printer.description}", markup=False)
-    out.print(f"listening on {listening.scheme}://{_shown(host)}:{voter_port}", markup=False)
-    out.print(f"poll workers' console on {listening.scheme}://{_shown(worker_host)}:{bound_worker}", markup=False)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the kiosk's log: wrong PINs and lockouts, not requests
+    out.print(f"kiosk of station {station} ({booth.state}); {config.printer.description}", markup=False, soft_wrap=True)
+    out.print(f"listening on {listening.scheme}://{_shown(host)}:{voter_port}", markup=False, soft_wrap=True)
+    console = f"{listening.scheme}://{_shown(worker_host)}:{bound_worker}"
+    out.print(f"poll workers' console on {console}", markup=False, soft_wrap=True)
     sys.stdout.flush()
     serve(lambda: app, [voter_sock, worker_sock], 1, listening)
 

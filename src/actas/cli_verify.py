@@ -15,8 +15,7 @@ from actas.files import read_text
 from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES
 from actas.mirror import BOARD_KEY, is_mirror, latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
 from actas.signed_note import Verifier
-from actas.transmit import read_outbox
-from actas.verification import BoardVerification, HeldCheckpoint, verify_board
+from actas.verification import BoardVerification, HeldCheckpoint, held_receipts, verify_board
 
 SHOWN = 50
 
@@ -88,14 +87,7 @@ def verify_command(
 
 
 def _receipts_held(outboxes: list[Path]) -> list[HeldCheckpoint]:
-    held = []
-    for outbox in outboxes:
-        if not outbox.is_file():
-            raise InputError(f"{outbox} is not an outbox of receipts (actas transmit writes one)")
-        for item in read_outbox(outbox):
-            if item.receipt is not None:
-                where = f"receipt of acta {item.sha256[:12]}… ({item.origin or 'no origin'}, {outbox} line {item.line})"
-                held.append(HeldCheckpoint(where, item.receipt.checkpoint, item.receipt.index, item.receipt.leaf_hash))
+    held = [receipt for outbox in outboxes for receipt in held_receipts(outbox)]
     if not held:
         raise InputError(f"no receipts in {', '.join(map(str, outboxes))}")
     return held

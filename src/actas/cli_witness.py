@@ -220,7 +220,6 @@ def witness_enroll(
     organization = signer_at(org_key, "organization")
     enroll_witnesses(list_file, tokens_file, assigned, organization)
     out.print(
-        f"enrolled {len(assigned):,} witnesses in {list_file}, signed by {organization.verifier.to_text()}; "
-        f"their tokens are in {tokens_file} (0600)",
-        markup=False,
+        f"enrolled {len(assigned):,} witnesses in {list_file}; their tokens are in {tokens_file} (0600)", markup=False
     )
+    out.print(f"the list is signed by {organization.verifier.to_text()}", markup=False, soft_wrap=True)

@@ -19,7 +19,7 @@ from actas.election import Election
 from actas.mirror import latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
 from actas.server.process import RunningServer
 from actas.sim.scenarios import ALTERED_MACHINES, ALTERED_RESULTS, HONEST
-from actas.verification import verify_board
+from actas.verification import held_receipts, verify_board
 
 RISK_LIMIT = 0.05
 MAX_ROUNDS = 6
@@ -55,6 +55,7 @@ def _verify(out_dir: Path, official: RunningServer) -> int:
             note,
             mirror_checkpoints(mirror),
             official.board_key,
+            held=held_receipts(out_dir / "sent.jsonl"),  # what the machines were given must still hold
         )
     checks = "; ".join(f"{'ok' if passed else 'FAILED'}: {what} ({detail})" for what, passed, detail in report.checks)
     out.print(f"[bold]10. Public verification[/bold] of a mirror of the official board in {mirror}: {checks}")

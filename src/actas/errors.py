@@ -7,7 +7,8 @@
     │   ├── TooLargeError           an input is larger than its limit (found while reading it)
     │   └── StorageError            the database cannot take a write now (full, gone): nothing was written
     │   └── MachineStateError       the voting machine refuses an action in its current state
-    └── VerificationError           the input was read and checked, and a check failed (exit 1)
+    ├── VerificationError           the input was read and checked, and a check failed (exit 1)
+    └── StillCounting               a restarted server is still counting its board: no results yet
 
 Messages say what failed, what was expected and what was found, and never include secrets.
 """
@@ -56,3 +57,8 @@ class VerificationError(ActasError):
     """The input was read, and a check on it failed."""
 
     exit_code = 1
+
+
+class StillCounting(ActasError):
+    """A server that restarted is still counting what its board's entries add up to; it answers results
+    once it has (it takes submissions meanwhile)."""

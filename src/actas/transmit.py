@@ -27,6 +27,7 @@ import httpx
 
 from actas.errors import ActasError, FormatError, InputError
 from actas.fields import parse_hex64
+from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.receipt import BoardReceipt
 from actas.payload_sources import SourcePayload
 from actas.signed_note import Verifier
@@ -34,6 +35,7 @@ from actas.signed_note import Verifier
 MAX_ATTEMPTS = 8
 ACKNOWLEDGED = (200, 201, 409)
 MAX_OUTBOX_LINE = 64 * 1024
+MAX_CHECKPOINTS_HELD = 1024
 
 
 @dataclass
@@ -129,11 +131,31 @@ class Outbox:
             self.sent.update(digest for digest, _, _, _ in acknowledged)
 
 
-def _receipt(payload: str, body: dict[str, object], board_key: Verifier) -> BoardReceipt | str:
+class _Checkpoints:
+    """Checkpoints whose signature was checked, by their note: the receipts of one answer share one."""
+
+    def __init__(self, board_key: Verifier) -> None:
+        self.board_key = board_key
+        self._opened: dict[str, Checkpoint] = {}
+        self._lock = threading.Lock()
+
+    def open(self, note: str) -> Checkpoint:
+        with self._lock:
+            found = self._opened.get(note)
+        if found is None:
+            found = open_checkpoint(note, self.board_key)
+            with self._lock:
+                if len(self._opened) >= MAX_CHECKPOINTS_HELD:
+                    self._opened.clear()
+                self._opened[note] = found
+        return found
+
+
+def _receipt(payload: str, body: dict[str, object], checkpoints: _Checkpoints) -> BoardReceipt | str:
     """The server's receipt for `payload`, checked; or why it does not prove the acta is on the board."""
     try:
         receipt = BoardReceipt.from_json(body)
-        receipt.check(payload.encode(), board_key)
+        receipt.check_under(payload.encode(), checkpoints.open(receipt.checkpoint))
     except ActasError as exc:
         return f"the server's receipt does not prove the acta is on its board: {exc}"
     return receipt
@@ -197,23 +219,26 @@ def transmit(
     base = server.rstrip("/")
     lock = threading.Lock()
     key_lock = threading.Lock()
+    opened: list[_Checkpoints] = []
 
-    def key() -> Verifier | None:
-        """The key receipts are checked with: pinned, or read from the server the first time it answers."""
+    def checkpoints() -> _Checkpoints | None:
+        """Checkpoints opened with the board's key: pinned, or read from the server the first time it answers."""
         with key_lock:
             if report.board_key is None:
                 report.board_key = _board_key(client, base, report)
-            return report.board_key
+            if report.board_key is not None and not opened:
+                opened.append(_Checkpoints(report.board_key))
+            return opened[0] if opened else None
 
     def settle(answers: list[Answer]) -> None:
         """Check each receipt, log what the server acknowledged with a receipt that checks (durably, before
         counting it), then count every answer. Without the board's key an answer proves nothing yet: the
         acta is sent again later, and the server answers the same acta with its receipt again."""
         acknowledged = [a for a in answers if a[3] in ACKNOWLEDGED]
-        board_key = key() if acknowledged else None
+        opener = checkpoints() if acknowledged else None
         receipts: dict[str, BoardReceipt | str] = {}
-        if board_key is not None:
-            receipts = {digest: _receipt(payload, body, board_key) for _, payload, digest, _, body in acknowledged}
+        if opener is not None:
+            receipts = {digest: _receipt(payload, body, opener) for _, payload, digest, _, body in acknowledged}
         logged = []
         for item, _, digest, status, _ in acknowledged:
             receipt = receipts.get(digest)

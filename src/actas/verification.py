@@ -21,6 +21,7 @@ by someone who trusts nobody.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -29,13 +30,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.announcement import NULL, OTHERS, Announcement, open_announcement
 from actas.election import Election
-from actas.errors import ActasError
+from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.registry import KeyRegistry
@@ -43,6 +45,7 @@ from actas.signed_note import SignedNote, Verifier
 from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, counted_acta, read_entry
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed
+from actas.transmit import read_outbox
 
 MAX_FAILURES_LISTED = 10_000
 CHUNK = 1000
@@ -139,7 +142,7 @@ def _check_entry(index: int, kind: str, data: bytes) -> _Checked:
     try:
         if kind == ACTA:
             signed = parse_payload(data)
-            item = counted_acta(signed.acta, signed.digest)  # a zero acta goes back as its station and digest
+            item = counted_acta(signed.acta, hashlib.sha256(data).hexdigest())  # a zero acta: its station and digest
         else:
             item = read_entry(index, kind, data)
             if not isinstance(item, Filed) or item.report.acta is None:
@@ -275,6 +278,22 @@ def verify_board(
     )
     report.results = count.results.view()
     return report
+
+
+def held_receipts(outbox: Path) -> list[HeldCheckpoint]:
+    """The receipts an outbox keeps (`actas transmit`'s, a kiosk's `sent.jsonl`), to hold a board to."""
+    if not outbox.is_file():
+        raise InputError(f"{outbox} is not an outbox of receipts (actas transmit writes one)")
+    return [
+        HeldCheckpoint(
+            f"receipt of acta {item.sha256[:12]}… ({item.origin or 'no origin'}, {outbox} line {item.line})",
+            item.receipt.checkpoint,
+            item.receipt.index,
+            item.receipt.leaf_hash,
+        )
+        for item in read_outbox(outbox)
+        if item.receipt is not None
+    ]
 
 
 def _check_held(

@@ -11,9 +11,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from actas.acta.codec import parse_payload, sign_acta
-from actas.board import Board
+from actas.board import COUNT_PAGE, Board
 from actas.canonical import canonical_json
-from actas.errors import InputError, VerificationError
+from actas.errors import InputError, StillCounting, VerificationError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.signed_note import Signer
@@ -321,3 +321,51 @@ def test_a_damaged_sqlite_file_is_refused_at_start(small: Any, day: list[Any], t
     path.write_bytes(bytes(data))
     with pytest.raises(InputError, match="damaged|cannot be read"):
         open_board(url, small)
+
+
+@pytest.mark.parametrize("page", [COUNT_PAGE, 4])  # one page read in this thread; pages read on every core
+def test_a_restarted_board_takes_actas_at_once_and_answers_results_once_counted(
+    database_url: str, small: Any, day: list[Any], page: int
+) -> None:
+    board = open_board(database_url, small)
+    for station in day[:8]:
+        board.submit(station.zero.encode())
+        board.submit(station.final.encode())
+    expected = open_board(database_url, small)  # counted as it opens
+    board.db.dispose()
+    registry = small.registry.sign(small.keys.authority)
+    restarted = Board(Database(database_url), small.election, registry, BOARD_KEY, ORIGIN)
+    restarted.open(count_now_up_to=4)  # a larger board is counted after it opens
+    assert restarted.tree.size == 18 and restarted.tree.root() == expected.tree.root()
+    with pytest.raises(StillCounting, match="counted after the server restarted: 0 of 18 entries"):
+        restarted.results_view("")
+    assert restarted.submit(day[9].final.encode()).status == 201  # ingest does not wait for the count
+    with pytest.raises(StillCounting):
+        restarted.counted_snapshot()
+    restarted.count_board(page)
+    view = restarted.results_view("")
+    assert view["stations"]["reported"] == 9 and view["checkpoint"]["size"] == 19
+    expected.submit(day[9].final.encode())
+    expected.sign_checkpoint()
+    assert restarted.results_view("")["contests"] == expected.results_view("")["contests"]
+    assert restarted.arrivals() == expected.arrivals()
+
+
+def test_an_entry_that_cannot_be_read_keeps_the_results_from_being_answered(
+    database_url: str, small: Any, day: list[Any]
+) -> None:
+    """An operator holding the board's key appends a malformed acta and signs over it: the tree and its
+    checkpoints agree, but the count cannot be made, and the server says so rather than answer totals."""
+    board = open_board(database_url, small)
+    board.submit(day[0].final.encode())
+    with board._writing() as conn:
+        board._append(conn, [("acta", b"actas acta v1\nkind final\nnot an acta\n")])
+        board._sign(conn)
+    board.db.dispose()
+    registry = small.registry.sign(small.keys.authority)
+    restarted = Board(Database(database_url), small.election, registry, BOARD_KEY, ORIGIN)
+    restarted.open(count_now_up_to=4)
+    restarted.count_board()
+    with pytest.raises(StillCounting, match="cannot be counted"):
+        restarted.results_view("")
+    assert restarted.submit(day[1].final.encode()).status == 201  # the board still takes actas

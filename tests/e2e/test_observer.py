@@ -315,7 +315,7 @@ def test_the_observer_role_needs_a_valid_witness_list(org: Org, tmp_path: Path) 
         "witness", "enroll", "--count", 1, "--mesa", "X", "--org-key", tmp_path / "other.key",
         "--list", tmp_path / "other.txt", "--tokens", tmp_path / "other.tokens",
     )  # fmt: skip
-    pinned = ["--organization", stranger.stdout.split("signed by ")[1].split(";")[0]]
+    pinned = ["--organization", stranger.stdout.split("signed by ")[1].strip()]
     result = run_actas("serve", "--role", "observer", "--witnesses", org.witnesses, *pinned, *common)
     assert_clean_failure(result, 1)
     assert "not the pinned" in result.stderr

@@ -7,10 +7,12 @@ import json
 import re
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,9 @@ from actas.acta.codec import parse_payload
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.server.process import RunningServer, start_server
-from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day
+from actas.signed_note import Signer
+from tests.conftest import ACTAS, assert_clean_failure, enroll_witnesses, run_actas, simulated_day
+from tests.web.test_kiosk import local_address, self_signed
 
 ERROR_KEYS = {"code", "message"}
 TEXT = {"content-type": "text/plain"}
@@ -233,6 +237,33 @@ def test_exports_at_a_checkpoint_validate_and_add_up(server: RunningServer, day:
     if totals["checkpoint"]["size"] == 42:
         assert sum(int(r["voters"]) for r in rows if r["status"] == "counted") == totals["voters"]
     assert httpx.get(f"{server.url}/v1/export/nist.json?size=7777").status_code == 404
+
+
+def test_many_exports_at_once_are_made_once_and_leave_ingest_going(server: RunningServer, day: Path) -> None:
+    """40 downloads of each export while actas arrive: every download of one checkpoint is the same bytes
+    (made once, shared), an unchanged board answers 304, and the actas sent meanwhile are all acknowledged.
+    How long a submission waits meanwhile is measured by bench/exports.py, not asserted here."""
+    finals = payloads(day)
+    for acta in finals[:60]:
+        assert post(server.url, acta).status_code == 201
+    with ThreadPoolExecutor(48) as pool:
+        downloads = [
+            pool.submit(httpx.get, f"{server.url}/v1/export/{kind}", timeout=120)
+            for kind in ("nist.json", "mesas.csv")
+            for _ in range(40)
+        ]
+        sent = [pool.submit(post, server.url, acta) for acta in finals[60:70]]
+        answers = [d.result() for d in downloads]
+        assert [s.result().status_code for s in sent] == [201] * 10
+    for kind, group in (("nist.json", answers[:40]), ("mesas.csv", answers[40:])):
+        assert {a.status_code for a in group} == {200}
+        by_tag: dict[str, set[bytes]] = {}
+        for answer in group:
+            by_tag.setdefault(answer.headers["etag"], set()).add(answer.content)
+        assert all(len(bodies) == 1 for bodies in by_tag.values())  # one checkpoint, one export
+        latest = httpx.get(f"{server.url}/v1/export/{kind}")
+        again = httpx.get(f"{server.url}/v1/export/{kind}", headers={"if-none-match": latest.headers["etag"]})
+        assert again.status_code == 304 and again.content == b""
 
 
 def announce(server: RunningServer, day: Path, key: Path, votes: str) -> Any:
@@ -445,3 +476,65 @@ def test_slow_clients_cannot_hold_the_server(day: Path, tmp_path: Path) -> None:
         for conn in crowd:
             conn.close()
         assert wait_for(lambda: httpx.get(server.url + "/v1/results", timeout=30).status_code == 200)
+
+
+def test_every_answer_carries_the_security_headers_and_writes_from_other_origins_are_refused(
+    server: RunningServer, day: Path
+) -> None:
+    for path in ["/", "/v1/results", "/v1/board/checkpoint", "/static/actas.css", "/no/such/page", "/openapi.json"]:
+        headers = httpx.get(server.url + path).headers
+        assert "script-src 'self'" in headers["content-security-policy"], path
+        assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert (headers["x-frame-options"], headers["x-content-type-options"]) == ("DENY", "nosniff"), path
+        assert headers["referrer-policy"] == "no-referrer"
+    acta = payloads(day)[3]
+    for origin in ("http://evil.example", "null", server.url.replace("127.0.0.1", "localhost")):
+        answer = httpx.post(server.url + "/v1/actas", content=acta, headers={**TEXT, "origin": origin})
+        assert answer.status_code == 403 and set(answer.json()["error"]) == ERROR_KEYS, origin
+    assert httpx.get(f"{server.url}/v1/actas/{parse_payload(acta).acta.station}").json()["actas"] == []
+    assert post(server.url, acta).status_code == 201  # a machine sends no Origin
+    own = httpx.post(server.url + "/v1/actas", content=acta, headers={**TEXT, "origin": server.url})
+    assert own.status_code == 200  # the board's own pages may write
+
+
+def test_witness_tokens_cross_the_network_only_under_tls(day: Path, tmp_path: Path) -> None:
+    address = local_address()
+    if address is None:
+        pytest.skip("this machine has no address but loopback to reach the server from")
+    tokens = enroll_witnesses(tmp_path, 1, day / "e")
+    common = (day / "e", day / "d" / "registry.note", f"sqlite:///{tmp_path / 'o.sqlite'}", tmp_path / "o.key")
+    me = {"authorization": f"Bearer {tokens['W-0001']}"}
+    with start_server(*common, witnesses=tmp_path / "witnesses.txt", options=["--host", address]) as plain:
+        assert plain.url.startswith(f"http://{address}:")
+        refused = httpx.get(plain.url + "/v1/witness/me", headers=me)
+        assert refused.status_code == 403 and "HTTPS" in refused.json()["error"]["message"]
+        assert httpx.get(plain.url + "/v1/results").status_code == 200  # what is public stays public
+    cert, key = self_signed(tmp_path, address)
+    tls = ["--host", address, "--tls-cert", str(cert), "--tls-key", str(key)]
+    with start_server(*common, witnesses=tmp_path / "witnesses.txt", options=tls) as secure:
+        assert secure.url.startswith("https://")
+        trusted = ssl.create_default_context(cafile=str(cert))
+        assert httpx.get(secure.url + "/v1/witness/me", headers=me, verify=trusted).json() == {"witness": "W-0001"}
+    loose = ["--host", address, "--insecure-http"]
+    with start_server(*common, witnesses=tmp_path / "witnesses.txt", options=loose) as insecure:
+        assert httpx.get(insecure.url + "/v1/witness/me", headers=me).status_code == 200
+
+
+def test_transmit_checks_every_receipt_and_keeps_only_those_that_hold(
+    server: RunningServer, day: Path, tmp_path: Path
+) -> None:
+    acta = tmp_path / "acta.txt"
+    acta.write_text(payloads(day)[5])
+    outbox = tmp_path / "sent.jsonl"
+    stranger = Signer.generate("not.this.board").verifier.to_text()
+    wrong = run_actas("transmit", acta, "--server", server.url, "--board-key", stranger, "--outbox", outbox)
+    assert wrong.code == 1 and "does not prove the acta is on its board" in " ".join(wrong.stdout.split())
+    assert not outbox.exists() or outbox.read_text() == ""  # a receipt that does not hold is not kept
+    right = run_actas(
+        "transmit", acta, "--server", server.url, "--board-key", server.board_key.to_text(), "--outbox", outbox
+    )
+    assert right.code == 0 and "1 already on the board" in " ".join(right.stdout.split())
+    (kept,) = [json.loads(line) for line in outbox.read_text().splitlines()]
+    assert kept["receipt"]["index"] >= 2 and kept["origin"] == str(acta) and outbox.stat().st_mode & 0o077 == 0
+    unpinned = run_actas("transmit", acta, "--server", server.url, "--outbox", tmp_path / "other.jsonl")
+    assert unpinned.code == 0 and "pin it with --board-key" in unpinned.stderr

@@ -17,7 +17,7 @@ from actas.mirror import CHECKPOINT, ENTRIES, mirror_entries, verify_mirror
 from actas.signed_note import Signer
 
 SIGNER = Signer.generate("actas.test.board")
-FIRST_LINES = {"acta": "actas acta v1", "registry": "actas key registry v1", "witnesses": "actas witness list v1"}
+FIRST_LINES = {"acta": "actas acta v1", "registry": "actas key registry v1", "witnesses": "actas witness list v2"}
 boards = st.lists(
     st.tuples(st.sampled_from(sorted(FIRST_LINES)), st.text(max_size=60)).map(
         lambda kd: (kd[0], f"{FIRST_LINES[kd[0]]}\n{kd[1]}")

@@ -30,3 +30,13 @@ def test_links_between_docs_point_to_files_that_exist() -> None:
     for page in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
         for target in re.findall(r"\]\(([^)#:]+)\)", page.read_text(encoding="utf-8")):
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_every_test_the_security_page_names_exists() -> None:
+    """docs/security.md says which test holds each defence: each of them is a test that exists."""
+    page = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)(?:::(\w+))?`", page)
+    assert len(named) > 30
+    for path, test in named:
+        source = (ROOT / path).read_text(encoding="utf-8")
+        assert not test or f"def {test}(" in source, f"docs/security.md names {path}::{test}, which does not exist"

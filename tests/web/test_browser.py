@@ -150,6 +150,8 @@ def test_a_witness_on_a_phone_reports_from_a_photo_and_a_failed_send_is_retried(
         phone.fill("#witness-token", web_day.tokens["W-0004"])
         phone.click("#signin-form button")
         phone.wait_for_selector("#report:not([hidden])")
+        stored = phone.evaluate("[localStorage.getItem('actas.witness'), sessionStorage.getItem('actas.witness')]")
+        assert stored[0] is None and web_day.tokens["W-0004"] in stored[1]  # forgotten with the tab unless asked
         phone.set_input_files("#photo", str(photo))
         phone.wait_for_selector("#scan-result:not([hidden])")
         assert phone.text_content("#scan-verdict") == "verified"

@@ -59,7 +59,12 @@ class BoardReceipt:
         """The receipt's checkpoint, once its signature, the entry's leaf hash and the inclusion proof are
         checked (VerificationError naming what fails)."""
         checkpoint = open_checkpoint(self.checkpoint, board_key)
+        self.check_under(entry, checkpoint)
+        return checkpoint
+
+    def check_under(self, entry: bytes, checkpoint: Checkpoint) -> None:
+        """The entry's leaf hash and inclusion proof, under a checkpoint already opened from this receipt's
+        note (many receipts of one answer share one checkpoint: its signature is checked once)."""
         if leaf_hash(entry) != self.leaf_hash:
             raise VerificationError("receipt: its leaf hash is not the hash of what was sent")
         verify_inclusion(self.leaf_hash, self.index, checkpoint.size, self.inclusion_proof, checkpoint.root)
-        return checkpoint

@@ -10,31 +10,28 @@ everything else is public and read-only. Every error is one JSON shape,
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import dataclasses
-import datetime
 import hashlib
+import html
 import json
 import math
 from collections.abc import AsyncIterator, Iterator
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from actas import __version__
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
 from actas.acta.model import SignedActa
 from actas.acta.qr_image import declared_too_large
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES
 from actas.board import OBSERVER, OFFICIAL, Board, Outcome
-from actas.errors import StorageError
-from actas.exporters.nist import election_report
-from actas.exporters.stations_csv import station_rows
+from actas.errors import StillCounting, StorageError
+from actas.server.exports import Exports
 from actas.server.rate_limit import RateLimit
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors, read_body
@@ -139,6 +136,7 @@ def create_app(
     refused over plain HTTP from other machines unless `insecure_http`."""
     refresher = Refresher(board, refresh_interval)
     ingest = Ingest(board)
+    exports = Exports(board)
     scanners = asyncio.Semaphore(MAX_SCANS)
     """Photos read at once: each holds up to a few hundred megabytes of pixels and a core."""
     writes = RateLimit(WITNESS_WRITES_PER_MINUTE, WITNESS_BURST)
@@ -147,8 +145,9 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(board.sign_checkpoint)
-        await run_in_threadpool(board.latest_checkpoint)  # a restarted server counts what the board holds first
+        await run_in_threadpool(board.latest_checkpoint)
         tasks = [asyncio.create_task(refresher.run()), asyncio.create_task(ingest.run())]
+        tasks.append(asyncio.create_task(run_in_threadpool(board.count_board)))  # a restarted server's count
         if reconciler is not None:
             tasks.append(asyncio.create_task(reconciler.run()))
         yield
@@ -176,6 +175,16 @@ def create_app(
     async def _storage_error(_: Request, exc: StorageError) -> Response:
         outcome = unstored(exc)
         return JSONResponse(outcome.body, status_code=outcome.status, headers={"retry-after": "30"})
+
+    @app.exception_handler(StillCounting)
+    async def _still_counting(request: Request, exc: StillCounting) -> Response:
+        headers = {"retry-after": "5"}
+        if request.url.path.startswith("/v1/"):
+            return error(503, "counting", str(exc), headers)
+        page = (
+            f'<!doctype html><meta charset="utf-8"><meta http-equiv="refresh" content="5"><p>{html.escape(str(exc))}.'
+        )
+        return HTMLResponse(page, status_code=503, headers=headers)
 
     @app.post(
         "/v1/actas",
@@ -481,43 +490,32 @@ def create_app(
             return Response(status_code=304, headers=headers)
         return JSONResponse(view, headers=headers)
 
-    async def _counted_at(size: int | None) -> tuple[Any, Any] | Response:
-        found = await run_in_threadpool(board.checkpoint_at, size)
-        if found is None:
+    async def export(kind: str, size: int | None, request: Request) -> Response:
+        made = await exports.get(kind, size)
+        if made is None:
             return error(404, "not_found", f"no signed checkpoint of {size} entries on this board")
-        results = await run_in_threadpool(board.results_at, found[0].size)
-        return found, results
+        headers = {"etag": made.etag, "cache-control": "no-cache"}
+        if made.filename:
+            headers["content-disposition"] = f'attachment; filename="{made.filename}"'
+        if request.headers.get("if-none-match") == made.etag:
+            return Response(status_code=304, headers=headers)
+        return Response(made.body, media_type=made.media_type, headers=headers)
 
-    @app.get("/v1/export/nist.json", summary="NIST SP 1500-100 v2 results at a checkpoint (the latest by default)")
-    async def export_nist(size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
-        state = await _counted_at(size)
-        if isinstance(state, Response):
-            return state
-        (checkpoint, _), results = state
-        counted = {code: acta for code, (_, acta) in results.counted().items()}
-        root = base64.b64encode(checkpoint.root).decode()
-        report = election_report(
-            board.election,
-            counted,
-            generated=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            issuer=f"actas tabulation server, board {board.origin}",
-            notes=f"Computed from the final actas on bulletin board {board.origin} at checkpoint "
-            f"size {checkpoint.size}, root {root}; stations in conflict are not counted.",
-            version=__version__,
-        )
-        return JSONResponse(report)
+    @app.get(
+        "/v1/export/nist.json",
+        summary="NIST SP 1500-100 v2 results at a checkpoint (the latest by default)",
+        responses={304: {"description": "unchanged since the checkpoint named by If-None-Match"}},
+    )
+    async def export_nist(request: Request, size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
+        return await export("nist.json", size, request)
 
-    @app.get("/v1/export/mesas.csv", summary="One row per station at a checkpoint (the latest by default)")
-    async def export_csv(size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
-        state = await _counted_at(size)
-        if isinstance(state, Response):
-            return state
-        (checkpoint, _), results = state
-        rows = station_rows(board.election, results.counted(), set(results.conflicts()))
-        name = f"{board.election.id}-{checkpoint.size}.csv"
-        return StreamingResponse(
-            rows, media_type="text/csv", headers={"content-disposition": f'attachment; filename="{name}"'}
-        )
+    @app.get(
+        "/v1/export/mesas.csv",
+        summary="One row per station at a checkpoint (the latest by default)",
+        responses={304: {"description": "unchanged since the checkpoint named by If-None-Match"}},
+    )
+    async def export_csv(request: Request, size: Annotated[int | None, Query(ge=0, le=MAX_INDEX)] = None) -> Response:
+        return await export("mesas.csv", size, request)
 
     @app.get("/v1/rejections", summary="Refused submissions: digest, reason and count (never their bytes)")
     async def rejection_list(after: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0) -> Response:

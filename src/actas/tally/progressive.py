@@ -98,18 +98,30 @@ class ProgressiveResults:
 
     def add(self, acta: Acta, digest: str) -> bool:
         """Count a final acta (others are ignored). Returns True when its station is now in conflict."""
-        if acta.kind is not ActaKind.FINAL or acta.station not in self._paths:
+        station = acta.station
+        if acta.kind is not ActaKind.FINAL or station not in self._paths:
             return False
-        seen = self._finals.get(acta.station, [])
+        seen = self._finals.get(station)
+        if seen is None:  # the common case, a station's first final acta: counted unless its zero acta differs
+            zeros = self._zeros.get(station)
+            if zeros is None or acta.zero in zeros and len(zeros) == 1:
+                self._finals[station] = [(digest, acta)]
+                self._apply(self._paths[station], acta, +1)
+                return False
+            seen = []
         if any(d == digest for d, _ in seen):
-            return self._conflicted(acta.station)
-        return self.set_finals(acta.station, [*seen, (digest, acta)])
+            return self._conflicted(station)
+        return self.set_finals(station, [*seen, (digest, acta)])
 
     def add_zero(self, station: str, digest: str) -> bool:
         """Note a zero acta. Returns True when its station is now in conflict."""
         if station not in self._paths:
             return False
-        seen = self._zeros.get(station, [])
+        seen = self._zeros.get(station)
+        if seen is None and station not in self._finals:  # the common case: the opening, before anything else
+            self._zeros[station] = [digest]
+            return False
+        seen = seen or []
         if digest in seen:
             return self._conflicted(station)
         return self._settle(station, self._finals.get(station, []), [*seen, digest])

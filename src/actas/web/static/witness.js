@@ -13,9 +13,11 @@
   const RETRY_MS = 5000;
   let scan = null;
 
-  const load = (key, fallback) => { try { return JSON.parse(localStorage.getItem(key)) ?? fallback; } catch (e) { return fallback; } };
-  const save = (key, value) => localStorage.setItem(key, JSON.stringify(value));
-  const credential = () => load(CREDENTIAL, null);
+  const load = (key, fallback, store = localStorage) => { try { return JSON.parse(store.getItem(key)) ?? fallback; } catch (e) { return fallback; } };
+  const save = (key, value, store = localStorage) => store.setItem(key, JSON.stringify(value));
+  // The token lives in this tab's session storage, gone when the tab closes, unless the witness asks this
+  // phone to remember it.
+  const credential = () => load(CREDENTIAL, null, sessionStorage) ?? load(CREDENTIAL, null);
   const auth = () => ({ Authorization: `Bearer ${credential().token}` });
 
   function show() {
@@ -35,7 +37,7 @@
       const body = await response.json();
       if (!response.ok) { $("signin-error").textContent = body.error.message; return; }
       if (body.witness !== witness) { $("signin-error").textContent = `this token is witness ${body.witness}'s, not ${witness}'s`; return; }
-      save(CREDENTIAL, { witness, token });
+      save(CREDENTIAL, { witness, token }, $("remember").checked ? localStorage : sessionStorage);
       $("witness-token").value = "";
       show();
     } catch (err) {
@@ -43,7 +45,7 @@
     }
   });
 
-  $("signout").addEventListener("click", () => { localStorage.removeItem(CREDENTIAL); show(); });
+  $("signout").addEventListener("click", () => { localStorage.removeItem(CREDENTIAL); sessionStorage.removeItem(CREDENTIAL); show(); });
 
   $("photo").addEventListener("change", async () => {
     const file = $("photo").files[0];
