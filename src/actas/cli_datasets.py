@@ -15,14 +15,14 @@ import typer
 from rich.table import Table
 
 from actas.audit.outcome import ANNOUNCED, Bound, outcome, outcome_json
-from actas.console import err, out, print_json, progress
+from actas.console import Col, err, fits, out, print_json, progress, table
 from actas.dataset.announced import load_announced
 from actas.dataset.csv_import import ImportReport, import_csv
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.mapping import load_mapping
 from actas.dataset.model import Dataset
 from actas.dataset.nist_import import import_nist
-from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, STATUSES, reconcile
+from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, STATUSES, reconcile, said
 from actas.dataset.store import read_dataset, write_dataset
 from actas.dataset.summary import summarize
 from actas.dataset.ve2024_qr import dataset_from_qr
@@ -344,10 +344,9 @@ def reconcile_command(
         for s in shown:
             if s.differences:
                 changes = ", ".join(f"{d.candidate} {d.official:,} vs {d.observer:,}" for d in s.differences)
-                signed = {True: "valid", False: "NOT VALID", None: "none"}
                 out.print(
-                    f"  {s.station}: {changes} (official signature {signed[s.official_verified]}, "
-                    f"observer's {signed[s.observer_verified]})",
+                    f"  {s.station}: {changes} (official: {said(s.official_signature)}; "
+                    f"observer: {said(s.observer_signature)})",
                     markup=False,
                 )
             if s.paper:
@@ -414,6 +413,31 @@ def _share(part: int, whole: int | None) -> str:
     return f" ({100 * part / whole:.2f}%)" if whole else ""
 
 
+def _percent(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}" if whole else "-"
+
+
+def _units_table(level: str, units: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> Any:
+    """Units as rows: as many of the leading candidates as fit the terminal as columns, then the others
+    added up, so that no number is cut."""
+    for shown in range(len(candidates), 0, -1):
+        rest = candidates[shown:]
+        columns = [Col(level), Col("stations", number=True), *(Col(c["name"], number=True) for c in candidates[:shown])]
+        columns += [Col("others", number=True)] if rest else []
+        columns.append(Col("null", number=True))
+        rows = []
+        for unit in units:
+            votes, valid = unit["votes"], unit["valid"]
+            cells = [f"{votes[c['id']]:,} ({_percent(votes[c['id']], valid)}%)" for c in candidates[:shown]]
+            others = sum(votes[c["id"]] for c in rest)
+            cells += [f"{others:,} ({_percent(others, valid)}%)"] if rest else []
+            null = f"{unit['null']:,}" if unit["stations_with_null"] else "unknown"
+            rows.append([unit["name"], f"{unit['stations']:,}", *cells, null])
+        if fits(columns, rows) or shown == 1:
+            return table(f"results by {level}", columns, rows)
+    raise AssertionError("a table of one candidate is always made")
+
+
 def _print_summary(summary: dict[str, Any]) -> None:
     nation, declared = summary["national"], summary["declared"]
     out.print(f"[bold]{summary['dataset']}[/bold], contest {summary['contest']}")
@@ -426,22 +450,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
         if declared["registered"]:
             registered += f" of {declared['registered']:,}{_share(nation['registered'], declared['registered'])}"
         out.print(registered, markup=False)
-    candidates = summary["candidates"]
-    rows = [nation] if not summary["units"] else summary["units"]
-    table = Table(title=f"results, {summary['level']}", show_lines=False)
-    table.add_column("unit")
-    table.add_column("stations", justify="right")
-    for c in candidates:
-        table.add_column(c["name"], justify="right")
-    table.add_column("null", justify="right")
-    for row in rows:
-        valid = row["valid"]
-        table.add_row(
-            row["name"],
-            f"{row['stations']:,}",
-            *(f"{row['votes'][c['id']]:,}{_share(row['votes'][c['id']], valid)}" for c in candidates),
-            f"{row['null']:,}" if row["stations_with_null"] else "unknown",
-        )
-    out.print(table)
+    national = nation["votes"]
+    candidates = sorted(summary["candidates"], key=lambda c: -national[c["id"]])
+    null = f"{nation['null']:,}" if nation["stations_with_null"] else "unknown"
+    if not summary["units"]:
+        rows = [[c["name"], f"{national[c['id']]:,}", _percent(national[c["id"]], nation["valid"])] for c in candidates]
+        rows.append(["null", null, ""])
+        columns = [Col("candidate"), Col("votes", number=True), Col("% of valid", number=True)]
+        out.print(table(f"results, national: {nation['stations']:,} stations", columns, rows))
+    else:
+        out.print(_units_table(summary["level"], summary["units"], candidates))
     if not summary["units"]:
         err.print("add --level to break the totals down", markup=False)

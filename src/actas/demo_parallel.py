@@ -15,8 +15,8 @@ from actas.acta.codec import parse_payload
 from actas.board import Board
 from actas.cli_datasets import load_source
 from actas.console import out, progress
-from actas.dataset.model import Dataset
-from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
+from actas.dataset.model import Dataset, Signature
+from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile, said
 from actas.election import Election
 from actas.files import enroll_witnesses, load_signer, load_witness_token, signer_at
 from actas.server.process import RunningServer, start_server
@@ -94,7 +94,9 @@ def parallel_tabulation(
     status = {s.station: s for s in result.stations}
     counts = {name: result.count(name) for name in (IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER, PAPER_DIFFERS)}
     caught_altered = all(
-        status[s].status == DIFFERENT and status[s].official_verified is False and status[s].observer_verified
+        status[s].status == DIFFERENT
+        and status[s].official_signature == Signature.INVALID
+        and status[s].observer_signature == Signature.VALID
         for s in tampering.altered
     )
     caught_suppressed = all(status[s].status == ONLY_OBSERVER for s in tampering.suppressed)
@@ -115,8 +117,7 @@ def parallel_tabulation(
             changes = ", ".join(
                 f"{d.candidate} {d.official:,} official, {d.observer:,} witnessed" for d in s.differences
             )
-            signature = "valid" if s.official_verified else "NOT VALID"
-            out.print(f"  {s.station}: {changes}; official acta's signature {signature}", markup=False)
+            out.print(f"  {s.station}: {changes}; official acta's {said(s.official_signature)}", markup=False)
         elif s.status == ONLY_OBSERVER:
             out.print(f"  {s.station}: witnesses hold its acta; the official board never published it", markup=False)
     ok = not refused and caught_altered and caught_suppressed and clean_elsewhere

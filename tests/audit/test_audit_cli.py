@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
+from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
 from actas.dataset.store import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
 
@@ -21,7 +21,11 @@ def reported(tmp_path: Path) -> Path:
     """400 mesas of 300 voters: Ana 170, Bo 110, Cy 20 in each (a 20-point margin)."""
     made = Dataset("reported", "president", OPTIONS, ("region",), declared=Declared(400, 400 * 400))
     for n in range(400):
-        made.add(StationRow(f"M{n:03d}", (f"R{n % 4}",), 400, 300, (170, 110, 20), 0, None, Provenance(0, n + 2, True)))
+        made.add(
+            StationRow(
+                f"M{n:03d}", (f"R{n % 4}",), 400, 300, (170, 110, 20), 0, None, Provenance(0, n + 2, Signature.VALID)
+            )
+        )
     write_dataset(made, tmp_path / "reported.dataset")
     return tmp_path / "reported.dataset"
 

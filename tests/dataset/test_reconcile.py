@@ -9,7 +9,7 @@ from pathlib import Path
 
 from actas.dataset.csv_import import import_csv
 from actas.dataset.mapping import load_mapping
-from actas.dataset.model import Dataset, Option, Provenance, StationRow
+from actas.dataset.model import Dataset, Option, Provenance, Signature, StationRow
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
 from actas.dataset.store import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
@@ -24,17 +24,27 @@ CARDS = (
 
 
 def dataset(
-    name: str, options: tuple[Option, ...], rows: dict[str, tuple[int, ...]], verified: bool = False
+    name: str,
+    options: tuple[Option, ...],
+    rows: dict[str, tuple[int, ...]],
+    signature: Signature = Signature.UNSIGNED,
 ) -> Dataset:
     made = Dataset(name, "president", options, ("region",))
     for line, (code, votes) in enumerate(rows.items(), start=2):
-        made.add(StationRow(code, (code[0],), None, None, votes, None, None, Provenance(0, line, verified)))
+        made.add(StationRow(code, (code[0],), None, None, votes, None, None, Provenance(0, line, signature)))
     return made
 
 
 def test_stations_are_compared_candidate_by_candidate() -> None:
-    official = dataset("official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40), "2a": (10, 90), "2b": (5, 5)}, True)
-    observer = dataset("observer", CARDS, {"1a": (20, 30, 30), "1b": (10, 10, 60), "2a": (7, 3, 90), "3a": (1, 0, 1)})
+    official = dataset(
+        "official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40), "2a": (10, 90), "2b": (5, 5)}, Signature.VALID
+    )
+    observer = dataset(
+        "observer",
+        CARDS,
+        {"1a": (20, 30, 30), "1b": (10, 10, 60), "2a": (7, 3, 90), "3a": (1, 0, 1)},
+        Signature.INVALID,
+    )
     result = reconcile(official, observer)
     status = {s.station: s.status for s in result.stations}
     assert status == {"1a": IDENTICAL, "1b": DIFFERENT, "2a": IDENTICAL, "2b": ONLY_OFFICIAL, "3a": ONLY_OBSERVER}
@@ -43,7 +53,7 @@ def test_stations_are_compared_candidate_by_candidate() -> None:
         ("ana", 40, 20, 20),
         ("bo", 40, 60, -20),
     ]
-    assert differing.official_verified is True and differing.observer_verified is False
+    assert differing.official_signature == Signature.VALID and differing.observer_signature == Signature.INVALID
     assert result.differs and result.count(IDENTICAL) == 2
     assert result.by_unit(("region",), "region") == {
         ("1",): {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0, PAPER_DIFFERS: 0},
@@ -51,18 +61,20 @@ def test_stations_are_compared_candidate_by_candidate() -> None:
         ("3",): {IDENTICAL: 0, DIFFERENT: 0, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 1, PAPER_DIFFERS: 0},
     }
     assert list(result.rows()) == [
-        ("1b", DIFFERENT, "ana", 40, 20, 20, "valid", "not valid"),
-        ("1b", DIFFERENT, "bo", 40, 60, -20, "valid", "not valid"),
+        ("1b", DIFFERENT, "ana", 40, 20, 20, "valid", "invalid"),
+        ("1b", DIFFERENT, "bo", 40, 60, -20, "valid", "invalid"),
         ("2b", ONLY_OFFICIAL, "", "", "", "", "valid", ""),
-        ("3a", ONLY_OBSERVER, "", "", "", "", "", "not valid"),
+        ("3a", ONLY_OBSERVER, "", "", "", "", "", "invalid"),
     ]
+    unsigned = reconcile(dataset("a", CANDIDATES, {"1a": (5, 5)}), dataset("b", CANDIDATES, {"1a": (5, 6)}))
+    assert [row[6:] for row in unsigned.rows()] == [("unsigned", "unsigned")]  # data that never carried one
     assert not reconcile(official, official).differs
 
 
 def test_a_hand_count_of_the_paper_is_held_against_the_machine_count() -> None:
     """Identical actas, but a witness's hand count of the receipts says otherwise: that is a difference."""
-    official = dataset("official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40), "2a": (9, 9)}, True)
-    observer = dataset("observer", CARDS, {"1a": (20, 30, 30), "1b": (20, 20, 40)}, True)
+    official = dataset("official", CANDIDATES, {"1a": (50, 30), "1b": (40, 40), "2a": (9, 9)}, Signature.VALID)
+    observer = dataset("observer", CARDS, {"1a": (20, 30, 30), "1b": (20, 20, 40)}, Signature.VALID)
     observer.paper = {"1a": (20, 30, 30), "1b": (25, 20, 35), "2a": (9, 0, 8)}
     result = reconcile(official, observer)
     assert {s.station: s.status for s in result.stations} == {"1a": IDENTICAL, "1b": IDENTICAL, "2a": ONLY_OFFICIAL}
@@ -87,8 +99,9 @@ def test_the_reconcile_command(tmp_path: Path) -> None:
         "reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--level", "region", "--csv", tmp_path / "d.csv"
     )
     assert found.code == 1 and "1b: bo 40 vs 41" in found.stdout and "1 mesas differ" in found.stderr
+    assert "unsigned (nothing to check, nothing wrong)" in found.stdout and "INVALID" not in found.stdout
     with (tmp_path / "d.csv").open() as f:
-        assert list(csv.reader(f))[1] == ["1b", "different", "bo", "40", "41", "-1", "not valid", "not valid"]
+        assert list(csv.reader(f))[1] == ["1b", "different", "bo", "40", "41", "-1", "unsigned", "unsigned"]
     data = json.loads(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--json").stdout)
     assert data["stations"] == {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0, PAPER_DIFFERS: 0}
     assert_clean_failure(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "none.dataset"), 2)

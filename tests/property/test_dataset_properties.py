@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
+from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
 from actas.dataset.store import read_dataset, write_dataset
 from actas.errors import FormatError
 
@@ -35,7 +35,7 @@ def datasets(draw: st.DrawFn) -> Dataset:
     for code in draw(st.lists(text, max_size=8, unique=True)):
         path = tuple(draw(st.lists(text, min_size=depth, max_size=depth)))
         votes = tuple(draw(st.lists(count, min_size=len(ids), max_size=len(ids))))
-        provenance = Provenance(0, draw(st.integers(1, 10**7)), draw(st.booleans()))
+        provenance = Provenance(0, draw(st.integers(1, 10**7)), draw(st.sampled_from(list(Signature))))
         dataset.add(StationRow(code, path, draw(maybe), draw(maybe), votes, draw(maybe), draw(maybe), provenance))
         if path:
             dataset.unit_names[path[:1]] = draw(text)
@@ -51,7 +51,7 @@ def test_a_dataset_round_trips(dataset: Dataset) -> None:
         assert read_dataset(path) == dataset
 
 
-COLUMNS = ["code", "registered", "voters", "votes", "null_votes", "blank_votes", "line", "verified"]
+COLUMNS = ["code", "registered", "voters", "votes", "null_votes", "blank_votes", "line", "signature"]
 
 
 @settings(max_examples=60, deadline=None)

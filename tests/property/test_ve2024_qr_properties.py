@@ -7,6 +7,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from actas.dataset.model import Signature
 from actas.dataset.ve2024_qr import CARDS, QrActa, dataset_from_qr, parse_qr
 from actas.errors import FormatError
 
@@ -54,7 +55,7 @@ def test_the_readme_example_and_a_file_of_codes(tmp_path: Path) -> None:
     )
     other = text.replace("!122,", "!123,")
     dataset, refused = dataset_from_qr([text, "", "garbage", text, other], "codes.txt")
-    assert len(dataset) == 1 and dataset.rows[0].provenance.verified is False
+    assert len(dataset) == 1 and dataset.rows[0].provenance.signature == Signature.UNSIGNED
     assert [line for line, _ in refused] == [3, 4, 5]
     assert "(the same acta)" in refused[1][1] and "(a different acta)" in refused[2][1]
     assert sum(dataset.rows[0].votes) == sum(EXAMPLE_CARDS)

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
-from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
+from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
 from actas.election import Election
 from actas.errors import FormatError
 from actas.registry import KeyRegistry
@@ -38,7 +38,7 @@ def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, sou
     if registry.fingerprint != election.fingerprint:
         raise FormatError(f"{source}: the board's key registry is for another election definition")
     count = BoardCount(election, observer=True)
-    verified: dict[str, bool] = {}
+    signatures: dict[str, Signature] = {}
     where: dict[str, int] = {}
     for index, kind, data in stream:
         item = read_entry(index, kind, data)
@@ -47,14 +47,19 @@ def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, sou
         payload = item.report.acta if isinstance(item, Filed) else data if kind == ACTA else None
         if payload is not None:
             signed = parse_payload(payload)
-            verified.setdefault(signed.digest, not check_acta(signed, registry))
+            signatures.setdefault(signed.digest, Signature.INVALID if check_acta(signed, registry) else Signature.VALID)
             where.setdefault(signed.digest, index)
         count.add(item)
-    return _dataset(election, count, verified, where, name, source)
+    return _dataset(election, count, signatures, where, name, source)
 
 
 def _dataset(
-    election: Election, count: BoardCount, verified: dict[str, bool], where: dict[str, int], name: str, source: str
+    election: Election,
+    count: BoardCount,
+    signatures: dict[str, Signature],
+    where: dict[str, int],
+    name: str,
+    source: str,
 ) -> Dataset:
     contest = election.contests[0]
     candidates = {c.id: c.name for c in contest.candidates}
@@ -84,7 +89,7 @@ def _dataset(
                 votes=counts.votes,
                 null=counts.null,
                 blank=None,
-                provenance=Provenance(0, where[digest], verified[digest]),
+                provenance=Provenance(0, where[digest], signatures[digest]),
             )
         )
     if count.witnessed is not None:

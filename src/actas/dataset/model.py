@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import NamedTuple
 
 from actas.errors import FormatError
@@ -31,13 +32,23 @@ class Option:
     candidate_name: str
 
 
+class Signature(StrEnum):
+    """What a row's signature says. Only INVALID is alarming: a signature that fails its check. Most data
+    (a CSV, an authority's export, a 2024 acta's QR code) never carried one: UNSIGNED proves nothing either
+    way and accuses no one."""
+
+    VALID = "valid"
+    INVALID = "invalid"
+    UNSIGNED = "unsigned"
+
+
 class Provenance(NamedTuple):
     source: int
     """Index into the dataset's sources."""
     line: int
     """Line of the source file (1 = the first line, the header included), or the entry's index."""
-    verified: bool = False
-    """True when a signature over this row's counts was verified (a signed acta)."""
+    signature: Signature = Signature.UNSIGNED
+    """Whether a signature over this row's counts was checked, and what it said."""
 
 
 class StationRow(NamedTuple):

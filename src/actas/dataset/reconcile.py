@@ -3,7 +3,9 @@
 Stations are matched by code, and compared candidate by candidate (the options of a candidate added
 up), so a source that counts party cards can be held against one that counts only candidates.
 Each station is identical, different (which candidates, by how much), only in the official
-results, or only in the observer's; each side says whether a signature verified its row. Where the
+results, or only in the observer's; each side says what its row's signature is: valid, invalid (a
+signature that fails: alarming), or unsigned (data that never carried one: it proves nothing either
+way and accuses no one). Where the
 observer's witnesses counted the paper receipts by hand, a hand count that differs from the
 machine's count (the official acta's, or the witness's own acta where the official side has none)
 is a difference of its own: the paper is what the voters left.
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from actas.dataset.model import Dataset, level_index
+from actas.dataset.model import Dataset, Signature, level_index
 
 IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER = "identical", "different", "only-official", "only-observer"
 STATUSES = (IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER)
@@ -40,8 +42,9 @@ class Compared:
     path: tuple[str, ...]
     status: str
     differences: tuple[Difference, ...] = ()
-    official_verified: bool | None = None
-    observer_verified: bool | None = None
+    official_signature: Signature | None = None
+    observer_signature: Signature | None = None
+    """None where that side has no row for the station."""
     paper: tuple[Difference, ...] = ()
     """The machine's count (official) against the witnesses' hand count of the paper (observer)."""
 
@@ -76,11 +79,8 @@ class Reconciliation:
         """(station, status, candidate, official, observer, difference, official signature, observer
         signature): one row per difference; a hand count is in the observer's column."""
 
-        def signature(verified: bool | None) -> str:
-            return "" if verified is None else "valid" if verified else "not valid"
-
         for s in self.stations:
-            signatures = signature(s.official_verified), signature(s.observer_verified)
+            signatures = (s.official_signature or "", s.observer_signature or "")
             if s.status == DIFFERENT:
                 for d in s.differences:
                     yield s.station, s.status, d.candidate, d.official, d.observer, d.delta, *signatures
@@ -88,6 +88,18 @@ class Reconciliation:
                 yield s.station, s.status, "", "", "", "", *signatures
             for d in s.paper:
                 yield s.station, PAPER_DIFFERS, d.candidate, d.official, d.observer, d.delta, *signatures
+
+
+SAID = {
+    Signature.VALID: "signature valid",
+    Signature.INVALID: "signature INVALID (it does not match the counts: altered or forged)",
+    Signature.UNSIGNED: "unsigned (nothing to check, nothing wrong)",
+}
+
+
+def said(signature: Signature | None) -> str:
+    """What a side's signature says, in the words a reader needs: only an invalid one is alarming."""
+    return "no row" if signature is None else SAID[signature]
 
 
 def _differences(candidates: list[str], ours: dict[str, int], theirs: dict[str, int]) -> tuple[Difference, ...]:
@@ -110,10 +122,10 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
         seen.add(row.code)
         other = theirs.get(row.code)
         ours = official.by_candidate(row.votes)
-        verified = row.provenance.verified
+        signature = row.provenance.signature
         if other is None:
             result.stations.append(
-                Compared(row.code, row.path, ONLY_OFFICIAL, (), verified, paper=paper(row.code, ours))
+                Compared(row.code, row.path, ONLY_OFFICIAL, (), signature, paper=paper(row.code, ours))
             )
             continue
         differences = _differences(candidates, ours, observer.by_candidate(other.votes))
@@ -123,8 +135,8 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
                 row.path,
                 DIFFERENT if differences else IDENTICAL,
                 differences,
-                verified,
-                other.provenance.verified,
+                signature,
+                other.provenance.signature,
                 paper(row.code, ours),
             )
         )
@@ -132,6 +144,6 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
         if row.code not in seen:
             mine = observer.by_candidate(row.votes)
             result.stations.append(
-                Compared(row.code, row.path, ONLY_OBSERVER, (), None, row.provenance.verified, paper(row.code, mine))
+                Compared(row.code, row.path, ONLY_OBSERVER, (), None, row.provenance.signature, paper(row.code, mine))
             )
     return result

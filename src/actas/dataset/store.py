@@ -13,11 +13,12 @@ import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 
-from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
+from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
 from actas.errors import FormatError, InputError
 
 APPLICATION_ID = 0x61637461  # "acta"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: each station's signature is valid, invalid or unsigned (1 had only 'verified', true or false)."""
 SEPARATOR = "\t"
 """Between the codes of a station's geography path (codes never hold tabs or line breaks)."""
 
@@ -32,7 +33,7 @@ CREATE TABLE units (path TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE stations (
     code TEXT PRIMARY KEY, path TEXT NOT NULL, registered INTEGER, voters INTEGER,
     votes TEXT NOT NULL, null_votes INTEGER, blank_votes INTEGER,
-    source INTEGER NOT NULL REFERENCES sources(idx), line INTEGER NOT NULL, verified INTEGER NOT NULL
+    source INTEGER NOT NULL REFERENCES sources(idx), line INTEGER NOT NULL, signature TEXT NOT NULL
 );
 """
 
@@ -52,7 +53,7 @@ def content_digest(dataset: Dataset) -> str:
         p = r.provenance
         digest.update(
             f"\n{r.code}\t{SEPARATOR.join(r.path)}\t{r.registered}\t{r.voters}\t{r.votes}\t{r.null}\t{r.blank}"
-            f"\t{p.source}\t{p.line}\t{p.verified}".encode()
+            f"\t{p.source}\t{p.line}\t{p.signature.value}".encode()
         )
     return digest.hexdigest()
 
@@ -95,7 +96,7 @@ def write_dataset(dataset: Dataset, path: Path) -> None:
                         r.blank,
                         r.provenance.source,
                         r.provenance.line,
-                        int(r.provenance.verified),
+                        r.provenance.signature.value,
                     )
                     for r in dataset.rows
                 ),
@@ -143,23 +144,28 @@ def _read(db: sqlite3.Connection, path: Path) -> Dataset:
     width, depth = len(options), len(dataset.levels)
     rows = dataset.rows
     query = (
-        "SELECT code, path, registered, voters, votes, null_votes, blank_votes, source, line, verified "
+        "SELECT code, path, registered, voters, votes, null_votes, blank_votes, source, line, signature "
         "FROM stations ORDER BY rowid"
     )
-    for code, where, registered, voters, votes, null, blank, source, line, verified in db.execute(query):
+    signatures = {s.value: s for s in Signature}
+    for code, where, registered, voters, votes, null, blank, source, line, signed in db.execute(query):
         try:
             counts = tuple(map(int, votes.split(",")))
         except (ValueError, AttributeError):
             raise FormatError(f"{path}: station {code}: the counts are not integers") from None
-        if verified not in (0, 1):
-            raise FormatError(f"{path}: station {code}: verified is {verified!r}, not 0 or 1")
+        if signed not in signatures:
+            raise FormatError(
+                f"{path}: station {code}: its signature is {str(signed)[:20]!r}, not one of {sorted(signatures)}"
+            )
         if ",".join(map(str, counts)) != votes:
             raise FormatError(f"{path}: station {code}: the counts are not written as actas writes them")
         place = tuple(where.split(SEPARATOR)) if depth else ()
         if len(counts) != width or len(place) != depth:
             raise FormatError(f"{path}: station {code} has {len(counts)} counts and {len(place)} geography codes")
         rows.append(
-            StationRow(code, place, registered, voters, counts, null, blank, Provenance(source, line, bool(verified)))
+            StationRow(
+                code, place, registered, voters, counts, null, blank, Provenance(source, line, signatures[signed])
+            )
         )
     if content_digest(dataset) != meta.get("sha256"):
         raise FormatError(f"{path} was altered after it was written: its content does not match its SHA-256")

@@ -41,8 +41,8 @@ def _compared_json(s: Compared) -> dict[str, Any]:
         "status": s.status,
         "differences": diffs(s.differences),
         "paper": diffs(s.paper),
-        "official_verified": s.official_verified,
-        "observer_verified": s.observer_verified,
+        "official_signature": s.official_signature,
+        "observer_signature": s.observer_signature,
     }
 
 
