@@ -56,10 +56,12 @@ class Run:
     stderr: str
 
 
-def run_actas(*args: str | Path, stdin: str | None = None, cwd: Path | None = None, timeout: float = 300) -> Run:
-    """Run the installed `actas` command in a subprocess, as a user would."""
+def run_actas(
+    *args: str | Path, stdin: str | None = None, cwd: Path | None = None, timeout: float = 300, columns: int = 200
+) -> Run:
+    """Run the installed `actas` command in a subprocess, as a user would, on a terminal `columns` wide."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env["COLUMNS"] = "200"
+    env["COLUMNS"] = str(columns)
     proc = subprocess.run(
         [str(ACTAS), *map(str, args)],
         input=stdin,

@@ -615,7 +615,7 @@ class Board:
         unknown = sorted(set(dict(report.hand)) - options)
         if unknown:
             return f"the hand count names {', '.join(unknown[:5])}, not ballot options of this election"
-        if report.acta_status == "unverified":
+        if report.acta_status == "unsigned":
             return (
                 "the acta is an unsigned code (a 2024 Venezuelan acta): nothing proves its counts, so it is kept "
                 "in a dataset (actas import qr), not filed on a board of signed actas"

@@ -26,7 +26,7 @@ from actas.cli_kiosk import kiosk_command
 from actas.cli_quick_count import exit_poll_command, pvt_app
 from actas.cli_verify import verify_command
 from actas.cli_witness import witness_app
-from actas.console import err, out
+from actas.console import VOTES_COLUMNS, Col, candidate_rows, err, out, table
 from actas.console import print_json as _print_json
 from actas.console import progress as _progress
 from actas.election import Election
@@ -173,12 +173,9 @@ def election_show(
     out.print(f"  {election.station_label + 's':<24} {len(election.stations):>10,}")
     out.print(f"  {'Registered voters':<24} {election.registered:>10,}")
     for contest in election.contests:
-        table = Table(title=f"{contest.name}: {len(contest.candidates)} candidates, {len(contest.options)} options")
-        table.add_column("Candidate")
-        table.add_column("Ballot options (party cards)")
-        for cand in contest.candidates:
-            table.add_row(cand.name, " ".join(o.id for o in contest.options if o.candidate == cand.id))
-        out.print(table)
+        rows = [[c.name, " ".join(o.id for o in contest.options if o.candidate == c.id)] for c in contest.candidates]
+        title = f"{contest.name}: {len(contest.candidates)} candidates, {len(contest.options)} options"
+        out.print(table(title, [Col("Candidate"), Col("Ballot options (party cards)")], rows))
 
 
 # --- keys ----------------------------------------------------------------------------------------------------
@@ -277,15 +274,13 @@ def _print_totals(election: Election, totals: Totals) -> None:
     for contest in election.contests:
         by_candidate = totals.by_candidate(contest)
         valid = sum(by_candidate.values())
-        table = Table(title=f"{contest.name}: {totals.stations:,} actas, {totals.voters:,} voters")
-        table.add_column("Candidate")
-        table.add_column("Votes", justify="right")
-        table.add_column("%", justify="right")
-        for cand in sorted(contest.candidates, key=lambda k: -by_candidate[k.id]):
-            votes = by_candidate[cand.id]
-            table.add_row(cand.name, f"{votes:,}", f"{100 * votes / valid:.2f}" if valid else "-")
-        table.add_row("Null", f"{totals.null.get(contest.id, 0):,}", "")
-        out.print(table)
+        rows = [
+            [c.name, f"{by_candidate[c.id]:,}", f"{100 * by_candidate[c.id] / valid:.2f}" if valid else "-"]
+            for c in sorted(contest.candidates, key=lambda k: -by_candidate[k.id])
+        ]
+        rows.append(["Null", f"{totals.null.get(contest.id, 0):,}", ""])
+        title = f"{contest.name}: {totals.stations:,} actas, {totals.voters:,} voters"
+        out.print(table(title, VOTES_COLUMNS, rows))
 
 
 # --- acta ----------------------------------------------------------------------------------------------------
@@ -907,22 +902,15 @@ def _results_table(results: dict[str, Any]) -> Table:
     stations, registered = results["stations"], results["registered"]
     checkpoint = results.get("checkpoint") or {}
     share = 100 * stations["reported"] / stations["expected"] if stations["expected"] else 0.0
-    table = Table(
-        title=f"{stations['reported']:,} of {stations['expected']:,} actas counted ({share:.1f}%), "
+    title = (
+        f"{stations['reported']:,} of {stations['expected']:,} actas counted ({share:.1f}%), "
         f"{results['voters']:,} voters; board checkpoint {checkpoint.get('size', 0):,} "
         f"{str(checkpoint.get('root', ''))[:12]}..."
     )
-    table.add_column("Candidate")
-    table.add_column("Votes", justify="right")
-    table.add_column("%", justify="right")
-    contest = results["contests"][0]
-    for cand in sorted(contest["candidates"], key=lambda c: -c["votes"]):
-        pct = f"{100 * cand['votes'] / contest['valid']:.2f}" if contest["valid"] else "-"
-        table.add_row(cand["name"], f"{cand['votes']:,}", pct)
-    table.add_row("Null", f"{contest['null']:,}", "")
+    made = table(title, VOTES_COLUMNS, candidate_rows(results["contests"][0]))
     if registered["covered"]:
-        table.caption = f"turnout {100 * results['voters'] / registered['covered']:.1f}% of registered voters covered"
-    return table
+        made.caption = f"turnout {100 * results['voters'] / registered['covered']:.1f}% of registered voters covered"
+    return made
 
 
 def _demo_board(

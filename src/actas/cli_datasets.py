@@ -7,12 +7,12 @@ import csv
 import hashlib
 import tempfile
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import typer
-from rich.table import Table
 
 from actas.audit.outcome import ANNOUNCED, Bound, outcome, outcome_json
 from actas.console import Col, err, fits, out, print_json, progress, table
@@ -20,7 +20,7 @@ from actas.dataset.announced import load_announced
 from actas.dataset.csv_import import ImportReport, import_csv
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.mapping import load_mapping
-from actas.dataset.model import Dataset
+from actas.dataset.model import Dataset, Signature, Signatures
 from actas.dataset.nist_import import import_nist
 from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, STATUSES, reconcile, said
 from actas.dataset.store import read_dataset, write_dataset
@@ -92,7 +92,7 @@ def import_qr_command(
     file: Annotated[Path, typer.Argument(help="Text file: one 2024 Venezuelan acta QR text a line.")],
     out_file: Annotated[Path, typer.Option("--out", help="Dataset file to write.")],
 ) -> None:
-    """Read the QR texts of Venezuela's 2024 actas (unsigned: marked unverified) as a dataset.
+    """Read the QR texts of Venezuela's 2024 actas (unsigned: nothing to check) as a dataset.
 
     Exit code 1 when some lines could not be used (the others are written).
 
@@ -102,7 +102,10 @@ def import_qr_command(
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     dataset, refused = dataset_from_qr(text.splitlines(), f"{file.name} sha256:{digest}")
     write_dataset(dataset, out_file)
-    out.print(f"{len(dataset):,} actas loaded into {out_file}, all unverified (the 2024 codes are not signed)")
+    out.print(
+        f"{len(dataset):,} actas loaded into {out_file}, all unsigned "
+        "(the 2024 codes carry no signature: nothing to check, nothing wrong)"
+    )
     for line, reason in refused[:SHOWN]:
         out.print(f"  line {line}: {reason}", markup=False)
     if refused:
@@ -318,12 +321,16 @@ def reconcile_command(
             writer.writerow(COLUMNS)
             writer.writerows(result.rows())
     counts = {status: result.count(status) for status in (*STATUSES, PAPER_DIFFERS)}
+    signatures = {"official": result.signatures(official=True), "observer": result.signatures(official=False)}
+    unmatched = result.unmatched()
     if as_json:
         print_json(
             {
                 "official": result.official,
                 "observer": result.observer,
                 "stations": counts,
+                "signatures": {side: asdict(found) for side, found in signatures.items()},
+                "unmatched": None if unmatched is None else asdict(unmatched),
                 "by_unit": [{"unit": "/".join(u), **c} for u, c in by_unit.items()],
                 "differences": [dict(zip(COLUMNS, r, strict=True)) for r in result.rows()],
             }
@@ -331,24 +338,24 @@ def reconcile_command(
     else:
         out.print(f"official: {result.official}\nobserver: {result.observer}", markup=False)
         out.print(", ".join(f"{n:,} {status}" for status, n in counts.items()), markup=False)
+        for side, found in signatures.items():
+            out.print(f"{side} rows: {found.said()}", markup=False)
+        if unmatched is not None:
+            out.print(f"warning: {unmatched.said()}", markup=False)
         if level is not None:
-            table = Table(title=f"mesas by {level}")
-            table.add_column("unit")
-            for status in counts:
-                table.add_column(status, justify="right")
-            for unit, c in by_unit.items():
-                name = first.unit_names.get(unit, unit[-1] if unit else "national")
-                table.add_row(name, *(f"{c[s]:,}" for s in counts))
-            out.print(table)
+            rows = [
+                [first.unit_names.get(unit, unit[-1] if unit else "national"), *(f"{c[s]:,}" for s in counts)]
+                for unit, c in by_unit.items()
+            ]
+            columns = [Col(level), *(Col(s.replace("-", "\n", 1), number=True) for s in counts)]
+            out.print(table(f"mesas by {level}", columns, rows))
         shown = [s for s in result.stations if s.status == DIFFERENT or s.paper][:SHOWN]
         for s in shown:
             if s.differences:
                 changes = ", ".join(f"{d.candidate} {d.official:,} vs {d.observer:,}" for d in s.differences)
-                out.print(
-                    f"  {s.station}: {changes} (official: {said(s.official_signature)}; "
-                    f"observer: {said(s.observer_signature)})",
-                    markup=False,
-                )
+                signed = {s.official_signature, s.observer_signature} != {Signature.UNSIGNED}
+                whose = f" (official: {said(s.official_signature)}; observer: {said(s.observer_signature)})"
+                out.print(f"  {s.station}: {changes}{whose if signed else ''}", markup=False)
             if s.paper:
                 hand = ", ".join(f"{d.candidate} machine {d.official:,}, paper {d.observer:,}" for d in s.paper)
                 out.print(f"  {s.station}: hand count differs: {hand}", markup=False)
@@ -404,6 +411,7 @@ def _server_summary(url: str, level: str | None) -> dict[str, Any]:
         "level": level or "national",
         "declared": {"stations": nation["stations"]["expected"], "registered": nation["registered"]["expected"]},
         "candidates": candidates,
+        "signatures": None,
         "national": unit(nation),
         "units": [unit(v) for v in units],
     }
@@ -450,6 +458,10 @@ def _print_summary(summary: dict[str, Any]) -> None:
         if declared["registered"]:
             registered += f" of {declared['registered']:,}{_share(nation['registered'], declared['registered'])}"
         out.print(registered, markup=False)
+    if summary["signatures"] is None:
+        out.print("signatures: checked by the server (mirror its board to check each one here)", markup=False)
+    else:
+        out.print(f"rows: {Signatures(**summary['signatures']).said()}", markup=False)
     national = nation["votes"]
     candidates = sorted(summary["candidates"], key=lambda c: -national[c["id"]])
     null = f"{nation['null']:,}" if nation["stations_with_null"] else "unknown"

@@ -7,9 +7,8 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 import typer
-from rich.table import Table
 
-from actas.console import err, out, print_json, progress
+from actas.console import VOTES_COLUMNS, candidate_rows, err, out, print_json, progress, table
 from actas.errors import InputError, VerificationError
 from actas.files import read_text
 from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES
@@ -112,12 +111,8 @@ def _print(report: BoardVerification, directory: Path, pinned: bool) -> None:
         out.print(f"  ... and {report.failed - SHOWN:,} more (all of them with --json)", markup=False)
     results = report.results
     if results:
-        table = Table(title=f"results recomputed from the board: {results['stations']['reported']:,} of "
-                      f"{results['stations']['expected']:,} stations, {results['voters']:,} voters")  # fmt: skip
-        table.add_column("candidate")
-        table.add_column("votes", justify="right")
-        contest = results["contests"][0]
-        for candidate in sorted(contest["candidates"], key=lambda c: -c["votes"]):
-            table.add_row(candidate["name"], f"{candidate['votes']:,}")
-        table.add_row("null", f"{contest['null']:,}")
-        out.print(table)
+        title = (
+            f"results recomputed from the board: {results['stations']['reported']:,} of "
+            f"{results['stations']['expected']:,} stations, {results['voters']:,} voters"
+        )
+        out.print(table(title, VOTES_COLUMNS, candidate_rows(results["contests"][0])))

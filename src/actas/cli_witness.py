@@ -14,7 +14,7 @@ from actas.errors import InputError, VerificationError
 from actas.files import enroll_witnesses, load_registry, load_witness_token, read_text, signer_at
 from actas.witness.credentials import MAX_WITNESS_LIST_BYTES
 from actas.witness.report import INCIDENTS, MAX_REPORT_BYTES, Incident, WitnessReport
-from actas.witness.scan import REJECTED, UNVERIFIED, VERIFIED, Scan, scan_file
+from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED, Scan, scan_file
 
 witness_app = typer.Typer(
     help="What a party witness does at the mesa (read the acta, report, send) and how an organization enrolls them.",
@@ -31,9 +31,9 @@ def witness_scan(
 ) -> None:
     """Read the acta in each photo (all its QR codes) and check it offline against the key registry.
 
-    Each photo is verified (signature and every check pass), unverified (a 2024 Venezuelan acta QR
+    Each photo is verified (signature and every check pass), unsigned (a 2024 Venezuelan acta QR
     code, which carries no signature) or rejected, with the reason. Exit 0 when every photo is
-    verified, 1 when any is unverified or rejected, 2 when the registry cannot be used.
+    verified, 1 when any is unsigned or rejected, 2 when the registry cannot be used.
 
     Example: actas witness scan IMG_2041.jpg IMG_2042.jpg --registry registry.note
     """
@@ -118,10 +118,10 @@ def _print_scan(s: Scan) -> None:
     if s.status == REJECTED:
         out.print(f"REJECTED {s.photo}: {s.reason}", markup=False)
         return
-    mark = "verified" if s.status == VERIFIED else "UNVERIFIED"
+    mark = "verified" if s.status == VERIFIED else "unsigned"
     counts = ", ".join(f"{k} {v:,}" for k, v in s.votes.items() if v)
     out.print(f"{mark} {s.kind} acta of station {s.station} ({s.photo}): {counts}; null {s.null}", markup=False)
-    if s.status == UNVERIFIED:
+    if s.status == UNSIGNED:
         out.print(f"  {s.reason}", markup=False)
 
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from actas.acta.codec import parse_payload
 from actas.board import Board
 from actas.cli_datasets import load_source
-from actas.console import out, progress
+from actas.console import Col, out, progress, table
 from actas.dataset.model import Dataset, Signature
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile, said
 from actas.election import Election
@@ -163,14 +163,9 @@ def _coverage_table(coverage: dict[str, Any]) -> Table:
         "partial": "partial",
         "conflict": "conflict",
         "missing": "missing",
-        "confirmed": "2 agree",
+        "confirmed": "2\nagree",
         "incidents": "incident",
-        "paper_differs": "paper≠",
+        "paper_differs": "paper\n≠",
     }
-    table = Table(title="the observers' coverage")
-    table.add_column("unit", no_wrap=True, overflow="ellipsis", max_width=20)
-    for heading in columns.values():
-        table.add_column(heading, justify="right")
-    for unit in [coverage, *coverage["children"]]:
-        table.add_row(str(unit["name"]), *(f"{unit[c]:,}" for c in columns))
-    return table
+    rows = [[str(unit["name"]), *(f"{unit[c]:,}" for c in columns)] for unit in [coverage, *coverage["children"]]]
+    return table("the observers' coverage", [Col("unit"), *(Col(h, number=True) for h in columns.values())], rows)

@@ -145,11 +145,56 @@ def test_long_format_groups_rows_by_station_and_keeps_one_contest(tmp_path: Path
         ({"option": [{"column": "A"}, {"column": "A"}]}, "option ids repeat"),
         ({"level": [{"name": "r"}]}, "level\\[0\\].code is required"),
         ({"read": {"skip_rows": "two"}}, "read.skip_rows has the wrong type"),
+        ({"column": [{"name": "c"}]}, "column\\[0\\].from is required"),
+        ({"column": [{"name": "c", "from": "A", "match": "(unclosed"}]}, "not a regular expression"),
+        ({"column": [{"name": "c", "from": "A", "match": "x" * 201}]}, "longer than 200"),
+        ({"column": [{"name": "c", "from": "A", "match": "(a)", "value": "{2}"}]}, "names a group"),
+        ({"column": [{"name": "c", "from": "A", "zeros": "trim"}]}, 'zeros must be "strip"'),
+        ({"column": [{"name": "c", "from": "A", "zeros": 0}]}, "from 1 to 64"),
+        ({"column": [{"name": "c", "from": "A", "split": ""}]}, "separator of at least one"),
+        ({"column": [{"name": "c", "from": "A"}, {"name": "c", "from": "B"}]}, "already made"),
+        ({"column": [{"name": "c", "from": "d"}, {"name": "d", "from": "B"}]}, "made only after it"),
+        ({"column": [{"name": "c", "from": "A", "colour": "red"}]}, "unknown key colour in column\\[0\\]"),
     ],
 )
 def test_a_mapping_mistake_is_named(change: dict[str, Any], message: str) -> None:
     with pytest.raises(FormatError, match=message):
         parse_mapping({**WIDE, **change})
+
+
+QR_LIKE: dict[str, Any] = {
+    "dataset": {"name": "qr"},
+    "column": [
+        {"name": "centre", "from": "Acta", "split": ".", "part": 0, "zeros": "strip"},
+        {"name": "mesa", "from": "Acta", "split": ".", "part": 1, "zeros": "strip"},
+        {"name": "state", "from": "centre", "match": "^(\\d{1,2})\\d{7}$"},
+        {"name": "padded", "from": ["state", "mesa"], "join": "-", "match": "^(\\d+)-(\\d+)$", "value": "{2}/{1}"},
+        {"name": "wide", "from": "mesa", "zeros": 3},
+    ],
+    "level": [{"name": "state", "code": "state"}, {"name": "centre", "code": "centre"}],
+    "station": {"id": ["centre", "mesa"], "registered": "wide"},
+    "option": [{"column": "A"}],
+}
+
+
+def test_derived_columns_bring_ids_to_another_files_form(tmp_path: Path) -> None:
+    """Split, regular expression with groups, strip and pad zeros, join: the QR file's acta ids made into the
+    opposition CSV's centre and mesa; a value the steps cannot read refuses its row, named."""
+    text = "Acta,A\n010101001.01.1.0001,7\n240101005.12.1.0001,3\n2401.x,1\n010101001,4\n"
+    dataset, report = import_csv(write(tmp_path, text), parse_mapping(QR_LIKE))
+    assert [(r.code, r.path, r.registered) for r in dataset] == [
+        ("10101001.1", ("1", "10101001"), 1),
+        ("240101005.12", ("24", "240101005"), 12),
+    ]
+    assert report.refused == [
+        (4, "column state: '2401' does not match the pattern ^(\\d{1,2})\\d{7}$"),
+        (5, "column mesa: '010101001' has no part 1 when split on '.'"),
+    ]
+    assert parse_mapping(QR_LIKE).required_columns() == ["A", "Acta"]
+    with pytest.raises(FormatError, match="'centre' is already a column of the file"):
+        import_csv(write(tmp_path, "Acta,A,centre\n1.1,1,x\n"), parse_mapping(QR_LIKE))
+    long = write(tmp_path, "Acta,A\n" + "0" * 300 + ".1,1\n")
+    assert "longer than 256 characters" in import_csv(long, parse_mapping(QR_LIKE))[1].refused[0][1]
 
 
 def test_mapping_files_and_presets(tmp_path: Path) -> None:

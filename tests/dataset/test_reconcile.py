@@ -9,7 +9,7 @@ from pathlib import Path
 
 from actas.dataset.csv_import import import_csv
 from actas.dataset.mapping import load_mapping
-from actas.dataset.model import Dataset, Option, Provenance, Signature, StationRow
+from actas.dataset.model import Dataset, Option, Provenance, Signature, Signatures, StationRow
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
 from actas.dataset.store import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
@@ -68,6 +68,10 @@ def test_stations_are_compared_candidate_by_candidate() -> None:
     ]
     unsigned = reconcile(dataset("a", CANDIDATES, {"1a": (5, 5)}), dataset("b", CANDIDATES, {"1a": (5, 6)}))
     assert [row[6:] for row in unsigned.rows()] == [("unsigned", "unsigned")]  # data that never carried one
+    assert result.signatures(official=True) == Signatures(valid=4)
+    assert result.signatures(official=False) == Signatures(invalid=4)
+    assert result.signatures(official=False).said() == "4 signature INVALID (altered or forged)"
+    assert unsigned.signatures(official=True).said() == "1 unsigned (nothing to check, nothing wrong)"
     assert not reconcile(official, official).differs
 
 
@@ -104,6 +108,7 @@ def test_the_reconcile_command(tmp_path: Path) -> None:
         assert list(csv.reader(f))[1] == ["1b", "different", "bo", "40", "41", "-1", "unsigned", "unsigned"]
     data = json.loads(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--json").stdout)
     assert data["stations"] == {IDENTICAL: 1, DIFFERENT: 1, ONLY_OFFICIAL: 0, ONLY_OBSERVER: 0, PAPER_DIFFERS: 0}
+    assert data["signatures"]["observer"] == {"valid": 0, "invalid": 0, "unsigned": 2}
     assert_clean_failure(run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "none.dataset"), 2)
 
 
@@ -125,3 +130,65 @@ def test_the_two_versions_of_the_opposition_csv_reconciled() -> None:
     assert result.count(ONLY_OBSERVER) == len(first.keys() - second.keys())
     assert result.count(IDENTICAL) == sum(1 for k in both if second[k] == first[k])
     assert result.count(DIFFERENT) == sum(1 for k in both if second[k] != first[k])
+
+
+QR_COLUMNS = [
+    "Maduro",
+    "Martinez",
+    "Bertucci",
+    "Brito",
+    "Ecarri",
+    "Fermin",
+    "Ceballos",
+    "Gonzalez",
+    "Marquez",
+    "Rausseo",
+]
+
+
+def test_the_qr_readings_line_up_with_the_opposition_csv_mesa_by_mesa(tmp_path: Path) -> None:
+    """The QR file writes acta 010101001.01.1.0001 where the CSV has centre 10101001, mesa 1: the preset's
+    derived columns bring them to one form. Counts checked against figures computed here with csv."""
+    v2_path = real("venezuela_2024/RESULTADOS_2024_CSV_V2.csv.gz")
+    qr_path = real("venezuela_2024/2024_vzla_presidential_qr.csv.gz")
+    v2 = import_csv(v2_path, load_mapping("venezuela-2024"))[0]
+    qr = import_csv(qr_path, load_mapping("venezuela-2024-qr"))[0]
+    result = reconcile(v2, qr)
+    written = _independent("venezuela_2024/RESULTADOS_2024_CSV_V2.csv.gz", "latin-1")
+    opposition = {k: tuple(map(int, v)) for k, v in written.items()}
+    with gzip.open(qr_path, "rt", encoding="utf-8", newline="") as text:
+        read = {}
+        for r in csv.DictReader(text):
+            centre, mesa = r["Acta"].split(".")[:2]
+            read[f"{int(centre)}.{int(mesa)}"] = tuple(int(r[c]) for c in QR_COLUMNS)
+    both = opposition.keys() & read.keys()
+    assert len(both) > 20_000 and result.unmatched() is None
+    assert result.count(IDENTICAL) == sum(1 for k in both if opposition[k] == read[k])
+    assert result.count(DIFFERENT) == sum(1 for k in both if opposition[k] != read[k])
+    assert result.count(ONLY_OFFICIAL) == len(opposition.keys() - read.keys())
+    assert result.count(ONLY_OBSERVER) == len(read.keys() - opposition.keys())
+    # the same states and municipalities: the QR's centre code 010101001 is state 1, municipality 1 (its
+    # parish digits number parishes within the municipality, which the CSV numbers otherwise in some states)
+    paths = {s.code: s.path for s in v2}
+    assert all(paths[s.code][:2] == s.path[:2] for s in qr if s.code in paths)
+
+
+def test_reconcile_says_when_the_ids_are_written_differently(tmp_path: Path) -> None:
+    official = dataset("official", CANDIDATES, {"10101001.1": (5, 5), "10101001.2": (6, 6), "10101002.1": (1, 1)})
+    observer = dataset("observer", CANDIDATES, {"010101001.01": (5, 5), "010101001.02": (6, 6), "10101002.1": (1, 1)})
+    write_dataset(official, tmp_path / "o.dataset")
+    write_dataset(observer, tmp_path / "w.dataset")
+    unmatched = reconcile(official, observer).unmatched()
+    assert unmatched is not None and unmatched.matched == 1
+    assert unmatched.official_examples == ("10101001.1", "10101001.2")
+    assert unmatched.observer_examples == ("010101001.01", "010101001.02")
+    said = run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset", "--json")
+    assert json.loads(said.stdout)["unmatched"]["observer_examples"] == ["010101001.01", "010101001.02"]
+    said = run_actas("reconcile", tmp_path / "o.dataset", tmp_path / "w.dataset")
+    assert (
+        "warning: mesas on both sides: 1 of 3 official and 3 of the observer's" in said.stdout
+        and "010101001.01" in said.stdout
+    )
+    # a sample of the mesas (witnesses at one in ten) is not a mismatch of ids
+    sample = dataset("sample", CANDIDATES, {"10101001.1": (5, 5)})
+    assert reconcile(official, sample).unmatched() is None

@@ -268,7 +268,7 @@ def test_unauthenticated_forged_and_malformed_reports_are_refused_and_change_not
         station=signed.acta.station,
         witness="W-0001",
         acta="110601011.04.1.0001!" + ",".join(["1"] * 38) + "!0!0",
-        acta_status="unverified",
+        acta_status="unsigned",
         hand_counted=False,
     )
     answer = post(unsigned.to_bytes(), token)

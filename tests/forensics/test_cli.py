@@ -60,13 +60,16 @@ def test_report_combines_outcome_reconciliation_poll_and_forensics(stuffed: Path
     )  # fmt: skip
     assert result.code == 1, result.stderr
     data = json.loads(result.stdout)
-    assert data["reconciliation"]["identical"] == 8000 and data["reconciliation"]["different"] == 0
+    reconciled = data["reconciliation"]
+    assert reconciled["stations"]["identical"] == 8000 and reconciled["stations"]["different"] == 0
+    assert reconciled["signatures"]["official"] == {"valid": 0, "invalid": 0, "unsigned": 8000}
     assert data["announcements"][0]["candidates"] == []
     assert not data["round_percentages"][0]["flagged"]
     assert {p["against"] for p in data["exit_poll"]} == {"the actas", "Announced totals (stuffing)"}
     assert any(f["test"] == "fingerprint" and f["flagged"] for f in data["forensics"])
     html = (tmp_path / "r" / "index.html").read_text()
     assert "Reconciliation with the observers" in html and "exit poll" in html
+    assert "8,000 unsigned (nothing to check, nothing wrong)" in html and "INVALID" not in html
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ digest = st.from_regex(r"[0-9a-f]{64}", fullmatch=True)
 
 @st.composite
 def reports(draw: st.DrawFn) -> WitnessReport:
-    status = draw(st.sampled_from(["verified", "unverified", "none"]))
+    status = draw(st.sampled_from(["verified", "unsigned", "none"]))
     counted = draw(st.booleans())
     hand = draw(st.dictionaries(code, st.integers(0, 10**6), min_size=1, max_size=5)) if counted else {}
     return WitnessReport(

@@ -339,7 +339,9 @@ def test_an_observers_board_reconciles_itself_with_the_official_board(
             listed = {s["station"]: s for s in result["stations"]}
             paper = listed[miscounted]["paper"][0]
             assert set(listed) == {withheld, miscounted} and paper["observer"] - paper["official"] == 3
+            assert result["signatures"] == {"official": "23 signature valid", "observer": "2 signature valid"}
             page = httpx.get(observer.url + "/reconciliation").text
+            assert "Official board: 23 signature valid. Witnesses' board: 2 signature valid." in page
             for station in (withheld, miscounted):
                 assert f'href="{official.url}/mesa/{station}"' in page and f'href="/mesa/{station}"' in page
             mesa = httpx.get(f"{observer.url}/mesa/{withheld}").text

@@ -1,4 +1,4 @@
-"""Reading actas from synthetic phone photos: verified, unverified (2024 codes) or rejected with a reason."""
+"""Reading actas from synthetic phone photos: verified, unsigned (2024 codes) or rejected with a reason."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from actas.registry import KeyRegistry
 from actas.sim.generator import generate
 from actas.sim.simulate import VoterModel, simulate
 from actas.witness.photo import phone_photo
-from actas.witness.scan import REJECTED, UNVERIFIED, VERIFIED, scan_photo
+from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED, scan_photo
 from tests.conftest import assert_clean_failure, run_actas
 
 
@@ -93,7 +93,7 @@ def test_what_is_not_a_readable_acta_is_rejected_with_the_reason(day: Day) -> No
     assert "not an acta" in scan_photo(image.getvalue(), "menu.png", day.registry).reason
 
 
-def test_a_2024_venezuelan_code_is_read_as_an_unverified_acta(day: Day) -> None:
+def test_a_2024_venezuelan_code_is_read_as_an_unsigned_acta(day: Day) -> None:
     counts = [122, 1, 0] + [0] * 32 + [406, 0, 1]
     code = segno.make("110601011.04.1.0001!" + ",".join(map(str, counts)) + "!0!0", error="m")
     image = io.BytesIO()
@@ -101,7 +101,7 @@ def test_a_2024_venezuelan_code_is_read_as_an_unverified_acta(day: Day) -> None:
     page = Image.new("RGB", (900, 1300), "white")  # as on the 2024 sheet, the code at the foot of the page
     page.paste(Image.open(image), (250, 900))
     scan = scan_photo(phone_photo(page, 5), "2024.jpg", day.registry)
-    assert scan.status == UNVERIFIED and "no signature" in scan.reason
+    assert scan.status == UNSIGNED and "no signature" in scan.reason
     assert scan.station == "110601011.4" and scan.votes["PSUV"] == 122 and sum(scan.votes.values()) == 530
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, cast
 
+from actas.dataset.derived import DerivationError, Derived
 from actas.dataset.mapping import Mapping
 from actas.dataset.model import Dataset, Provenance, StationRow
 from actas.errors import FormatError, InputError
@@ -220,6 +221,12 @@ class _Reader:
         self.m, self.dataset, self.report = mapping, dataset, report
         self.col = {name: i for i, name in reversed(list(enumerate(header)))}
         self.width = len(header)
+        self.derived: list[tuple[Derived, list[int]]] = []
+        for k, d in enumerate(mapping.derived):
+            if d.name in self.col:
+                raise FormatError(f"the mapping's [[column]] {d.name!r} is already a column of the file: rename it")
+            self.derived.append((d, [self.col[c] for c in d.sources]))
+            self.col[d.name] = self.width + k
         self.seen: dict[str, int] = {}
         self.option_index = {o.source: i for i, o in enumerate(mapping.options)}
         self.long: dict[str, tuple[int, list[str], list[int | None]]] = {}
@@ -246,6 +253,11 @@ class _Reader:
     def row(self, row: list[str], line: int) -> None:
         if len(row) != self.width:
             raise RowError(f"{len(row)} fields where the header has {self.width}")
+        for derived, sources in self.derived:
+            try:
+                row.append(derived.apply([row[i] for i in sources]))
+            except DerivationError as exc:
+                raise RowError(str(exc)) from None
         code = self._code(row, self.m.station, "station id")
         if self.m.wide:
             if code in self.seen:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from actas.dataset.derived import Derived, compile_pattern
 from actas.dataset.model import Declared, Option
 from actas.dataset.toml_file import read_toml
 from actas.errors import FormatError
@@ -58,6 +59,8 @@ class Mapping:
     """Long format: only rows whose columns hold these values (e.g. one office of a ballot)."""
     unknown: frozenset[str] = frozenset({""})
     declared: Declared = field(default_factory=Declared)
+    derived: tuple[Derived, ...] = ()
+    """Columns made from the file's own, in order, before anything else is read."""
 
     @property
     def wide(self) -> bool:
@@ -71,7 +74,9 @@ class Mapping:
             columns += [o.source for o in self.options]
         else:
             columns += [c for c in (self.long_option, self.long_votes) if c] + list(self.keep)
-        return list(dict.fromkeys(columns))
+        made = {d.name for d in self.derived}
+        sources = [c for d in self.derived for c in d.sources if c not in made]
+        return list(dict.fromkeys([c for c in columns if c not in made] + sources))
 
 
 class _Table:
@@ -148,6 +153,13 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         options.append(MappedOption(Option(option_id, name, candidate, candidate_name), source))
     if not options:
         raise FormatError("mapping: no [[option]]: name the columns (or values) that hold the counts")
+    derived: list[Derived] = []
+    for i, item in enumerate(top.get("column", list, default=[])):
+        derived.append(_derived(_Table(item, f"column[{i}]"), {d.name for d in derived}))
+    for i, d in enumerate(derived):
+        later = {e.name for e in derived[i:]} & set(d.sources)
+        if later:
+            raise FormatError(f"mapping: column[{i}] is made from {sorted(later)}, made only after it")
     unknown = station.get("unknown", list, default=[""])
     mapping = Mapping(
         name=dataset.get("name", str, required=True),
@@ -169,6 +181,7 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
         keep={str(k): str(v) for k, v in long.get("keep", dict, default={}).items()},
         unknown=frozenset(str(u) for u in unknown),
         declared=Declared(declared.get("stations", int), declared.get("registered", int)),
+        derived=tuple(derived),
     )
     for table in (top, dataset, read, station, declared, long):
         table.done()
@@ -186,3 +199,31 @@ def parse_mapping(data: dict[str, Any]) -> Mapping:
     if len(set(ids)) != len(ids):
         raise FormatError(f"mapping: option ids repeat: {sorted({i for i in ids if ids.count(i) > 1})}")
     return mapping
+
+
+def _derived(table: _Table, earlier: set[str]) -> Derived:
+    """One [[column]]: a column made from others (see actas.dataset.derived)."""
+    name = table.get("name", str, required=True)
+    if not name or name in earlier:
+        raise FormatError(f"mapping: {table.where}.name {name!r} is empty or already made by an earlier [[column]]")
+    pattern = table.get("match", str)
+    try:
+        match = None if pattern is None else compile_pattern(pattern)
+    except ValueError as exc:
+        raise FormatError(f"mapping: {table.where}.match is not a regular expression actas reads: {exc}") from None
+    zeros = table.get("zeros", (str, int))
+    made = Derived(
+        name=name,
+        sources=table.columns("from", required=True),
+        join=table.get("join", str, default=""),
+        split=table.get("split", str),
+        part=table.get("part", int, default=0),
+        match=match,
+        value=table.get("value", str, default="{1}" if match is not None and match.groups else "{0}"),
+        zeros=zeros,
+    )
+    table.done()
+    problem = made.check()
+    if problem is not None:
+        raise FormatError(f"mapping: {table.where}: {problem}")
+    return made

@@ -11,7 +11,8 @@ dataset covers. Counts are exact integers; an unknown count is None, never 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
@@ -40,6 +41,30 @@ class Signature(StrEnum):
     VALID = "valid"
     INVALID = "invalid"
     UNSIGNED = "unsigned"
+
+
+@dataclass(frozen=True)
+class Signatures:
+    """How many rows carry each kind of signature."""
+
+    valid: int = 0
+    invalid: int = 0
+    unsigned: int = 0
+
+    @classmethod
+    def of(cls, found: Iterable[Signature | None]) -> Signatures:
+        """Counted from rows' signatures (None, a side with no row, is not counted)."""
+        seen = Counter(found)
+        return cls(seen[Signature.VALID], seen[Signature.INVALID], seen[Signature.UNSIGNED])
+
+    def said(self) -> str:
+        """In words: only invalid signatures are alarming, and unsigned rows are not called invalid."""
+        parts = [f"{self.valid:,} signature valid"] if self.valid else []
+        if self.invalid:
+            parts.append(f"{self.invalid:,} signature INVALID (altered or forged)")
+        if self.unsigned:
+            parts.append(f"{self.unsigned:,} unsigned (nothing to check, nothing wrong)")
+        return ", ".join(parts) or "no rows"
 
 
 class Provenance(NamedTuple):
@@ -149,3 +174,8 @@ def level_index(levels: Sequence[str], level: str | None) -> int:
     if level not in levels:
         raise FormatError(f"no level {level!r}: the levels are national, {', '.join(levels)}")
     return levels.index(level) + 1
+
+
+def natural_order(place: tuple[str, ...]) -> list[tuple[int, int | str]]:
+    """Units' codes in the order people expect: numbers by value (2 before 10), then text."""
+    return [(0, int(code)) if code.isdigit() else (1, code) for code in place]

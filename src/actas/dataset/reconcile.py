@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from actas.dataset.model import Dataset, Signature, level_index
+from actas.dataset.model import Dataset, Signature, Signatures, level_index, natural_order
 
 IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER = "identical", "different", "only-official", "only-observer"
 STATUSES = (IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER)
@@ -49,6 +49,27 @@ class Compared:
     """The machine's count (official) against the witnesses' hand count of the paper (observer)."""
 
 
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    matched: int
+    official: int
+    observer: int
+    official_examples: tuple[str, ...]
+    observer_examples: tuple[str, ...]
+
+    def said(self) -> str:
+        return (
+            f"mesas on both sides: {self.matched:,} of {self.official:,} official and {self.observer:,} of the "
+            "observer's: are the ids written the same way? Official ids such as "
+            f"{', '.join(self.official_examples) or '(none)'}; the observer's such as "
+            f"{', '.join(self.observer_examples) or '(none)'} (a mapping's [[column]] can bring them to one form; "
+            "see docs/import.md)"
+        )
+
+
 @dataclass
 class Reconciliation:
     official: str
@@ -60,6 +81,23 @@ class Reconciliation:
         if status == PAPER_DIFFERS:
             return sum(1 for s in self.stations if s.paper)
         return sum(1 for s in self.stations if s.status == status)
+
+    def signatures(self, official: bool) -> Signatures:
+        """The signatures of the official side's rows (official=True) or the observer's."""
+        return Signatures.of(s.official_signature if official else s.observer_signature for s in self.stations)
+
+    def unmatched(self) -> Unmatched | None:
+        """Where fewer than half of either side's mesas are on the other side, the ids are most likely
+        spelled differently (a mapping's [[column]] can bring them to one form): how many, and examples."""
+        both = self.count(IDENTICAL) + self.count(DIFFERENT)
+        official, observer = both + self.count(ONLY_OFFICIAL), both + self.count(ONLY_OBSERVER)
+        if both * 2 >= min(official, observer):
+            return None
+
+        def examples(status: str) -> tuple[str, ...]:
+            return tuple(s.station for s in self.stations if s.status == status)[:EXAMPLES]
+
+        return Unmatched(both, official, observer, examples(ONLY_OFFICIAL), examples(ONLY_OBSERVER))
 
     @property
     def differs(self) -> bool:
@@ -73,7 +111,7 @@ class Reconciliation:
             counts = units.setdefault(s.path[:depth], dict.fromkeys((*STATUSES, PAPER_DIFFERS), 0))
             counts[s.status] += 1
             counts[PAPER_DIFFERS] += bool(s.paper)
-        return dict(sorted(units.items()))
+        return dict(sorted(units.items(), key=lambda item: natural_order(item[0])))
 
     def rows(self) -> Iterator[tuple[str, str, str, int | str, int | str, int | str, str, str]]:
         """(station, status, candidate, official, observer, difference, official signature, observer

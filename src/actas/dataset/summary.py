@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
-from actas.dataset.model import Dataset, level_index
+from actas.dataset.model import Dataset, Signatures, level_index, natural_order
 
 
 def summarize(dataset: Dataset, level: str | None = None) -> dict[str, Any]:
@@ -38,17 +39,13 @@ def summarize(dataset: Dataset, level: str | None = None) -> dict[str, Any]:
         "level": level or "national",
         "declared": {"stations": dataset.declared.stations, "registered": dataset.declared.registered},
         "candidates": [{"id": c, "name": n} for c, n in candidates],
+        "signatures": asdict(Signatures.of(row.provenance.signature for row in dataset.rows)),
         "national": _finish(nation, "", "national", candidates),
         "units": [
             _finish(unit, "/".join(place), dataset.unit_names.get(place, place[-1]), candidates)
-            for place, unit in sorted(units.items(), key=lambda item: _natural(item[0]))
+            for place, unit in sorted(units.items(), key=lambda item: natural_order(item[0]))
         ],
     }
-
-
-def _natural(place: tuple[str, ...]) -> list[tuple[int, int | str]]:
-    """Codes in the order people expect: numbers by value (2 before 10), then text."""
-    return [(0, int(code)) if code.isdigit() else (1, code) for code in place]
 
 
 def _empty(width: int) -> dict[str, Any]:

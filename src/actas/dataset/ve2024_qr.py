@@ -4,7 +4,7 @@ The code is plain text, `<acta id>!<38 counts>!<null>!<invalid>`, for example
 `110601011.04.1.0001!122,1,0,...,406,0,1!0!0`: the acta id is the 9-digit centre code (state,
 municipality and parish, two digits each, then the centre), the 2-digit mesa, then `1.0001`; the
 counts are one per party card in ballot order (see `actas.sim.venezuela_2024`). It carries no
-hash and no signature: anything read from it is unverified, and a changed digit is a different,
+hash and no signature: anything read from it is unsigned, and a changed digit is a different,
 equally well-formed acta. Stations are named as in the opposition's CSV (`<centre>.<mesa>`, without
 leading zeros), so the two sources can be set side by side. The code's null and invalid votes are
 counted together as the dataset's null votes.

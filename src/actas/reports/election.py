@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +125,11 @@ def evidence_page(evidence: Evidence, source: str, out_dir: Path) -> Page:
             Section(
                 "Reconciliation with the observers' actas",
                 "reconciliation",
-                [", ".join(f"{v:,} {k}" for k, v in counts.items()) + "."],
+                [
+                    ", ".join(f"{v:,} {k}" for k, v in counts.items()) + ".",
+                    f"Official rows: {r.signatures(official=True).said()}.",
+                    f"Observers' rows: {r.signatures(official=False).said()}.",
+                ],
                 flagged=r.differs,
                 table=[["status", "mesas"]] + [[k, v] for k, v in counts.items()],
             )
@@ -173,7 +178,15 @@ def evidence_json(evidence: Evidence) -> dict[str, Any]:
             {"title": b.title, "issued": b.issued, **outcome_json(o)} for b, o in evidence.outcomes[1:] if b is not None
         ],
         "round_percentages": [{"title": b.title, **f.to_json()} for b, f in evidence.bulletins],
-        "reconciliation": None if r is None else {s: r.count(s) for s in (*STATUSES, PAPER_DIFFERS)},
+        "reconciliation": None
+        if r is None
+        else {
+            "stations": {s: r.count(s) for s in (*STATUSES, PAPER_DIFFERS)},
+            "signatures": {
+                "official": asdict(r.signatures(official=True)),
+                "observer": asdict(r.signatures(official=False)),
+            },
+        },
         "exit_poll": [
             {"against": p.against, "ratio": p.ratio, "checks": [c.__dict__ for c in p.checks]} for p in evidence.polls
         ],

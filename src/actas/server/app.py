@@ -401,7 +401,7 @@ def create_app(
         "/v1/witness/scan",
         summary="Read an acta from a photo and check it against the key registry (observer role, a witness's token)",
         responses={
-            200: {"description": "the verdict: verified, unverified or rejected, with the counts read"},
+            200: {"description": "the verdict: verified, unsigned or rejected, with the counts read"},
             413: {"description": "rejected: the photo declares more pixels than a photo may have"},
             503: {"description": "every scanner is busy: send it again after Retry-After seconds"},
         },

@@ -76,6 +76,10 @@ class Reconciler:
             "official_size": checkpoint.size,
             "observer_size": size,
             "counts": {status: compared.count(status) for status in (*STATUSES, PAPER_DIFFERS)},
+            "signatures": {
+                "official": compared.signatures(official=True).said(),
+                "observer": compared.signatures(official=False).said(),
+            },
             "stations": [_compared_json(s) for s in differing[:MAX_LISTED]],
             "listed": min(len(differing), MAX_LISTED),
             "differing": len(differing),

@@ -27,7 +27,7 @@ INCIDENTS = (
     "count-not-public",
     "other",
 )
-ACTA_STATUSES = ("verified", "unverified", "none")
+ACTA_STATUSES = ("verified", "unsigned", "none")
 MAX_NOTE = 1000
 MAX_REPORT_BYTES = MAX_ACTA_BYTES + 64 * 1024
 """A report carries an acta and at most a few kilobytes of its own."""
@@ -128,7 +128,7 @@ def _check(r: WitnessReport) -> None:
     if r.acta_status not in ACTA_STATUSES:
         raise FormatError(f"witness report: acta_status must be one of {', '.join(ACTA_STATUSES)}")
     if (r.acta is None) != (r.acta_status == "none") or not isinstance(r.acta, str | None):
-        raise FormatError("witness report: an acta goes with status verified or unverified, no acta with none")
+        raise FormatError("witness report: an acta goes with status verified or unsigned, no acta with none")
     if not isinstance(r.hand_counted, bool):
         raise FormatError("witness report: hand_counted is true or false")
     if r.hand_counted != bool(r.hand) or r.hand_counted != (r.receipts is not None):

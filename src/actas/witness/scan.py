@@ -6,7 +6,7 @@ few ways (contrast stretched, light evened out, enlarged, sharpened, another bin
 every code any attempt reads, until the parts join into whole actas.
 
 Each photo ends as one of three verdicts: **verified** (an actas payload whose signature and every
-check pass), **unverified** (a 2024 Venezuelan acta QR text, which carries no signature: its
+check pass), **unsigned** (a 2024 Venezuelan acta QR text, which carries no signature: its
 counts are what the code says and nothing proves them), or **rejected**, with the reason.
 """
 
@@ -31,7 +31,7 @@ from actas.files import read_bytes
 from actas.registry import KeyRegistry
 
 MAX_PHOTO_BYTES = 40 * 1024 * 1024
-VERIFIED, UNVERIFIED, REJECTED = "verified", "unverified", "rejected"
+VERIFIED, UNSIGNED, REJECTED = "verified", "unsigned", "rejected"
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _judge(payload: str, name: str, digest: str, registry: KeyRegistry) -> Scan:
     return Scan(
         name,
         digest,
-        UNVERIFIED,
+        UNSIGNED,
         "a 2024 Venezuelan acta QR code: it carries no signature, so nothing proves these counts",
         station=old.station,
         kind="final",
