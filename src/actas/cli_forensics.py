@@ -91,7 +91,7 @@ def forensics_command(
         raise VerificationError(f"{sum(1 for f in findings if f.flagged)} test(s) flagged; see {index}")
 
 
-def _poll(text: str | None, interviews: int | None, places: int | None) -> ExitPoll | None:
+def _poll(text: str | None, interviews: int | None, places: int | None, deff: float | None) -> ExitPoll | None:
     if text is None:
         return None
     if interviews is None or places is None:
@@ -99,7 +99,7 @@ def _poll(text: str | None, interviews: int | None, places: int | None) -> ExitP
     shares = parse_poll(text, "--exit-poll")
     if not 1 <= places <= interviews:
         raise InputError("--places must be at least 1 and at most --interviews")
-    return ExitPoll(shares, interviews, places)
+    return ExitPoll(shares, interviews, places, deff)
 
 
 def report_command(
@@ -114,6 +114,9 @@ def report_command(
     exit_poll: Annotated[str | None, typer.Option(help="An exit poll's shares, e.g. EG=0.65,NM=0.31.")] = None,
     interviews: Annotated[int | None, typer.Option(help="The exit poll's interviews.", min=1)] = None,
     places: Annotated[int | None, typer.Option(help="The exit poll's polling places.", min=1)] = None,
+    deff: Annotated[
+        float | None, typer.Option(help="The exit poll's design effect, if given (else from its places).", min=1)
+    ] = None,
     min_count: Annotated[
         int, typer.Option(help="Counts below this are left out of the last-digit tests.", min=1)
     ] = MIN_COUNT_LAST,
@@ -124,12 +127,12 @@ def report_command(
     could change the outcome, whether each announcement can be true, the reconciliation with an
     observer's actas, the exit poll, round percentages in each announcement, and the forensics.
 
-    Exit 0 when nothing is found, 1 when an announcement is impossible, the actas differ or a test is
-    flagged, 2 when an input cannot be read.
+    Exit 0 when nothing is found, 1 when an announcement is impossible, the actas differ, the exit
+    poll contradicts the actas or an announcement, or a test is flagged, 2 when an input cannot be read.
 
     Example: actas report ve2024.dataset --announced venezuela-2024-cne-2 --out report/
     """
-    poll = _poll(exit_poll, interviews, places)
+    poll = _poll(exit_poll, interviews, places, deff)
     dataset = load_source(source)
     bulletins = [load_announced(a) for a in announced or []]
     other = load_source(observer) if observer else None
@@ -159,6 +162,7 @@ def report_command(
         problems.append("the actas differ from the observer's")
     if any(f.flagged for f in evidence.findings) or any(f.flagged for _, f in evidence.bulletins):
         problems.append("a forensic test is flagged")
+    problems += [f"the exit poll contradicts {p.against}" for p in evidence.polls if p.contradicts]
     if problems:
         raise VerificationError("; ".join(problems))
 

@@ -4,15 +4,17 @@ the check of an exit poll against official shares."""
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
-from actas.audit.quick_count import design_effect, estimate, exit_poll_check, response_ratio, voters_needed
+from actas.audit.quick_count import compare_exit_poll, design_effect, estimate, voters_needed, z_value
 from actas.cli_datasets import load_source
 from actas.console import out, print_json
 from actas.dataset.announced import OTHERS, load_announced
 from actas.errors import InputError, VerificationError
+from actas.pvalues import p_text
 
 pvt_app = typer.Typer(
     help="Parallel vote tabulation (quick count) from a random sample of mesas.", no_args_is_help=True
@@ -24,23 +26,31 @@ def pvt_plan(
     margin_of_error: Annotated[float, typer.Option(help="Half-width of the interval, e.g. 0.01 for ±1 point.")],
     voters: Annotated[int, typer.Option(help="Voters expected in the whole election.", min=1)],
     votes_per_mesa: Annotated[int, typer.Option(help="Votes expected in a mesa.", min=1)],
-    confidence: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
+    confidence: Annotated[float | None, typer.Option(help="Confidence level (default 0.95).")] = None,
+    z: Annotated[
+        float | None, typer.Option(help="The normal critical value instead of --confidence, e.g. NDI's 2.58.")
+    ] = None,
     share: Annotated[float, typer.Option(help="Expected share of the leading candidate (0.5 is the safest).")] = 0.5,
     icc: Annotated[float, typer.Option(help="Intra-class correlation of votes within a mesa.")] = 0.05,
 ) -> None:
     """How many mesas to sample for a margin of error: NDI's quick-count formula in voters, times the design
-    effect of sampling whole mesas (1 + (votes per mesa - 1) x intra-class correlation).
+    effect of sampling whole mesas (1 + (votes per mesa - 1) x intra-class correlation). The confidence is
+    a level (--confidence 0.99 is z = 2.576) or z itself, as NDI's handbook gives it (--z 2.58).
 
-    Example: actas pvt plan --margin-of-error 0.01 --voters 12000000 --votes-per-mesa 400
+    Example: actas pvt plan --margin-of-error 0.01 --voters 12000000 --votes-per-mesa 400 --z 2.58
     """
+    if confidence is not None and z is not None:
+        raise InputError("give --confidence or --z, not both")
     try:
-        needed = voters_needed(margin_of_error, confidence, voters, share)
+        critical = z if z is not None else z_value(0.95 if confidence is None else confidence)
+        needed = voters_needed(margin_of_error, critical, voters, share)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     deff = design_effect(votes_per_mesa, 1, icc)
     mesas = math.ceil(needed * deff / votes_per_mesa)
+    level = f"z = {z:g}" if z is not None else f"{0.95 if confidence is None else confidence:.0%} (z = {critical:.3f})"
     out.print(
-        f"{needed:,} voters for ±{margin_of_error:.2%} at {confidence:.0%}; sampled in whole mesas of "
+        f"{needed:,} voters for ±{margin_of_error:.2%} at {level}; sampled in whole mesas of "
         f"{votes_per_mesa:,} votes (design effect {deff:.1f}): {mesas:,} mesas drawn at random, and more for "
         "those whose observers will not report",
         markup=False,
@@ -112,13 +122,18 @@ def exit_poll_command(
     interviews: Annotated[int, typer.Option(help="Interviews in the poll.", min=1)],
     places: Annotated[int, typer.Option(help="Polling places where interviews were made.", min=1)],
     announced: Annotated[str, typer.Option(help="The official results: an announced-results file or example.")],
-    icc: Annotated[float, typer.Option(help="Intra-class correlation of the polling places.")] = 0.05,
+    deff: Annotated[
+        float | None, typer.Option(help="The poll's design effect, if the pollster gives it (else from --icc).", min=1)
+    ] = None,
+    icc: Annotated[float, typer.Option(help="Intra-class correlation of the polling places.", min=0, max=1)] = 0.05,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
 ) -> None:
-    """Can an exit poll and the official shares both be right? A z-test with the clustering's design effect,
-    and how differently each side's voters would have had to answer the pollster.
+    """Can an exit poll and the official results both be right? The poll's lead of its first candidate
+    over its second against the official lead (the standard error of a difference of shares from the
+    same interviews, times the design effect), then each candidate's share, and how differently each
+    side's voters would have had to answer the pollster.
 
-    Exit 1 when the official share of a candidate lies outside the poll's 99.9% interval.
+    Exit 1 when the official lead lies outside the poll's 99.9% interval for it.
 
     Example: actas exit-poll --poll EG=0.65,NM=0.31 --interviews 6800 --places 100 --announced venezuela-2024-cne-2
     """
@@ -126,33 +141,35 @@ def exit_poll_command(
     bulletin = load_announced(announced)
     total = bulletin.valid or bulletin.total
     official = {c: v / total for c, v in bulletin.votes if c != OTHERS}
+    if places > interviews:
+        raise InputError("--places cannot be more than --interviews")
+    effect = deff if deff is not None else design_effect(interviews, places, icc)
     try:
-        checks = exit_poll_check(shares, official, interviews, places, icc)
+        compared = compare_exit_poll(shares, official, interviews, effect, bulletin.title)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    if len(checks) < 2:
-        raise InputError("the poll and the announcement must share at least two candidates")
-    first, second = sorted(checks, key=lambda c: -c.poll)[:2]
-    ratio = response_ratio(shares, official, first.candidate, second.candidate)
     if as_json:
         print_json(
             {
                 "announced": bulletin.title,
-                "checks": [c.__dict__ for c in checks],
-                "response_ratio": {"more": first.candidate, "less": second.candidate, "ratio": ratio},
+                "interviews": interviews,
+                "places": places,
+                "lead": asdict(compared.lead),
+                "contradicts": compared.contradicts,
+                "checks": [asdict(c) for c in compared.checks],
+                "response_ratio": {"more": compared.lead.first, "less": compared.lead.second, "ratio": compared.ratio},
             }
         )
     else:
+        lead_sentence, ratio_sentence = compared.said({})
         out.print(f"exit poll ({interviews:,} interviews in {places:,} places) against {bulletin.title}:", markup=False)
-        for c in checks:
+        out.print(lead_sentence, markup=False)
+        out.print("Each candidate's share on its own (secondary):", markup=False)
+        for c in compared.checks:
             out.print(
-                f"  {c.candidate}: poll {c.poll:.1%}, official {c.official:.1%}, z = {c.z:+.1f} (p = {c.p_value:.2g})",
+                f"  {c.candidate}: poll {c.poll:.1%}, official {c.official:.1%}, z = {c.z:+.1f} ({p_text(c.p_value)})",
                 markup=False,
             )
-        out.print(
-            f"For the poll to come from the official shares, {first.candidate}'s voters would have had to answer "
-            f"the pollster {ratio:.1f} times as often as {second.candidate}'s.",
-            markup=False,
-        )
-    if any(c.p_value < 0.001 for c in checks):
-        raise VerificationError("the official shares lie outside the exit poll's 99.9% interval")
+        out.print(ratio_sentence, markup=False)
+    if compared.contradicts:
+        raise VerificationError("the official lead lies outside the exit poll's 99.9% interval for it")

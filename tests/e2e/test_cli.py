@@ -286,7 +286,7 @@ def test_the_demo_finds_every_mesa_the_authority_altered_or_suppressed(tmp_path:
     assert result.code == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert "the server's totals DIFFER FROM the machines' actas' totals" in said
-    altered = re.findall(r"(R[\d.]+): [^;]*; official acta's signature NOT VALID", said)
+    altered = re.findall(r"(R[\d.]+): [^;]*; official acta's signature INVALID", said)
     suppressed = re.findall(r"(R[\d.]+): witnesses hold its acta; the official board never published it", said)
     assert len(altered) == len(suppressed) == 6 and not set(altered) & set(suppressed)
     assert "6 different" in said and "6 only-observer" in said

@@ -380,7 +380,7 @@ def test_reconcile_an_official_board_with_an_observers_board(org: Org, tmp_path:
             rows = list(csv.DictReader((tmp_path / "d.csv").open()))
             different = [r for r in rows if r["status"] == "different"]
             assert {r["station"] for r in different} == {altered}
-            assert {(r["official_signature"], r["observer_signature"]) for r in different} == {("not valid", "valid")}
+            assert {(r["official_signature"], r["observer_signature"]) for r in different} == {("invalid", "valid")}
             assert [r["station"] for r in rows if r["status"] == "only-observer"] == [withheld]
             paper = {r["station"] for r in rows if r["status"] == "paper-differs"}
             assert paper == {recounted, altered}  # the altered acta's counts are not what the paper says either

@@ -15,11 +15,16 @@ ch. 5): the voters needed for a margin of error e at confidence z, with p the ex
 V the number of voters, n = p(1 - p) / (e²/z² + p(1 - p)/V); then mesas = n divided by the
 expected votes per mesa, rounded up.
 
-**Exit polls.** A poll's share p̂ from n interviews in k polling places has the standard error
-√(deff · p̂(1 - p̂)/n), with the design effect of the clustering deff = 1 + (n/k - 1)·ρ (ρ the
-intra-class correlation). The z-test holds the official share against it; the bias needed to
-reconcile them is how differently the two candidates' voters would have had to answer the
-pollster: their response rates' ratio.
+**Exit polls.** The comparison that matters is of the lead: the poll's lead of its first
+candidate over its second, d̂ = p̂₁ - p̂₂, against the official lead. Both shares come from the same
+interviews, so they are not independent: the variance of their difference is that of a difference of
+multinomial shares, (p̂₁ + p̂₂ - (p̂₁ - p̂₂)²)/n (Scott and Seber, "Difference of proportions from the
+same survey", The American Statistician 37(4), 1983; Franklin, "The 'margin of error' for differences
+in polls", 2007), times the design effect of interviewing in clusters: given, or deff = 1 + (n/k -
+1)·ρ for n interviews in k polling places with intra-class correlation ρ (Kish, Survey Sampling, 1965,
+§5.4). Each candidate's own share, with standard error √(deff · p̂(1 - p̂)/n), is a secondary check.
+The bias needed to reconcile poll and count is how differently the two candidates' voters would have
+had to answer the pollster: their response rates' ratio.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from actas.pvalues import p_text, two_sided
+
 
 def z_value(confidence: float) -> float:
     """The two-sided normal critical value of a confidence level (1.96 at 0.95)."""
@@ -37,12 +44,13 @@ def z_value(confidence: float) -> float:
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
-def voters_needed(margin_of_error: float, confidence: float, voters: int, share: float = 0.5) -> int:
-    """NDI's sample size in voters, for a margin of error (0.01 = one point) at a confidence level."""
-    if not 0 < margin_of_error < 1 or voters < 1:
-        raise ValueError("the margin of error must be between 0 and 1, and there must be voters")
+def voters_needed(margin_of_error: float, z: float, voters: int, share: float = 0.5) -> int:
+    """NDI's sample size in voters, for a margin of error (0.01 = one point) at a confidence level given as
+    its normal critical value z (NDI's tables use 1.96 and 2.58)."""
+    if not 0 < margin_of_error < 1 or voters < 1 or z <= 0:
+        raise ValueError("the margin of error must be between 0 and 1, z positive, and there must be voters")
     spread = share * (1 - share)
-    return math.ceil(spread / (margin_of_error**2 / z_value(confidence) ** 2 + spread / voters))
+    return math.ceil(spread / (margin_of_error**2 / z**2 + spread / voters))
 
 
 @dataclass(frozen=True)
@@ -89,23 +97,99 @@ class ExitPollCheck:
     p_value: float
 
 
+@dataclass(frozen=True)
+class LeadCheck:
+    """The poll's lead of `first` over `second` against the official lead."""
+
+    first: str
+    second: str
+    poll: float
+    official: float
+    design_effect: float
+    standard_error: float
+    z: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class PollComparison:
+    against: str
+    lead: LeadCheck
+    checks: tuple[ExitPollCheck, ...]
+    """Each candidate's share on its own: secondary to the lead."""
+    ratio: float
+    """How many times as often the first candidate's voters would have had to answer as the second's."""
+
+    @property
+    def contradicts(self) -> bool:
+        """The official lead lies outside the poll's 99.9% interval for it."""
+        return self.lead.p_value < CONTRADICTS
+
+    def said(self, names: Mapping[str, str]) -> tuple[str, str]:
+        """The lead's test and the response bias it would take, in words, from the figures above."""
+        lead, first, second = self.lead, names.get(self.lead.first, self.lead.first), names.get(self.lead.second, "")
+        second = second or self.lead.second
+        verdict = (
+            "the two cannot both be right unless the poll was biased"
+            if self.contradicts
+            else "sampling alone can explain the difference"
+        )
+        return (
+            f"The poll puts {_ahead(first, second, lead.poll)}; {self.against} put "
+            f"{_ahead(first, second, lead.official)}. The poll's lead has a standard error of "
+            f"{100 * lead.standard_error:.1f} points (design effect {lead.design_effect:.2f}), so the official lead "
+            f"is {abs(lead.z):.1f} standard errors from it ({p_text(lead.p_value)}): {verdict}.",
+            f"For the poll to come from these shares, {first}'s voters would have had to answer the pollster "
+            f"{self.ratio:.1f} times as often as {second}'s.",
+        )
+
+
+CONTRADICTS = 0.001
+
+
+def _ahead(first: str, second: str, lead: float) -> str:
+    points = f"{abs(100 * lead):.1f}"
+    if points == "0.0":
+        return f"{first} level with {second}"
+    return f"{first} {points} points {'ahead of' if lead > 0 else 'behind'} {second}"
+
+
 def design_effect(interviews: int, places: int, icc: float) -> float:
     return 1 + (interviews / places - 1) * icc
 
 
-def exit_poll_check(
-    poll: Mapping[str, float], official: Mapping[str, float], interviews: int, places: int, icc: float = 0.05
-) -> list[ExitPollCheck]:
-    """For each candidate in both: the official share against the poll's, as a two-sided z-test."""
-    if interviews < 1 or not 1 <= places <= interviews:
-        raise ValueError("an exit poll has interviews, in at least one and at most as many polling places")
-    deff = design_effect(interviews, places, icc)
+def _z(official: float, poll: float, se: float) -> float:
+    if se:
+        return (official - poll) / se
+    return 0.0 if official == poll else math.copysign(math.inf, official - poll)
+
+
+def compare_exit_poll(
+    poll: Mapping[str, float], official: Mapping[str, float], interviews: int, deff: float, against: str
+) -> PollComparison:
+    """The poll against official shares: the lead of the poll's two leading candidates (both also in the
+    official shares), then each candidate's share."""
+    shared = sorted(set(poll) & set(official), key=lambda c: (-poll[c], c))
+    if interviews < 1 or deff < 1:
+        raise ValueError("an exit poll has at least one interview, and a design effect of at least 1")
+    if len(shared) < 2:
+        raise ValueError("the poll and the official results must share at least two candidates")
     checks = []
-    for c in sorted(set(poll) & set(official)):
+    for c in sorted(shared):
         se = math.sqrt(deff * poll[c] * (1 - poll[c]) / interviews)
-        z = (official[c] - poll[c]) / se if se else math.inf
-        checks.append(ExitPollCheck(c, poll[c], official[c], se, z, 2 * (1 - NormalDist().cdf(abs(z)))))
-    return checks
+        z = _z(official[c], poll[c], se)
+        checks.append(ExitPollCheck(c, poll[c], official[c], se, z, two_sided(z)))
+    first, second = shared[:2]
+    lead = poll[first] - poll[second]
+    official_lead = official[first] - official[second]
+    se = math.sqrt(deff * max(poll[first] + poll[second] - lead**2, 0.0) / interviews)
+    z = _z(official_lead, lead, se)
+    return PollComparison(
+        against,
+        LeadCheck(first, second, lead, official_lead, deff, se, z, two_sided(z)),
+        tuple(checks),
+        response_ratio(poll, official, first, second),
+    )
 
 
 def response_ratio(poll: Mapping[str, float], official: Mapping[str, float], first: str, second: str) -> float:

@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from actas.forensics.columns import Columns
-from actas.forensics.finding import ALPHA, Finding, not_computed, p_text, top_drivers
+from actas.forensics.finding import ALPHA, Finding, not_computed, top_drivers
+from actas.pvalues import p_text
 
 BENFORD_SECOND = np.array([sum(math.log10(1 + 1 / (10 * k + d)) for k in range(1, 10)) for d in range(10)])
 """Benford's law for the second digit: 0.11968 for 0 down to 0.08500 for 9."""

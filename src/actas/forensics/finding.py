@@ -83,26 +83,6 @@ def top_drivers(
     )
 
 
-def p_text(p: float) -> str:
-    """A p-value as people read it: 'p = 0.03', 'p < 10⁻¹⁵', 'about 1 in 135 million'."""
-    if p < 1e-15:
-        return "p < 1e-15"
-    if p < 1e-4:
-        return f"p = {p:.1e}"
-    return f"p = {p:.4f}".rstrip("0").rstrip(".") if p < 0.01 else f"p = {p:.3f}"
-
-
-def one_in(p: float) -> str:
-    """'1 in 135 million' for a small probability."""
-    if p <= 0:
-        return "less than 1 in 10^300"
-    odds = 1 / p
-    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million"), (1e3, "thousand")):
-        if odds >= size:
-            return f"about 1 in {odds / size:,.0f} {word}"
-    return f"about 1 in {odds:,.0f}"
-
-
 def not_computed(test: str, title: str, stations: int, why: str, reference: str = "") -> Finding:
     """A test that could not run on these stations, and why."""
     return Finding(

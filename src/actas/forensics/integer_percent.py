@@ -15,7 +15,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from actas.forensics.columns import Columns
-from actas.forensics.finding import ALPHA, Finding, not_computed, p_text, top_drivers
+from actas.forensics.finding import ALPHA, Finding, not_computed, top_drivers
+from actas.pvalues import p_text
 
 RESAMPLES = 200
 MAX_DRAWS = 40_000_000

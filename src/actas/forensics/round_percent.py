@@ -21,7 +21,8 @@ from fractions import Fraction
 
 from scipy import stats
 
-from actas.forensics.finding import ALPHA, Finding, one_in
+from actas.forensics.finding import ALPHA, Finding
+from actas.pvalues import one_in
 
 DECIMALS = 1
 

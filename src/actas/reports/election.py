@@ -9,6 +9,7 @@ from typing import Any
 from actas.audit.outcome import ANNOUNCED, Outcome, outcome_json
 from actas.dataset.reconcile import PAPER_DIFFERS, STATUSES
 from actas.forensics.finding import Finding
+from actas.pvalues import p_number
 from actas.reports.evidence import Evidence, announced_bound
 from actas.reports.page import Page, Section, finding_section
 from actas.reports.plots import bars
@@ -139,19 +140,25 @@ def evidence_page(evidence: Evidence, source: str, out_dir: Path) -> Page:
             Section(
                 f"The exit poll against {poll.against}",
                 f"exit-poll-{len(sections)}",
-                [
-                    f"For the poll to come from these shares, {names.get(poll.first, poll.first)}'s voters would have "
-                    f"had to answer the pollster {poll.ratio:.1f} times as often as "
-                    f"{names.get(poll.second, poll.second)}'s."
-                ],
-                table=[["candidate", "poll", "official", "z", "p"]]
+                list(poll.said(names)),
+                flagged=poll.contradicts,
+                table=[["", "poll", "official", "z", "p"]]
+                + [
+                    [
+                        f"lead of {names.get(poll.lead.first, poll.lead.first)}",
+                        f"{100 * poll.lead.poll:+.1f} pts",
+                        f"{100 * poll.lead.official:+.1f} pts",
+                        f"{poll.lead.z:+.1f}",
+                        p_number(poll.lead.p_value),
+                    ]
+                ]
                 + [
                     [
                         names.get(c.candidate, c.candidate),
                         f"{c.poll:.1%}",
                         f"{c.official:.1%}",
                         f"{c.z:+.1f}",
-                        f"{c.p_value:.2g}",
+                        p_number(c.p_value),
                     ]
                     for c in poll.checks
                 ],
@@ -188,7 +195,14 @@ def evidence_json(evidence: Evidence) -> dict[str, Any]:
             },
         },
         "exit_poll": [
-            {"against": p.against, "ratio": p.ratio, "checks": [c.__dict__ for c in p.checks]} for p in evidence.polls
+            {
+                "against": p.against,
+                "lead": asdict(p.lead),
+                "contradicts": p.contradicts,
+                "ratio": p.ratio,
+                "checks": [asdict(c) for c in p.checks],
+            }
+            for p in evidence.polls
         ],
         "forensics": [f.to_json() for f in evidence.findings],
     }

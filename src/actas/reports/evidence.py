@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from actas.audit.outcome import ANNOUNCED, Outcome, outcome
-from actas.audit.quick_count import ExitPollCheck, exit_poll_check, response_ratio
+from actas.audit.quick_count import PollComparison, compare_exit_poll, design_effect
 from actas.dataset.announced import OTHERS, Announced
 from actas.dataset.model import Dataset
 from actas.dataset.reconcile import Reconciliation, reconcile
@@ -23,16 +23,13 @@ class ExitPoll:
     shares: Mapping[str, float]
     interviews: int
     places: int
-    source: str = "exit poll"
+    deff: float | None = None
+    """The design effect, if the pollster gives it; otherwise computed from the clusters' size."""
+    icc: float = 0.05
 
-
-@dataclass(frozen=True)
-class PollComparison:
-    against: str
-    checks: tuple[ExitPollCheck, ...]
-    first: str
-    second: str
-    ratio: float
+    @property
+    def design_effect(self) -> float:
+        return self.deff if self.deff is not None else design_effect(self.interviews, self.places, self.icc)
 
 
 @dataclass(frozen=True)
@@ -58,18 +55,9 @@ def announced_round_percentages(bulletin: Announced) -> Finding:
 
 
 def compare_poll(poll: ExitPoll, official: Mapping[str, float], against: str) -> PollComparison | None:
-    shared = set(poll.shares) & set(official)
-    if len(shared) < 2:
+    if len(set(poll.shares) & set(official)) < 2:
         return None
-    checks = exit_poll_check(poll.shares, official, poll.interviews, poll.places)
-    first, second = sorted((c for c in checks), key=lambda c: -c.poll)[:2]
-    return PollComparison(
-        against,
-        tuple(checks),
-        first.candidate,
-        second.candidate,
-        response_ratio(poll.shares, official, first.candidate, second.candidate),
-    )
+    return compare_exit_poll(poll.shares, official, poll.interviews, poll.design_effect, against)
 
 
 def shares_of(votes: Mapping[str, int]) -> dict[str, float]:
