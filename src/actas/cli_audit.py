@@ -38,6 +38,7 @@ from actas.audit.ballot_polling import (
 )
 from actas.audit.batch_comparison import STOP, Plan, Status, plan_from_dataset, status
 from actas.audit.macro import ppeb, sample_size
+from actas.cli_audit_tools import draw_ids, sample_size_command
 from actas.cli_datasets import load_source
 from actas.console import out, print_json
 from actas.errors import FormatError, InputError, VerificationError
@@ -158,16 +159,36 @@ def audit_plan(
     )
 
 
+audit_app.command("sample-size")(sample_size_command)
+
+
 @audit_app.command("draw")
 def audit_draw(
-    directory: Annotated[Path, typer.Argument(help="The audit's directory.")],
+    directory: Annotated[Path | None, typer.Argument(help="The audit's directory (or use --ids).")] = None,
     seed: Annotated[str | None, typer.Option(help="The public seed (the first round fixes it).")] = None,
     size: Annotated[int | None, typer.Option(help="Draws in this round (default: as the status asks).", min=1)] = None,
+    ids: Annotated[
+        Path | None, typer.Option(help="Draw from any list of ids instead: a file with one id per line.")
+    ] = None,
+    with_replacement: Annotated[bool, typer.Option(help="With --ids: draw with replacement.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --ids: every draw and its ticket as JSON.")] = False,
 ) -> None:
-    """Draw the next round's mesas (or receipts), reproducibly from the public seed.
+    """Draw the next round's mesas (or receipts), reproducibly from the public seed; or, with --ids, draw
+    from any list of ids, so that anyone can replay a published draw. Both use Rivest's consistent
+    sampler, as Arlo does: the same ids and seed give the same draws in the same order.
 
     Example: actas audit draw audit --seed 58129402917462893416
+
+    Example: actas audit draw --ids mesas.txt --seed 58129402917462893416 --size 30
     """
+    if (directory is None) == (ids is None):
+        raise InputError("give the audit's directory or --ids FILE, not both")
+    if ids is not None:
+        draw_ids(ids, seed, size, with_replacement, as_json)
+        return
+    assert directory is not None
+    if with_replacement or as_json:
+        raise InputError("--with-replacement and --json apply to a draw from --ids")
     plan = _load(directory)
     held = read_text(directory / SEED, limit=1000, what="seed").strip() if (directory / SEED).exists() else None
     if held is None and not seed:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import pytest
 
+from actas.audit.bravo import PollingContest, average_sample_number
 from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
 from actas.dataset.store import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
@@ -162,3 +164,81 @@ def test_missing_receipts_count_against_the_reported_winner(reported: Path, tmp_
         assert_clean_failure(run_actas("audit", "record", audit, tmp_path / "bad.csv"), 2)
         assert (audit / "receipts.csv").read_text() == before
     assert_clean_failure(run_actas("audit", "plan", reported, "--out", tmp_path / "x", "--method", "guess"), 2)
+
+
+def test_the_sample_size_of_either_audit_from_the_command_line(reported: Path) -> None:
+    """Arlo's BRAVO expected sample size (test_bravo.py, test1: 600 to 400 of 1,000 at 10%: 119) and
+    Stark's super-simple size (γ = 1.03905, 2% diluted margin, 5%: −2γ·ln(0.05)/0.02 = 311.25, so 312)."""
+    polling = run_actas(
+        "audit", "sample-size", "--reported", "cand1=600,cand2=400", "--ballots", 1000, "--risk-limit", 0.1
+    )
+    assert polling.code == 0 and polling.stdout.startswith("119 ballots expected"), polling.stderr
+    plain = json.loads(run_actas("audit", "sample-size", "--method", "comparison", "--margin", 0.02, "--json").stdout)
+    assert plain["sample_size"] == 312
+    found = ["--o1", 2, "--u1", 1]
+    worse = json.loads(
+        run_actas("audit", "sample-size", "--method", "comparison", "--margin", 0.02, *found, "--json").stdout
+    )
+    # each one-vote overstatement adds 2γ·(−ln(1 − 1/2γ)) / μ, each understatement takes 2γ·ln(1 + 1/2γ) / μ
+    gamma = 1.03905
+    expected = -2 * gamma * (math.log(0.05) + 2 * math.log(1 - 1 / (2 * gamma)) + math.log(1 + 1 / (2 * gamma))) / 0.02
+    assert worse["sample_size"] == math.ceil(expected) and worse["o1"] == 2 and worse["u1"] == 1
+    # From the actas: Ana 68,000, Bo 44,000 of 120,000 ballots, a diluted margin of 0.2: 31.13, so 32
+    actas = json.loads(run_actas("audit", "sample-size", reported, "--method", "comparison", "--json").stdout)
+    assert actas["margin"] == pytest.approx(0.2) and actas["sample_size"] == 32
+    assert run_actas("audit", "sample-size", reported).stdout.startswith(f"{_asn(68_000, 44_000, 120_000):,} ballots")
+    for bad in (
+        ["--method", "comparison"],  # neither a margin nor results
+        ["--reported", "a=10,b=5", "--ballots", 12],  # fewer ballots than votes
+        ["--reported", "a=ten,b=5", "--ballots", 20],
+        ["--reported", "a=10", "--ballots", 20],  # no loser
+        ["--reported", "a=10,b=10", "--ballots", 20, "--method", "comparison"],  # a tie
+        ["--method", "comparison", "--margin", 0],
+        ["--method", "comparison", "--margin", 0.1, "--risk-limit", 1.5],
+        ["--method", "polling", "--margin", 0.1, "--reported", "a=10,b=5", "--ballots", 20],
+        ["--method", "ranked"],
+    ):
+        assert_clean_failure(run_actas("audit", "sample-size", *bad), 2)
+
+
+def _asn(winner: int, loser: int, ballots: int) -> int:
+    return average_sample_number(PollingContest({"ana": winner, "bo": loser}, ballots), 0.05)
+
+
+def test_any_draw_can_be_replayed_from_its_ids_and_seed(reported: Path, tmp_path: Path) -> None:
+    """Rivest's published sample (consistent_sampler's demo: ids A-1..B-3, seed 314159, the first three
+    are B-2, B-3, A-3), and a ballot-polling audit's receipts drawn again from a plain list of ids."""
+    ids = tmp_path / "ids.txt"
+    ids.write_text("A-1\nA-2\n\nA-3\nB-1\nB-2\nB-3\n")
+    shown = run_actas("audit", "draw", "--ids", ids, "--seed", "314159", "--size", 3)
+    assert shown.code == 0 and [line.split()[-1] for line in shown.stdout.splitlines()[1:]] == ["B-2", "B-3", "A-3"]
+    again = json.loads(
+        run_actas("audit", "draw", "--ids", ids, "--seed", "314159", "--size", 8, "--with-replacement", "--json").stdout
+    )
+    assert len(again["draws"]) == 8 and [d["id"] for d in again["draws"][:3]] == ["B-2", "B-3", "A-3"]
+    assert all(d["generation"] >= 1 and d["ticket"].startswith("0.") for d in again["draws"])
+    audit = tmp_path / "polling"
+    assert run_actas("audit", "plan", reported, "--out", audit, "--method", "polling").code == 0
+    assert run_actas("audit", "draw", audit, "--seed", "2718", "--size", 25).code == 0
+    with (audit / "draws.csv").open() as f:
+        receipts = [row["receipt"] for row in csv.DictReader(f)]
+    every = tmp_path / "receipts.txt"
+    every.write_text("".join(f"M{m:03d}:{n}\n" for m in range(400) for n in range(1, 301)))
+    replayed = json.loads(run_actas("audit", "draw", "--ids", every, "--seed", "2718", "--size", 25, "--json").stdout)
+    assert [d["id"] for d in replayed["draws"]] == receipts
+    twice = tmp_path / "twice.txt"
+    twice.write_text("a\nb\na\n")
+    long = tmp_path / "long.txt"
+    long.write_text("x" * 201 + "\n")
+    for bad in (
+        ["--ids", twice, "--seed", "1", "--size", 1],
+        ["--ids", long, "--seed", "1", "--size", 1],
+        ["--ids", ids, "--size", 1],  # no seed
+        ["--ids", ids, "--seed", "1"],  # no size
+        ["--ids", ids, "--seed", "1", "--size", 7],  # more than the ids, without replacement
+        ["--ids", tmp_path / "absent.txt", "--seed", "1", "--size", 1],
+        ["--ids", "/dev/zero", "--seed", "1", "--size", 1],
+        [audit, "--ids", ids, "--seed", "2718"],
+        [],
+    ):
+        assert_clean_failure(run_actas("audit", "draw", *bad), 2)

@@ -134,6 +134,17 @@ def discrepancy_sample_size(
     return max(o1 + o2 + u1 + u2, math.ceil(-2 * gamma * (math.log(alpha) + found) / margin))
 
 
+def diluted_margin(totals: ContestTotals, ballots: int) -> Fraction:
+    """The smallest reported margin between a winner and a loser over the ballots cast: the μ of a
+    ballot-comparison audit's sample size."""
+    if ballots <= 0:
+        raise ValueError("no ballots were cast")
+    smallest = min(margin for _, _, margin in totals.pairs())
+    if smallest <= 0:
+        raise ValueError("the contest is reported tied: only a full hand count decides it")
+    return Fraction(smallest, ballots)
+
+
 def ppeb(batches: Mapping[str, Fraction], seed: str) -> Iterator[str]:
     """Batch ids drawn with replacement, each with probability proportional to its error bound (PPEB),
     reproducibly from a public seed with the consistent sampler: each batch's successive ticket
