@@ -19,6 +19,7 @@ from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind, SignedActa
 from actas.acta_batch import Verdict, check_many, check_signed
 from actas.cli_audit import audit_app
+from actas.cli_calibrate import calibrate_command
 from actas.cli_datasets import import_app, mirror_command, outcome_command, reconcile_command, results
 from actas.cli_db import db_app
 from actas.cli_forensics import case_command, forensics_command, report_command, simulate_results_command
@@ -88,6 +89,7 @@ app.command("forensics")(forensics_command)
 app.command("report")(report_command)
 app.command("simulate-results")(simulate_results_command)
 app.command("case")(case_command)
+app.command("calibrate")(calibrate_command)
 app.command("kiosk")(kiosk_command)
 app.add_typer(db_app, name="db")
 

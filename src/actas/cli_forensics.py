@@ -14,15 +14,21 @@ from actas.console import err, out, print_json, progress
 from actas.dataset.announced import load_announced
 from actas.dataset.store import write_dataset
 from actas.errors import InputError, VerificationError
+from actas.forensics.calibrated import TESTS
 from actas.forensics.columns import columns
 from actas.forensics.digits import MIN_COUNT_LAST
 from actas.forensics.finding import ALPHA, Finding
-from actas.forensics.run import TESTS, run_tests
+from actas.forensics.run import run_tests
 from actas.reports.case_venezuela import write_case
 from actas.reports.election import evidence_json, evidence_page, forensics_page
 from actas.reports.evidence import ExitPoll, announced_round_percentages, gather
 from actas.reports.page import write_page
 from actas.sim.results import SCENARIOS, Fraud, announce, as_dataset, simulate_results
+
+FILTERS_HELP = (
+    "Apply Kobak, Shpilkin and Pshenichnikov's filters and definitions to the whole-percentage test "
+    "(--no-filters: every station, the leader's share over valid votes)."
+)
 
 
 def _out_dir(path: Path) -> Path:
@@ -35,6 +41,8 @@ def _out_dir(path: Path) -> Path:
 def _print_findings(findings: list[Finding]) -> None:
     for f in findings:
         mark = {True: "[red]FLAGGED[/red]", False: "[green]ok[/green]", None: "[dim]info[/dim]"}[f.flagged]
+        if f.details.get("calibrated") is False:
+            mark = "[dim]not calibrated[/dim]"
         out.print(f"{mark} [bold]{f.title}[/bold]")
         out.print(f"  {f.sentence}", markup=False)
 
@@ -52,6 +60,7 @@ def forensics_command(
     alpha: Annotated[float, typer.Option(help="Significance level of each test.", min=1e-12, max=0.5)] = ALPHA,
     seed: Annotated[int, typer.Option(help="Seed of the resampled nulls and of the fingerprint's model.")] = 2012,
     fit: Annotated[bool, typer.Option(help="Fit the fingerprint's fraud model (the slowest test).")] = True,
+    filters: Annotated[bool, typer.Option(help=FILTERS_HELP)] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON too.")] = False,
 ) -> None:
     """Run the forensic tests on per-station results and write a report a journalist can read.
@@ -76,6 +85,7 @@ def forensics_command(
             alpha=alpha,
             seed=seed,
             fit=fit,
+            filters=filters,
             on_test=lambda name: bar.update(task, description=name, advance=1),
         )
     findings += [announced_round_percentages(b) for b in bulletins]
@@ -121,6 +131,7 @@ def report_command(
         int, typer.Option(help="Counts below this are left out of the last-digit tests.", min=1)
     ] = MIN_COUNT_LAST,
     seed: Annotated[int, typer.Option(help="Seed of the resampled nulls and of the fingerprint's model.")] = 2012,
+    filters: Annotated[bool, typer.Option(help=FILTERS_HELP)] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON too.")] = False,
 ) -> None:
     """The whole evidence on an election in one report: results and coverage, whether the missing mesas
@@ -146,6 +157,7 @@ def report_command(
             poll,
             min_count=min_count,
             seed=seed,
+            filters=filters,
             on_test=lambda name: bar.update(task, description=name, advance=1),
         )
     page = evidence_page(evidence, source, directory)

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def stuffed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("forensics")
     result = run_actas(
-        "simulate-results", "--stations", "8000", "--scenario", "stuffing", "--extreme", "0.03",
+        "simulate-results", "--stations", "8000", "--scenario", "stuffing", "--extreme", "0.05",
         "--out", folder / "stuffed.dataset", "--announced", folder / "announced.toml",
     )  # fmt: skip
     assert result.code == 0, result.stderr
@@ -30,7 +30,7 @@ def test_forensics_writes_a_self_contained_report_and_json(stuffed: Path) -> Non
     assert result.code == 1, result.stderr  # flagged
     data = json.loads(result.stdout)
     tests = {f["test"]: f for f in data["findings"]}
-    assert tests["fingerprint"]["flagged"] and abs(tests["fingerprint"]["details"]["extreme"] - 0.03) <= 0.01
+    assert tests["fingerprint"]["flagged"] and abs(tests["fingerprint"]["details"]["extreme"] - 0.05) <= 0.01
     assert json.loads((out / "report.json").read_text()) == data
     html = (out / "index.html").read_text()
     assert tests["fingerprint"]["sentence"].split(";")[0] in html.replace("&#39;", "'")

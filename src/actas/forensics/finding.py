@@ -51,6 +51,8 @@ class Finding:
     plot: Mapping[str, NDArray[Any]] = field(default_factory=dict)
     """The arrays the report's figure is drawn from (not in the JSON)."""
     alpha: float = ALPHA
+    observed: str = ""
+    """What the test saw, without a verdict: the sentence when the test is not calibrated for such data."""
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -55,20 +55,26 @@ def turnout_shape(c: Columns, alpha: float = ALPHA) -> Finding:
     codes = [code for code, keep in zip(c.codes, ok, strict=True) if keep]
     scores = np.where(high, tt + ss, 0.0)
     reasons = [f"turnout {a:.1%}, {winner} {b:.1%}" for a, b in zip(tt, ss, strict=True)]
-    sentence = (
+    seen = (
         f"{tail:,} of {n:,} stations report a turnout of {HIGH_TURNOUT:.0%} or more, where a normal spread around "
-        f"the typical {median:.0%} would put {tail_expected:,.1f} ({p_text(p_tail)})"
-        + (
-            f"; {winner} takes {share_high:.0%} of their votes against {float(np.median(ss)):.0%} at a typical station"
-            if tail
-            else ""
-        )
+        f"the typical {median:.0%} would put {tail_expected:,.1f}"
+    )
+    at_high = (
+        f"; {winner} takes {share_high:.0%} of their votes against {float(np.median(ss)):.0%} at a typical station"
+        if tail
+        else ""
+    )
+    correlation = f" Across stations, turnout and {winner}'s share correlate at r = {r:.2f}."
+    sentence = (
+        seen
+        + at_high
+        + f" ({p_text(p)})"
         + (
             ": the pattern of ballots stuffed for the winner."
             if flagged
             else (". Stuffing for the winner would raise the winner's share there; it does not." if tail else ".")
         )
-        + f" Across stations, turnout and {winner}'s share correlate at r = {r:.2f}."
+        + correlation
     )
     return Finding(
         test="turnout",
@@ -106,4 +112,5 @@ def turnout_shape(c: Columns, alpha: float = ALPHA) -> Finding:
         },
         plot={"turnout": tt, "share": ss, "votes": c.valid[ok].astype(np.float64)},
         alpha=alpha,
+        observed=seen + at_high + ".",
     )

@@ -13,6 +13,7 @@ from actas.dataset.announced import load_announced
 from actas.dataset.csv_import import import_csv
 from actas.dataset.mapping import load_mapping
 from actas.errors import InputError
+from actas.forensics.calibrated import published
 from actas.reports.election import outcome_section
 from actas.reports.evidence import gather, shares_of
 from actas.reports.page import TEMPLATES
@@ -42,6 +43,7 @@ def write_case(data_dir: Path, out_file: Path) -> Path:
         draw(finding, images)
     first = evidence.outcomes[0][1]
     outcome = outcome_section(first, names)
+    calibration = published()
     context: dict[str, Any] = {
         "source": f"`{CSV}` ({dataset.sources[0]})",
         "ds": {
@@ -60,7 +62,23 @@ def write_case(data_dir: Path, out_file: Path) -> Path:
             "bounds": outcome.sentences[1:],
         },
         "bulletins": [],
-        "findings": [{"title": f.title, "flagged": f.flagged, "sentence": f.sentence} for f in evidence.findings],
+        "findings": [
+            {
+                "title": f.title,
+                "flagged": f.flagged,
+                "sentence": f.sentence,
+                "calibrated": f.details.get("calibrated") is not False,
+            }
+            for f in evidence.findings
+        ],
+        "calibration": {
+            "elections": len(calibration.elections),
+            "smallest": f"{min(e.stations for e in calibration.elections):,}",
+            "largest": f"{calibration.largest:,}",
+            "within": first.stations <= calibration.largest,
+            "nominal": [f.title for f in evidence.findings if not calibration.raised(f.test)],
+            "raised": [f.title for f in evidence.findings if calibration.raised(f.test)],
+        },
     }
     for (bulletin, report), (_, finding) in zip(evidence.outcomes[1:], evidence.bulletins, strict=True):
         assert bulletin is not None

@@ -18,9 +18,11 @@ from actas.reports.plots import bars
 def flagged_line(findings: tuple[Finding, ...] | list[Finding]) -> str:
     flagged = [f.title for f in findings if f.flagged]
     ran = [f for f in findings if f.flagged is not None]
+    held = [f.title for f in findings if f.details.get("calibrated") is False]
+    unheld = f" Not calibrated for such data, so never flagged: {'; '.join(held)}." if held else ""
     if not flagged:
-        return f"None of the {len(ran)} forensic tests that could run is flagged at its stated level."
-    return f"{len(flagged)} of {len(ran)} forensic tests are flagged: {'; '.join(flagged)}."
+        return f"None of the {len(ran)} forensic tests that could run is flagged at its stated level.{unheld}"
+    return f"{len(flagged)} of {len(ran)} forensic tests are flagged: {'; '.join(flagged)}.{unheld}"
 
 
 def forensics_page(name: str, source: str, findings: list[Finding], out_dir: Path) -> Page:

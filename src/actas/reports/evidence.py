@@ -73,6 +73,7 @@ def gather(
     *,
     min_count: int = 100,
     seed: int = 2012,
+    filters: bool = True,
     on_test: Callable[[str], None] | None = None,
 ) -> Evidence:
     first = outcome(dataset)
@@ -86,7 +87,7 @@ def gather(
             compared = compare_poll(poll, official, label)
             if compared:
                 polls.append(compared)
-    findings = run_tests(columns(dataset), min_count=min_count, seed=seed, on_test=on_test)
+    findings = run_tests(columns(dataset), min_count=min_count, seed=seed, filters=filters, on_test=on_test)
     return Evidence(
         dataset=dataset,
         votes=first.votes,

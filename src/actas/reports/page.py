@@ -32,6 +32,8 @@ class Section:
     reference: str = ""
     figures: list[tuple[str, str]] = field(default_factory=list)
     drivers: Sequence[Driver] = ()
+    tag: str = ""
+    """A word beside the title where there is no verdict, e.g. "not calibrated"."""
 
 
 @dataclass
@@ -52,11 +54,12 @@ def _number(value: float | None) -> str:
 
 
 def finding_section(finding: Finding, figures_dir: Path) -> Section:
+    uncalibrated = finding.details.get("calibrated") is False
     figures = [
         ("statistic", finding.statistic),
         ("value", _number(finding.value)),
         ("expected under the null", _number(finding.expected)),
-        ("p-value", "—" if finding.p_value is None else f"{finding.p_value:.3g}"),
+        ("p-value", "—" if finding.p_value is None or uncalibrated else f"{finding.p_value:.3g}"),
         ("95% interval", "—" if finding.interval is None else " to ".join(_number(v) for v in finding.interval)),
         ("stations used", f"{finding.stations:,}"),
         ("left out", f"{finding.excluded:,}"),
@@ -71,6 +74,7 @@ def finding_section(finding: Finding, figures_dir: Path) -> Section:
         reference=finding.reference,
         figures=figures,
         drivers=finding.drivers[:10],
+        tag="not calibrated for such data: no verdict" if uncalibrated else "",
     )
 
 

@@ -2,9 +2,11 @@
 tests to known truth.
 
 Unlike `simulate`, no voting machine runs: the counts are drawn directly, a million stations in a few
-seconds. The clean model: each of 20 regions draws a turnout around the national one and candidate
-shares around the national ones; each station draws its own around its region's, then its voters
-(binomial), spoiled ballots (1%) and the candidates' votes (multinomial).
+seconds. The clean model (a `Population`): each station's registered voters are drawn from a given
+list of sizes (a real election's, for calibration) or from a gamma distribution; each of 20 regions
+draws a turnout around the national one and candidate shares around the national ones; each station
+draws its own around its region's, then its voters (binomial), spoiled ballots (1%) and the
+candidates' votes (multinomial).
 
 Scenarios, each changing the clean counts of some stations:
 - `stuffing`: Klimek et al.'s ballot stuffing. With probability `incremental` a station gives the
@@ -59,6 +61,29 @@ class Fraud:
 
 
 @dataclass(frozen=True)
+class Population:
+    """What a clean election's stations look like."""
+
+    sizes: NDArray[np.int64] | None = None
+    """Registered voters to draw each station's from (with replacement); None: 50 + Gamma(8, 60)."""
+    shares: tuple[float, ...] = tuple(SHARES.tolist())
+    """The four candidates' national shares."""
+    turnout: float = 0.62
+    regional_spread: float = 0.04
+    """The standard deviation of the regions' turnouts around the national one."""
+    concentration: float = 80.0
+    """How tightly stations' turnouts gather around their region's (a beta's a + b): lower is more varied."""
+
+    def __post_init__(self) -> None:
+        if len(self.shares) != len(CANDIDATES) or min(self.shares) <= 0 or abs(sum(self.shares) - 1) > 1e-6:
+            raise InputError(f"give {len(CANDIDATES)} positive shares that add up to 1")
+        if not 0.05 <= self.turnout <= 0.95 or self.regional_spread < 0 or self.concentration <= 2:
+            raise InputError("the turnout must be between 5% and 95%, its spreads positive")
+        if self.sizes is not None and (len(self.sizes) == 0 or int(self.sizes.min()) < 1):
+            raise InputError("station sizes must be at least 1 registered voter")
+
+
+@dataclass(frozen=True)
 class Simulated:
     columns: Columns
     region: NDArray[np.int64]
@@ -70,21 +95,31 @@ class Simulated:
 
 
 def simulate_results(
-    stations: int, seed: int = 1, scenario: str = CLEAN, fraud: Fraud | None = None, turnout: float = 0.62
+    stations: int,
+    seed: int = 1,
+    scenario: str = CLEAN,
+    fraud: Fraud | None = None,
+    population: Population | None = None,
 ) -> Simulated:
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
     if not 1 <= stations <= MAX_STATIONS:
         raise InputError(f"--stations must be between 1 and {MAX_STATIONS:,}, found {stations:,}")
     fraud = fraud or _default(scenario)
+    pop = population or Population()
+    shares = np.array(pop.shares)
     rng = np.random.default_rng([seed, 7])
     region = rng.integers(0, REGIONS, stations)
-    region_turnout = np.clip(rng.normal(turnout, 0.04, REGIONS), 0.2, 0.9)
-    region_shares = rng.dirichlet(SHARES * 300, REGIONS)
-    registered = (rng.gamma(8.0, 60.0, stations) + 50).astype(np.int64)
-    t = rng.beta(region_turnout[region] * 80, (1 - region_turnout[region]) * 80)
+    region_turnout = np.clip(rng.normal(pop.turnout, pop.regional_spread, REGIONS), 0.03, 0.97)
+    region_shares = rng.dirichlet(shares * 300, REGIONS)
+    if pop.sizes is None:
+        registered = (rng.gamma(8.0, 60.0, stations) + 50).astype(np.int64)
+    else:
+        registered = rng.choice(pop.sizes.astype(np.int64), stations)
+    k = pop.concentration
+    t = rng.beta(region_turnout[region] * k, (1 - region_turnout[region]) * k)
     p = np.array([rng.dirichlet(region_shares[r] * 250) for r in range(REGIONS)])[region]
-    p = 0.7 * p + 0.3 * rng.dirichlet(SHARES * 250, stations)
+    p = 0.7 * p + 0.3 * rng.dirichlet(shares * 250, stations)
     voters = rng.binomial(registered, t)
     null = rng.binomial(voters, 0.01)
     votes = rng.multinomial(voters - null, p / p.sum(axis=1, keepdims=True))
