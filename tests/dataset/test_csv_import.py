@@ -199,7 +199,11 @@ def test_derived_columns_bring_ids_to_another_files_form(tmp_path: Path) -> None
 
 def test_mapping_files_and_presets(tmp_path: Path) -> None:
     assert load_mapping("venezuela-2024").declared.stations == 30_026
-    with pytest.raises(InputError, match="shipped with actas are: uganda-2021, venezuela-2024, venezuela-2024-qr"):
+    with pytest.raises(
+        InputError,
+        match="shipped with actas are: russia-2011, russia-2012, uganda-2021, venezuela-2012, venezuela-2024, "
+        "venezuela-2024-qr",
+    ):
         load_mapping("atlantis")
     bad = write(tmp_path, "[dataset\nname=", "m.toml")
     with pytest.raises(FormatError, match="not valid TOML"):

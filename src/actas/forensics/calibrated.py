@@ -224,7 +224,7 @@ def gate(finding: Finding, calibration: Calibration) -> Finding:
         "of them reached"
     )
     details = {**finding.details, "calibrated": True, "threshold": limit}
-    if found > limit:
+    if found > limit or not finding.flagged:
         return replace(finding, sentence=f"{finding.sentence} ({level}.)", details=details)
     shown = "" if finding.p_value is None else f" ({p_text(finding.p_value)})"
     return replace(

@@ -72,7 +72,15 @@ def turnout_shape(c: Columns, alpha: float = ALPHA) -> Finding:
         + (
             ": the pattern of ballots stuffed for the winner."
             if flagged
-            else (". Stuffing for the winner would raise the winner's share there; it does not." if tail else ".")
+            else (
+                "."
+                if not tail
+                else (
+                    ": no more such stations than a normal spread gives."
+                    if p_tail >= alpha
+                    else ". Stuffing for the winner would raise the winner's share there; it does not."
+                )
+            )
         )
         + correlation
     )
