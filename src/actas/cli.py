@@ -644,6 +644,21 @@ def serve(
         raise typer.Exit(2)
 
 
+UNITS = {"s": 1, "m": 60, "h": 3600}
+
+
+def duration(text: str, option: str) -> float:
+    """Seconds from '600', '90s', '10m' or '1h' (at most a day)."""
+    number, unit = (text[:-1], text[-1]) if text[-1:] in UNITS else (text, "s")
+    try:
+        seconds = float(number) * UNITS[unit]
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 86_400:
+        raise InputError(f"{option}: expected a duration such as 90s, 10m or 1h (at most 24h), found {text[:20]!r}")
+    return seconds
+
+
 @app.command("transmit")
 def transmit_command(
     source: Annotated[str, typer.Argument(help="What to send: a payload file, a bundle, or a simulation directory.")],
@@ -654,6 +669,9 @@ def transmit_command(
     board_key: Annotated[
         str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
     ] = None,
+    retry_for: Annotated[
+        str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
+    ] = "10m",
 ) -> None:
     """Send actas to the server with retries; what the server acknowledged is never sent twice.
 
@@ -662,9 +680,10 @@ def transmit_command(
     `actas verify --receipts OUTBOX` to hold the board to later. A receipt that does not check is
     a refusal.
 
-    Exit 0 when everything was acknowledged, 1 when the server refused an acta, found a conflict or
-    gave a receipt that does not check, 2 when some could not be delivered (run again later: only
-    those are sent).
+    While the server cannot be reached or fails, each acta is retried with backoff (at most 5 s
+    apart) until --retry-for has passed since the start. Exit 0 when everything was acknowledged, 1
+    when the server refused an acta, found a conflict or gave a receipt that does not check, 2 when
+    some could not be delivered in that time (run again later: only those are sent).
 
     Example: actas transmit day --server http://127.0.0.1:8080 --board-key "actas.e.official+1a2b3c4d+AAAA..."
     """
@@ -677,6 +696,7 @@ def transmit_command(
         task = progress.add_task("transmitting", total=None)
         if not 1 <= batch <= 1000:
             raise InputError(f"--batch must be between 1 and 1000, found {batch}")
+        seconds = duration(retry_for, "--retry-for")
         report = transmit(
             server,
             read_payloads(source),
@@ -685,6 +705,7 @@ def transmit_command(
             batch=batch,
             on_progress=lambda: progress.advance(task),
             board_key=Verifier.from_text(board_key) if board_key else None,
+            retry_for=seconds,
         )
     if not report.key_pinned and report.board_key is not None:
         err.print("the board's key was taken from the server itself; pin it with --board-key", markup=False)

@@ -32,7 +32,11 @@ from actas.ledger.receipt import BoardReceipt
 from actas.payload_sources import SourcePayload
 from actas.signed_note import Verifier
 
-MAX_ATTEMPTS = 8
+RETRY_FOR = 600.0
+"""Seconds an acta is retried while the server cannot be reached or fails: long enough for a server
+to restart on a loaded machine; a machine with a bad link keeps trying that long."""
+MAX_DELAY = 5.0
+"""The longest wait between two tries."""
 ACKNOWLEDGED = (200, 201, 409)
 MAX_OUTBOX_LINE = 64 * 1024
 MAX_CHECKPOINTS_HELD = 1024
@@ -161,21 +165,23 @@ def _receipt(payload: str, body: dict[str, object], checkpoints: _Checkpoints) -
     return receipt
 
 
-def _retrying(call: Callable[[], httpx.Response], report: TransmitReport) -> httpx.Response | None:
-    """The server's answer, retrying with jittered exponential backoff while it cannot be reached or fails."""
+def _retrying(call: Callable[[], httpx.Response], report: TransmitReport, deadline: float) -> httpx.Response | None:
+    """The server's answer, retrying with jittered exponential backoff (capped at MAX_DELAY) while it cannot be
+    reached or fails, until `deadline` (time.monotonic()); always tried at least once."""
     delay = 0.2
-    for attempt in range(MAX_ATTEMPTS):
+    while True:
         try:
             response = call()
             if response.status_code < 500:
                 return response
         except httpx.HTTPError:
             pass
-        if attempt + 1 < MAX_ATTEMPTS:
-            report.retries += 1
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 5.0)
-    return None
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return None
+        report.retries += 1
+        time.sleep(min(left, delay * (0.5 + random.random())))
+        delay = min(delay * 2, MAX_DELAY)
 
 
 def _json(response: httpx.Response | None) -> dict[str, object]:
@@ -188,9 +194,9 @@ def _json(response: httpx.Response | None) -> dict[str, object]:
     return body if isinstance(body, dict) else {}
 
 
-def _board_key(client: httpx.Client, base: str, report: TransmitReport) -> Verifier | None:
+def _board_key(client: httpx.Client, base: str, report: TransmitReport, deadline: float) -> Verifier | None:
     """The key the server says signs its checkpoints (None if it cannot be reached or read)."""
-    response = _retrying(lambda: client.get(base + "/v1/board/key"), report)
+    response = _retrying(lambda: client.get(base + "/v1/board/key"), report, deadline)
     if response is None or response.status_code != 200:
         return None
     try:
@@ -212,10 +218,14 @@ def transmit(
     batch: int = 1,
     on_progress: Callable[[], None] | None = None,
     board_key: Verifier | None = None,
+    retry_for: float = RETRY_FOR,
 ) -> TransmitReport:
     """Send every payload; with `batch` > 1, that many at a time to the batch endpoint (for relays). Each
-    receipt is checked with `board_key`, or with the key the server gives when none is pinned."""
+    receipt is checked with `board_key`, or with the key the server gives when none is pinned. While the
+    server cannot be reached or fails, each request is retried until `retry_for` seconds after the start;
+    what is still undelivered then is reported unsent."""
     report = TransmitReport(board_key=board_key, key_pinned=board_key is not None)
+    deadline = time.monotonic() + retry_for
     base = server.rstrip("/")
     lock = threading.Lock()
     key_lock = threading.Lock()
@@ -225,7 +235,7 @@ def transmit(
         """Checkpoints opened with the board's key: pinned, or read from the server the first time it answers."""
         with key_lock:
             if report.board_key is None:
-                report.board_key = _board_key(client, base, report)
+                report.board_key = _board_key(client, base, report, deadline)
             if report.board_key is not None and not opened:
                 opened.append(_Checkpoints(report.board_key))
             return opened[0] if opened else None
@@ -292,14 +302,16 @@ def transmit(
             (item, payload, digest) = todo[0]
             headers = {"content-type": "text/plain"}
             response = _retrying(
-                lambda: client.post(base + "/v1/actas", content=payload.encode(), headers=headers), report
+                lambda: client.post(base + "/v1/actas", content=payload.encode(), headers=headers), report, deadline
             )
             status = response.status_code if response is not None else None
             settle([(item, payload, digest, status, _json(response))])
             return
         lines = "".join(json.dumps({"payload": payload}) + "\n" for _, payload, _ in todo).encode()
         headers = {"content-type": "application/x-ndjson"}
-        response = _retrying(lambda: client.post(base + "/v1/actas/batch", content=lines, headers=headers), report)
+        response = _retrying(
+            lambda: client.post(base + "/v1/actas/batch", content=lines, headers=headers), report, deadline
+        )
         results = _json(response).get("results") if response is not None and response.status_code == 200 else None
         if not isinstance(results, list) or len(results) != len(todo):
             status = response.status_code if response is not None else None

@@ -538,3 +538,43 @@ def test_transmit_checks_every_receipt_and_keeps_only_those_that_hold(
     assert kept["receipt"]["index"] >= 2 and kept["origin"] == str(acta) and outbox.stat().st_mode & 0o077 == 0
     unpinned = run_actas("transmit", acta, "--server", server.url, "--outbox", tmp_path / "other.jsonl")
     assert unpinned.code == 0 and "pin it with --board-key" in unpinned.stderr
+
+
+def test_transmission_retries_for_a_time_not_a_number_of_attempts(day: Path, database_url: str, tmp_path: Path) -> None:
+    """With nobody at the address and a short --retry-for, a machine gives up (exit 2) and keeps nothing as
+    sent. With the default, it keeps trying until its server comes: here the server starts only once the
+    machine's first try has reached the address (a listener that hangs up on it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        nobody = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    outbox = tmp_path / "sent.jsonl"
+    args = ["--outbox", outbox, "--workers", 4]
+    gave_up = run_actas("transmit", day / "d", "--server", nobody, *args, "--retry-for", "2s")
+    assert gave_up.code == 2 and "240 not delivered" in gave_up.stdout, gave_up.stdout + gave_up.stderr
+    assert not outbox.exists() or outbox.read_text() == ""
+    listener = socket.socket()
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    port = listener.getsockname()[1]
+    sender = subprocess.Popen(
+        [str(ACTAS), "transmit", str(day / "d"), "--server", f"http://127.0.0.1:{port}", "--outbox", str(outbox)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        listener.settimeout(120)
+        first, _ = listener.accept()  # the machine has tried: hang up, and go
+        first.close()
+        listener.close()
+        server = start(day / "e", day / "d" / "registry.note", database_url, tmp_path / "board.key", port=port)
+        try:
+            assert sender.wait(timeout=300) == 0
+            assert len(outbox.read_text().splitlines()) == 240
+        finally:
+            server.stop()
+    finally:
+        sender.kill()
+        listener.close()
+    for bad in ("ten minutes", "-5s", "2d", "nan", ""):
+        assert_clean_failure(run_actas("transmit", day / "d", "--server", nobody, "--retry-for", bad), 2)

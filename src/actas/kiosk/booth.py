@@ -184,7 +184,12 @@ class Booth:
             return True
         items = [SourcePayload(f"{kind.value} acta", payload) for kind, payload in self._actas() if payload]
         report = transmit(
-            self.config.server, items, Outbox(self.config.out_dir / OUTBOX), workers=1, board_key=self.config.board_key
+            self.config.server,
+            items,
+            Outbox(self.config.out_dir / OUTBOX),
+            workers=1,
+            board_key=self.config.board_key,
+            retry_for=RETRY_SECONDS,
         )
         if report.unsent:
             self.transmission = f"not delivered to {self.config.server}: retrying every {RETRY_SECONDS:.0f} s"
