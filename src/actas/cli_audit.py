@@ -36,12 +36,13 @@ from actas.audit.ballot_polling import (
     polling_plan,
     polling_status,
 )
-from actas.audit.batch_comparison import STOP, Plan, Status, plan_from_dataset, status
+from actas.audit.ballot_polling import TIED as POLLING_TIED
+from actas.audit.batch_comparison import STOP, TIED, Plan, Status, plan_from_dataset, status
 from actas.audit.macro import ppeb, sample_size
 from actas.cli_audit_tools import draw_ids, sample_size_command
 from actas.cli_datasets import load_source
 from actas.console import out, print_json
-from actas.errors import FormatError, InputError, VerificationError
+from actas.errors import AuditError, FormatError, InputError, VerificationError
 from actas.files import read_text, write_text
 
 audit_app = typer.Typer(
@@ -140,6 +141,9 @@ def audit_plan(
         polling = polling_plan(dataset, risk_limit, winners)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_text(out_dir / PLAN, json.dumps(polling.to_json(), indent=1, ensure_ascii=False) + "\n")
+        if polling.tied:
+            out.print(f"{POLLING_TIED}: all {polling.polling.ballots:,} receipts; wrote {out_dir / PLAN}", markup=False)
+            return
         out.print(
             f"{polling.polling.ballots:,} receipts in {len(polling.ballots):,} mesas, risk limit {risk_limit:.0%}: "
             f"{first_round(polling):,} receipts expected (BRAVO's ASN); wrote {out_dir / PLAN}",
@@ -150,6 +154,9 @@ def audit_plan(
     out_dir.mkdir(parents=True, exist_ok=True)
     data = plan.to_json()
     write_text(out_dir / PLAN, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+    if plan.tied:
+        out.print(f"{TIED}: all {len(plan.reported):,} mesas; wrote {out_dir / PLAN}", markup=False)
+        return
     total = Fraction(data["total_error_bound"])
     first = sample_size(total, risk_limit)
     out.print(
@@ -190,6 +197,8 @@ def audit_draw(
     if with_replacement or as_json:
         raise InputError("--with-replacement and --json apply to a draw from --ids")
     plan = _load(directory)
+    if plan.tied:
+        raise AuditError(f"{TIED if isinstance(plan, Plan) else POLLING_TIED}: there is nothing to draw")
     held = read_text(directory / SEED, limit=1000, what="seed").strip() if (directory / SEED).exists() else None
     if held is None and not seed:
         raise InputError("give the public seed (--seed) for the first round")
@@ -332,7 +341,8 @@ def audit_status(
         else:
             read = ", ".join(f"{c} {n:,}" for c, n in sorted(now.read.items()))
             out.print(
-                f"{now.drawn:,} receipts ({read}), measured risk {float(now.risk):.4f} (limit {plan.risk_limit}): "
+                f"{now.drawn:,} receipts{f' ({read})' if read else ''}, measured risk {float(now.risk):.4f} "
+                f"(limit {plan.risk_limit}): "
                 f"{now.decision.upper()}: {now.reason}",
                 markup=False,
             )

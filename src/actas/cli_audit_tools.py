@@ -88,30 +88,34 @@ def sample_size_command(
         if margin is not None or o1 or o2 or u1 or u2:
             raise InputError("--margin and the discrepancies apply to a comparison audit (--method comparison)")
         votes, cast = _contest(source, reported, ballots)
-        try:
-            size = average_sample_number(PollingContest(votes, cast, winners), risk_limit)
-        except ValueError as exc:
-            raise InputError(str(exc)) from None
+        contest = PollingContest(votes, cast, winners)
+        size = average_sample_number(contest, risk_limit)
         said = f"{size:,} ballots expected (BRAVO's average sample number) of {cast:,}, risk limit {risk_limit:.0%}"
+        if any(votes[w] <= votes[loser] for w, loser in contest.pairs()):
+            said = f"all {cast:,} ballots: the contest is reported tied, and only a full hand count decides it"
         found: dict[str, int] = {}
     else:
+        found = {"o1": o1, "o2": o2, "u1": u1, "u2": u2}
+        tied = None
         if margin is None:
             votes, cast = _contest(source, reported, ballots)
-            try:
-                margin = float(diluted_margin(ContestTotals(votes, winners), cast))
-            except ValueError as exc:
-                raise InputError(str(exc)) from None
+            totals = ContestTotals(votes, winners)
+            tied = cast if totals.tied else None
+            margin = 0.0 if totals.tied else float(diluted_margin(totals, cast))
         elif source is not None or reported is not None:
             raise InputError("give the diluted margin (--margin) or the reported results, not both")
-        if not 0 < margin <= 1:
-            raise InputError(f"the diluted margin must be above 0 and at most 1, found {margin}")
-        size = discrepancy_sample_size(risk_limit, gamma, margin, o1, o2, u1, u2)
-        found = {"o1": o1, "o2": o2, "u1": u1, "u2": u2}
-        held = ", ".join(f"{n} {k}" for k, n in found.items() if n) or "no discrepancies"
-        said = (
-            f"{size:,} ballots to compare (Stark's super-simple formula, γ = {gamma}), diluted margin "
-            f"{margin:.2%}, risk limit {risk_limit:.0%}, {held}"
-        )
+        if tied is not None:
+            size = tied
+            said = f"all {tied:,} ballots: the contest is reported tied, and only a full hand count decides it"
+        else:
+            if not 0 < margin <= 1:
+                raise InputError(f"the diluted margin must be above 0 and at most 1, found {margin}")
+            size = discrepancy_sample_size(risk_limit, gamma, margin, o1, o2, u1, u2)
+            held = ", ".join(f"{n} {k}" for k, n in found.items() if n) or "no discrepancies"
+            said = (
+                f"{size:,} ballots to compare (Stark's super-simple formula, γ = {gamma}), diluted margin "
+                f"{margin:.2%}, risk limit {risk_limit:.0%}, {held}"
+            )
     if as_json:
         print_json({"method": method, "risk_limit": risk_limit, "sample_size": size, "margin": margin, **found})
     else:

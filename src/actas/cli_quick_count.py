@@ -41,11 +41,8 @@ def pvt_plan(
     """
     if confidence is not None and z is not None:
         raise InputError("give --confidence or --z, not both")
-    try:
-        critical = z if z is not None else z_value(0.95 if confidence is None else confidence)
-        needed = voters_needed(margin_of_error, critical, voters, share)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    critical = z if z is not None else z_value(0.95 if confidence is None else confidence)
+    needed = voters_needed(margin_of_error, critical, voters, share)
     deff = design_effect(votes_per_mesa, 1, icc)
     mesas = math.ceil(needed * deff / votes_per_mesa)
     level = f"z = {z:g}" if z is not None else f"{0.95 if confidence is None else confidence:.0%} (z = {critical:.3f})"
@@ -76,10 +73,7 @@ def pvt_estimate(
     if total is None:
         raise InputError("give --stations: the dataset does not say how many mesas the election has")
     sample = [dataset.by_candidate(row.votes) for row in dataset]
-    try:
-        results, n = estimate(sample, total, confidence)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    results, n = estimate(sample, total, confidence)
     names = dict(dataset.candidates)
     if as_json:
         print_json(
@@ -144,10 +138,7 @@ def exit_poll_command(
     if places > interviews:
         raise InputError("--places cannot be more than --interviews")
     effect = deff if deff is not None else design_effect(interviews, places, icc)
-    try:
-        compared = compare_exit_poll(shares, official, interviews, effect, bulletin.title)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    compared = compare_exit_poll(shares, official, interviews, effect, bulletin.title)
     if as_json:
         print_json(
             {

@@ -6,7 +6,8 @@
     │   ├── KeyFileError            a key file is missing, unreadable or not a key
     │   ├── TooLargeError           an input is larger than its limit (found while reading it)
     │   └── StorageError            the database cannot take a write now (full, gone): nothing was written
-    │   └── MachineStateError       the voting machine refuses an action in its current state
+    │   ├── MachineStateError       the voting machine refuses an action in its current state
+    │   └── AuditError              an audit's or a quick count's arithmetic cannot be done on these figures
     ├── VerificationError           the input was read and checked, and a check failed (exit 1)
     └── StillCounting               a restarted server is still counting its board: no results yet
 
@@ -51,6 +52,11 @@ class StorageError(InputError):
 
 class MachineStateError(InputError):
     """The voting machine refuses an action that its state does not allow."""
+
+
+class AuditError(InputError):
+    """An audit's or a quick count's arithmetic cannot be done on these figures: a contest with no loser, a
+    sample larger than its population, a parameter out of range."""
 
 
 class VerificationError(ActasError):

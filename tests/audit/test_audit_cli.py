@@ -192,7 +192,6 @@ def test_the_sample_size_of_either_audit_from_the_command_line(reported: Path) -
         ["--reported", "a=10,b=5", "--ballots", 12],  # fewer ballots than votes
         ["--reported", "a=ten,b=5", "--ballots", 20],
         ["--reported", "a=10", "--ballots", 20],  # no loser
-        ["--reported", "a=10,b=10", "--ballots", 20, "--method", "comparison"],  # a tie
         ["--method", "comparison", "--margin", 0],
         ["--method", "comparison", "--margin", 0.1, "--risk-limit", 1.5],
         ["--method", "polling", "--margin", 0.1, "--reported", "a=10,b=5", "--ballots", 20],
@@ -242,3 +241,24 @@ def test_any_draw_can_be_replayed_from_its_ids_and_seed(reported: Path, tmp_path
         [],
     ):
         assert_clean_failure(run_actas("audit", "draw", *bad), 2)
+
+
+def test_a_tied_contest_is_planned_as_a_full_hand_count(tmp_path: Path) -> None:
+    """As Arlo plans it: no sample can confirm a tie, so every mesa (or receipt) is counted by hand."""
+    tied = Dataset("tied", "president", OPTIONS[:2], ("region",), declared=Declared(10, 4000))
+    for n in range(10):
+        tied.add(StationRow(f"M{n:02d}", ("R1",), 400, 300, (150, 150), 0, None, Provenance(0, n + 2, Signature.VALID)))
+    write_dataset(tied, tmp_path / "tied.dataset")
+    batch, polling = tmp_path / "batch", tmp_path / "polling"
+    planned = run_actas("audit", "plan", tmp_path / "tied.dataset", "--out", batch)
+    assert planned.code == 0 and "only a full hand count of every mesa decides it: all 10 mesas" in planned.stdout
+    assert json.loads((batch / "plan.json").read_text())["full_hand_count"] is True
+    state = run_actas("audit", "status", batch, "--json")
+    assert state.code == 1 and json.loads(state.stdout)["decision"] == "full hand count"
+    assert_clean_failure(run_actas("audit", "draw", batch, "--seed", "1"), 2)
+    planned = run_actas("audit", "plan", tmp_path / "tied.dataset", "--out", polling, "--method", "polling")
+    assert planned.code == 0 and "all 3,000 receipts" in planned.stdout
+    assert json.loads(run_actas("audit", "status", polling, "--json").stdout)["decision"] == "full hand count"
+    for method in ("polling", "comparison"):
+        sized = run_actas("audit", "sample-size", tmp_path / "tied.dataset", "--method", method, "--json")
+        assert sized.code == 0 and json.loads(sized.stdout)["sample_size"] == 3000

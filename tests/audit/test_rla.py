@@ -23,6 +23,7 @@ from actas.audit.macro import (
     taint,
     total_error_bound,
 )
+from actas.errors import AuditError
 
 ALPHA = 0.1
 
@@ -68,7 +69,7 @@ def test_bravo_measured_risks_are_arlos() -> None:
 
 
 def test_a_contest_without_losers_cannot_be_audited() -> None:
-    with pytest.raises(ValueError, match="did not win"):
+    with pytest.raises(AuditError, match="did not win"):
         risks(contest(100, cand1=100), {"cand1": 100})
 
 

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from actas.audit.sampler import draw, first_ticket, next_number, next_ticket, sample, sha256_hex, trim, uniform
+from actas.errors import AuditError
 
 
 def test_the_published_hash_values() -> None:
@@ -59,7 +60,7 @@ def test_a_replaced_ticket_is_always_larger(number: str) -> None:
 
 
 def test_bad_input_is_refused() -> None:
-    with pytest.raises(ValueError, match="distinct"):
+    with pytest.raises(AuditError, match="distinct"):
         list(draw(["a", "a"], "1"))
-    with pytest.raises(ValueError, match="digits"):
+    with pytest.raises(AuditError, match="digits"):
         next_number("1.5")

@@ -24,6 +24,7 @@ FORMAT = "actas ballot-polling audit v1"
 MISSING, NONE = "missing", "none"
 """How a receipt that cannot be found or read is recorded, and one for no candidate (null, blank, other)."""
 STOP, CONTINUE, FULL_COUNT = "stop", "continue", "full hand count"
+TIED = "the contest is reported tied: no sample can confirm it, only a full hand count of every receipt decides it"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,11 @@ class PollingPlan:
     ballots: dict[str, int]
     """Receipts in each mesa's ballot box."""
     winners: int = 1
+
+    @property
+    def tied(self) -> bool:
+        """A tied contest: the plan is a full hand count of every receipt, as Arlo plans it."""
+        return any(self.reported[w] <= self.reported[loser] for w, loser in self.polling.pairs())
 
     @property
     def polling(self) -> PollingContest:
@@ -128,7 +134,9 @@ def polling_status(plan: PollingPlan, receipts: list[str], read: Mapping[str, st
     measured = max(pair_risks.values())
     total = plan.polling.ballots
     result = PollingStatus(measured, STOP, len(receipts), tally, pending)
-    if measured <= Decimal(str(plan.risk_limit)):
+    if plan.tied:
+        result.decision, result.reason = FULL_COUNT, TIED
+    elif measured <= Decimal(str(plan.risk_limit)):
         result.reason = f"the measured risk {float(measured):.4f} is at most the risk limit {plan.risk_limit}"
     elif pending:
         result.decision, result.reason = CONTINUE, f"{len(pending)} drawn receipts are not read yet"

@@ -28,6 +28,7 @@ from actas.errors import FormatError
 
 FORMAT = "actas batch-comparison audit v1"
 STOP, CONTINUE, FULL_COUNT = "stop", "continue", "full hand count"
+TIED = "the contest is reported tied: no sample can confirm it, only a full hand count of every mesa decides it"
 
 
 @dataclass(frozen=True)
@@ -52,13 +53,18 @@ class Plan:
     def batch(self, mesa: str) -> Batch:
         return Batch(mesa, {self.contest: self.reported[mesa]}, {self.contest: self.ballots[mesa]})
 
+    @property
+    def tied(self) -> bool:
+        """A tied contest: the plan is a full hand count of every mesa, as Arlo plans it."""
+        return self.totals.tied
+
     def bounds(self) -> dict[str, Fraction]:
         contests = {self.contest: self.totals}
         return {mesa: max_error(self.batch(mesa), contests) for mesa in self.reported}
 
     def to_json(self) -> dict[str, Any]:
-        bounds = self.bounds()
-        total = sum(bounds.values(), Fraction(0))
+        bounds: dict[str, Fraction | None] = dict.fromkeys(self.reported) if self.tied else dict(self.bounds())
+        total = None if self.tied else sum((b for b in bounds.values() if b is not None), Fraction(0))
         return {
             "format": FORMAT,
             "method": "batch comparison (MACRO), batches drawn with probability proportional to error bounds",
@@ -67,9 +73,15 @@ class Plan:
             "risk_limit": self.risk_limit,
             "winners": self.winners,
             "candidates": list(self.candidates),
-            "total_error_bound": str(total),
+            "total_error_bound": None if total is None else str(total),
+            "full_hand_count": self.tied,
             "mesas": [
-                {"id": m, "ballots": self.ballots[m], "reported": self.reported[m], "error_bound": str(bounds[m])}
+                {
+                    "id": m,
+                    "ballots": self.ballots[m],
+                    "reported": self.reported[m],
+                    "error_bound": None if bounds[m] is None else str(bounds[m]),
+                }
                 for m in sorted(self.reported)
             ],
         }
@@ -123,6 +135,8 @@ class Status:
 
 def status(plan: Plan, draws: list[str], counted: Mapping[str, Mapping[str, int]]) -> Status:
     """Where the audit stands after these draws (in order, repeats included) and these hand counts."""
+    if plan.tied:
+        return Status(Decimal(1), FULL_COUNT, len(draws), reason=TIED)
     contests = {plan.contest: plan.totals}
     bounds = plan.bounds()
     total = sum(bounds.values(), Fraction(0))

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal
 
+from actas.errors import AuditError
+
 PRECISION = Context(prec=60)
 ONE = Decimal(1)
 
@@ -36,7 +38,7 @@ class PollingContest:
         ranked = sorted(self.reported, key=lambda c: (-self.reported[c], c))
         won, lost = ranked[: self.winners], ranked[self.winners :]
         if not lost:
-            raise ValueError("a contest with no candidate who did not win cannot be audited")
+            raise AuditError("a contest with no candidate who did not win cannot be audited")
         return [(w, loser) for w in won for loser in lost]
 
 

@@ -30,6 +30,7 @@ from decimal import Context, Decimal
 from fractions import Fraction
 
 from actas.audit.sampler import draw
+from actas.errors import AuditError
 
 PRECISION = Context(prec=60)
 ONE = Decimal(1)
@@ -42,12 +43,17 @@ class ContestTotals:
     reported: Counts
     winners: int = 1
 
+    @property
+    def tied(self) -> bool:
+        """Whether a reported winner does not lead a reported loser: no sample can confirm such an outcome."""
+        return any(margin <= 0 for _, _, margin in self.pairs())
+
     def pairs(self) -> list[tuple[str, str, int]]:
         """(winner, loser, reported margin) for every reported winner and loser."""
         ranked = sorted(self.reported, key=lambda c: (-self.reported[c], c))
         won, lost = ranked[: self.winners], ranked[self.winners :]
         if not lost:
-            raise ValueError("a contest with no candidate who did not win cannot be audited")
+            raise AuditError("a contest with no candidate who did not win cannot be audited")
         return [(w, loser, self.reported[w] - self.reported[loser]) for w in won for loser in lost]
 
 
@@ -66,7 +72,7 @@ def max_error(batch: Batch, contests: Mapping[str, ContestTotals]) -> Fraction:
     for cid, counts in batch.reported.items():
         for w, loser, margin in contests[cid].pairs():
             if margin <= 0:
-                raise ValueError(f"contest {cid} is reported tied: only a full hand count decides it")
+                raise AuditError(f"contest {cid} is reported tied: only a full hand count decides it")
             bound = max(bound, Fraction(counts.get(w, 0) - counts.get(loser, 0) + batch.ballots[cid], margin))
     return bound
 
@@ -111,7 +117,7 @@ def sample_size(bound: Fraction, alpha: float, expected_taint: float = 0.0) -> i
     """Draws needed to stop at risk `alpha` if every drawn batch has the expected taint (0: no errors)."""
     per_draw = math.log(1 - 1 / float(bound)) - math.log(1 - expected_taint)
     if per_draw >= 0:
-        raise ValueError("with that much error per batch, no sample can confirm the outcome: count every batch")
+        raise AuditError("with that much error per batch, no sample can confirm the outcome: count every batch")
     return math.ceil(math.log(alpha) / per_draw)
 
 
@@ -124,7 +130,7 @@ def discrepancy_sample_size(
     rlacalc calculator. It takes -ln(1 - μ/2γ) as μ/2γ, so it is never fewer draws than `risk`
     needs to fall to `alpha` with those taints."""
     if not (0 < alpha < 1 and gamma > 1 and 0 < margin <= 1) or min(o1, o2, u1, u2) < 0:
-        raise ValueError("need 0 < alpha < 1, gamma > 1, 0 < margin <= 1 and discrepancy counts of at least 0")
+        raise AuditError("need 0 < alpha < 1, gamma > 1, 0 < margin <= 1 and discrepancy counts of at least 0")
     found = (
         o1 * math.log(1 - 1 / (2 * gamma))
         + o2 * math.log(1 - 1 / gamma)
@@ -138,10 +144,10 @@ def diluted_margin(totals: ContestTotals, ballots: int) -> Fraction:
     """The smallest reported margin between a winner and a loser over the ballots cast: the μ of a
     ballot-comparison audit's sample size."""
     if ballots <= 0:
-        raise ValueError("no ballots were cast")
+        raise AuditError("no ballots were cast")
     smallest = min(margin for _, _, margin in totals.pairs())
     if smallest <= 0:
-        raise ValueError("the contest is reported tied: only a full hand count decides it")
+        raise AuditError("the contest is reported tied: only a full hand count decides it")
     return Fraction(smallest, ballots)
 
 

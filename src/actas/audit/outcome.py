@@ -31,6 +31,7 @@ from typing import Any
 
 from actas.dataset.announced import OTHERS, Announced
 from actas.dataset.model import Dataset
+from actas.errors import AuditError
 
 REGISTERED, ANNOUNCED, TURNOUT = "registered", "announced", "average turnout"
 
@@ -160,7 +161,7 @@ def _checks(
 def outcome(dataset: Dataset, announced: Announced | None = None) -> Outcome:
     votes = _votes(dataset)
     if len(votes) < 2:
-        raise ValueError("an outcome needs at least two candidates")
+        raise AuditError("an outcome needs at least two candidates")
     leader, runner_up = sorted(votes, key=lambda c: -votes[c])[:2]
     collected_valid = sum(votes.values())
     known = all(row.registered is not None for row in dataset)

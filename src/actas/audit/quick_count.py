@@ -34,13 +34,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
+from actas.errors import AuditError
 from actas.pvalues import p_text, two_sided
 
 
 def z_value(confidence: float) -> float:
     """The two-sided normal critical value of a confidence level (1.96 at 0.95)."""
     if not 0 < confidence < 1:
-        raise ValueError(f"the confidence must be between 0 and 1, found {confidence}")
+        raise AuditError(f"the confidence must be between 0 and 1, found {confidence}")
     return NormalDist().inv_cdf(0.5 + confidence / 2)
 
 
@@ -48,7 +49,7 @@ def voters_needed(margin_of_error: float, z: float, voters: int, share: float = 
     """NDI's sample size in voters, for a margin of error (0.01 = one point) at a confidence level given as
     its normal critical value z (NDI's tables use 1.96 and 2.58)."""
     if not 0 < margin_of_error < 1 or voters < 1 or z <= 0:
-        raise ValueError("the margin of error must be between 0 and 1, z positive, and there must be voters")
+        raise AuditError("the margin of error must be between 0 and 1, z positive, and there must be voters")
     spread = share * (1 - share)
     return math.ceil(spread / (margin_of_error**2 / z**2 + spread / voters))
 
@@ -68,11 +69,11 @@ def estimate(
     to votes per mesa), with its margin of error; and the number of mesas used."""
     n = len(sample)
     if n < 2 or n > stations:
-        raise ValueError(f"a quick count needs at least 2 sampled mesas and no more than the {stations:,} there are")
+        raise AuditError(f"a quick count needs at least 2 sampled mesas and no more than the {stations:,} there are")
     valid = [sum(m.values()) for m in sample]
     total = sum(valid)
     if total == 0:
-        raise ValueError("the sampled mesas have no valid votes")
+        raise AuditError("the sampled mesas have no valid votes")
     mean = total / n
     fpc = 1 - n / stations
     z = z_value(confidence)
@@ -171,9 +172,9 @@ def compare_exit_poll(
     official shares), then each candidate's share."""
     shared = sorted(set(poll) & set(official), key=lambda c: (-poll[c], c))
     if interviews < 1 or deff < 1:
-        raise ValueError("an exit poll has at least one interview, and a design effect of at least 1")
+        raise AuditError("an exit poll has at least one interview, and a design effect of at least 1")
     if len(shared) < 2:
-        raise ValueError("the poll and the official results must share at least two candidates")
+        raise AuditError("the poll and the official results must share at least two candidates")
     checks = []
     for c in sorted(shared):
         se = math.sqrt(deff * poll[c] * (1 - poll[c]) / interviews)

@@ -25,6 +25,8 @@ import heapq
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
+from actas.errors import AuditError
+
 
 class Ticket(NamedTuple):
     number: str
@@ -49,7 +51,7 @@ def first_ticket(item: str, seed: str) -> Ticket:
 def next_number(x: str) -> str:
     """A pseudorandom real in (x, 1), the ticket of an item drawn and put back."""
     if not x.startswith("0.") or not x[2:].isdigit():
-        raise ValueError(f"a ticket number is '0.' and digits, found {x[:40]!r}")
+        raise AuditError(f"a ticket number is '0.' and digits, found {x[:40]!r}")
     padded = x + "0"  # so that a number of nines only still has a first digit below 9
     keep = next(i for i in range(2, len(padded)) if padded[i] < "9")
     attempt, y = 0, "0."
@@ -67,7 +69,7 @@ def draw(items: Iterable[str], seed: str, *, with_replacement: bool = False) -> 
     """Every ticket in sampling order: each item once, or (with replacement) without end."""
     heap = [first_ticket(item, seed) for item in items]
     if len({t.id for t in heap}) != len(heap):
-        raise ValueError("the items to sample from must have distinct ids")
+        raise AuditError("the items to sample from must have distinct ids")
     heapq.heapify(heap)
     while heap:
         ticket = heapq.heappop(heap)
