@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -810,6 +811,7 @@ def demo(
 
     Example: actas demo --stations 300 --seed 7 --scenario altered-results
     """
+    signal.signal(signal.SIGTERM, _interrupted)  # stopped like Ctrl-C: its servers are stopped with it
     from actas.acta.render import render_acta
     from actas.demo_checks import final_checks
     from actas.demo_parallel import parallel_tabulation
@@ -1018,6 +1020,10 @@ def _final_of(payload: str | FormatError) -> str | None:
         return None
     acta = parse_payload(payload).acta
     return acta.station if acta.kind is ActaKind.FINAL else None
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def main() -> None:

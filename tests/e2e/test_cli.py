@@ -318,3 +318,48 @@ def test_an_oversized_bundle_line_is_reported_and_the_rest_still_checked(day: Pa
     bundle.write_text("\n".join([lines[0], '{"payload": "' + "x" * 200_000 + '"}', *lines[1:]]) + "\n")
     result = run_actas("acta", "verify", bundle, "--registry", day / "d" / "registry.note")
     assert result.code == 1 and "40 valid, 1 invalid" in result.stdout and "longer than" in result.stdout
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`, from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_demos_servers_die_with_it(tmp_path: Path, sig: signal.Signals) -> None:
+    demo = subprocess.Popen(
+        [str(ACTAS), "demo", "--stations", "30", "--out", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert demo.stdout is not None
+        for line in demo.stdout:  # the demo is serving both boards once it says so
+            if "Serving until interrupted" in line:
+                break
+        servers = _children(demo.pid)
+        assert len(servers) == 2 and all(_alive(p) for p in servers)
+        demo.send_signal(sig)
+        assert demo.wait(timeout=120) in (0, 130)
+        assert not any(_alive(p) for p in servers)
+    finally:
+        demo.kill()
