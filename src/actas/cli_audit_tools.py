@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from actas.announcement import parse_contest
 from actas.audit.bravo import PollingContest, average_sample_number
 from actas.audit.macro import ContestTotals, diluted_margin, discrepancy_sample_size
 from actas.audit.sampler import sample, trim
@@ -24,17 +25,6 @@ MAX_IDS_FILE = 256 * 1024 * 1024
 MAX_ID = 200
 
 
-def parse_counts(text: str, option: str) -> dict[str, int]:
-    """Reported votes as given on the command line: CANDIDATE=VOTES,..."""
-    counts: dict[str, int] = {}
-    for item in text.split(","):
-        key, sep, value = item.strip().partition("=")
-        if not sep or not key or not value.strip().isdigit() or key in counts:
-            raise InputError(f"{option}: expected CANDIDATE=VOTES,... with whole numbers, found {item.strip()[:40]!r}")
-        counts[key] = int(value)
-    return counts
-
-
 def _contest(source: str | None, reported: str | None, ballots: int | None) -> tuple[dict[str, int], int]:
     """Votes per candidate and ballots cast, from a source's actas or from the command line."""
     if (source is None) == (reported is None):
@@ -47,7 +37,7 @@ def _contest(source: str | None, reported: str | None, ballots: int | None) -> t
                 votes[cid] += n
         return votes, sum(row.ballots for row in dataset)
     assert reported is not None
-    votes = parse_counts(reported, "--reported")
+    votes = dict(parse_contest(f"reported {reported.replace(',', ' ')}", "--reported").votes)
     if ballots is None or ballots < sum(votes.values()):
         raise InputError("--ballots: give the ballots cast, at least the votes given in --reported")
     return votes, ballots

@@ -15,7 +15,7 @@ from actas.console import Col, out, print_json, progress
 from actas.console import table as table_of
 from actas.errors import InputError
 from actas.files import write_text
-from actas.forensics.calibrated import TESTS, Calibration, table
+from actas.forensics.calibrated import TESTS, Calibration, clean_rows, table, widening
 from actas.forensics.calibration import FRAUDS, calibrate, calibration_set
 from actas.forensics.finding import ALPHA
 
@@ -36,10 +36,12 @@ def calibrate_command(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the measurement as JSON.")] = False,
 ) -> None:
-    """Measure each forensic test's false-positive rate on clean simulated elections (from 1,000 to 30,000
+    """Measure each forensic test's false-positive rate on clean simulated elections (from 1,000 to 100,000
     stations, station sizes drawn from the given results' registered voters and from the simulator's
-    own, balanced to landslide shares, varied turnout), its detection rate on the same elections with
-    fraud injected, and the coverage of the fingerprint's intervals. Prints the table in Markdown.
+    own, balanced to landslide shares, varied turnout), the threshold that holds it to alpha, its
+    detection rate at that threshold on the same elections with fraud injected, and the coverage of
+    the fingerprint's intervals. Prints the tables (in Markdown with --markdown, as
+    docs/forensics.md holds them); --out writes the JSON actas reads its thresholds from.
 
     Example: actas calibrate --sizes v1.dataset --sizes russia-2012.dataset --elections 200
     """
@@ -70,25 +72,16 @@ def calibrate_command(
 
 def _print_tables(measured: Calibration) -> None:
     alpha = measured.alpha
-    rows = []
-    for test in TESTS:
-        at_nominal, at_limit = measured.nominal_rate(test), measured.rate(test)
-        limit = f"{measured.threshold(test):.2f}" if measured.raised(test) else "nominal"
-        rows.append(
-            [
-                test,
-                f"{at_nominal.flagged} of {at_nominal.elections}",
-                limit,
-                f"{at_limit.flagged}",
-                f"{at_limit.upper:.1%}",
-            ]
-        )
     out.print(
         table_of(
             f"Clean simulated elections flagged: at alpha = {alpha:g}, and at the calibrated threshold",
-            (Col("Test"), Col(f"At {alpha:g}", number=True), Col("Threshold\n(score)", number=True),
-             Col("At it", number=True), Col("95% upper", number=True)),
-            rows,
+            (Col("Test"), Col(f"At {alpha:g}", number=True), Col("Threshold"), Col("At it", number=True),
+             Col("95% upper", number=True)),
+            [
+                [test, f"{at_nominal.flagged} of {at_nominal.elections}", limit, f"{at_limit.flagged}",
+                 f"{at_limit.upper:.1%}"]
+                for test, at_nominal, limit, at_limit in clean_rows(measured)
+            ],
         )
     )  # fmt: skip
     if measured.detection:
@@ -107,13 +100,7 @@ def _print_tables(measured: Calibration) -> None:
             [[c.label, f"{c.covered} of {c.elections}", f"{c.rate:.0%}"] for c in measured.coverage],
         )
     )
-    below, above = measured.widen
-    out.print(
-        f"Scores are -log10(p), or the lower end of f_e's interval. f_i's interval: the bootstrap's, widened by "
-        f"{below:.3f} below and {above:.3f} above (measured on the even-numbered elections; the coverage is the "
-        "odd-numbered ones').",
-        markup=False,
-    )
+    out.print(widening(measured), markup=False)
 
 
 def short(label: str) -> str:

@@ -191,6 +191,8 @@ def test_the_sample_size_of_either_audit_from_the_command_line(reported: Path) -
         ["--method", "comparison"],  # neither a margin nor results
         ["--reported", "a=10,b=5", "--ballots", 12],  # fewer ballots than votes
         ["--reported", "a=ten,b=5", "--ballots", 20],
+        ["--reported", "a=" + "9" * 40 + ",b=5", "--ballots", 20],  # more votes than any contest holds
+        ["--reported", "a=10,a=5", "--ballots", 20],  # a candidate twice
         ["--reported", "a=10", "--ballots", 20],  # no loser
         ["--method", "comparison", "--margin", 0],
         ["--method", "comparison", "--margin", 0.1, "--risk-limit", 1.5],

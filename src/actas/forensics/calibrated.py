@@ -25,7 +25,6 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from actas.forensics.finding import Finding
-from actas.forensics.fingerprint import FLAG_EXTREME
 from actas.pvalues import p_number, p_text
 from actas.sim.results import Population
 
@@ -66,12 +65,12 @@ class Election:
 
 
 def score(finding: Finding) -> float | None:
-    """The finding's evidence on one scale for every test (larger is stronger); None if it did not run."""
+    """The finding's evidence on one scale for every test (larger is stronger), read from the finding as the
+    test made it (before `gate`); None if it did not run."""
     if finding.test == "fingerprint":
-        if not finding.details:
+        if finding.flagged is None:
             return None
-        identified = finding.details["extreme_identified"] and finding.details["extreme"] >= FLAG_EXTREME
-        return float(finding.details["extreme_interval"][0]) if identified else 0.0
+        return float(finding.details["extreme_interval"][0]) if finding.flagged else 0.0
     if finding.p_value is None:
         return None
     return -math.log10(max(finding.p_value, 1e-300))
@@ -193,7 +192,30 @@ def published() -> Calibration:
     return Calibration.from_json(json.loads(PUBLISHED.read_text(encoding="utf-8")))
 
 
-def _level(test: str, limit: float) -> str:
+def clean_rows(calibration: Calibration) -> list[tuple[str, Rate, str, Rate]]:
+    """Per test: the clean elections flagged at its nominal level, its threshold in words, and the clean
+    elections flagged at that threshold."""
+    return [
+        (
+            test,
+            calibration.nominal_rate(test),
+            level(test, calibration.threshold(test)) if calibration.raised(test) else "nominal",
+            calibration.rate(test),
+        )
+        for test in TESTS
+    ]
+
+
+def widening(calibration: Calibration) -> str:
+    below, above = calibration.widen
+    return (
+        f"f_i's interval is the bootstrap's widened by {below:.3f} below and {above:.3f} above: the 95th "
+        "percentiles of how far the truth lay outside it on the even-numbered elections (below: the clean ones; "
+        "above: the stuffed ones). The coverage is measured on the odd-numbered ones."
+    )
+
+
+def level(test: str, limit: float) -> str:
     if test == "fingerprint":
         return f"f_e's interval starts above {limit:.2%}"
     return f"p < {p_number(10**-limit)}"
@@ -218,19 +240,19 @@ def gate(finding: Finding, calibration: Calibration) -> Finding:
         return replace(finding, details={**finding.details, "calibrated": True})
     often = calibration.nominal_rate(finding.test)
     reached = "found extreme fraud" if finding.test == "fingerprint" else f"reached p < {calibration.alpha:g}"
-    level = (
+    why = (
         f"This test {reached} on {often.flagged} of {often.elections} clean simulated elections ({often.rate:.1%}), "
-        f"so actas flags it only when {_level(finding.test, limit)}, which at most 1 in {round(1 / calibration.alpha)} "
+        f"so actas flags it only when {level(finding.test, limit)}, which at most 1 in {round(1 / calibration.alpha)} "
         "of them reached"
     )
     details = {**finding.details, "calibrated": True, "threshold": limit}
     if found > limit or not finding.flagged:
-        return replace(finding, sentence=f"{finding.sentence} ({level}.)", details=details)
+        return replace(finding, sentence=f"{finding.sentence} ({why}.)", details=details)
     shown = "" if finding.p_value is None else f" ({p_text(finding.p_value)})"
     return replace(
         finding,
         flagged=False,
-        sentence=f"{finding.observed[:-1]}{shown}. {level}: not flagged.",
+        sentence=f"{finding.observed[:-1]}{shown}. {why}: not flagged.",
         details={**details, "flagged_at_nominal_level": bool(finding.flagged)},
     )
 
@@ -243,9 +265,7 @@ def table(calibration: Calibration) -> str:
         f"| test | flagged at {alpha:g} | calibrated threshold | flagged at it | 95% upper bound |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
-    for test in TESTS:
-        at_nominal, at_limit = calibration.nominal_rate(test), calibration.rate(test)
-        limit = _level(test, calibration.threshold(test)) if calibration.raised(test) else "nominal"
+    for test, at_nominal, limit, at_limit in clean_rows(calibration):
         lines.append(
             f"| {test} | {at_nominal.flagged} of {at_nominal.elections} ({at_nominal.rate:.1%}) | {limit} "
             f"| {at_limit.flagged} ({at_limit.rate:.1%}) | {at_limit.upper:.1%} |"
@@ -258,11 +278,5 @@ def table(calibration: Calibration) -> str:
     for c in calibration.coverage:
         short = "" if c.rate >= COVERAGE else f" (below {COVERAGE:.0%})"
         lines.append(f"| {c.label} | {c.covered} of {c.elections} | {c.rate:.0%}{short} |")
-    below, above = calibration.widen
-    lines += [
-        "",
-        f"f_i's interval is the bootstrap's widened by {below:.3f} below and {above:.3f} above: the 95th "
-        "percentiles of how far the truth lay outside it on the even-numbered elections (below: the clean ones; "
-        "above: the stuffed ones). The coverage is measured on the odd-numbered ones.",
-    ]
+    lines += ["", widening(calibration)]
     return "\n".join(lines) + "\n"

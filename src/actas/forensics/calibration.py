@@ -110,7 +110,6 @@ def calibrate(
     alpha: float = ALPHA,
     fraud_elections: int = 50,
     on_step: Callable[[str], None] | None = None,
-    workers: int | None = None,
 ) -> Calibration:
     """Run every test on every clean election, and on the first `fraud_elections` settings with each fraud
     of FRAUDS injected. The fingerprint's f_i intervals on the even-numbered elections (clean and stuffed)
@@ -119,7 +118,7 @@ def calibrate(
     for label, scenario, fraud in FRAUDS:
         jobs += [(label, e, scenario, fraud, sizes.get(e.sizes), alpha) for e in elections[:fraud_elections]]
     runs: list[Run] = []
-    with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         for done in as_completed([pool.submit(_run, job) for job in jobs]):
             runs.append(done.result())
             if on_step:

@@ -113,6 +113,7 @@ def second_digit(c: Columns, alpha: float = ALPHA, seed: int = 2012) -> Finding:
     mean = float(d2.mean())
     null_digits = second_digits(resampled(c, x, station, seed, MIN_COUNT_2BL))
     null_mean = float(null_digits.mean())
+    null_freq = np.bincount(null_digits, minlength=10) / len(null_digits)
     spread = float(d2.std(ddof=1)) or 1.0
     se = spread * math.sqrt(1 / n + 1 / len(null_digits))
     z = (mean - null_mean) / se
@@ -123,16 +124,15 @@ def second_digit(c: Columns, alpha: float = ALPHA, seed: int = 2012) -> Finding:
     flagged = p < alpha
     direction = np.sign(mean - null_mean) or 1.0
     scores = _per_station(station, direction * (d2 - null_mean).astype(np.float64), len(c.codes))
+    both = (
+        f"The second digits of {n:,} vote counts average {mean:.3f}; the same counts drawn again by chance, with "
+        f"their stations' sizes and shares, average {null_mean:.3f}"
+    )
     observed = (
-        f"The second digits of {n:,} vote counts average {mean:.3f}; the same counts drawn again by chance, with "
-        f"their stations' sizes and shares, average {null_mean:.3f}, and Benford's law, which counts of polling "
-        f"stations' sizes need not follow, gives {BENFORD_SECOND_MEAN:.3f}."
+        f"{both}, and Benford's law, which counts of polling stations' sizes need not follow, gives "
+        f"{BENFORD_SECOND_MEAN:.3f}."
     )
-    sentence = (
-        f"The second digits of {n:,} vote counts average {mean:.3f}; the same counts drawn again by chance, with "
-        f"their stations' sizes and shares, average {null_mean:.3f} ({p_text(p)}): "
-        + ("a departure beyond chance." if flagged else "no departure beyond chance.")
-    )
+    sentence = f"{both} ({p_text(p)}): " + ("a departure beyond chance." if flagged else "no departure beyond chance.")
     return Finding(
         test="2bl",
         title="Second digits of the counts (Mebane's 2BL test)",
@@ -159,14 +159,14 @@ def second_digit(c: Columns, alpha: float = ALPHA, seed: int = 2012) -> Finding:
             "counts": n,
             "frequencies": freq.tolist(),
             "benford": BENFORD_SECOND.tolist(),
-            "null_frequencies": (np.bincount(null_digits, minlength=10) / len(null_digits)).tolist(),
+            "null_frequencies": null_freq.tolist(),
             "benford_mean": BENFORD_SECOND_MEAN,
             "benford_p_value": p_benford,
             "chi_square": chi2,
             "min_count": MIN_COUNT_2BL,
             "seed": seed,
         },
-        plot={"observed": freq / n, "expected": np.bincount(null_digits, minlength=10) / len(null_digits)},
+        plot={"observed": freq / n, "expected": null_freq},
         alpha=alpha,
         observed=observed,
     )

@@ -212,14 +212,6 @@ def _solve(observed: NDArray[np.float64], kinds: NDArray[np.float64]) -> tuple[f
     return fi, fe, distance(fi, fe)
 
 
-def fit(
-    turnout: NDArray[np.float64], share: NDArray[np.float64], registered: NDArray[np.float64], seed: int = 2012
-) -> Fit:
-    ok = np.isfinite(turnout) & np.isfinite(share) & np.isfinite(registered) & (registered > 0)
-    t, s, reg = turnout[ok], share[ok], registered[ok]
-    return _fit(t, s, reg, _Draws.draw(reg, seed))
-
-
 def _fit(t: NDArray[np.float64], s: NDArray[np.float64], reg: NDArray[np.float64], draws: _Draws) -> Fit:
     observed = fingerprint_histogram(t, s, FIT_BINS)
     clean_t, clean_s = _without_noise(clean_centre(t), clean_centre(s), reg)
@@ -229,10 +221,15 @@ def _fit(t: NDArray[np.float64], s: NDArray[np.float64], reg: NDArray[np.float64
 
 
 def bootstrap(
-    t: NDArray[np.float64], s: NDArray[np.float64], reg: NDArray[np.float64], seed: int, resamples: int = BOOTSTRAP
+    t: NDArray[np.float64],
+    s: NDArray[np.float64],
+    reg: NDArray[np.float64],
+    draws: _Draws,
+    seed: int,
+    resamples: int = BOOTSTRAP,
 ) -> tuple[Estimate, Estimate, Fit]:
-    """The fit and its estimates' 95% percentile intervals, from `resamples` resamples of the stations."""
-    draws = _Draws.draw(reg, seed)
+    """The fit and its estimates' 95% percentile intervals, from `resamples` resamples of the stations, every
+    fit with the model's same `draws`."""
     whole = _fit(t, s, reg, draws)
     rng = np.random.default_rng([seed, 11])
     found = np.empty((resamples, 2))
@@ -261,7 +258,8 @@ def fingerprint(
         return not_computed(
             "fingerprint", title, len(c.codes), "fewer than 100 stations give turnout and votes", KLIMEK
         )
-    booted, extreme, result = bootstrap(t[ok], s[ok], c.registered[ok], seed, resamples)
+    draws = _Draws.draw(c.registered[ok], seed)
+    booted, extreme, result = bootstrap(t[ok], s[ok], c.registered[ok], draws, seed, resamples)
     incremental = Estimate(booted.value, max(0.0, booted.low - widen[0]), min(1.0, booted.high + widen[1]))
     flagged = extreme.identified and extreme.value >= FLAG_EXTREME
     zt = (t - result.turnout[0]) / result.turnout[1]
@@ -269,9 +267,7 @@ def fingerprint(
     scores = np.where(ok & (zt > 2) & (zs > 2), zt + zs, 0.0)
     reasons = [f"turnout {a:.1%}, winner {b:.1%}" for a, b in zip(t, s, strict=True)]
     winner = c.names[c.winner]
-    mt, ms = model(
-        _Draws.draw(c.registered[ok], seed), result.turnout, result.share, result.incremental, result.extreme
-    )
+    mt, ms = model(draws, result.turnout, result.share, result.incremental, result.extreme)
     corner = int((ok & (t >= 0.95) & (s >= 0.95)).sum())
     observed = (
         f"Fitting Klimek's model to {n:,} stations: extreme fraud (nearly every vote for {winner}) at "

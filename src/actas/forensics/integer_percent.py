@@ -123,9 +123,8 @@ def integer_percent(c: Columns, alpha: float = ALPHA, filters: bool = True) -> F
     valid, leader = c.valid.astype(np.float64), c.winner_votes.astype(np.float64)
     known = np.isfinite(registered) & (registered > 0) & (ballots <= registered)
     if filters:
-        base = np.where(ballots > 0, ballots, 1.0)
         usable = known & (registered >= MIN_REGISTERED) & (ballots >= 1) & (valid > 0)
-        usable &= (ballots <= MAX_PERCENT * registered) & (leader <= MAX_PERCENT * base)
+        usable &= (ballots <= MAX_PERCENT * registered) & (leader <= MAX_PERCENT * ballots)
         share_of = ballots
     else:
         usable = known & (valid > 0)
