@@ -86,6 +86,9 @@ def test_report_combines_outcome_reconciliation_poll_and_forensics(stuffed: Path
         (["simulate-results", "--out", "x.dataset", "--scenario", "stuffing", "--extreme", "1.5"], "between 0 and 1"),
         (["case", "venezuela-2024", "--data", ".", "--out", "x.md"], "not found"),
         (["case", "chile-1988", "--data", ".", "--out", "x.md"], "unknown case"),
+        (["calibrate", "--sizes", "missing.dataset", "--elections", "1"], "missing.dataset"),
+        (["calibrate", "--sizes", "bad.dataset", "--elections", "1"], "bad.dataset"),
+        (["calibrate", "--sizes", "ok.dataset", "--elections", "1", "--alpha", "2"], "--alpha"),
     ],
 )
 def test_bad_input_is_refused_cleanly(tmp_path: Path, args: list[str], message: str) -> None:
