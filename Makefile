@@ -35,7 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/restart.py
 
 docs: $(STAMP)
-	$(BIN)/python -m actas.cli_reference > docs/cli.md
+	$(BIN)/python -m actas.cli.reference > docs/cli.md
 	$(BIN)/python docs/images/make_images.py
 
 # The pages as the browser tests see them, for the docs (needs Debian's chromium).

@@ -21,11 +21,12 @@ from pathlib import Path
 import httpx
 
 from actas.files import KeySet, save_election, write_bundle
+from actas.outbox import Outbox
 from actas.payload_sources import read_payloads
 from actas.server.process import start_server
 from actas.sim.generator import synthetic
 from actas.sim.simulate import VoterModel, simulate
-from actas.transmit import Outbox, transmit
+from actas.transmit import transmit
 
 KEPT_BACK = 40
 

@@ -34,7 +34,8 @@ from actas.registry import KeyRegistry
 from actas.sim.generator import generate
 from actas.sim.simulate import VoterModel, simulate
 from actas.witness.photo import Distortion, phone_photo
-from actas.witness.scan import VERIFIED, scan_photo
+from actas.witness.read_photo import scan_photo
+from actas.witness.scan import VERIFIED
 
 
 def joined(texts: list[str]) -> list[str]:

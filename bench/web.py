@@ -29,11 +29,12 @@ from pathlib import Path
 import httpx
 
 from actas.files import KeySet, save_election
+from actas.outbox import Outbox
 from actas.payload_sources import SourcePayload
 from actas.server.process import start_server
 from actas.sim.generator import synthetic
 from actas.sim.simulate import VoterModel, simulate
-from actas.transmit import Outbox, transmit
+from actas.transmit import transmit
 from board_database import board_database
 
 

@@ -24,6 +24,7 @@ REGISTRY_FILE = "registry.note"
 AUTHORITY_KEY_FILE = "authority.key"
 MACHINE_KEYS_FILE = "machines.keys"
 BUNDLE_FILE = "actas.jsonl"
+KEYS_DIR = "keys"
 MAX_ELECTION_BYTES = 512 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
 MAX_DAMAGED_LINES = 10_000
@@ -148,6 +149,16 @@ class KeySet:
                 raise KeyFileError(f"machine key file line {number}: expected '<station> <private key>'")
             machines[code] = Signer.from_text(key)
         return cls(authority, machines)
+
+
+def publish_keys(election: Election, out_dir: Path, authority_name: str) -> tuple[KeySet, KeyRegistry]:
+    """New keys for an election: the private ones under out_dir/keys (0600), the signed registry beside
+    them for publication."""
+    keys = KeySet.generate(election, authority_name)
+    keys.save(out_dir / KEYS_DIR)
+    registry = keys.registry(election)
+    (out_dir / REGISTRY_FILE).write_text(registry.sign(keys.authority), encoding="utf-8")
+    return keys, registry
 
 
 def read_private(path: Path, limit: int, what: str = "key file") -> str:

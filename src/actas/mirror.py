@@ -15,8 +15,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from actas.errors import FormatError, InputError, VerificationError
 from actas.files import MAX_ELECTION_BYTES, read_text
@@ -24,6 +23,9 @@ from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.signed_note import SignedNote
 from actas.tally.board_count import entry_kind
+
+if TYPE_CHECKING:
+    import httpx
 
 ENTRIES, CHECKPOINT, CHECKPOINTS, BOARD_KEY = "entries.jsonl", "checkpoint.note", "checkpoints.jsonl", "board.pub"
 PAGE = 1000
@@ -62,6 +64,8 @@ def _held(entries: Path) -> int:
 
 def mirror_board(url: str, directory: Path, on_progress: Callable[[int, int], None] | None = None) -> Checkpoint:
     """Bring a mirror of the board at `url` up to the board's latest checkpoint."""
+    import httpx  # the HTTP client, only for the commands that fetch
+
     directory.mkdir(parents=True, exist_ok=True)
     entries = directory / ENTRIES
     held = _held(entries)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from actas.acta.codec import FORMAT_LINE, MAX_ACTA_BYTES
+from actas.acta.codec import FORMAT_LINE, MAX_ACTA_BYTES, parse_payload
+from actas.acta.model import SignedActa
 from actas.acta.qr import join_parts
-from actas.acta.qr_image import decode_qr_texts, open_gray
 from actas.errors import FormatError, InputError
 from actas.files import BUNDLE_FILE, read_bundle, read_bytes, read_text
 
@@ -79,8 +79,21 @@ def _qr_texts(text: str) -> list[str]:
 
 def payloads_from_image(path: Path) -> list[str]:
     """The payloads of the QR codes in an image file, bounded in bytes and in pixels before decoding."""
+    from actas.acta.qr_image import decode_qr_texts, open_gray  # the image libraries, only for images
+
     data = read_bytes(path, limit=MAX_IMAGE_BYTES, what="image")
     texts = decode_qr_texts(open_gray(data, f"image {path}"))
     if not texts:
         raise FormatError(f"no QR code could be read in {path}")
     return join_parts(texts)
+
+
+def pick_acta(source: str, station: str | None, kind: str) -> SignedActa:
+    """The first acta of that kind (and station, when given) that a source holds."""
+    for item in read_payloads(source):
+        if isinstance(item.payload, FormatError):
+            continue
+        signed = parse_payload(item.payload)
+        if (station is None or signed.acta.station == station) and signed.acta.kind.value == kind:
+            return signed
+    raise InputError(f"no {kind} acta{' of station ' + station if station else ''} in {source[:80]}")

@@ -40,12 +40,12 @@ from actas.election import Election
 from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import MerkleTree, leaf_hash
+from actas.outbox import read_outbox
 from actas.registry import KeyRegistry
 from actas.signed_note import SignedNote, Verifier
 from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, counted_acta, read_entry
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed
-from actas.transmit import read_outbox
 
 MAX_FAILURES_LISTED = 10_000
 CHUNK = 1000

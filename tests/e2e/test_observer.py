@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from actas.acta.codec import parse_payload
 from actas.acta.model import SignedActa
-from actas.demo_parallel import publish_tampered
+from actas.demo.parallel import publish_tampered
 from actas.files import load_election
 from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_inclusion

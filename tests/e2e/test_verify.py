@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from actas.acta.codec import parse_payload, sign_acta
-from actas.demo_parallel import publish_tampered
+from actas.demo.parallel import publish_tampered
 from actas.errors import InputError
 from actas.files import load_election, load_signer
 from actas.ledger.checkpoint import Checkpoint

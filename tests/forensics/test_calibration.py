@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actas.forensics.calibrated import SHARES, TESTS, Calibration, Election, gate, published, table, threshold
+from actas.forensics.calibrated import SHARES, Calibration, Election, gate, published, table, threshold
 from actas.forensics.calibration import calibrate, calibration_set
+from actas.forensics.defaults import TESTS
 from actas.forensics.finding import Finding
 from actas.forensics.run import run_tests
 from actas.pvalues import p_text

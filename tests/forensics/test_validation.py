@@ -6,7 +6,8 @@ from collections import Counter
 
 import pytest
 
-from actas.forensics.calibrated import TESTS, published
+from actas.forensics.calibrated import published
+from actas.forensics.defaults import TESTS
 from actas.forensics.round_percent import round_percentages
 from actas.forensics.run import run_tests
 from actas.reports.evidence import announced_round_percentages

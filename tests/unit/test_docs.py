@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from actas.cli_reference import cli_reference, command_paths, help_text
+from actas.cli.reference import cli_reference, command_paths, help_text
 
 ROOT = Path(__file__).parents[2]
 

@@ -23,7 +23,8 @@ from actas.registry import KeyRegistry
 from actas.sim.generator import generate
 from actas.sim.simulate import VoterModel, simulate
 from actas.witness.photo import phone_photo
-from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED, scan_photo
+from actas.witness.read_photo import scan_photo
+from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED
 from tests.conftest import assert_clean_failure, run_actas
 
 

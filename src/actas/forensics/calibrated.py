@@ -24,12 +24,12 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import stats
 
+from actas.forensics.defaults import TESTS
 from actas.forensics.finding import Finding
 from actas.pvalues import p_number, p_text
 from actas.sim.results import Population
 
 PUBLISHED = Path(__file__).with_name("calibration.json")
-TESTS = ("2bl", "last-digit", "zero-five", "digit-pairs", "integer-percent", "turnout", "fingerprint")
 SHARES = {
     "balanced": (0.49, 0.47, 0.03, 0.01),
     "typical": (0.46, 0.38, 0.11, 0.05),

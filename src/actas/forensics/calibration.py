@@ -21,10 +21,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from actas.forensics.calibrated import MODEL_SIZES, SHARES, TESTS, Calibration, Coverage, Election, score
-from actas.forensics.finding import ALPHA
+from actas.forensics.calibrated import MODEL_SIZES, SHARES, Calibration, Coverage, Election, score
+from actas.forensics.defaults import ALPHA, TESTS
 from actas.forensics.run import run_tests
-from actas.sim.results import CLEAN, INVENTED, STUFFING, Fraud, simulate_results
+from actas.sim import CLEAN, INVENTED, STUFFING
+from actas.sim.results import Fraud, simulate_results
 
 FRAUDS = (
     ("stuffing, f_i 0.05", STUFFING, Fraud(incremental=0.05)),

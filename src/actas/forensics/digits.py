@@ -17,7 +17,8 @@ from numpy.typing import NDArray
 from scipy import stats
 
 from actas.forensics.columns import Columns
-from actas.forensics.finding import ALPHA, Finding, not_computed, top_drivers
+from actas.forensics.defaults import ALPHA, MIN_COUNT_LAST
+from actas.forensics.finding import Finding, not_computed, top_drivers
 from actas.pvalues import p_text, two_sided
 
 BENFORD_SECOND = np.array([sum(math.log10(1 + 1 / (10 * k + d)) for k in range(1, 10)) for d in range(10)])
@@ -25,8 +26,6 @@ BENFORD_SECOND = np.array([sum(math.log10(1 + 1 / (10 * k + d)) for k in range(1
 BENFORD_SECOND_MEAN = float(np.dot(np.arange(10), BENFORD_SECOND))
 """4.187, the mean second digit Mebane's 2BL test holds the counts against."""
 MIN_COUNT_2BL = 10
-MIN_COUNT_LAST = 100
-"""Counts below this are left out of the last-digit tests unless told otherwise."""
 RESAMPLE_TEXT = (
     "each count drawn again from Binomial(its station's valid votes, its share there), so that the null has "
     "the counts' own sizes. For counts spread widely it is the uniform one (each last digit 10%, 0 or 5 20%, "

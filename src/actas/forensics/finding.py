@@ -9,9 +9,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-ALPHA = 0.01
-"""The significance level of every test unless told otherwise: a clean election is flagged by a given
-test about once in a hundred."""
+from actas.forensics.defaults import ALPHA
+
 DRIVERS = 20
 """How many of the stations that drive a result a finding names."""
 

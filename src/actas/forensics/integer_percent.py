@@ -30,7 +30,8 @@ from numpy.typing import NDArray
 from scipy import special
 
 from actas.forensics.columns import Columns
-from actas.forensics.finding import ALPHA, Finding, not_computed, top_drivers
+from actas.forensics.defaults import ALPHA
+from actas.forensics.finding import Finding, not_computed, top_drivers
 from actas.pvalues import p_text
 
 TITLE = "Whole-number percentages (Kobak, Shpilkin and Pshenichnikov)"

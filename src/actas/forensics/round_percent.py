@@ -21,7 +21,8 @@ from fractions import Fraction
 
 from scipy import stats
 
-from actas.forensics.finding import ALPHA, Finding
+from actas.forensics.defaults import ALPHA
+from actas.forensics.finding import Finding
 from actas.pvalues import one_in
 
 DECIMALS = 1

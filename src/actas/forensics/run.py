@@ -6,8 +6,9 @@ from collections.abc import Callable
 
 from actas.forensics.calibrated import gate, published
 from actas.forensics.columns import Columns
-from actas.forensics.digits import MIN_COUNT_LAST, digit_pairs, last_digit, second_digit, zero_five
-from actas.forensics.finding import ALPHA, Finding
+from actas.forensics.defaults import ALPHA, MIN_COUNT_LAST
+from actas.forensics.digits import digit_pairs, last_digit, second_digit, zero_five
+from actas.forensics.finding import Finding
 from actas.forensics.fingerprint import fingerprint
 from actas.forensics.integer_percent import integer_percent
 from actas.forensics.turnout import turnout_shape

@@ -19,7 +19,8 @@ import numpy as np
 from scipy import stats
 
 from actas.forensics.columns import Columns
-from actas.forensics.finding import ALPHA, Finding, not_computed, top_drivers
+from actas.forensics.defaults import ALPHA
+from actas.forensics.finding import Finding, not_computed, top_drivers
 from actas.pvalues import p_text
 
 HIGH_TURNOUT = 0.95

@@ -24,9 +24,10 @@ from actas.files import write_private
 from actas.kiosk.printer import Printer, PrinterError
 from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup, MachineState
+from actas.outbox import Outbox
 from actas.payload_sources import SourcePayload
 from actas.signed_note import Signer, Verifier
-from actas.transmit import Outbox, transmit
+from actas.transmit import transmit
 
 JOURNAL, OUTBOX = "machine.journal", "sent.jsonl"
 RETRY_SECONDS = 10.0

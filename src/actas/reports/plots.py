@@ -13,7 +13,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from actas.forensics.finding import Finding  # noqa: E402
+from actas.forensics.finding import Finding  # noqa: E402  # noqa: E402
 
 BLUE, GREY, RED = "#1f5fa8", "#9a9a9a", "#c0392b"
 

@@ -38,8 +38,9 @@ from actas.server.responses import error, json_errors, read_body
 from actas.server.security import Guard, secrets_allowed
 from actas.tally.progressive import status_of
 from actas.web.pages import STATIC, pages_router
+from actas.witness.read_photo import scan_photo
 from actas.witness.report import MAX_REPORT_BYTES
-from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, Scan, scan_photo
+from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, Scan
 
 PAGE = 1000
 MAX_INDEX = 2**63 - 1

@@ -13,10 +13,10 @@ from numpy.typing import NDArray
 
 from actas.election import BallotOption, Candidate, Contest, Election, Level, Station, Unit
 from actas.errors import InputError
+from actas.sim import PRESETS
 from actas.sim import venezuela_2024 as ve
 from actas.sim.split import split_total
 
-PRESETS = ("venezuela-2024", "synthetic")
 MAX_STATIONS = 2_000_000
 
 

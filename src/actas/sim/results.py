@@ -32,9 +32,8 @@ from actas.dataset.model import Dataset, Option, Provenance, StationRow
 from actas.errors import InputError
 from actas.forensics.columns import Columns
 from actas.forensics.fingerprint import SIGMA_X
+from actas.sim import CLEAN, FRAUDS, INVENTED, STUFFING, TARGET
 
-CLEAN, STUFFING, INVENTED, TARGET = "clean", "stuffing", "invented", "target-percentages"
-SCENARIOS = (CLEAN, STUFFING, INVENTED, TARGET)
 CANDIDATES = (
     ("ALVAREZ", "Ana Álvarez"),
     ("BARROS", "Bruno Barros"),
@@ -101,8 +100,8 @@ def simulate_results(
     fraud: Fraud | None = None,
     population: Population | None = None,
 ) -> Simulated:
-    if scenario not in SCENARIOS:
-        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    if scenario not in FRAUDS:
+        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(FRAUDS)}")
     if not 1 <= stations <= MAX_STATIONS:
         raise InputError(f"--stations must be between 1 and {MAX_STATIONS:,}, found {stations:,}")
     fraud = fraud or _default(scenario)

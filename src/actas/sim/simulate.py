@@ -15,14 +15,19 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from actas.acta.codec import parse_payload
+from actas.acta.model import ActaKind
 from actas.election import Election
 from actas.errors import InputError
+from actas.files import write_bundle
 from actas.machine.voting_machine import MachineSetup, VotingMachine
 from actas.signed_note import Signer
+from actas.tally.totals import Totals
 
 CHUNK = 400
 OPEN_AT = "T10:00:00Z"
@@ -175,6 +180,27 @@ def simulate(
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         yield from _report(pool.map(_run, jobs), on_progress)
+
+
+def simulate_bundle(
+    election: Election,
+    path: Path,
+    signers: Mapping[str, Signer],
+    model: VoterModel,
+    workers: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> Totals:
+    """Run every station's machine and write their zero and final actas as a bundle; the finals' totals."""
+    totals = Totals()
+
+    def records() -> Iterator[tuple[str, str, str]]:
+        for station in simulate(election, signers, model, workers=workers, on_progress=on_progress):
+            totals.add(parse_payload(station.final).acta)
+            yield station.station, ActaKind.ZERO.value, station.zero
+            yield station.station, ActaKind.FINAL.value, station.final
+
+    write_bundle(path, records())
+    return totals
 
 
 def _report(

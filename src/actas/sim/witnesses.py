@@ -24,8 +24,9 @@ from actas.election import Election
 from actas.registry import KeyRegistry
 from actas.tally.witnessed import acta_counts
 from actas.witness.photo import phone_photo
+from actas.witness.read_photo import scan_photo
 from actas.witness.report import WitnessReport
-from actas.witness.scan import REJECTED, scan_photo
+from actas.witness.scan import REJECTED
 
 PHOTOS = 3
 """Photos a witness takes at most before giving up on reading the acta."""

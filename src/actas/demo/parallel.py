@@ -13,7 +13,6 @@ from rich.table import Table
 
 from actas.acta.codec import parse_payload
 from actas.board import Board
-from actas.cli_datasets import load_source
 from actas.console import Col, out, progress, table
 from actas.dataset.model import Dataset, Signature
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile, said
@@ -22,6 +21,7 @@ from actas.files import enroll_witnesses, load_signer, load_witness_token, signe
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import Tampering
 from actas.sim.witnesses import WITNESSED_SHARE, assign, witness_reports
+from actas.sources import load_source
 from actas.store.database import Database
 from actas.witness.report import WitnessReport
 

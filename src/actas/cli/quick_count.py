@@ -9,12 +9,8 @@ from typing import Annotated
 
 import typer
 
-from actas.audit.quick_count import compare_exit_poll, design_effect, estimate, voters_needed, z_value
-from actas.cli_datasets import load_source
 from actas.console import out, print_json
-from actas.dataset.announced import OTHERS, load_announced
 from actas.errors import InputError, VerificationError
-from actas.pvalues import p_text
 
 pvt_app = typer.Typer(
     help="Parallel vote tabulation (quick count) from a random sample of mesas.", no_args_is_help=True
@@ -39,6 +35,8 @@ def pvt_plan(
 
     Example: actas pvt plan --margin-of-error 0.01 --voters 12000000 --votes-per-mesa 400 --z 2.58
     """
+    from actas.audit.quick_count import design_effect, voters_needed, z_value
+
     if confidence is not None and z is not None:
         raise InputError("give --confidence or --z, not both")
     critical = z if z is not None else z_value(0.95 if confidence is None else confidence)
@@ -68,6 +66,9 @@ def pvt_estimate(
 
     Example: actas pvt estimate sample.dataset --stations 30026
     """
+    from actas.audit.quick_count import estimate
+    from actas.sources import load_source
+
     dataset = load_source(source)
     total = stations or dataset.declared.stations
     if total is None:
@@ -131,6 +132,10 @@ def exit_poll_command(
 
     Example: actas exit-poll --poll EG=0.65,NM=0.31 --interviews 6800 --places 100 --announced venezuela-2024-cne-2
     """
+    from actas.audit.quick_count import compare_exit_poll, design_effect
+    from actas.dataset.announced import OTHERS, load_announced
+    from actas.pvalues import p_text
+
     shares = parse_poll(poll, "--poll")
     bulletin = load_announced(announced)
     total = bulletin.valid or bulletin.total

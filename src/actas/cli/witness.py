@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from actas.console import out, print_json, progress
 from actas.errors import InputError, VerificationError
 from actas.files import enroll_witnesses, load_registry, load_witness_token, read_text, signer_at
-from actas.witness.credentials import MAX_WITNESS_LIST_BYTES
-from actas.witness.report import INCIDENTS, MAX_REPORT_BYTES, Incident, WitnessReport
-from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED, Scan, scan_file
+from actas.witness.report import INCIDENTS
+
+if TYPE_CHECKING:
+    from actas.witness.scan import Scan
 
 witness_app = typer.Typer(
     help="What a party witness does at the mesa (read the acta, report, send) and how an organization enrolls them.",
@@ -37,7 +38,11 @@ def witness_scan(
 
     Example: actas witness scan IMG_2041.jpg IMG_2042.jpg --registry registry.note
     """
+    from actas.witness.scan import VERIFIED
+
     registry = load_registry(registry_file, authority)
+    from actas.witness.read_photo import scan_file
+
     scans: list[Scan] = []
     with progress() as bar:
         task = bar.add_task("reading photos", total=len(photos))
@@ -75,8 +80,13 @@ def witness_report(
     Example: actas witness report --station 010101001.01 --witness W-0042 --photo IMG_2041.jpg
              --registry registry.note --hand PSUV=120 --hand UNT=300 --receipts 530 --out report.json
     """
+    from actas.witness.report import Incident, WitnessReport
+    from actas.witness.scan import REJECTED, VERIFIED
+
     registry = load_registry(registry_file, authority=None)
     photos = photo or []
+    from actas.witness.read_photo import scan_file
+
     scans = [scan_file(p, registry) for p in photos]
     read = next((s for s in scans if s.status != REJECTED), None)
     if read is not None and read.station != station:
@@ -115,6 +125,8 @@ def witness_report(
 
 
 def _print_scan(s: Scan) -> None:
+    from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED
+
     if s.status == REJECTED:
         out.print(f"REJECTED {s.photo}: {s.reason}", markup=False)
         return
@@ -140,6 +152,8 @@ def witness_send(
     Example: actas witness send report.json --server https://tabulation.example --token my.token
     """
     import httpx
+
+    from actas.witness.report import MAX_REPORT_BYTES, WitnessReport
 
     refused = 0
     with httpx.Client(base_url=server.rstrip("/"), timeout=60) as client:
@@ -202,6 +216,8 @@ def witness_enroll(
     """
     import csv
     import io
+
+    from actas.witness.credentials import MAX_WITNESS_LIST_BYTES
 
     assigned: dict[str, list[str]] = {}
     ids = [*(witnesses or []), *(f"{prefix}{n:04d}" for n in range(1, count + 1))]

@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
 import typer
 
-from actas.cli_datasets import load_source
 from actas.console import Col, out, print_json, progress
 from actas.console import table as table_of
 from actas.errors import InputError
 from actas.files import write_text
-from actas.forensics.calibrated import TESTS, Calibration, clean_rows, table, widening
-from actas.forensics.calibration import FRAUDS, calibrate, calibration_set
-from actas.forensics.finding import ALPHA
+from actas.forensics.defaults import ALPHA
+
+if TYPE_CHECKING:
+    from actas.forensics.calibrated import Calibration
 
 
 def calibrate_command(
@@ -45,6 +44,12 @@ def calibrate_command(
 
     Example: actas calibrate --sizes v1.dataset --sizes russia-2012.dataset --elections 200
     """
+    import numpy as np
+
+    from actas.forensics.calibrated import table
+    from actas.forensics.calibration import FRAUDS, calibrate, calibration_set
+    from actas.sources import load_source
+
     named: dict[str, np.ndarray] = {}
     for source in sizes or []:
         dataset = load_source(source)
@@ -71,6 +76,9 @@ def calibrate_command(
 
 
 def _print_tables(measured: Calibration) -> None:
+    from actas.forensics.calibrated import clean_rows, widening
+    from actas.forensics.defaults import TESTS
+
     alpha = measured.alpha
     out.print(
         table_of(

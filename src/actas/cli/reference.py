@@ -1,6 +1,6 @@
 """The command-line reference in docs/cli.md, written from the commands' own --help.
 
-Run `make docs` (python -m actas.cli_reference > docs/cli.md); a test fails when the file and
+Run `make docs` (python -m actas.cli.reference > docs/cli.md); a test fails when the file and
 the commands disagree, so the reference cannot drift from what the program says.
 """
 

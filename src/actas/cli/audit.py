@@ -21,29 +21,18 @@ import json
 from fractions import Fraction
 from itertools import islice
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from actas.audit.ballot_polling import FORMAT as POLLING_FORMAT
-from actas.audit.ballot_polling import (
-    MISSING,
-    NONE,
-    PollingPlan,
-    PollingStatus,
-    drawn,
-    first_round,
-    polling_plan,
-    polling_status,
-)
-from actas.audit.ballot_polling import TIED as POLLING_TIED
-from actas.audit.batch_comparison import STOP, TIED, Plan, Status, plan_from_dataset, status
-from actas.audit.macro import ppeb, sample_size
-from actas.cli_audit_tools import draw_ids, sample_size_command
-from actas.cli_datasets import load_source
+from actas.cli.audit_tools import draw_ids, sample_size_command
 from actas.console import out, print_json
 from actas.errors import AuditError, FormatError, InputError, VerificationError
 from actas.files import read_text, write_text
+
+if TYPE_CHECKING:
+    from actas.audit.ballot_polling import PollingPlan, PollingStatus
+    from actas.audit.batch_comparison import Plan, Status
 
 audit_app = typer.Typer(
     help="Risk-limiting audits of the machines' counts against the paper receipts.", no_args_is_help=True
@@ -54,6 +43,10 @@ MAX_FILE = 512 * 1024 * 1024
 
 
 def _load(directory: Path) -> Plan | PollingPlan:
+    from actas.audit.ballot_polling import FORMAT as POLLING_FORMAT
+    from actas.audit.ballot_polling import PollingPlan
+    from actas.audit.batch_comparison import Plan
+
     text = read_text(directory / PLAN, limit=MAX_FILE, what="audit plan")
     try:
         data = json.loads(text)
@@ -65,6 +58,8 @@ def _load(directory: Path) -> Plan | PollingPlan:
 
 
 def _plan(directory: Path) -> Plan:
+    from actas.audit.batch_comparison import Plan
+
     plan = _load(directory)
     if not isinstance(plan, Plan):
         raise InputError(f"{directory} holds a ballot-polling audit, not a batch comparison")
@@ -132,6 +127,12 @@ def audit_plan(
 
     Example: actas audit plan http://cne.example:8080 --out audit --risk-limit 0.05
     """
+    from actas.audit.ballot_polling import TIED as POLLING_TIED
+    from actas.audit.ballot_polling import first_round, polling_plan
+    from actas.audit.batch_comparison import TIED, plan_from_dataset
+    from actas.audit.macro import sample_size
+    from actas.sources import load_source
+
     if method not in (BATCH, POLLING):
         raise InputError(f"--method {method!r}: choose {BATCH} or {POLLING}")
     dataset = load_source(source)
@@ -188,6 +189,11 @@ def audit_draw(
 
     Example: actas audit draw --ids mesas.txt --seed 58129402917462893416 --size 30
     """
+    from actas.audit.ballot_polling import TIED as POLLING_TIED
+    from actas.audit.ballot_polling import PollingPlan, drawn
+    from actas.audit.batch_comparison import TIED, Plan
+    from actas.audit.macro import ppeb
+
     if (directory is None) == (ids is None):
         raise InputError("give the audit's directory or --ids FILE, not both")
     if ids is not None:
@@ -249,6 +255,8 @@ def audit_record(
 
     Example: actas audit record audit round1-counts.csv
     """
+    from actas.audit.ballot_polling import PollingPlan
+
     loaded = _load(directory)
     if isinstance(loaded, PollingPlan):
         _record_receipts(directory, loaded, counts_file)
@@ -265,12 +273,18 @@ def audit_record(
 
 def _first_size(plan: Plan | PollingPlan) -> int:
     """The first round's size: what the audit needs if the sample finds no error."""
+    from actas.audit.ballot_polling import PollingPlan, first_round
+    from actas.audit.macro import sample_size
+
     if isinstance(plan, PollingPlan):
         return first_round(plan)
     return sample_size(sum(plan.bounds().values(), Fraction(0)), plan.risk_limit)
 
 
 def _status(directory: Path, plan: Plan | PollingPlan) -> Status | PollingStatus:
+    from actas.audit.ballot_polling import PollingPlan, polling_status
+    from actas.audit.batch_comparison import status
+
     drawn_items = [item for _, item in _draws(directory)]
     if isinstance(plan, PollingPlan):
         return polling_status(plan, drawn_items, _read_receipts(directory, plan))
@@ -279,6 +293,8 @@ def _status(directory: Path, plan: Plan | PollingPlan) -> Status | PollingStatus
 
 def _read_receipts(directory: Path, plan: PollingPlan, path: Path | None = None) -> dict[str, str]:
     """What each read receipt says, checked: a receipt of the plan, a candidate, none or missing."""
+    from actas.audit.ballot_polling import MISSING, NONE
+
     path = path or directory / READ
     if not path.exists():
         return {}
@@ -322,6 +338,9 @@ def audit_status(
 
     Example: actas audit status audit
     """
+    from actas.audit.ballot_polling import PollingStatus
+    from actas.audit.batch_comparison import STOP, Plan
+
     plan = _load(directory)
     now = _status(directory, plan)
     if isinstance(now, PollingStatus):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from urllib.parse import urlsplit
 
 import typer
@@ -11,10 +11,10 @@ import typer
 from actas.console import VOTES_COLUMNS, candidate_rows, err, out, print_json, progress, table
 from actas.errors import InputError, VerificationError
 from actas.files import read_text
-from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES
-from actas.mirror import BOARD_KEY, is_mirror, latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
 from actas.signed_note import Verifier
-from actas.verification import BoardVerification, HeldCheckpoint, held_receipts, verify_board
+
+if TYPE_CHECKING:
+    from actas.verification import BoardVerification, HeldCheckpoint
 
 SHOWN = 50
 
@@ -49,6 +49,9 @@ def verify_command(
     Example: actas verify http://cne.example:8080 --board-key "actas.ve-2024.official+1a2b3c4d+AAAA..."
              actas verify mirror-cne --receipts day/sent.jsonl --checkpoint newspaper.note
     """
+    from actas.mirror import BOARD_KEY, is_mirror, latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
+    from actas.verification import verify_board
+
     if source.startswith(("http://", "https://")):
         where = urlsplit(source)
         directory = mirror or Path(f"mirror-{where.hostname}-{where.port or where.scheme}")
@@ -86,6 +89,8 @@ def verify_command(
 
 
 def _receipts_held(outboxes: list[Path]) -> list[HeldCheckpoint]:
+    from actas.verification import held_receipts
+
     held = [receipt for outbox in outboxes for receipt in held_receipts(outbox)]
     if not held:
         raise InputError(f"no receipts in {', '.join(map(str, outboxes))}")
@@ -93,6 +98,9 @@ def _receipts_held(outboxes: list[Path]) -> list[HeldCheckpoint]:
 
 
 def _checkpoints_held(files: list[Path]) -> list[HeldCheckpoint]:
+    from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES
+    from actas.verification import HeldCheckpoint
+
     return [
         HeldCheckpoint(f"checkpoint {path}", read_text(path, limit=MAX_CHECKPOINT_BYTES, what="checkpoint"))
         for path in files

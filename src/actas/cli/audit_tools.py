@@ -9,11 +9,6 @@ from typing import Annotated
 
 import typer
 
-from actas.announcement import parse_contest
-from actas.audit.bravo import PollingContest, average_sample_number
-from actas.audit.macro import ContestTotals, diluted_margin, discrepancy_sample_size
-from actas.audit.sampler import sample, trim
-from actas.cli_datasets import load_source
 from actas.console import out, print_json
 from actas.errors import InputError
 from actas.files import read_text
@@ -27,6 +22,9 @@ MAX_ID = 200
 
 def _contest(source: str | None, reported: str | None, ballots: int | None) -> tuple[dict[str, int], int]:
     """Votes per candidate and ballots cast, from a source's actas or from the command line."""
+    from actas.announcement import parse_contest
+    from actas.sources import load_source
+
     if (source is None) == (reported is None):
         raise InputError("give either SOURCE or --reported (with --ballots)")
     if source is not None:
@@ -70,6 +68,9 @@ def sample_size_command(
 
     Example: actas audit sample-size --method comparison --margin 0.02 --risk-limit 0.05 --o1 1
     """
+    from actas.audit.bravo import PollingContest, average_sample_number
+    from actas.audit.macro import ContestTotals, diluted_margin, discrepancy_sample_size
+
     if method not in (POLLING, COMPARISON):
         raise InputError(f"--method {method!r}: choose {POLLING} or {COMPARISON}")
     if not 0 < risk_limit < 1:
@@ -133,6 +134,8 @@ def read_ids(path: Path) -> list[str]:
 
 def draw_ids(path: Path, seed: str | None, size: int | None, with_replacement: bool, as_json: bool) -> None:
     """Print the first `size` draws from the ids in `path` with the consistent sampler."""
+    from actas.audit.sampler import sample, trim
+
     if not seed:
         raise InputError("give the public seed (--seed)")
     if size is None:

@@ -4,26 +4,19 @@ on an election, and simulated results with fraud of a known kind to try them on.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from actas.cli_datasets import load_source
-from actas.cli_quick_count import parse_poll
+from actas.cli.quick_count import parse_poll
 from actas.console import err, out, print_json, progress
-from actas.dataset.announced import load_announced
-from actas.dataset.store import write_dataset
 from actas.errors import InputError, VerificationError
-from actas.forensics.calibrated import TESTS
-from actas.forensics.columns import columns
-from actas.forensics.digits import MIN_COUNT_LAST
-from actas.forensics.finding import ALPHA, Finding
-from actas.forensics.run import run_tests
-from actas.reports.case_venezuela import write_case
-from actas.reports.election import evidence_json, evidence_page, forensics_page
-from actas.reports.evidence import ExitPoll, announced_round_percentages, gather
-from actas.reports.page import write_page
-from actas.sim.results import SCENARIOS, Fraud, announce, as_dataset, simulate_results
+from actas.forensics.defaults import ALPHA, MIN_COUNT_LAST
+from actas.sim import FRAUDS
+
+if TYPE_CHECKING:
+    from actas.forensics.finding import Finding
+    from actas.reports.evidence import ExitPoll
 
 FILTERS_HELP = (
     "Apply Kobak, Shpilkin and Pshenichnikov's filters and definitions to the whole-percentage test "
@@ -74,6 +67,15 @@ def forensics_command(
 
     Example: actas forensics ve2024.dataset --announced venezuela-2024-cne-1 --out forensics/
     """
+    from actas.dataset.announced import load_announced
+    from actas.forensics.columns import columns
+    from actas.forensics.defaults import TESTS
+    from actas.forensics.run import run_tests
+    from actas.reports.election import forensics_page
+    from actas.reports.evidence import announced_round_percentages
+    from actas.reports.page import write_page
+    from actas.sources import load_source
+
     dataset = load_source(source)
     bulletins = [load_announced(a) for a in announced or []]
     directory = _out_dir(out_dir)
@@ -102,6 +104,8 @@ def forensics_command(
 
 
 def _poll(text: str | None, interviews: int | None, places: int | None, deff: float | None) -> ExitPoll | None:
+    from actas.reports.evidence import ExitPoll
+
     if text is None:
         return None
     if interviews is None or places is None:
@@ -143,6 +147,13 @@ def report_command(
 
     Example: actas report ve2024.dataset --announced venezuela-2024-cne-2 --out report/
     """
+    from actas.dataset.announced import load_announced
+    from actas.forensics.defaults import TESTS
+    from actas.reports.election import evidence_json, evidence_page
+    from actas.reports.evidence import gather
+    from actas.reports.page import write_page
+    from actas.sources import load_source
+
     poll = _poll(exit_poll, interviews, places, deff)
     dataset = load_source(source)
     bulletins = [load_announced(a) for a in announced or []]
@@ -182,7 +193,7 @@ def report_command(
 def simulate_results_command(
     out_file: Annotated[Path, typer.Option("--out", help="Dataset file to write.")],
     stations: Annotated[int, typer.Option(help="Stations in the election.", min=1)] = 10_000,
-    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = "clean",
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(FRAUDS)}.")] = "clean",
     seed: Annotated[int, typer.Option(help="Seed of the simulation.")] = 1,
     incremental: Annotated[
         float | None, typer.Option(help="stuffing: share of stations with incremental fraud.")
@@ -200,6 +211,9 @@ def simulate_results_command(
 
     Example: actas simulate-results --stations 20000 --scenario stuffing --extreme 0.03 --out stuffed.dataset
     """
+    from actas.dataset.store import write_dataset
+    from actas.sim.results import Fraud, announce, as_dataset, simulate_results
+
     fraud = None
     if incremental is not None or extreme is not None or invented is not None:
         fraud = Fraud(incremental or 0.0, extreme or 0.0, invented or 0.0)
@@ -234,6 +248,8 @@ def case_command(
 
     Example: actas case venezuela-2024 --data ../shared/data/venezuela_2024 --out docs/case-venezuela-2024.md
     """
+    from actas.reports.case_venezuela import write_case
+
     if name != "venezuela-2024":
         raise InputError(f"unknown case {name!r}: the case is venezuela-2024")
     out.print(f"wrote {write_case(data, out_file)}", markup=False)

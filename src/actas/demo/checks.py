@@ -14,7 +14,7 @@ from actas.audit.batch_comparison import FULL_COUNT, STOP, Plan, plan_from_datas
 from actas.audit.macro import ppeb, sample_size
 from actas.audit.outcome import ANNOUNCED, outcome
 from actas.console import out, progress
-from actas.demo_parallel import Found
+from actas.demo.parallel import Found
 from actas.election import Election
 from actas.mirror import latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
 from actas.server.process import RunningServer

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import csv
 import hashlib
-import tempfile
-from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 
-from actas.audit.outcome import ANNOUNCED, Bound, outcome, outcome_json
 from actas.console import Col, err, fits, out, print_json, progress, table
-from actas.dataset.announced import load_announced
-from actas.dataset.csv_import import ImportReport, import_csv
-from actas.dataset.from_board import dataset_from_board
-from actas.dataset.mapping import load_mapping
-from actas.dataset.model import Dataset, Signature, Signatures
-from actas.dataset.nist_import import import_nist
-from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, STATUSES, reconcile, said
-from actas.dataset.store import read_dataset, write_dataset
-from actas.dataset.summary import summarize
-from actas.dataset.ve2024_qr import dataset_from_qr
 from actas.errors import InputError, VerificationError
 from actas.files import read_text
-from actas.mirror import is_mirror, mirror_board, mirror_entries, verify_mirror
+
+if TYPE_CHECKING:
+    from actas.audit.outcome import Bound
+    from actas.dataset.csv_import import ImportReport
 
 import_app = typer.Typer(help="Per-station results from other sources, into a dataset.", no_args_is_help=True)
 SHOWN = 20
@@ -59,6 +47,10 @@ def import_csv_command(
 
     Example: actas import csv RESULTADOS_2024_CSV_V2.csv.gz --mapping venezuela-2024 --out ve2024.dataset
     """
+    from actas.dataset.csv_import import import_csv
+    from actas.dataset.mapping import load_mapping
+    from actas.dataset.store import write_dataset
+
     chosen = load_mapping(mapping)
     with progress() as bar:
         task = bar.add_task("reading rows", total=None)
@@ -82,6 +74,9 @@ def import_nist_command(
 
     Example: actas import nist results.json --out board.dataset
     """
+    from actas.dataset.nist_import import import_nist
+    from actas.dataset.store import write_dataset
+
     dataset = import_nist(file, contest)
     write_dataset(dataset, out_file)
     out.print(f"{dataset.sources[0]}: {len(dataset):,} stations with counts loaded into {out_file}", markup=False)
@@ -98,6 +93,9 @@ def import_qr_command(
 
     Example: actas import qr scanned-codes.txt --out ve2024-qr.dataset
     """
+    from actas.dataset.store import write_dataset
+    from actas.dataset.ve2024_qr import dataset_from_qr
+
     text = read_text(file, limit=MAX_QR_FILE, what="file of QR texts")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     dataset, refused = dataset_from_qr(text.splitlines(), f"{file.name} sha256:{digest}")
@@ -153,6 +151,9 @@ def results(
 
     Example: actas results ve2024.dataset --level state
     """
+    from actas.dataset.summary import summarize
+    from actas.sources import load_source
+
     if source.startswith(("http://", "https://")):
         summary = _server_summary(source.rstrip("/"), level)
     else:
@@ -161,37 +162,6 @@ def results(
         print_json(summary)
         return
     _print_summary(summary)
-
-
-def load_source(source: str) -> Dataset:
-    """A dataset file, a mirror directory of a board, or a tabulation server's board (mirrored into a
-    temporary directory); a board is replayed entry by entry, every acta checked again."""
-    if source.startswith(("http://", "https://")):
-        with tempfile.TemporaryDirectory(prefix="actas-mirror-") as folder:
-            with progress() as bar:
-                task = bar.add_task(f"mirroring {source}", total=None)
-                mirror_board(source, Path(folder), lambda done, size: bar.update(task, completed=done, total=size))
-            return _replay(Path(folder), source)
-    path = Path(source)
-    if is_mirror(path):
-        return _replay(path, source)
-    return read_dataset(path)
-
-
-def _replay(directory: Path, source: str) -> Dataset:
-    checkpoint = verify_mirror(directory)
-    root = base64.b64encode(checkpoint.root).decode()
-    with progress() as bar:
-        task = bar.add_task("checking and counting the board's entries", total=checkpoint.size)
-
-        def entries() -> Iterator[tuple[int, str, bytes]]:
-            for entry in mirror_entries(directory, checkpoint.size):
-                yield entry
-                bar.advance(task)
-
-        return dataset_from_board(
-            entries(), f"board {checkpoint.origin}", f"{source} at checkpoint {checkpoint.size} root {root}"
-        )
 
 
 def outcome_command(
@@ -212,6 +182,10 @@ def outcome_command(
 
     Example: actas outcome ve2024.dataset --announced venezuela-2024-cne-1 --announced venezuela-2024-cne-2
     """
+    from actas.audit.outcome import ANNOUNCED, outcome, outcome_json
+    from actas.dataset.announced import load_announced
+    from actas.sources import load_source
+
     dataset = load_source(source)
     bulletins = [load_announced(a) for a in announced or []]
     reports = [outcome(dataset, a) for a in bulletins] or [outcome(dataset)]
@@ -289,6 +263,8 @@ def mirror_command(
 
     Example: actas mirror http://cne.example:8080 cne-board
     """
+    from actas.mirror import mirror_board
+
     with progress() as bar:
         task = bar.add_task(f"mirroring {server}", total=None)
         checkpoint = mirror_board(server, directory, lambda done, size: bar.update(task, completed=done, total=size))
@@ -312,6 +288,18 @@ def reconcile_command(
 
     Example: actas reconcile http://cne.example:8080 observers.dataset --level state --csv differences.csv
     """
+    from actas.dataset.model import Signature
+    from actas.dataset.reconcile import (
+        DIFFERENT,
+        ONLY_OBSERVER,
+        ONLY_OFFICIAL,
+        PAPER_DIFFERS,
+        STATUSES,
+        reconcile,
+        said,
+    )
+    from actas.sources import load_source
+
     first, second = load_source(official), load_source(observer)
     result = reconcile(first, second)
     by_unit = result.by_unit(first.levels, level)
@@ -369,6 +357,8 @@ def reconcile_command(
 
 def _server_summary(url: str, level: str | None) -> dict[str, Any]:
     """The same shape as a dataset's summary, from a server's results views."""
+    import httpx
+
     try:
         with httpx.Client(base_url=url, timeout=60) as client:
             nation = client.get("/v1/results").raise_for_status().json()
@@ -447,6 +437,8 @@ def _units_table(level: str, units: list[dict[str, Any]], candidates: list[dict[
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    from actas.dataset.model import Signatures
+
     nation, declared = summary["national"], summary["declared"]
     out.print(f"[bold]{summary['dataset']}[/bold], contest {summary['contest']}")
     stations = f"stations: {nation['stations']:,}"

@@ -1,0 +1,50 @@
+"""A SOURCE, as every analysing command takes it, turned into a dataset: a dataset file, a board's
+mirror directory, or a tabulation server's URL (mirrored into a temporary directory). A board is
+replayed entry by entry, every acta checked again."""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from actas.console import progress
+from actas.dataset.from_board import dataset_from_board
+from actas.dataset.model import Dataset
+from actas.dataset.store import read_dataset
+from actas.mirror import is_mirror, mirror_board, mirror_entries, verify_mirror
+
+
+def is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def load_source(source: str) -> Dataset:
+    """The dataset a SOURCE holds; a board's is replayed from a mirror made or read here."""
+    if is_url(source):
+        with tempfile.TemporaryDirectory(prefix="actas-mirror-") as folder:
+            with progress() as bar:
+                task = bar.add_task(f"mirroring {source}", total=None)
+                mirror_board(source, Path(folder), lambda done, size: bar.update(task, completed=done, total=size))
+            return _replay(Path(folder), source)
+    path = Path(source)
+    if is_mirror(path):
+        return _replay(path, source)
+    return read_dataset(path)
+
+
+def _replay(directory: Path, source: str) -> Dataset:
+    checkpoint = verify_mirror(directory)
+    root = base64.b64encode(checkpoint.root).decode()
+    with progress() as bar:
+        task = bar.add_task("checking and counting the board's entries", total=checkpoint.size)
+
+        def entries() -> Iterator[tuple[int, str, bytes]]:
+            for entry in mirror_entries(directory, checkpoint.size):
+                yield entry
+                bar.advance(task)
+
+        return dataset_from_board(
+            entries(), f"board {checkpoint.origin}", f"{source} at checkpoint {checkpoint.size} root {root}"
+        )
