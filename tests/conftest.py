@@ -13,12 +13,14 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -33,6 +35,25 @@ from actas.store.database import Database
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = ROOT.parent / "shared" / "data"
 ACTAS = Path(sys.executable).with_name("actas")
+
+
+T = TypeVar("T")
+
+
+def wait_for(check: Callable[[], T], timeout: float = 60, every: float = 0.05) -> T | None:
+    """Ask `check` until it gives something true, and return that; at the timeout, return what it gave
+    last (false: the caller's assert fails). A server that does not answer yet counts as not yet. Tests
+    wait for a condition this way, never for a fixed time: on a loaded machine anything may be slow."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value: T | None = None
+        try:
+            value = check()
+        except httpx.HTTPError:
+            pass
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
 
 
 @dataclass(frozen=True)

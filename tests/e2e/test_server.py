@@ -26,7 +26,7 @@ from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.server.process import RunningServer, start_server
 from actas.signed_note import Signer
-from tests.conftest import ACTAS, assert_clean_failure, enroll_witnesses, run_actas, simulated_day
+from tests.conftest import ACTAS, assert_clean_failure, enroll_witnesses, run_actas, simulated_day, wait_for
 from tests.web.test_kiosk import local_address, self_signed
 
 ERROR_KEYS = {"code", "message"}
@@ -89,6 +89,11 @@ def test_a_second_different_acta_is_kept_and_flagged(server: RunningServer, day:
     assert status["actas"][0]["payload"] == mine
 
 
+def latest(server: RunningServer) -> Checkpoint:
+    """The board's latest checkpoint, its signature checked."""
+    return open_checkpoint(httpx.get(server.url + "/v1/board/checkpoint").text, server.board_key, server.origin)
+
+
 def test_refusals_are_clear_and_change_nothing(server: RunningServer, day: Path) -> None:
     before = Checkpoint.from_text(httpx.get(server.url + "/v1/board/checkpoint").text.split("\n\n")[0] + "\n")
     cases = [
@@ -107,20 +112,17 @@ def test_refusals_are_clear_and_change_nothing(server: RunningServer, day: Path)
     for response, status, code in cases:
         assert response.status_code == status, (response.status_code, response.text)
         assert response.json() == {"error": {"code": code, "message": response.json()["error"]["message"]}}
-    time.sleep(0.5)
+    recorded = wait_for(lambda: httpx.get(server.url + "/v1/rejections").json()["rejections"])
     after = Checkpoint.from_text(httpx.get(server.url + "/v1/board/checkpoint").text.split("\n\n")[0] + "\n")
     assert after == before
-    recorded = httpx.get(server.url + "/v1/rejections").json()["rejections"]
     assert {r["reason"][:20] for r in recorded} and all("payload" not in r for r in recorded)
 
 
 def test_the_board_can_be_mirrored_and_checked(server: RunningServer, day: Path) -> None:
     result = run_actas("transmit", day / "d", "--server", server.url, "--outbox", day / f"out-{time.time()}.jsonl")
     assert result.code == 0, result.stdout + result.stderr
-    time.sleep(0.8)
-    note = httpx.get(server.url + "/v1/board/checkpoint").text
-    checkpoint = open_checkpoint(note, server.board_key, server.origin)
-    assert checkpoint.size == 2 + 240
+    checkpoint = wait_for(lambda: latest(server) if latest(server).size == 2 + 240 else None)
+    assert checkpoint is not None and checkpoint.size == 2 + 240
     lines = httpx.get(server.url + "/v1/board/entries.jsonl").text.splitlines()
     from actas.ledger.merkle import MerkleTree
 
@@ -162,12 +164,15 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(
         stderr=subprocess.DEVNULL,
     )
     seen: list[Checkpoint] = []
-    deadline = time.time() + 60
-    while time.time() < deadline and (not outbox.exists() or len(outbox.read_text().splitlines()) < 60):
+
+    def sixty_acknowledged() -> bool:
+        """Every checkpoint seen on the way is kept, to hold the restarted board to them."""
         response = httpx.get(server.url + "/v1/board/checkpoint")
         if response.status_code == 200:
             seen.append(open_checkpoint(response.text, server.board_key, server.origin))
-        time.sleep(0.05)
+        return outbox.exists() and len(outbox.read_text().splitlines()) >= 60
+
+    wait_for(sixty_acknowledged, timeout=120)
     server.stop(signal.SIGKILL)  # the power goes out mid-stream
     acknowledged = [json.loads(x) for x in outbox.read_text().splitlines()]
     assert len(acknowledged) >= 60 and sender.poll() is None
@@ -178,7 +183,7 @@ def test_killed_mid_stream_the_server_loses_no_acknowledged_acta(
         assert sender.wait(timeout=180) == 0
         finish = run_actas("transmit", day / "d", "--server", server.url, "--outbox", outbox)
         assert finish.code == 0 and "240 skipped" in finish.stdout, finish.stdout + finish.stderr
-        time.sleep(0.6)
+        wait_for(lambda: latest(server).size == 2 + 240)
         lines = httpx.get(server.url + "/v1/board/entries.jsonl").text.splitlines()
         datas = [json.loads(x)["data"] for x in lines]
         assert len(datas) == len(set(datas)) == 2 + 240  # everything once, nothing twice
@@ -424,19 +429,6 @@ def test_a_full_disk_is_answered_507_or_503_and_nothing_acknowledged_is_lost(day
                 assert [a["payload"] for a in held] == [payload]
         refused = next(p for p, s in answers.items() if s != 201)
         assert httpx.post(roomy.url + "/v1/actas", content=refused, headers=TEXT).status_code == 201
-
-
-def wait_for(check: Any, timeout: float = 30) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            if value := check():
-                return value
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.2)
 
 
 def slow_clients(url: str, count: int) -> list[socket.socket]:

@@ -9,11 +9,9 @@ import shutil
 import socket
 import ssl
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -23,7 +21,7 @@ from actas.acta.model import ActaKind
 from actas.files import load_election
 from actas.machine.journal import SLOT_BYTES
 from actas.server.process import RunningServer, start_server
-from tests.conftest import assert_clean_failure, run_actas
+from tests.conftest import assert_clean_failure, run_actas, wait_for
 from tests.web.conftest import PIN, Day, RunningKiosk
 
 KioskFactory = Callable[..., RunningKiosk]
@@ -35,13 +33,6 @@ def board(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
     running = start_server(web_day.election, web_day.registry, db, tmp_path / "b.key", refresh_interval=0.3)
     yield running
     running.stop()
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 40) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := check()) and time.monotonic() < deadline:
-        time.sleep(0.25)
-    return value
 
 
 def signed_in(kiosk: RunningKiosk) -> httpx.Client:

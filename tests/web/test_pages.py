@@ -10,7 +10,6 @@ import re
 import signal
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -25,7 +24,7 @@ from actas.files import load_election
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import alter_counts
 from actas.witness.photo import Distortion, phone_photo
-from tests.conftest import ACTAS, run_actas
+from tests.conftest import ACTAS, run_actas, wait_for
 from tests.web.conftest import Day
 from tests.witness.test_scan import peak_rss, png_bomb, reset_peak_rss
 
@@ -72,15 +71,6 @@ def embedded(page: str) -> Any:
     found = re.search(r'<script id="initial" type="application/json">(.*?)</script>', page, re.S)
     assert found is not None
     return json.loads(found[1])
-
-
-def wait_for(check: Any, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def test_results_drill_down_from_the_nation_to_each_mesa_and_its_checked_acta(
