@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from actas.canonical import canonical_json, sha256_hex
-from actas.errors import FormatError
+from actas.errors import FormatError, InputError
 
 FORMAT_TAG = "actas-election/1"
 NULL_VOTE = "null"
@@ -82,6 +82,18 @@ class Station:
     registered: int
 
 
+def contest_index(ids: Sequence[str], chosen: str | None, where: str) -> int:
+    """Which of the contests `ids` an analysis is of: the one chosen, or the only one; an InputError naming
+    them otherwise."""
+    if chosen is None:
+        if len(ids) == 1:
+            return 0
+        raise InputError(f"{where} has {len(ids)} contests ({', '.join(ids)}): choose one with --contest")
+    if chosen not in ids:
+        raise InputError(f"{where} has no contest {chosen[:40]!r}; its contests: {', '.join(ids)}")
+    return list(ids).index(chosen)
+
+
 @dataclass(frozen=True)
 class Election:
     id: str
@@ -119,6 +131,11 @@ class Election:
             chain.append(unit)
             code = unit.parent
         return tuple(reversed(chain))
+
+    def contest(self, chosen: str | None) -> Contest:
+        """The contest an analysis is of: the one chosen, or the only one. An election of several contests
+        is never analysed by silently taking one: without a choice, the error names them."""
+        return self.contests[contest_index([c.id for c in self.contests], chosen, f"election {self.id}")]
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ from actas.console import progress
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.model import Dataset
 from actas.dataset.store import read_dataset
+from actas.errors import InputError
 from actas.mirror import is_mirror, mirror_board, mirror_entries, verify_mirror
 
 
@@ -20,21 +21,25 @@ def is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def load_source(source: str) -> Dataset:
-    """The dataset a SOURCE holds; a board's is replayed from a mirror made or read here."""
+def load_source(source: str, contest: str | None = None) -> Dataset:
+    """The dataset of one contest a SOURCE holds (`contest`, or the only one); a board's is replayed from a
+    mirror made or read here. A dataset file holds one contest: choosing another is an error."""
     if is_url(source):
         with tempfile.TemporaryDirectory(prefix="actas-mirror-") as folder:
             with progress() as bar:
                 task = bar.add_task(f"mirroring {source}", total=None)
                 mirror_board(source, Path(folder), lambda done, size: bar.update(task, completed=done, total=size))
-            return _replay(Path(folder), source)
+            return _replay(Path(folder), source, contest)
     path = Path(source)
     if is_mirror(path):
-        return _replay(path, source)
-    return read_dataset(path)
+        return _replay(path, source, contest)
+    dataset = read_dataset(path)
+    if contest is not None and contest != dataset.contest:
+        raise InputError(f"{source} holds contest {dataset.contest}, not {contest[:40]!r}")
+    return dataset
 
 
-def _replay(directory: Path, source: str) -> Dataset:
+def _replay(directory: Path, source: str, contest: str | None) -> Dataset:
     checkpoint = verify_mirror(directory)
     root = base64.b64encode(checkpoint.root).decode()
     with progress() as bar:
@@ -46,5 +51,5 @@ def _replay(directory: Path, source: str) -> Dataset:
                 bar.advance(task)
 
         return dataset_from_board(
-            entries(), f"board {checkpoint.origin}", f"{source} at checkpoint {checkpoint.size} root {root}"
+            entries(), f"board {checkpoint.origin}", f"{source} at checkpoint {checkpoint.size} root {root}", contest
         )

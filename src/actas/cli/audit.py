@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from actas.cli.audit_tools import draw_ids, sample_size_command
+from actas.cli.options import Contest
 from actas.console import out, print_json
 from actas.errors import AuditError, FormatError, InputError, VerificationError
 from actas.files import read_text, write_text
@@ -122,6 +123,7 @@ def audit_plan(
     method: Annotated[
         str, typer.Option(help="batch (each drawn mesa counted by hand) or polling (single receipts read).")
     ] = BATCH,
+    contest: Contest = None,
 ) -> None:
     """Plan a risk-limiting audit of the reported results: batch comparison, or ballot polling.
 
@@ -135,7 +137,7 @@ def audit_plan(
 
     if method not in (BATCH, POLLING):
         raise InputError(f"--method {method!r}: choose {BATCH} or {POLLING}")
-    dataset = load_source(source)
+    dataset = load_source(source, contest)
     if (out_dir / PLAN).exists():
         raise InputError(f"{out_dir} already holds an audit plan; use a new directory for a new audit")
     if method == POLLING:

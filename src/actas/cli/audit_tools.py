@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from actas.cli.options import Contest
 from actas.console import out, print_json
 from actas.errors import InputError
 from actas.files import read_text
@@ -20,15 +21,19 @@ MAX_IDS_FILE = 256 * 1024 * 1024
 MAX_ID = 200
 
 
-def _contest(source: str | None, reported: str | None, ballots: int | None) -> tuple[dict[str, int], int]:
+def _contest(
+    source: str | None, reported: str | None, ballots: int | None, contest: str | None
+) -> tuple[dict[str, int], int]:
     """Votes per candidate and ballots cast, from a source's actas or from the command line."""
     from actas.announcement import parse_contest
     from actas.sources import load_source
 
     if (source is None) == (reported is None):
         raise InputError("give either SOURCE or --reported (with --ballots)")
+    if contest is not None and source is None:
+        raise InputError("--contest chooses the contest of SOURCE's results; --reported gives one contest's")
     if source is not None:
-        dataset = load_source(source)
+        dataset = load_source(source, contest)
         votes = dict.fromkeys((cid for cid, _ in dataset.candidates), 0)
         for row in dataset:
             for cid, n in dataset.by_candidate(row.votes).items():
@@ -61,6 +66,7 @@ def sample_size_command(
     u1: Annotated[int, typer.Option("--u1", help="Comparison: one-vote understatements found.", min=0)] = 0,
     u2: Annotated[int, typer.Option("--u2", help="Comparison: two-vote understatements found.", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    contest: Contest = None,
 ) -> None:
     """How many ballots a risk-limiting audit draws: ballot polling (BRAVO's expected sample size, as Arlo
     computes it) or ballot comparison (Stark's super-simple formula, as his rlacalc computes it), with the
@@ -78,18 +84,18 @@ def sample_size_command(
     if method == POLLING:
         if margin is not None or o1 or o2 or u1 or u2:
             raise InputError("--margin and the discrepancies apply to a comparison audit (--method comparison)")
-        votes, cast = _contest(source, reported, ballots)
-        contest = PollingContest(votes, cast, winners)
-        size = average_sample_number(contest, risk_limit)
+        votes, cast = _contest(source, reported, ballots, contest)
+        polling = PollingContest(votes, cast, winners)
+        size = average_sample_number(polling, risk_limit)
         said = f"{size:,} ballots expected (BRAVO's average sample number) of {cast:,}, risk limit {risk_limit:.0%}"
-        if any(votes[w] <= votes[loser] for w, loser in contest.pairs()):
+        if any(votes[w] <= votes[loser] for w, loser in polling.pairs()):
             said = f"all {cast:,} ballots: the contest is reported tied, and only a full hand count decides it"
         found: dict[str, int] = {}
     else:
         found = {"o1": o1, "o2": o2, "u1": u1, "u2": u2}
         tied = None
         if margin is None:
-            votes, cast = _contest(source, reported, ballots)
+            votes, cast = _contest(source, reported, ballots, contest)
             totals = ContestTotals(votes, winners)
             tied = cast if totals.tied else None
             margin = 0.0 if totals.tied else float(diluted_margin(totals, cast))

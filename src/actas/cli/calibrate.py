@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from actas.cli.options import Contest
 from actas.console import Col, out, print_json, progress
 from actas.console import table as table_of
 from actas.errors import InputError
@@ -34,6 +35,7 @@ def calibrate_command(
         bool, typer.Option(help="Print the tables in Markdown, as docs/forensics.md holds them.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the measurement as JSON.")] = False,
+    contest: Contest = None,
 ) -> None:
     """Measure each forensic test's false-positive rate on clean simulated elections (from 1,000 to 100,000
     stations, station sizes drawn from the given results' registered voters and from the simulator's
@@ -52,7 +54,7 @@ def calibrate_command(
 
     named: dict[str, np.ndarray] = {}
     for source in sizes or []:
-        dataset = load_source(source)
+        dataset = load_source(source, contest)
         registered = np.array([r.registered for r in dataset if r.registered], dtype=np.int64)
         if len(registered) == 0:
             raise InputError(f"{source}: no station gives its registered voters")

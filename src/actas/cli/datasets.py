@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from actas.cli.options import Contest
 from actas.console import Col, err, fits, out, print_json, progress, table
-from actas.errors import InputError, VerificationError
+from actas.errors import VerificationError
 from actas.files import read_text
 
 if TYPE_CHECKING:
@@ -146,18 +147,19 @@ def results(
     source: Annotated[str, typer.Argument(help="A dataset file, a board mirror, or a tabulation server's URL.")],
     level: Annotated[str | None, typer.Option(help="Geography level to break the totals down by.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    contest: Contest = None,
 ) -> None:
     """Totals and coverage of a dataset or a board (served or mirrored), for the nation or at any level.
+
+    A served board is mirrored first and replayed like a mirror, every acta checked again: the same
+    board gives the same figures whichever way it is read.
 
     Example: actas results ve2024.dataset --level state
     """
     from actas.dataset.summary import summarize
     from actas.sources import load_source
 
-    if source.startswith(("http://", "https://")):
-        summary = _server_summary(source.rstrip("/"), level)
-    else:
-        summary = summarize(load_source(source), level)
+    summary = summarize(load_source(source, contest), level)
     if as_json:
         print_json(summary)
         return
@@ -170,6 +172,7 @@ def outcome_command(
         list[str] | None, typer.Option(help="An announced-results file (or example name); repeat for several.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    contest: Contest = None,
 ) -> None:
     """Do the actas decide the winner whatever the missing mesas hold? Can each announcement be true?
 
@@ -186,7 +189,7 @@ def outcome_command(
     from actas.dataset.announced import load_announced
     from actas.sources import load_source
 
-    dataset = load_source(source)
+    dataset = load_source(source, contest)
     bulletins = [load_announced(a) for a in announced or []]
     reports = [outcome(dataset, a) for a in bulletins] or [outcome(dataset)]
     if as_json:
@@ -277,6 +280,7 @@ def reconcile_command(
     level: Annotated[str | None, typer.Option(help="Geography level of the summary.")] = None,
     csv_file: Annotated[Path | None, typer.Option("--csv", help="Write every difference to this CSV.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    contest: Contest = None,
 ) -> None:
     """Compare two tabulations mesa by mesa: identical, different (by how much), or only on one side.
 
@@ -300,7 +304,7 @@ def reconcile_command(
     )
     from actas.sources import load_source
 
-    first, second = load_source(official), load_source(observer)
+    first, second = load_source(official, contest), load_source(observer, contest)
     result = reconcile(first, second)
     by_unit = result.by_unit(first.levels, level)
     if csv_file is not None:
@@ -355,58 +359,6 @@ def reconcile_command(
         )
 
 
-def _server_summary(url: str, level: str | None) -> dict[str, Any]:
-    """The same shape as a dataset's summary, from a server's results views."""
-    import httpx
-
-    try:
-        with httpx.Client(base_url=url, timeout=60) as client:
-            nation = client.get("/v1/results").raise_for_status().json()
-            units = []
-            codes = [""]
-            while level is not None and codes:
-                views = [client.get("/v1/results", params={"code": c}).raise_for_status().json() for c in codes]
-                found = [v for v in views if v["level"] == level]
-                if found:
-                    units = found
-                    break
-                codes = [child["code"] for v in views for child in v["children"]]
-            if level is not None and not units:
-                raise InputError(f"the server's geography has no level {level!r}")
-    except (httpx.HTTPError, ValueError, KeyError) as exc:
-        raise InputError(f"cannot read results from {url}: {exc}") from None
-    contest = nation["contests"][0]
-    candidates = [{"id": c["id"], "name": c["name"]} for c in contest["candidates"]]
-
-    def unit(view: dict[str, Any]) -> dict[str, Any]:
-        counts = view["contests"][0]
-        return {
-            "code": view["code"],
-            "name": view["name"],
-            "stations": view["stations"]["reported"],
-            "stations_with_registered": view["stations"]["reported"],
-            "stations_with_null": view["stations"]["reported"],
-            "registered": view["registered"]["covered"],
-            "voters": view["voters"],
-            "null": counts["null"],
-            "blank": 0,
-            "valid": counts["valid"],
-            "votes": {c["id"]: c["votes"] for c in counts["candidates"]},
-        }
-
-    return {
-        "dataset": f"{url} ({nation['election']})",
-        "contest": contest["id"],
-        "sources": [f"{url} at checkpoint {nation['checkpoint']}"],
-        "level": level or "national",
-        "declared": {"stations": nation["stations"]["expected"], "registered": nation["registered"]["expected"]},
-        "candidates": candidates,
-        "signatures": None,
-        "national": unit(nation),
-        "units": [unit(v) for v in units],
-    }
-
-
 def _share(part: int, whole: int | None) -> str:
     return f" ({100 * part / whole:.2f}%)" if whole else ""
 
@@ -450,10 +402,7 @@ def _print_summary(summary: dict[str, Any]) -> None:
         if declared["registered"]:
             registered += f" of {declared['registered']:,}{_share(nation['registered'], declared['registered'])}"
         out.print(registered, markup=False)
-    if summary["signatures"] is None:
-        out.print("signatures: checked by the server (mirror its board to check each one here)", markup=False)
-    else:
-        out.print(f"rows: {Signatures(**summary['signatures']).said()}", markup=False)
+    out.print(f"rows: {Signatures(**summary['signatures']).said()}", markup=False)
     national = nation["votes"]
     candidates = sorted(summary["candidates"], key=lambda c: -national[c["id"]])
     null = f"{nation['null']:,}" if nation["stations_with_null"] else "unknown"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from actas.cli.options import Contest
 from actas.cli.quick_count import parse_poll
 from actas.console import err, out, print_json, progress
 from actas.errors import InputError, VerificationError
@@ -55,6 +56,7 @@ def forensics_command(
     fit: Annotated[bool, typer.Option(help="Fit the fingerprint's fraud model (the slowest test).")] = True,
     filters: Annotated[bool, typer.Option(help=FILTERS_HELP)] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON too.")] = False,
+    contest: Contest = None,
 ) -> None:
     """Run the forensic tests on per-station results and write a report a journalist can read.
 
@@ -76,7 +78,7 @@ def forensics_command(
     from actas.reports.page import write_page
     from actas.sources import load_source
 
-    dataset = load_source(source)
+    dataset = load_source(source, contest)
     bulletins = [load_announced(a) for a in announced or []]
     directory = _out_dir(out_dir)
     with progress() as bar:
@@ -137,6 +139,7 @@ def report_command(
     seed: Annotated[int, typer.Option(help="Seed of the resampled nulls and of the fingerprint's model.")] = 2012,
     filters: Annotated[bool, typer.Option(help=FILTERS_HELP)] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the evidence as JSON too.")] = False,
+    contest: Contest = None,
 ) -> None:
     """The whole evidence on an election in one report: results and coverage, whether the missing mesas
     could change the outcome, whether each announcement can be true, the reconciliation with an
@@ -155,9 +158,9 @@ def report_command(
     from actas.sources import load_source
 
     poll = _poll(exit_poll, interviews, places, deff)
-    dataset = load_source(source)
+    dataset = load_source(source, contest)
     bulletins = [load_announced(a) for a in announced or []]
-    other = load_source(observer) if observer else None
+    other = load_source(observer, contest) if observer else None
     directory = _out_dir(out_dir)
     with progress() as bar:
         task = bar.add_task("forensic tests", total=len(TESTS))

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from actas.cli.options import Contest
 from actas.console import out, print_json
 from actas.errors import InputError, VerificationError
 
@@ -58,6 +59,7 @@ def pvt_estimate(
     stations: Annotated[int | None, typer.Option(help="Mesas in the whole election (default: as declared).")] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level.")] = 0.95,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON.")] = False,
+    contest: Contest = None,
 ) -> None:
     """Each candidate's share with its margin of error, from a random sample of mesas (ratio estimator).
 
@@ -69,7 +71,7 @@ def pvt_estimate(
     from actas.audit.quick_count import estimate
     from actas.sources import load_source
 
-    dataset = load_source(source)
+    dataset = load_source(source, contest)
     total = stations or dataset.declared.stations
     if total is None:
         raise InputError("give --stations: the dataset does not say how many mesas the election has")

@@ -14,15 +14,18 @@ from collections.abc import Iterable
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
-from actas.election import Election
+from actas.election import Contest, Election
 from actas.errors import FormatError
 from actas.registry import KeyRegistry
 from actas.tally.board_count import ACTA, BoardCount, read_entry
 from actas.tally.witnessed import Filed
 
 
-def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, source: str) -> Dataset:
-    """Replay a board's entries, in order from entry 0, into the dataset of its first contest."""
+def dataset_from_board(
+    entries: Iterable[tuple[int, str, bytes]], name: str, source: str, contest: str | None = None
+) -> Dataset:
+    """Replay a board's entries, in order from entry 0, into the dataset of one contest: the one chosen,
+    or the election's only one (`Election.contest`)."""
     stream = iter(entries)
     try:
         (_, kind0, data0), (_, kind1, data1) = next(stream), next(stream)
@@ -34,6 +37,7 @@ def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, sou
         election = Election.from_json(json.loads(data0))
     except (ValueError, RecursionError):
         raise FormatError(f"{source}: the board's first entry is not an election definition") from None
+    chosen = election.contest(contest)
     registry = KeyRegistry.from_text(data1.decode("utf-8"))
     if registry.fingerprint != election.fingerprint:
         raise FormatError(f"{source}: the board's key registry is for another election definition")
@@ -50,18 +54,18 @@ def dataset_from_board(entries: Iterable[tuple[int, str, bytes]], name: str, sou
             signatures.setdefault(signed.digest, Signature.INVALID if check_acta(signed, registry) else Signature.VALID)
             where.setdefault(signed.digest, index)
         count.add(item)
-    return _dataset(election, count, signatures, where, name, source)
+    return _dataset(election, chosen, count, signatures, where, name, source)
 
 
 def _dataset(
     election: Election,
+    contest: Contest,
     count: BoardCount,
     signatures: dict[str, Signature],
     where: dict[str, int],
     name: str,
     source: str,
 ) -> Dataset:
-    contest = election.contests[0]
     candidates = {c.id: c.name for c in contest.candidates}
     dataset = Dataset(
         name=name,
@@ -79,7 +83,7 @@ def _dataset(
     stations = election.station_by_code
     for code, (digest, acta) in sorted(count.results.counted().items()):
         station = stations[code]
-        counts = acta.contests[0]
+        counts = next(c for c in acta.contests if c.contest == contest.id)  # a checked acta has every contest
         dataset.add(
             StationRow(
                 code=code,
