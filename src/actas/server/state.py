@@ -1,0 +1,132 @@
+"""What every route of a server shares, reached through one typed dependency: the board, its group
+commit, its exports, the witnesses' rate limit and scanners, and the comparison with the official
+board (observer role)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from actas.acta.model import SignedActa
+from actas.board import Board, Outcome
+from actas.errors import StorageError
+from actas.server.exports import Exports
+from actas.server.rate_limit import RateLimit
+from actas.server.reconciler import Reconciler
+
+MAX_SCANS = 2
+WITNESS_WRITES_PER_MINUTE = 30
+WITNESS_BURST = 20
+
+
+def unstored(exc: StorageError) -> Outcome:
+    """The answer to a write the database could not take: 507 when its disk is full, else 503."""
+    status, code = (507, "insufficient_storage") if exc.full else (503, "unavailable")
+    return Outcome(status, {"error": {"code": code, "message": f"{exc}; nothing was recorded: send it again later"}})
+
+
+class Refresher:
+    """Every write is committed with a checkpoint that covers it. When several processes serve the
+    board, each reads the latest checkpoint every interval, so that its results follow the others'."""
+
+    def __init__(self, board: Board, interval: float) -> None:
+        self.board = board
+        self.interval = interval
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            with contextlib.suppress(StorageError):  # tried again at the next interval
+                await run_in_threadpool(self.board.latest_checkpoint)
+                await run_in_threadpool(self.board.record_refusals)
+
+
+class Ingest:
+    """Group commit. Each request's actas are checked in a worker thread of their own, so requests are
+    checked side by side (Ed25519 verification runs outside the interpreter lock) while a batch commits;
+    the valid actas then wait in one queue, and all that are waiting are appended in one transaction,
+    covered by one new checkpoint and answered with their receipts."""
+
+    MAX_BATCH = 2000
+
+    def __init__(self, board: Board) -> None:
+        self.board = board
+        self.queue: asyncio.Queue[tuple[SignedActa, asyncio.Future[Outcome]]] = asyncio.Queue()
+
+    async def submit(self, payloads: list[bytes]) -> list[Outcome]:
+        checked = await run_in_threadpool(lambda: [self.board.check(p) for p in payloads])
+        answers: list[Outcome | asyncio.Future[Outcome]] = []
+        for item in checked:
+            if isinstance(item, Outcome):
+                answers.append(item)
+            else:
+                future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+                self.queue.put_nowait((item, future))
+                answers.append(future)
+        outcomes = [answer if isinstance(answer, Outcome) else await answer for answer in answers]
+        return await run_in_threadpool(self.board.receipts, outcomes)
+
+    async def run(self) -> None:
+        while True:
+            batch = [await self.queue.get()]
+            while len(batch) < self.MAX_BATCH and not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            try:
+                outcomes = await run_in_threadpool(self.board.commit, [signed for signed, _ in batch])
+            except StorageError as exc:  # nothing was committed: every acta of the batch is to be sent again
+                for _, future in batch:
+                    future.set_result(unstored(exc))
+                continue
+            except Exception as exc:  # nothing was committed: every request of the batch fails with a 500
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(batch, outcomes, strict=True):
+                future.set_result(outcome)
+
+
+@dataclass
+class Served:
+    """One server process's view of its board, held by the app and given to every route."""
+
+    board: Board
+    ingest: Ingest
+    exports: Exports
+    reconciler: Reconciler | None
+    insecure_http: bool
+    writes: RateLimit
+    """Each witness's reports and scans (in each server process)."""
+    scanners: asyncio.Semaphore
+    """Photos read at once: each holds up to a few hundred megabytes of pixels and a core."""
+
+    @classmethod
+    def of(cls, board: Board, reconciler: Reconciler | None, insecure_http: bool) -> Served:
+        return cls(
+            board,
+            Ingest(board),
+            Exports(board),
+            reconciler,
+            insecure_http,
+            RateLimit(WITNESS_WRITES_PER_MINUTE, WITNESS_BURST),
+            asyncio.Semaphore(MAX_SCANS),
+        )
+
+
+def served(request: Request) -> Served:
+    found: Served = request.app.state.served
+    return found
+
+
+def board_of(request: Request) -> Board:
+    return served(request).board
+
+
+State = Annotated[Served, Depends(served)]
+"""A route's parameter for what the server holds."""
+BoardOf = Annotated[Board, Depends(board_of)]
+"""A route's parameter for the board."""
