@@ -358,9 +358,9 @@ def test_an_entry_that_cannot_be_read_keeps_the_results_from_being_answered(
     checkpoints agree, but the count cannot be made, and the server says so rather than answer totals."""
     board = open_board(database_url, small)
     board.submit(day[0].final.encode())
-    with board._writing() as conn:
-        board._append(conn, [("acta", b"actas acta v1\nkind final\nnot an acta\n")])
-        board._sign(conn)
+    with board.log.writing() as statements:
+        board.log.append(statements, [("acta", b"actas acta v1\nkind final\nnot an acta\n")])
+        board.log.sign(statements)
     board.db.dispose()
     registry = small.registry.sign(small.keys.authority)
     restarted = Board(Database(database_url), small.election, registry, BOARD_KEY, ORIGIN)

@@ -1,0 +1,209 @@
+"""What the board's entries add up to, at the latest checkpoint: the results (and on an observer's board
+the record of every mesa), the announcements and the arrivals of final actas over time.
+
+It follows the log (`log.Follower`): each entry read is parsed, and counted once a signed checkpoint
+covers it. A server that restarts on a large board counts the entries already there in the
+background, on every core (`count_board`); until it has, results are not answered (`StillCounting`).
+Results are read under their own lock, so that reading them never waits for a disk write."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from actas.election import Election
+from actas.errors import ActasError, InputError, StillCounting
+from actas.ledger.checkpoint import Checkpoint
+from actas.store.board_store import StoredEntry
+from actas.tally.board_count import ACTA, BoardCount, Counted, read_entries, read_entry
+from actas.tally.progressive import ProgressiveResults
+from actas.tally.witnessed import WitnessTally
+
+log = logging.getLogger("actas.board")
+COUNT_PAGE = 5000
+UNPARSED = 2**63
+MINUTE = len("2030-06-02T23:41")
+FINAL_ACTA_START = b"actas acta v1\nkind final\n"
+"""How every final acta's payload starts: enough to count its arrival without reading it."""
+
+Entries = Callable[[int, int], Iterator[tuple[int, str, bytes]]]
+
+
+class Counting:
+    def __init__(self, election: Election, observer: bool, writers_lock: threading.RLock) -> None:
+        self.election = election
+        self.observer = observer
+        self.count = BoardCount(election, observer)
+        self.lock = threading.Lock()
+        """Held only while results change or are read."""
+        self._writers_lock = writers_lock
+        self.counted_at: Checkpoint | None = None
+        """The checkpoint the results were counted at."""
+        self._views: dict[str, dict[str, Any]] = {}
+        """Results views already made at that checkpoint, by unit: a snapshot answered from memory."""
+        self.pending: list[tuple[int, Counted]] = []
+        self.parse_from = 0
+        """Entries from this index on are read for counting as they are read into the tree."""
+        self.uncounted = 0
+        """Entries before this index are still to be counted by `count_board` (0: nothing waits)."""
+        self._counting = 0
+        """How many of those `count_board` has counted."""
+        self._generation = 0
+        """Moves on each time the tree is dropped, so a count of the old tree stops."""
+        self._count_failed = ""
+        """Why the start's entries could not be counted, if they could not."""
+        self.announced: list[tuple[int, str]] = []
+        """(index, signed note) of the announcements in the tree, kept with it."""
+        self._arrivals: dict[str, int] = {}
+        """Final actas on the board by the minute (UTC) they were received: kept with the tree, as entries
+        are read or appended, so the progress over time never needs a query."""
+
+    # --- following the log -------------------------------------------------------------------------------------
+
+    def read(self, entry: StoredEntry) -> None:
+        if entry.kind == "announcement":
+            self.announced.append((entry.index, entry.data.decode("utf-8")))
+        elif entry.kind == ACTA and entry.data.startswith(FINAL_ACTA_START):
+            self.arrived(entry.received_at, 1)
+        if entry.index >= self.parse_from:
+            item = read_entry(entry.index, entry.kind, entry.data)
+            if item is not None:
+                self.pending.append((entry.index, item))
+
+    def reset(self) -> None:
+        with self.lock:
+            self._arrivals = {}
+            self.announced = []
+            self.count = BoardCount(self.election, self.observer)
+            self.counted_at = None
+            self._views = {}
+            self.pending = []
+            self.parse_from = self.uncounted = self._counting = 0
+            self._generation += 1
+
+    def advance(self, checkpoint: Checkpoint) -> None:
+        """Count the entries a checkpoint covers into the results."""
+        keep = []
+        with self.lock:
+            if checkpoint.size <= self.size or self.uncounted:
+                return  # counted already, or the start's entries are being counted: these wait their turn
+            for index, item in self.pending:
+                if index < checkpoint.size:
+                    self.count.add(item)
+                else:
+                    keep.append((index, item))
+            self.pending = keep
+            self.counted_at = checkpoint
+            self._views = {}
+
+    def arrived(self, received_at: str, finals: int) -> None:
+        if finals:
+            minute = received_at[:MINUTE]
+            self._arrivals[minute] = self._arrivals.get(minute, 0) + finals
+
+    @property
+    def size(self) -> int:
+        """The size of the checkpoint the results were counted at (0 before any)."""
+        counted = self.counted_at
+        return 0 if counted is None else counted.size
+
+    # --- a restarted server's count -----------------------------------------------------------------------------
+
+    def count_board(self, entries: Entries, latest: Callable[[], tuple[Checkpoint, str] | None], page: int) -> None:
+        """Count, in board order, the entries the start left uncounted, then everything that came since. The
+        entries are read a page at a time and their actas parsed on every core, while this thread counts
+        them in order."""
+        generation, total = self._generation, self.uncounted
+        pages = [(start, min(start + page, total)) for start in range(0, total, page)]
+        workers = min(os.cpu_count() or 1, len(pages))
+        try:
+            if workers <= 1:
+                for start, end in pages:
+                    if not self._count_page(read_entries(list(entries(start, end))), end, generation):
+                        return
+            else:
+                self._count_in_parallel(entries, pages, workers, generation)
+        except ActasError as exc:
+            with self.lock:
+                self._count_failed = str(exc)
+            log.error("the board cannot be counted: %s", exc)
+            return
+        with self._writers_lock, self.lock:
+            if generation == self._generation:
+                self.uncounted = 0
+        signed = latest()
+        if signed is not None:
+            self.advance(signed[0])
+
+    def _count_in_parallel(self, entries: Entries, pages: list[tuple[int, int]], workers: int, generation: int) -> None:
+        spawn = multiprocessing.get_context("spawn")  # a server has threads: its processes are not forked
+        with ProcessPoolExecutor(workers, mp_context=spawn) as pool:
+            reading: deque[tuple[int, Future[list[tuple[int, Counted]]]]] = deque()
+            for number, (start, end) in enumerate(pages):
+                reading.append((end, pool.submit(read_entries, list(entries(start, end)))))
+                if len(reading) <= 2 * workers and number + 1 < len(pages):
+                    continue  # two pages a process in flight: busy, and bounded in memory
+                while reading and (len(reading) > 2 * workers or number + 1 == len(pages)):
+                    done, counted = reading.popleft()
+                    if not self._count_page(counted.result(), done, generation):
+                        return
+
+    def _count_page(self, items: list[tuple[int, Counted]], end: int, generation: int) -> bool:
+        """Count one page of the start's entries; False when the tree was dropped meanwhile (it is counted
+        again from the start, as the entries are read again)."""
+        with self.lock:
+            if generation != self._generation:
+                return False
+            for _, item in items:
+                self.count.add(item)
+            self._counting = end
+        return True
+
+    # --- reading the results --------------------------------------------------------------------------------------
+
+    @property
+    def results(self) -> ProgressiveResults:
+        return self.count.results
+
+    @property
+    def witnessed(self) -> WitnessTally:
+        """The observer's record of every mesa (an official board has none)."""
+        if self.count.witnessed is None:
+            raise InputError("an official board has no witnesses' reports")
+        return self.count.witnessed
+
+    def require_counted(self) -> None:
+        """Results are answered only once the board is counted (the caller holds the results lock)."""
+        if self._count_failed:
+            raise StillCounting(f"the board's entries cannot be counted: {self._count_failed}")
+        if self.uncounted:
+            raise StillCounting(
+                f"the board is being counted after the server restarted: {self._counting:,} of "
+                f"{self.uncounted:,} entries so far; results follow when they are all counted"
+            )
+
+    def counted_json(self) -> dict[str, Any] | None:
+        counted = self.counted_at
+        return None if counted is None else {"size": counted.size, "root": base64.b64encode(counted.root).decode()}
+
+    def results_view(self, code: str) -> dict[str, Any]:
+        """The results of a unit (KeyError if there is none) at the latest checkpoint counted, which the answer
+        names. Made once per checkpoint and unit, then answered from memory."""
+        with self.lock:
+            self.require_counted()
+            view = self._views.get(code)
+            if view is None:
+                view = {"election": self.election.id, "checkpoint": self.counted_json(), **self.results.view(code)}
+                self._views[code] = view
+            return view
+
+    def arrivals(self) -> list[tuple[str, int]]:
+        """(minute UTC, final actas received in it), in order: the board's progress over time."""
+        return sorted(dict(self._arrivals).items())  # a plain dict's copy is atomic: no lock, no wait for a writer

@@ -1,0 +1,222 @@
+"""Every statement the bulletin board issues to its database, and nothing else: the board above speaks
+of entries, checkpoints, actas, reports and refusals, never of SQL.
+
+`Statements` are issued on one connection: a writer's (inside the writers' lock and one transaction,
+`BoardStore.writing`) or a reader's (`BoardStore.reading`). The rest are reads on a connection of
+their own."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, Connection, Table, func, insert, select
+
+from actas.store.database import Database
+from actas.store.schema import actas, checkpoints, entries, rejections, reports
+
+SYNC_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class StoredEntry:
+    index: int
+    kind: str
+    data: bytes
+    leaf_hash: bytes
+    received_at: str
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One row of the refusals recorded: a digest and reason, how often, and when first and last."""
+
+    digest: str
+    reason: str
+    size: int
+    station: str | None
+    count: int
+    first_at: str
+    last_at: str
+
+
+class Statements:
+    """The statements of one connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn
+
+    def entries_from(self, start: int) -> Iterator[StoredEntry]:
+        """Every entry from `start` on, in order, streamed a page at a time: a board may be gigabytes."""
+        rows = self._conn.execute(
+            select(entries.c.idx, entries.c.kind, entries.c.data, entries.c.leaf_hash, entries.c.received_at)
+            .where(entries.c.idx >= start)
+            .order_by(entries.c.idx)
+            .execution_options(yield_per=SYNC_PAGE)
+        )
+        for idx, kind, data, leaf, received in rows:
+            yield StoredEntry(int(idx), str(kind), bytes(data), bytes(leaf), str(received))
+
+    def add_entries(self, added: Sequence[StoredEntry]) -> None:
+        if added:
+            rows = [
+                {"idx": e.index, "kind": e.kind, "data": e.data, "leaf_hash": e.leaf_hash, "received_at": e.received_at}
+                for e in added
+            ]
+            self._conn.execute(insert(entries), rows)
+
+    def first_entries(self) -> dict[int, bytes]:
+        """Entries 0 and 1 (the definition and the registry), as far as they exist."""
+        rows = self._conn.execute(select(entries.c.idx, entries.c.data).where(entries.c.idx < 2)).all()
+        return {int(i): bytes(d) for i, d in rows}
+
+    def latest_of_kind(self, kind: str) -> bytes | None:
+        found = self._conn.execute(
+            select(entries.c.data).where(entries.c.kind == kind).order_by(entries.c.idx.desc()).limit(1)
+        ).scalar()
+        return None if found is None else bytes(found)
+
+    def latest_checkpoint_note(self) -> str | None:
+        note = self._conn.execute(select(checkpoints.c.note).order_by(checkpoints.c.size.desc()).limit(1)).scalar()
+        return None if note is None else str(note)
+
+    def last_checkpoint_size(self) -> int | None:
+        size = self._conn.execute(select(func.max(checkpoints.c.size))).scalar()
+        return None if size is None else int(size)
+
+    def add_checkpoint(self, size: int, root: bytes, note: str, signed_at: str) -> None:
+        self._conn.execute(insert(checkpoints).values(size=size, root=root, note=note, signed_at=signed_at))
+
+    def acta_indexes(self, digests: Sequence[str]) -> dict[str, int]:
+        """The board index of each acta already on it, by digest."""
+        rows = self._conn.execute(select(actas.c.digest, actas.c.idx).where(actas.c.digest.in_(digests))).all()
+        return {str(d): int(i) for d, i in rows}
+
+    def actas_held(self, stations: set[str]) -> list[tuple[str, str, str]]:
+        """(station, kind, digest) of every acta on the board of these stations."""
+        rows = self._conn.execute(
+            select(actas.c.station, actas.c.kind, actas.c.digest).where(actas.c.station.in_(stations))
+        ).all()
+        return [(str(s), str(k), str(d)) for s, k, d in rows]
+
+    def add_actas(self, rows: list[dict[str, Any]]) -> None:
+        """Index acta entries: digest, station, kind and idx of each."""
+        if rows:
+            self._conn.execute(insert(actas), rows)
+
+    def announcement_index(self, leaf: bytes) -> int | None:
+        found = self._conn.execute(
+            select(entries.c.idx).where(entries.c.kind == "announcement", entries.c.leaf_hash == leaf)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def report_index(self, digest: str) -> int | None:
+        found = self._conn.execute(select(reports.c.idx).where(reports.c.digest == digest)).scalar()
+        return None if found is None else int(found)
+
+    def add_report(self, digest: str, station: str, witness: str, index: int) -> None:
+        self._conn.execute(insert(reports).values(digest=digest, station=station, witness=witness, idx=index))
+
+    def rejections_recorded(self) -> int:
+        return int(self._conn.execute(select(func.count()).select_from(rejections)).scalar() or 0)
+
+    def add_rejections(self, rows: Sequence[Rejection]) -> None:
+        if rows:
+            self._conn.execute(insert(rejections), [r.__dict__ for r in rows])
+
+
+class BoardStore:
+    """The board's database, as the board uses it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    @contextmanager
+    def writing(self) -> Iterator[Statements]:
+        """The writers' lock and one transaction: committed when the block ends, rolled back if it raises."""
+        with self.db.writer() as conn:
+            yield Statements(conn)
+
+    @contextmanager
+    def reading(self) -> Iterator[Statements]:
+        with self.db.reader() as conn:
+            yield Statements(conn)
+
+    @contextmanager
+    def recording_refusals(self) -> Iterator[Statements]:
+        """A transaction of its own for refusals, which are not entries and take no writers' lock."""
+        with self.db.side_writer() as conn:
+            yield Statements(conn)
+
+    def latest_checkpoint_note(self) -> str | None:
+        with self.reading() as statements:
+            return statements.latest_checkpoint_note()
+
+    def checkpoint_note(self, size: int) -> str | None:
+        with self.db.reader() as conn:
+            note = conn.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)).scalar()
+        return None if note is None else str(note)
+
+    def checkpoint_notes(self, start: int, limit: int) -> list[str]:
+        """Every signed checkpoint of `start` entries or more, smallest first (at most `limit`)."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(checkpoints.c.note).where(checkpoints.c.size >= start).order_by(checkpoints.c.size).limit(limit)
+            ).all()
+        return [str(note) for (note,) in rows]
+
+    def entries(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(entries.c.idx, entries.c.kind, entries.c.data)
+                .where(entries.c.idx >= start, entries.c.idx < end)
+                .order_by(entries.c.idx)
+            ).all()
+        return [(int(idx), str(kind), bytes(data)) for idx, kind, data in rows]
+
+    def station_actas(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, kind, payload) of every acta of a station, in board order."""
+        return self._station_entries(actas, actas.c.kind, station)
+
+    def station_reports(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, witness, report) of every report on a mesa, in board order."""
+        return self._station_entries(reports, reports.c.witness, station)
+
+    def _station_entries(self, index: Table, label: Column[str], station: str) -> list[tuple[int, str, bytes]]:
+        """The entries an index table lists for a station, each with one of the index's columns."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(entries.c.idx, label, entries.c.data)
+                .join(entries, entries.c.idx == index.c.idx)
+                .where(index.c.station == station)
+                .order_by(entries.c.idx)
+            ).all()
+        return [(int(i), str(k), bytes(d)) for i, k, d in rows]
+
+    def station_rejections(self, station: str, limit: int) -> list[dict[str, Any]]:
+        """Refusals that named a station, a row per digest and reason: count, first and last time."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(
+                    rejections.c.digest,
+                    rejections.c.reason,
+                    func.sum(rejections.c.count).label("count"),
+                    func.min(rejections.c.first_at).label("first_at"),
+                    func.max(rejections.c.last_at).label("last_at"),
+                )
+                .where(rejections.c.station == station)
+                .group_by(rejections.c.digest, rejections.c.reason)
+                .order_by(func.min(rejections.c.id))
+                .limit(limit)
+            ).mappings()
+            return [dict(r) for r in rows]
+
+    def rejections_after(self, start: int, limit: int) -> list[dict[str, Any]]:
+        """Recorded refusals after row `start`, in order."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(rejections).where(rejections.c.id > start).order_by(rejections.c.id).limit(limit)
+            ).mappings()
+            return [dict(r) for r in rows]
