@@ -16,6 +16,7 @@ from actas.canonical import canonical_json
 from actas.errors import InputError, StillCounting, VerificationError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
+from actas.server.answers import body, status
 from actas.signed_note import Signer
 from actas.sim.simulate import VoterModel, simulate
 from actas.store.database import Database
@@ -48,10 +49,10 @@ def test_the_definition_and_registry_are_the_first_entries(database_url: str, sm
 def test_accept_duplicate_conflict_and_refuse(database_url: str, small: Any, day: list[Any]) -> None:
     board = open_board(database_url, small)
     first = board.submit(day[0].final.encode())
-    assert (first.status, first.index) == (201, 2)
+    assert (status(first), first.index) == (201, 2)
     again = board.submit(day[0].final.encode())
-    assert (again.status, again.index, again.body["status"]) == (200, 2, "duplicate")
-    assert board.submit(day[0].zero.encode()).status == 201
+    assert (status(again), again.index, body(again)["status"]) == (200, 2, "duplicate")
+    assert status(board.submit(day[0].zero.encode())) == 201
     original = parse_payload(day[0].final).acta
     changed = dataclasses.replace(
         original,
@@ -61,13 +62,13 @@ def test_accept_duplicate_conflict_and_refuse(database_url: str, small: Any, day
     )
     other = sign_acta(changed, small.keys.machines[original.station])
     conflict = board.submit(other.payload.encode())
-    assert conflict.status == 409 and conflict.index == 4 and "both are kept" in conflict.body["message"]
+    assert status(conflict) == 409 and conflict.index == 4 and "both are kept" in body(conflict)["message"]
     forged = day[1].final.replace("null=", "null=1", 1)
     refused = board.submit(forged.encode())
-    assert refused.status in (400, 422) and board.tree.size == 5
-    assert board.submit(b"x" * 20000).status == 413
-    assert board.submit(b"\xff\xfe").status == 400
-    assert board.submit(b"\xff\xfe").status == 400
+    assert status(refused) in (400, 422) and board.tree.size == 5
+    assert status(board.submit(b"x" * 20000)) == 413
+    assert status(board.submit(b"\xff\xfe")) == 400
+    assert status(board.submit(b"\xff\xfe")) == 400
     rejected = board.rejection_list(0, 100)
     assert len(rejected) == 3 and max(r["count"] for r in rejected) == 2
     assert all("payload" not in r and r["size"] > 0 for r in rejected)
@@ -83,7 +84,7 @@ def test_results_follow_the_checkpoint(database_url: str, small: Any, day: list[
     board = open_board(database_url, small)
     other = open_board(database_url, small)
     for station in day[:5]:
-        assert other.submit(station.final.encode()).status == 201
+        assert status(other.submit(station.final.encode())) == 201
     assert other.results_view("")["stations"]["reported"] == 5
     assert board.results_view("")["stations"]["reported"] == 0  # this process has not read the checkpoint yet
     latest = board.latest_checkpoint()
@@ -103,7 +104,7 @@ def test_receipts_prove_inclusion_and_checkpoints_stay_consistent(
     board = open_board(database_url, small)
     seen = []
     for station in day[:6]:
-        receipt = board.submit(station.final.encode()).body
+        receipt = body(board.submit(station.final.encode()))
         checkpoint = open_checkpoint(receipt["checkpoint"], BOARD_KEY.verifier, ORIGIN)
         proof = [bytes.fromhex(p) for p in receipt["inclusion_proof"]]
         verify_inclusion(leaf_hash(station.final.encode()), receipt["index"], checkpoint.size, proof, checkpoint.root)
@@ -125,7 +126,7 @@ def test_a_restarted_server_finds_its_board_as_it_was(database_url: str, small: 
     again = open_board(database_url, small)
     again.latest_checkpoint()
     assert again.tree.root() == root and again.results_view("") == view
-    assert again.submit(day[0].final.encode()).status == 200
+    assert status(again.submit(day[0].final.encode())) == 200
 
 
 def test_a_board_of_another_election_is_refused(database_url: str, small: Any) -> None:
@@ -207,10 +208,10 @@ def test_announcements_are_published_once_and_only_from_the_authority(database_u
     )
     note = statement.sign(small.keys.authority).encode()
     first = board.announce(note)
-    assert (first.status, first.index) == (201, 2)
-    assert board.announce(note).status == 200 and board.tree.size == 3
+    assert (status(first), first.index) == (201, 2)
+    assert status(board.announce(note)) == 200 and board.tree.size == 3
     assert board.announcements() == [(2, note.decode())]
-    assert board.announce(statement.sign(Signer.generate("impostor")).encode()).status == 403
+    assert status(board.announce(statement.sign(Signer.generate("impostor")).encode())) == 403
     unknown = Announcement(
         small.election.id,
         small.election.fingerprint,
@@ -218,8 +219,8 @@ def test_announcements_are_published_once_and_only_from_the_authority(database_u
         "x",
         (AnnouncedContest("president", (("NOBODY", 5),)),),
     )
-    assert board.announce(unknown.sign(small.keys.authority).encode()).status == 422
-    assert board.announce(b"\xff").status == 400 and board.tree.size == 3
+    assert status(board.announce(unknown.sign(small.keys.authority).encode())) == 422
+    assert status(board.announce(b"\xff")) == 400 and board.tree.size == 3
 
 
 def test_an_entry_altered_behind_the_servers_back_stops_it(databases: DatabaseUrls, small: Any, day: list[Any]) -> None:
@@ -255,7 +256,7 @@ def test_entries_removed_with_their_checkpoints_are_found_from_the_checkpoint_fi
     kept = tmp_path / "board.checkpoint"
     board = open_board(databases.server, small, kept)
     for station in day[:6]:
-        assert board.submit(station.final.encode()).status == 201
+        assert status(board.submit(station.final.encode())) == 201
     assert open_checkpoint(kept.read_text(), BOARD_KEY.verifier).size == 8
     board.db.dispose()
     behind_the_servers_back(
@@ -287,15 +288,15 @@ def test_a_different_zero_acta_after_the_final_puts_the_station_in_conflict(
     longer tell one story, so it is in conflict and not counted, on the board and in every recount."""
     board = open_board(database_url, small)
     station = day[0]
-    assert board.submit(station.zero.encode()).status == 201
-    assert board.submit(station.final.encode()).status == 201
+    assert status(board.submit(station.zero.encode())) == 201
+    assert status(board.submit(station.final.encode())) == 201
     board.sign_checkpoint()
     assert board.results_view("")["stations"] == {"expected": 12, "reported": 1, "conflicts": 0}
     zero = parse_payload(station.zero)
     reopened = sign_acta(
         dataclasses.replace(zero.acta, opened="2030-06-02T13:00:00Z"), small.keys.machines[station.station]
     )
-    assert board.submit(reopened.payload.encode()).status == 409
+    assert status(board.submit(reopened.payload.encode())) == 409
     board.sign_checkpoint()
     assert board.results_view("")["stations"] == {"expected": 12, "reported": 0, "conflicts": 1}
     assert board.results.status(station.station) == "conflict" and board.results.conflicts() == [station.station]
@@ -339,7 +340,7 @@ def test_a_restarted_board_takes_actas_at_once_and_answers_results_once_counted(
     assert restarted.tree.size == 18 and restarted.tree.root() == expected.tree.root()
     with pytest.raises(StillCounting, match="counted after the server restarted: 0 of 18 entries"):
         restarted.results_view("")
-    assert restarted.submit(day[9].final.encode()).status == 201  # ingest does not wait for the count
+    assert status(restarted.submit(day[9].final.encode())) == 201  # ingest does not wait for the count
     with pytest.raises(StillCounting):
         restarted.counted_snapshot()
     restarted.count_board(page)
@@ -368,4 +369,4 @@ def test_an_entry_that_cannot_be_read_keeps_the_results_from_being_answered(
     restarted.count_board()
     with pytest.raises(StillCounting, match="cannot be counted"):
         restarted.results_view("")
-    assert restarted.submit(day[1].final.encode()).status == 201  # the board still takes actas
+    assert status(restarted.submit(day[1].final.encode())) == 201  # the board still takes actas

@@ -16,6 +16,7 @@ from the database under the writers' lock, so any number of processes can serve 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from actas.acta.model import Acta, ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
 from actas.board.counting import COUNT_PAGE, UNPARSED, Counting
 from actas.board.log import BoardLog, now
-from actas.board.outcome import Outcome
+from actas.board.outcome import Entered, Entry, Outcome, Reason, Refused
 from actas.board.refusals import Refusals
 from actas.board.witnesses import WitnessDesk
 from actas.canonical import canonical_json
@@ -172,10 +173,10 @@ class Board:
     def ingest(self, payloads: list[bytes]) -> list[Outcome]:
         """A batch of submissions: check each, then commit the valid ones together."""
         checked = [self.check(p) for p in payloads]
-        committed = iter(self.receipts(self.commit([c for c in checked if not isinstance(c, Outcome)])))
-        return [item if isinstance(item, Outcome) else next(committed) for item in checked]
+        committed = iter(self.receipts(self.commit([c for c in checked if not isinstance(c, Refused)])))
+        return [item if isinstance(item, Refused) else next(committed) for item in checked]
 
-    def commit(self, batch: list[SignedActa]) -> list[Outcome]:
+    def commit(self, batch: list[SignedActa]) -> list[Entered]:
         """Append checked actas and a checkpoint that covers them in one transaction (one fsync). The
         outcomes carry each entry's index; `receipts` turns them into answers."""
         if not batch:
@@ -186,56 +187,56 @@ class Board:
         self.log.signed(signed)
         return outcomes
 
-    def receipts(self, outcomes: list[Outcome]) -> list[Outcome]:
-        """Each outcome with an index, answered with its receipt against the latest checkpoint."""
-        answered = []
+    def receipts(self, outcomes: Sequence[Outcome]) -> list[Outcome]:
+        """Each entry with its receipt against the latest checkpoint."""
+        answered: list[Outcome] = []
         for outcome in outcomes:
-            if outcome.index is not None:
-                receipt = self.receipt(outcome.index, outcome.body)
-                outcome = Outcome(outcome.status, receipt or {**outcome.body, "index": outcome.index}, outcome.index)
+            if isinstance(outcome, Entered):
+                said = {"status": outcome.entry.value, **outcome.said}
+                receipt = self.receipt(outcome.index, said)
+                outcome = Entered(outcome.entry, outcome.index, receipt or {**said, "index": outcome.index})
             answered.append(outcome)
         return answered
 
-    def check(self, payload: bytes) -> SignedActa | Outcome:
+    def check(self, payload: bytes) -> SignedActa | Refused:
         """Everything that can be checked without the board: the acta, or the refusal to send back."""
         refuse = self.refusals.refuse
         if len(payload) > MAX_ACTA_BYTES:
-            return refuse(payload, 413, "too_large", f"an acta is at most {MAX_ACTA_BYTES} bytes")
+            return refuse(payload, Reason.TOO_LARGE, f"an acta is at most {MAX_ACTA_BYTES} bytes")
         try:
             signed = parse_payload(payload)
         except ActasError as exc:
-            return refuse(payload, 400, "malformed", str(exc))
+            return refuse(payload, Reason.MALFORMED, str(exc))
         findings = check_acta(signed, self.registry)
         if findings:
-            return refuse(payload, 422, "invalid", "; ".join(str(f) for f in findings), signed.acta.station)
+            return refuse(payload, Reason.INVALID, "; ".join(str(f) for f in findings), signed.acta.station)
         _ = signed.digest  # computed (and cached) here, where requests are checked side by side, not in the commit
         return signed
 
-    def _append_actas(self, statements: Statements, batch: list[SignedActa]) -> list[Outcome]:
+    def _append_actas(self, statements: Statements, batch: list[SignedActa]) -> list[Entered]:
         """Record checked actas: new ones appended, the same acta again answered with its index."""
-        outcomes: list[Outcome] = []
+        outcomes: list[Entered] = []
         known = statements.acta_indexes([s.digest for s in batch])
         seen = {(station, kind) for station, kind, _ in statements.actas_held({s.acta.station for s in batch})}
         new: list[SignedActa] = []
         for signed in batch:
             acta = signed.acta
             if signed.digest in known:
-                outcomes.append(Outcome(200, {"status": "duplicate", "station": acta.station}, known[signed.digest]))
+                outcomes.append(Entered(Entry.DUPLICATE, known[signed.digest], {"station": acta.station}))
                 continue
             index = self.tree.size + len(new)
             new.append(signed)
             known[signed.digest] = index
             if (acta.station, acta.kind.value) in seen:
-                body = {
-                    "status": "conflict",
+                said = {
                     "station": acta.station,
                     "message": f"station {acta.station} already has a different {acta.kind.value} acta; "
                     "both are kept and the station is flagged as in conflict",
                 }
-                outcomes.append(Outcome(409, body, index))
+                outcomes.append(Entered(Entry.CONFLICT, index, said))
             else:
                 seen.add((acta.station, acta.kind.value))
-                outcomes.append(Outcome(201, {"status": "accepted", "station": acta.station}, index))
+                outcomes.append(Entered(Entry.ACCEPTED, index, {"station": acta.station}))
         first = self.log.append(statements, [("acta", s.payload.encode()) for s in new])
         rows = [
             {"digest": s.digest, "station": s.acta.station, "kind": s.acta.kind.value, "idx": first + i}
@@ -251,15 +252,15 @@ class Board:
         with its receipt."""
         refuse = self.refusals.refuse
         if len(payload) > MAX_ANNOUNCEMENT_BYTES:
-            return refuse(payload, 413, "too_large", f"an announcement is at most {MAX_ANNOUNCEMENT_BYTES} bytes")
+            return refuse(payload, Reason.TOO_LARGE, f"an announcement is at most {MAX_ANNOUNCEMENT_BYTES} bytes")
         try:
             announcement = open_announcement(payload.decode("utf-8"), self.registry)
         except UnicodeDecodeError:
-            return refuse(payload, 400, "malformed", "an announcement is UTF-8 text")
+            return refuse(payload, Reason.MALFORMED, "an announcement is UTF-8 text")
         except VerificationError as exc:
-            return refuse(payload, 403, "forbidden", str(exc))
+            return refuse(payload, Reason.FORBIDDEN, str(exc))
         except ActasError as exc:
-            return refuse(payload, 400, "malformed", str(exc))
+            return refuse(payload, Reason.MALFORMED, str(exc))
         contests = {c.id: c for c in self.election.contests}
         for announced in announcement.contests:
             contest = contests.get(announced.contest)
@@ -267,15 +268,15 @@ class Board:
             unknown = [key for key, _ in announced.votes if key not in known]
             if contest is None or unknown:
                 reason = f"contest {announced.contest}: {unknown or 'no such contest'} not on the ballot"
-                return refuse(payload, 422, "invalid", reason)
+                return refuse(payload, Reason.INVALID, reason)
         with self.log.writing() as statements:
             found = statements.announcement_index(leaf_hash(payload))
             if found is None:
-                outcome = Outcome(201, {"status": "accepted", "title": announcement.title}, self.tree.size)
+                outcome = Entered(Entry.ACCEPTED, self.tree.size, {"title": announcement.title})
                 index = self.log.append(statements, [("announcement", payload)])
                 self.counting.announced.append((index, payload.decode("utf-8")))
             else:
-                outcome = Outcome(200, {"status": "duplicate", "title": announcement.title}, found)
+                outcome = Entered(Entry.DUPLICATE, found, {"title": announcement.title})
             signed = self.log.sign(statements)
         self.log.signed(signed)
         return self.receipts([outcome])[0]

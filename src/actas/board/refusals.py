@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from actas.board.log import now
-from actas.board.outcome import Outcome
+from actas.board.outcome import Reason, Refused
 from actas.errors import StorageError
 from actas.store.board_store import BoardStore, Rejection
 
@@ -44,8 +44,8 @@ class Refusals:
         self._recorded: int | None = None
         """Rows in the rejections table, counted at the first write."""
 
-    def refuse(self, payload: bytes, status: int, code: str, reason: str, station: str | None = None) -> Outcome:
-        """Answer a refusal; it is held in memory and recorded with others in one write (`record`)."""
+    def refuse(self, payload: bytes, why: Reason, reason: str, station: str | None = None) -> Refused:
+        """A refusal to answer; it is held in memory and recorded with others in one write (`record`)."""
         digest = hashlib.sha256(payload).hexdigest()
         reason = reason[:300]
         at = now()
@@ -60,7 +60,7 @@ class Refusals:
         if full:
             with contextlib.suppress(StorageError):  # counted as unrecorded; the refusal is answered all the same
                 self.record()
-        return Outcome(status, {"error": {"code": code, "message": reason}})
+        return Refused(why, reason)
 
     def record(self) -> None:
         """Write the refusals held since the last write, in one transaction."""

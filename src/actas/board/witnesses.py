@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
-from actas.board.outcome import Outcome
+from actas.board.outcome import Entered, Entry, Outcome, Reason
 from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import Checkpoint
 from actas.signed_note import Verifier
@@ -58,29 +58,29 @@ class WitnessDesk:
         mesa's record as it now stands."""
         refuse = self.board.refusals.refuse
         if len(payload) > MAX_REPORT_BYTES:
-            return refuse(payload, 413, "too_large", f"a report is at most {MAX_REPORT_BYTES} bytes")
+            return refuse(payload, Reason.TOO_LARGE, f"a report is at most {MAX_REPORT_BYTES} bytes")
         try:
             report = WitnessReport.from_json(json.loads(payload))
         except (ValueError, RecursionError):
-            return refuse(payload, 400, "malformed", "a report is a JSON object (UTF-8)")
+            return refuse(payload, Reason.MALFORMED, "a report is a JSON object (UTF-8)")
         except ActasError as exc:
-            return refuse(payload, 400, "malformed", str(exc))
+            return refuse(payload, Reason.MALFORMED, str(exc))
         if report.witness != witness:
             reason = f"you are signed in as witness {witness}; a report of witness {report.witness} is theirs to send"
-            return refuse(payload, 403, "forbidden", reason, report.station)
+            return refuse(payload, Reason.FORBIDDEN, reason, report.station)
         problem = self.problem(report)
         if problem is not None:
-            return refuse(payload, 422, "invalid", problem, report.station)
+            return refuse(payload, Reason.INVALID, problem, report.station)
         assigned = self.witnesses.witnesses[witness].mesas
         if report.station not in assigned and not self.roving:
             reason = (
                 f"witness {witness} is assigned to mesa {', '.join(assigned[:5])}, not {report.station}; this "
                 "organization does not take reports of roving witnesses"
             )
-            return refuse(payload, 403, "not_assigned", reason, report.station)
+            return refuse(payload, Reason.NOT_ASSIGNED, reason, report.station)
         return self._file(report, witness)
 
-    def _file(self, report: WitnessReport, witness: str) -> Outcome:
+    def _file(self, report: WitnessReport, witness: str) -> Entered:
         board, data = self.board, report.to_bytes()
         digest = hashlib.sha256(data).hexdigest()
         with board.log.writing() as statements:
@@ -91,16 +91,17 @@ class WitnessDesk:
                 filed = read_entry(index, REPORT, data)
                 if filed is not None:
                     board.counting.pending.append((index, filed))
-                outcome = Outcome(201, {"status": "accepted", "station": report.station}, index)
+                outcome = Entered(Entry.ACCEPTED, index, {"station": report.station})
             else:
-                outcome = Outcome(200, {"status": "duplicate", "station": report.station}, found)
+                outcome = Entered(Entry.DUPLICATE, found, {"station": report.station})
             signed = board.log.sign(statements)
         board.log.signed(signed)
         counting = board.counting
         with counting.lock:  # the mesa's record is known once the board is counted (None before)
             mesa = None if counting.uncounted else counting.witnessed.record(report.station).status
         answered = board.receipts([outcome])[0]
-        return Outcome(answered.status, {**answered.body, "mesa": mesa}, answered.index)
+        assert isinstance(answered, Entered)
+        return Entered(answered.entry, answered.index, {**answered.said, "mesa": mesa})
 
     def problem(self, report: WitnessReport) -> str | None:
         """Why a well-formed report cannot be filed on this board, if it cannot."""

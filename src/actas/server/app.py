@@ -25,12 +25,13 @@ from starlette.types import ASGIApp
 
 from actas.board import OBSERVER, OFFICIAL, Board
 from actas.errors import StillCounting, StorageError
+from actas.server.answers import RETRY_LATER, body, status, unstored
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors
 from actas.server.routes import actas, board, exports, results, witnesses
 from actas.server.routes.wrong_board import wrong_board_router
 from actas.server.security import Guard
-from actas.server.state import Refresher, Served, unstored
+from actas.server.state import Refresher, Served
 from actas.web.pages import STATIC, pages_router
 
 
@@ -93,7 +94,7 @@ def create_app(
 async def _storage_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StorageError)
     outcome = unstored(exc)
-    return JSONResponse(outcome.body, status_code=outcome.status, headers={"retry-after": "30"})
+    return JSONResponse(body(outcome), status_code=status(outcome), headers=RETRY_LATER)
 
 
 async def _still_counting(request: Request, exc: Exception) -> Response:

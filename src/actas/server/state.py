@@ -13,8 +13,10 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from actas.acta.model import SignedActa
-from actas.board import Board, Outcome
+from actas.board import Board
+from actas.board.outcome import Entered, Outcome, Refused
 from actas.errors import StorageError
+from actas.server.answers import unstored
 from actas.server.exports import Exports
 from actas.server.rate_limit import RateLimit
 from actas.server.reconciler import Reconciler
@@ -22,12 +24,6 @@ from actas.server.reconciler import Reconciler
 MAX_SCANS = 2
 WITNESS_WRITES_PER_MINUTE = 30
 WITNESS_BURST = 20
-
-
-def unstored(exc: StorageError) -> Outcome:
-    """The answer to a write the database could not take: 507 when its disk is full, else 503."""
-    status, code = (507, "insufficient_storage") if exc.full else (503, "unavailable")
-    return Outcome(status, {"error": {"code": code, "message": f"{exc}; nothing was recorded: send it again later"}})
 
 
 class Refresher:
@@ -62,13 +58,13 @@ class Ingest:
         checked = await run_in_threadpool(lambda: [self.board.check(p) for p in payloads])
         answers: list[Outcome | asyncio.Future[Outcome]] = []
         for item in checked:
-            if isinstance(item, Outcome):
+            if isinstance(item, Refused):
                 answers.append(item)
             else:
                 future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
                 self.queue.put_nowait((item, future))
                 answers.append(future)
-        outcomes = [answer if isinstance(answer, Outcome) else await answer for answer in answers]
+        outcomes = [answer if isinstance(answer, Entered | Refused) else await answer for answer in answers]
         return await run_in_threadpool(self.board.receipts, outcomes)
 
     async def run(self) -> None:

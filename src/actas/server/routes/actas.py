@@ -12,7 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES
-from actas.board import Outcome
+from actas.board.outcome import Outcome
+from actas.server.answers import answer, status
+from actas.server.answers import body as said
 from actas.server.responses import error, read_body
 from actas.server.routes.common import text_body, unknown_station
 from actas.server.state import BoardOf, State
@@ -37,8 +39,7 @@ async def submit_acta(request: Request, state: State) -> Response:
     if isinstance(body, Response):
         return body
     (outcome,) = await state.ingest.submit([body])
-    retry = {"retry-after": "30"} if outcome.status in (503, 507) else None
-    return JSONResponse(outcome.body, status_code=outcome.status, headers=retry)
+    return answer(outcome)
 
 
 @router.post(
@@ -70,7 +71,7 @@ def _payload(line: bytes) -> bytes | None:
 
 
 def _line(outcome: Outcome) -> dict[str, object]:
-    return {"http_status": outcome.status, **outcome.body}
+    return {"http_status": status(outcome), **said(outcome)}
 
 
 @router.post(
@@ -84,8 +85,7 @@ async def announce(request: Request, board: BoardOf) -> Response:
     body = await read_body(request, MAX_ANNOUNCEMENT_BYTES, "text/plain")
     if isinstance(body, Response):
         return body
-    outcome = await run_in_threadpool(board.announce, body)
-    return JSONResponse(outcome.body, status_code=outcome.status)
+    return answer(await run_in_threadpool(board.announce, body))
 
 
 @router.get("/v1/actas/{station}", summary="The actas of a station, with status and inclusion proofs")

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from actas.acta.qr_image import declared_too_large
+from actas.server.answers import answer
 from actas.server.responses import error, read_body
 from actas.server.routes.common import text_body, unknown_station
 from actas.server.security import secrets_allowed
@@ -72,8 +73,7 @@ async def submit_report(request: Request, state: State) -> Response:
     body = await read_body(request, MAX_REPORT_BYTES, "application/json")
     if isinstance(body, Response):
         return body
-    outcome = await run_in_threadpool(state.board.submit_report, body, witness)
-    return JSONResponse(outcome.body, status_code=outcome.status)
+    return answer(await run_in_threadpool(state.board.submit_report, body, witness))
 
 
 @router.get("/v1/witness/mesas/{station}", summary="A mesa's record on an observer's board, with every report")
