@@ -23,6 +23,9 @@ err = Console(stderr=True, highlight=False)
 MIN_TEXT = 12
 """The narrowest a text column is made before columns are left out."""
 
+SHOWN = 20
+"""Lines listed before "... and N more": a terminal's worth."""
+
 
 @dataclass(frozen=True)
 class Col:

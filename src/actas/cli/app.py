@@ -14,11 +14,12 @@ import typer
 from actas.cli.acta import acta_app
 from actas.cli.audit import audit_app
 from actas.cli.calibrate import calibrate_command
-from actas.cli.datasets import import_app, mirror_command, outcome_command, reconcile_command, results
+from actas.cli.datasets import mirror_command, outcome_command, reconcile_command, results
 from actas.cli.db import db_app
 from actas.cli.demo import demo_command
 from actas.cli.election import election_app, keys_app
 from actas.cli.forensics import case_command, forensics_command, report_command, simulate_results_command
+from actas.cli.importing import import_app
 from actas.cli.kiosk import kiosk_command
 from actas.cli.machine import machine_app
 from actas.cli.quick_count import exit_poll_command, pvt_app

@@ -15,8 +15,6 @@ With these files anyone can recompute every draw (Rivest's consistent sampler) a
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from fractions import Fraction
 from itertools import islice
@@ -25,6 +23,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from actas.audit_directory import (
+    DRAWS,
+    MAX_FILE,
+    PLAN,
+    SEED,
+    audit_status_of,
+    first_size,
+    hand_counts,
+    load_plan,
+    parse_hand_counts,
+    read_draws,
+    record_receipts,
+    write_hand_counts,
+)
 from actas.cli.audit_tools import draw_ids, sample_size_command
 from actas.cli.options import Contest
 from actas.console import out, print_json
@@ -32,86 +44,12 @@ from actas.errors import AuditError, FormatError, InputError, VerificationError
 from actas.files import read_text, write_text
 
 if TYPE_CHECKING:
-    from actas.audit.ballot_polling import PollingPlan, PollingStatus
     from actas.audit.batch_comparison import Plan, Status
 
 audit_app = typer.Typer(
     help="Risk-limiting audits of the machines' counts against the paper receipts.", no_args_is_help=True
 )
-PLAN, SEED, DRAWS, COUNTS, READ = "plan.json", "seed.txt", "draws.csv", "hand-counts.csv", "receipts.csv"
 BATCH, POLLING = "batch", "polling"
-MAX_FILE = 512 * 1024 * 1024
-
-
-def _load(directory: Path) -> Plan | PollingPlan:
-    from actas.audit.ballot_polling import FORMAT as POLLING_FORMAT
-    from actas.audit.ballot_polling import PollingPlan
-    from actas.audit.batch_comparison import Plan
-
-    text = read_text(directory / PLAN, limit=MAX_FILE, what="audit plan")
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):
-        raise FormatError(f"{directory / PLAN} is not JSON") from None
-    if isinstance(data, dict) and data.get("format") == POLLING_FORMAT:
-        return PollingPlan.from_json(data)
-    return Plan.from_json(data)
-
-
-def _plan(directory: Path) -> Plan:
-    from actas.audit.batch_comparison import Plan
-
-    plan = _load(directory)
-    if not isinstance(plan, Plan):
-        raise InputError(f"{directory} holds a ballot-polling audit, not a batch comparison")
-    return plan
-
-
-def _draws(directory: Path) -> list[tuple[int, str]]:
-    """(round, mesa or receipt) of every draw so far."""
-    path = directory / DRAWS
-    if not path.exists():
-        return []
-    rows = list(csv.reader(io.StringIO(read_text(path, limit=MAX_FILE, what="draws"))))[1:]
-    return [(int(r[1]), r[2]) for r in rows]
-
-
-def _counted(directory: Path, plan: Plan) -> dict[str, dict[str, int]]:
-    path = directory / COUNTS
-    if not path.exists():
-        return {}
-    return _read_counts(read_text(path, limit=MAX_FILE, what="hand counts"), plan, str(path))
-
-
-def _read_counts(text: str, plan: Plan, where: str) -> dict[str, dict[str, int]]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    if not header or header[0] != "station" or sorted(header[1:]) != sorted(plan.candidates):
-        raise FormatError(f"{where}: the header must be station and the candidates {', '.join(plan.candidates)}")
-    counts: dict[str, dict[str, int]] = {}
-    for line, row in enumerate(reader, start=2):
-        mesa = row["station"]
-        if mesa not in plan.reported:
-            raise FormatError(f"{where} line {line}: station {mesa[:64]!r} is not in the audit plan")
-        values = {}
-        for c in plan.candidates:
-            value = (row.get(c) or "").strip()
-            if not value.isdigit():
-                raise FormatError(f"{where} line {line}: {c} must be a whole number of receipts, found {value[:20]!r}")
-            values[c] = int(value)
-        if mesa in counts and counts[mesa] != values:
-            raise FormatError(f"{where} line {line}: station {mesa} is counted twice, differently")
-        counts[mesa] = values
-    return counts
-
-
-def _write_counts(directory: Path, plan: Plan, counts: dict[str, dict[str, int]]) -> None:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["station", *plan.candidates])
-    for mesa in sorted(counts):
-        writer.writerow([mesa, *(counts[mesa][c] for c in plan.candidates)])
-    write_text(directory / COUNTS, text.getvalue())
 
 
 @audit_app.command("plan")
@@ -204,7 +142,7 @@ def audit_draw(
     assert directory is not None
     if with_replacement or as_json:
         raise InputError("--with-replacement and --json apply to a draw from --ids")
-    plan = _load(directory)
+    plan = load_plan(directory)
     if plan.tied:
         raise AuditError(f"{TIED if isinstance(plan, Plan) else POLLING_TIED}: there is nothing to draw")
     held = read_text(directory / SEED, limit=1000, what="seed").strip() if (directory / SEED).exists() else None
@@ -214,12 +152,12 @@ def audit_draw(
         raise InputError(f"this audit's seed is {held!r}; every round uses the same seed")
     seed = held or seed
     assert seed is not None
-    done = _draws(directory)
+    done = read_draws(directory)
     if size is None:
         if not done:
-            size = _first_size(plan)
+            size = first_size(plan)
         else:
-            now = _status(directory, plan)
+            now = audit_status_of(directory, plan)
             if now.next_draws is None:
                 raise InputError(f"no round to draw: {now.decision} ({now.reason})")
             size = now.next_draws
@@ -259,74 +197,19 @@ def audit_record(
     """
     from actas.audit.ballot_polling import PollingPlan
 
-    loaded = _load(directory)
+    loaded = load_plan(directory)
     if isinstance(loaded, PollingPlan):
-        _record_receipts(directory, loaded, counts_file)
+        new_receipts, recorded = record_receipts(directory, loaded, counts_file)
+        out.print(f"recorded {new_receipts:,} receipts ({recorded:,} in all)", markup=False)
         return
     plan = loaded
-    new = _read_counts(read_text(counts_file, limit=MAX_FILE, what="hand counts"), plan, str(counts_file))
-    counted = _counted(directory, plan)
+    new = parse_hand_counts(read_text(counts_file, limit=MAX_FILE, what="hand counts"), plan, str(counts_file))
+    counted = hand_counts(directory, plan)
     for mesa, values in new.items():
         if mesa in counted and counted[mesa] != values:
             raise FormatError(f"{counts_file}: station {mesa} was recorded before with other counts; nothing changed")
-    _write_counts(directory, plan, {**counted, **new})
+    write_hand_counts(directory, plan, {**counted, **new})
     out.print(f"recorded the hand counts of {len(new):,} mesas ({len(counted | new):,} in all)", markup=False)
-
-
-def _first_size(plan: Plan | PollingPlan) -> int:
-    """The first round's size: what the audit needs if the sample finds no error."""
-    from actas.audit.ballot_polling import PollingPlan, first_round
-    from actas.audit.macro import sample_size
-
-    if isinstance(plan, PollingPlan):
-        return first_round(plan)
-    return sample_size(sum(plan.bounds().values(), Fraction(0)), plan.risk_limit)
-
-
-def _status(directory: Path, plan: Plan | PollingPlan) -> Status | PollingStatus:
-    from actas.audit.ballot_polling import PollingPlan, polling_status
-    from actas.audit.batch_comparison import status
-
-    drawn_items = [item for _, item in _draws(directory)]
-    if isinstance(plan, PollingPlan):
-        return polling_status(plan, drawn_items, _read_receipts(directory, plan))
-    return status(plan, drawn_items, _counted(directory, plan))
-
-
-def _read_receipts(directory: Path, plan: PollingPlan, path: Path | None = None) -> dict[str, str]:
-    """What each read receipt says, checked: a receipt of the plan, a candidate, none or missing."""
-    from actas.audit.ballot_polling import MISSING, NONE
-
-    path = path or directory / READ
-    if not path.exists():
-        return {}
-    reader = csv.DictReader(io.StringIO(read_text(path, limit=MAX_FILE, what="receipts read")))
-    if reader.fieldnames != ["receipt", "choice"]:
-        raise FormatError(f"{path}: the header must be receipt,choice")
-    choices = {*plan.reported, NONE, MISSING}
-    read: dict[str, str] = {}
-    for line, row in enumerate(reader, start=2):
-        receipt, choice = row["receipt"] or "", (row["choice"] or "").strip()
-        mesa, _, number = receipt.rpartition(":")
-        if mesa not in plan.ballots or not number.isdigit() or not 1 <= int(number) <= plan.ballots[mesa]:
-            raise FormatError(f"{path} line {line}: {receipt[:80]!r} is not a receipt of the audit plan")
-        if choice not in choices:
-            raise FormatError(f"{path} line {line}: choice {choice[:40]!r} is not a candidate, none or missing")
-        if read.get(receipt, choice) != choice:
-            raise FormatError(f"{path} line {line}: receipt {receipt} is read twice, differently")
-        read[receipt] = choice
-    return read
-
-
-def _record_receipts(directory: Path, plan: PollingPlan, path: Path) -> None:
-    new = _read_receipts(directory, plan, path)
-    held = _read_receipts(directory, plan)
-    for receipt, choice in new.items():
-        if held.get(receipt, choice) != choice:
-            raise FormatError(f"{path}: receipt {receipt} was recorded before as {held[receipt]}; nothing changed")
-    merged = {**held, **new}
-    write_text(directory / READ, "receipt,choice\n" + "".join(f"{r},{c}\n" for r, c in sorted(merged.items())))
-    out.print(f"recorded {len(new):,} receipts ({len(merged):,} in all)", markup=False)
 
 
 @audit_app.command("status")
@@ -343,8 +226,8 @@ def audit_status(
     from actas.audit.ballot_polling import PollingStatus
     from actas.audit.batch_comparison import STOP, Plan
 
-    plan = _load(directory)
-    now = _status(directory, plan)
+    plan = load_plan(directory)
+    now = audit_status_of(directory, plan)
     if isinstance(now, PollingStatus):
         if as_json:
             print_json(
