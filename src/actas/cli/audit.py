@@ -1,16 +1,8 @@
 """`actas audit plan|draw|record|status`: a risk-limiting audit of the machines' counts against the paper
-receipts, with all its state in one directory of plain files. Two methods: batch comparison (each
-drawn mesa's paper counted by hand against its acta) and ballot polling (single receipts drawn
+receipts, with all its state in one directory of plain files (`audit_directory`), from which anyone
+can recompute every draw (Rivest's consistent sampler) and the risk. Two methods: batch comparison
+(each drawn mesa's paper counted by hand against its acta) and ballot polling (single receipts drawn
 from the ballot boxes and read).
-
-    plan.json         the method; every mesa's reported votes and ballots (and, for batch
-                      comparison, error bound); the risk limit
-    seed.txt          the public seed (dice rolled in public), fixed at the first draw
-    draws.csv         every draw in order: its number, round, and mesa (with its error bound) or receipt
-    hand-counts.csv   batch comparison: the hand count of each drawn mesa's paper, one row per mesa
-    receipts.csv      ballot polling: what each drawn receipt says (a candidate, none, or missing)
-
-With these files anyone can recompute every draw (Rivest's consistent sampler) and the risk.
 """
 
 from __future__ import annotations
