@@ -20,10 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import Mapping, load_mapping, parse_mapping
-from actas.dataset.store import read_dataset, write_dataset
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import Mapping, load_mapping, parse_mapping
 from actas.sim.generator import synthetic
+from actas.store.dataset_file import read_dataset, write_dataset
 
 CANDIDATES = ["A", "B", "C", "D", "E"]
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "venezuela_2024" / "RESULTADOS_2024_CSV_V2.csv.gz"

@@ -1,6 +1,6 @@
 """Reading actas from phone photos: success rate and photos per second, beside other decoders.
 
-Makes a corpus of synthetic phone photos (actas.witness.photo, every distortion documented there
+Makes a corpus of synthetic phone photos (actas.paper.phone_photo, every distortion documented there
 and drawn from the photo's seed) of the printed final actas of mesas with Venezuela's 38-card ballot
 (two or three QR codes each), then reads every photo, in the same run, with:
 
@@ -27,14 +27,14 @@ from PIL import Image
 
 from actas.acta.codec import parse_payload
 from actas.acta.qr import join_parts
-from actas.acta.render import render_acta
 from actas.errors import FormatError
 from actas.files import KeySet
+from actas.paper.phone_photo import Distortion, phone_photo
+from actas.paper.read_photo import scan_photo
+from actas.paper.render import render_acta
 from actas.registry import KeyRegistry
 from actas.sim.generator import generate
 from actas.sim.simulate import VoterModel, simulate
-from actas.witness.photo import Distortion, phone_photo
-from actas.witness.read_photo import scan_photo
 from actas.witness.scan import VERIFIED
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from actas.acta.codec import parse_payload
-from actas.acta.render import render_acta
+from actas.paper.render import render_acta
 from actas.election import Election
 
 HERE = Path(__file__).parent

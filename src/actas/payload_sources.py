@@ -79,7 +79,7 @@ def _qr_texts(text: str) -> list[str]:
 
 def payloads_from_image(path: Path) -> list[str]:
     """The payloads of the QR codes in an image file, bounded in bytes and in pixels before decoding."""
-    from actas.acta.qr_image import decode_qr_texts, open_gray  # the image libraries, only for images
+    from actas.paper.qr_image import decode_qr_texts, open_gray  # the image libraries, only for images
 
     data = read_bytes(path, limit=MAX_IMAGE_BYTES, what="image")
     texts = decode_qr_texts(open_gray(data, f"image {path}"))

@@ -12,9 +12,9 @@ from pathlib import Path
 from actas.console import progress
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.model import Dataset
-from actas.dataset.store import read_dataset
 from actas.errors import InputError
 from actas.mirror import is_mirror, mirror_board, mirror_entries, verify_mirror
+from actas.store.dataset_file import read_dataset
 
 
 def is_url(source: str) -> bool:

@@ -12,7 +12,7 @@ import pytest
 
 from actas.audit.bravo import PollingContest, average_sample_number
 from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
-from actas.dataset.store import write_dataset
+from actas.store.dataset_file import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
 
 OPTIONS = (Option("ana", "Ana", "ana", "Ana"), Option("bo", "Bo", "bo", "Bo"), Option("cy", "Cy", "cy", "Cy"))

@@ -9,10 +9,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from actas.audit.outcome import ANNOUNCED, REGISTERED, TURNOUT, outcome
-from actas.dataset.announced import Announced, load_announced
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
+from actas.dataset.announced import Announced
 from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
+from actas.importers.announced_file import load_announced
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
 from tests.conftest import assert_clean_failure, run_actas
 from tests.dataset.test_real_files import real
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from actas.audit.sampler import sample
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
 from actas.dataset.model import Dataset
-from actas.dataset.store import write_dataset
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
+from actas.store.dataset_file import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
 from tests.dataset.test_real_files import real
 

@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from actas.dataset.announced import load_announced, parse_announced
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping, parse_mapping
+from actas.dataset.announced import parse_announced
 from actas.errors import FormatError, InputError
+from actas.importers.announced_file import load_announced
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping, parse_mapping
 
 WIDE: dict[str, Any] = {
     "dataset": {"name": "test", "contest": "president"},

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
 from actas.dataset.summary import summarize
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
 from tests.conftest import SHARED_DATA
 
 

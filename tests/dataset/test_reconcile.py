@@ -7,11 +7,11 @@ import gzip
 import json
 from pathlib import Path
 
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
 from actas.dataset.model import Dataset, Option, Provenance, Signature, Signatures, StationRow
 from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
-from actas.dataset.store import write_dataset
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
+from actas.store.dataset_file import write_dataset
 from tests.conftest import assert_clean_failure, run_actas
 from tests.dataset.test_real_files import real
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
-from actas.dataset.store import write_dataset
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
+from actas.store.dataset_file import write_dataset
 from tests.conftest import Run, run_actas
 from tests.dataset.test_real_files import real
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actas.forensics.calibrated import SHARES, Calibration, Election, gate, published, table, threshold
-from actas.forensics.calibration import calibrate, calibration_set
+from actas.calibration.measure import calibrate, calibration_set
+from actas.calibration.published import SHARES, Calibration, Election, gate, published, table, threshold
+from actas.calibration.run import run_tests
 from actas.forensics.defaults import TESTS
 from actas.forensics.finding import Finding
-from actas.forensics.run import run_tests
 from actas.pvalues import p_text
 from actas.sim.results import Fraud, simulate_results
 

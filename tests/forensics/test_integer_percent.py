@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
+from actas.calibration.run import run_tests
 from actas.forensics.columns import Columns, columns
 from actas.forensics.integer_percent import Null, integer_percent, whole, whole_chance
-from actas.forensics.run import run_tests
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
 from actas.sim.results import simulate_results
 from tests.dataset.test_real_files import real
 

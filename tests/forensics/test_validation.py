@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from actas.forensics.calibrated import published
+from actas.calibration.published import published
+from actas.calibration.run import run_tests
 from actas.forensics.defaults import TESTS
 from actas.forensics.round_percent import round_percentages
-from actas.forensics.run import run_tests
 from actas.reports.evidence import announced_round_percentages
 from actas.sim.results import Fraud, announce, simulate_results
 

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from actas.dataset.announced import load_announced
 from actas.forensics.digits import BENFORD_SECOND, BENFORD_SECOND_MEAN, pair_kinds
 from actas.forensics.round_percent import grid_point, irwin_hall_centre
+from actas.importers.announced_file import load_announced
 from actas.reports.evidence import announced_round_percentages
 
 

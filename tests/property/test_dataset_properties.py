@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actas.dataset.model import Dataset, Declared, Option, Provenance, Signature, StationRow
-from actas.dataset.store import read_dataset, write_dataset
 from actas.errors import FormatError
+from actas.store.dataset_file import read_dataset, write_dataset
 
 text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\t\r\n"), min_size=1, max_size=12)
 count = st.integers(0, 10**9)

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from actas.canonical import canonical_json
 from actas.files import read_bundle, write_bundle
-from actas.machine.journal import SLOT_BYTES, _read_slot, _slot
 from actas.machine.voting_machine import MachineRecord, MachineSetup
 from actas.signed_note import Signer
+from actas.store.journal import SLOT_BYTES, _read_slot, _slot
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=20),

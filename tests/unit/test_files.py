@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping, parse_mapping
-from actas.dataset.nist_import import MAX_NIST_BYTES, import_nist
 from actas.errors import ActasError, FormatError, InputError, KeyFileError
 from actas.files import MAX_ELECTION_BYTES, KeySet, load_election, load_machine_signer, load_registry, read_bundle
-from actas.machine.journal import JournaledMachine
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping, parse_mapping
+from actas.importers.nist_import import MAX_NIST_BYTES, import_nist
 from actas.payload_sources import MAX_IMAGE_BYTES, read_payloads
 from actas.registry import MAX_REGISTRY_BYTES
+from actas.store.journal import JournaledMachine
 from tests.dataset.test_csv_import import WIDE
 from tests.witness.test_scan import peak_rss, reset_peak_rss
 

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from actas.dataset.venezuela_2024 import CANDIDATES
 from actas.errors import InputError
 from actas.sim.generator import generate, synthetic
-from actas.sim.venezuela_2024 import CANDIDATES
 
 
 def test_venezuela_2024_has_the_real_sizes_and_ballot() -> None:

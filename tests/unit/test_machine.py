@@ -12,9 +12,9 @@ import pytest
 
 from actas.acta.check import check_acta
 from actas.errors import FormatError, InputError, MachineStateError
-from actas.machine.journal import JOURNAL_BYTES, SLOT_BYTES, JournaledMachine
 from actas.machine.receipt import Receipt, count_receipts
 from actas.machine.voting_machine import MachineRecord, MachineSetup, MachineState, VotingMachine
+from actas.store.journal import JOURNAL_BYTES, SLOT_BYTES, JournaledMachine
 
 T0, T1 = "2030-06-02T10:00:00Z", "2030-06-02T22:00:00Z"
 

@@ -11,9 +11,9 @@ from PIL import Image
 
 from actas.acta.codec import parse_payload
 from actas.acta.qr import MAX_PART_BYTES, join_parts, qr_codes, split_payload
-from actas.acta.qr_image import decode_qr_texts
-from actas.acta.render import render_acta
 from actas.errors import FormatError
+from actas.paper.qr_image import decode_qr_texts
+from actas.paper.render import render_acta
 
 VECTOR = json.loads((Path(__file__).parents[1] / "vectors" / "acta-v1.json").read_text("utf-8"))
 FINAL = VECTOR["final_acta"]

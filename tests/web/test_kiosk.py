@@ -19,8 +19,8 @@ import pytest
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
 from actas.files import load_election
-from actas.machine.journal import SLOT_BYTES
 from actas.server.process import RunningServer, start_server
+from actas.store.journal import SLOT_BYTES
 from tests.conftest import assert_clean_failure, run_actas, wait_for
 from tests.web.conftest import PIN, Day, RunningKiosk
 

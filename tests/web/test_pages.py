@@ -19,11 +19,11 @@ import httpx
 import pytest
 from PIL import Image
 
-from actas.acta.render import render_acta
 from actas.files import load_election
+from actas.paper.phone_photo import Distortion, phone_photo
+from actas.paper.render import render_acta
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import alter_counts
-from actas.witness.photo import Distortion, phone_photo
 from tests.conftest import ACTAS, run_actas, wait_for
 from tests.web.conftest import Day
 from tests.witness.test_scan import peak_rss, png_bomb, reset_peak_rss

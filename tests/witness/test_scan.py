@@ -16,14 +16,14 @@ import segno
 from PIL import Image
 
 from actas.acta.codec import parse_payload
-from actas.acta.qr_image import WORKING_SIDE, ImageTooLarge, open_gray
-from actas.acta.render import render_acta
 from actas.files import KeySet
+from actas.paper.phone_photo import phone_photo
+from actas.paper.qr_image import WORKING_SIDE, ImageTooLarge, open_gray
+from actas.paper.read_photo import scan_photo
+from actas.paper.render import render_acta
 from actas.registry import KeyRegistry
 from actas.sim.generator import generate
 from actas.sim.simulate import VoterModel, simulate
-from actas.witness.photo import phone_photo
-from actas.witness.read_photo import scan_photo
 from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED
 from tests.conftest import assert_clean_failure, run_actas
 

@@ -120,7 +120,7 @@ def acta_render(
 
     Example: actas acta render day/actas.jsonl --station R01.001.0001.01 --png acta.png --pdf acta.pdf
     """
-    from actas.acta.render import render_acta
+    from actas.paper.render import render_acta
     from actas.payload_sources import pick_acta
 
     if png is None and pdf is None:

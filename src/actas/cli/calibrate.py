@@ -17,7 +17,7 @@ from actas.files import write_text
 from actas.forensics.defaults import ALPHA
 
 if TYPE_CHECKING:
-    from actas.forensics.calibrated import Calibration
+    from actas.calibration.published import Calibration
 
 
 def calibrate_command(
@@ -48,8 +48,8 @@ def calibrate_command(
     """
     import numpy as np
 
-    from actas.forensics.calibrated import table
-    from actas.forensics.calibration import FRAUDS, calibrate, calibration_set
+    from actas.calibration.measure import FRAUDS, calibrate, calibration_set
+    from actas.calibration.published import table
     from actas.sources import load_source
 
     named: dict[str, np.ndarray] = {}
@@ -78,7 +78,7 @@ def calibrate_command(
 
 
 def _print_tables(measured: Calibration) -> None:
-    from actas.forensics.calibrated import clean_rows, widening
+    from actas.calibration.published import clean_rows, widening
     from actas.forensics.defaults import TESTS
 
     alpha = measured.alpha

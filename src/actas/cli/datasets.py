@@ -72,7 +72,7 @@ def outcome_command(
     Example: actas outcome ve2024.dataset --announced venezuela-2024-cne-1 --announced venezuela-2024-cne-2
     """
     from actas.audit.outcome import ANNOUNCED, outcome, outcome_json
-    from actas.dataset.announced import load_announced
+    from actas.importers.announced_file import load_announced
     from actas.sources import load_source
 
     dataset = load_source(source, contest)

@@ -69,10 +69,10 @@ def forensics_command(
 
     Example: actas forensics ve2024.dataset --announced venezuela-2024-cne-1 --out forensics/
     """
-    from actas.dataset.announced import load_announced
+    from actas.calibration.run import run_tests
     from actas.forensics.columns import columns
     from actas.forensics.defaults import TESTS
-    from actas.forensics.run import run_tests
+    from actas.importers.announced_file import load_announced
     from actas.reports.election import forensics_page
     from actas.reports.evidence import announced_round_percentages
     from actas.reports.page import write_page
@@ -150,8 +150,8 @@ def report_command(
 
     Example: actas report ve2024.dataset --announced venezuela-2024-cne-2 --out report/
     """
-    from actas.dataset.announced import load_announced
     from actas.forensics.defaults import TESTS
+    from actas.importers.announced_file import load_announced
     from actas.reports.election import evidence_json, evidence_page
     from actas.reports.evidence import gather
     from actas.reports.page import write_page
@@ -214,8 +214,8 @@ def simulate_results_command(
 
     Example: actas simulate-results --stations 20000 --scenario stuffing --extreme 0.03 --out stuffed.dataset
     """
-    from actas.dataset.store import write_dataset
     from actas.sim.results import Fraud, announce, as_dataset, simulate_results
+    from actas.store.dataset_file import write_dataset
 
     fraud = None
     if incremental is not None or extreme is not None or invented is not None:

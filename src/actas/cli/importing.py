@@ -13,7 +13,7 @@ from actas.errors import VerificationError
 from actas.files import read_text
 
 if TYPE_CHECKING:
-    from actas.dataset.csv_import import ImportReport
+    from actas.importers.csv_import import ImportReport
 
 import_app = typer.Typer(help="Per-station results from other sources, into a dataset.", no_args_is_help=True)
 MAX_QR_FILE = 512 * 1024 * 1024
@@ -33,9 +33,9 @@ def import_csv_command(
 
     Example: actas import csv RESULTADOS_2024_CSV_V2.csv.gz --mapping venezuela-2024 --out ve2024.dataset
     """
-    from actas.dataset.csv_import import import_csv
-    from actas.dataset.mapping import load_mapping
-    from actas.dataset.store import write_dataset
+    from actas.importers.csv_import import import_csv
+    from actas.importers.mapping import load_mapping
+    from actas.store.dataset_file import write_dataset
 
     chosen = load_mapping(mapping)
     with progress() as bar:
@@ -60,8 +60,8 @@ def import_nist_command(
 
     Example: actas import nist results.json --out board.dataset
     """
-    from actas.dataset.nist_import import import_nist
-    from actas.dataset.store import write_dataset
+    from actas.importers.nist_import import import_nist
+    from actas.store.dataset_file import write_dataset
 
     dataset = import_nist(file, contest)
     write_dataset(dataset, out_file)
@@ -79,8 +79,8 @@ def import_qr_command(
 
     Example: actas import qr scanned-codes.txt --out ve2024-qr.dataset
     """
-    from actas.dataset.store import write_dataset
     from actas.dataset.ve2024_qr import dataset_from_qr
+    from actas.store.dataset_file import write_dataset
 
     text = read_text(file, limit=MAX_QR_FILE, what="file of QR texts")
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

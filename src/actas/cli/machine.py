@@ -41,8 +41,8 @@ def machine_open(
 
     Example: actas machine open --election ve2024 --station 010101001.01 --key vm.key --journal vm.journal
     """
-    from actas.machine.journal import JournaledMachine
     from actas.machine.voting_machine import MachineSetup
+    from actas.store.journal import JournaledMachine
 
     election = load_election(election_dir)
     signer = load_machine_signer(key, station)
@@ -62,7 +62,7 @@ def machine_cast(
 
     Example: actas machine cast --journal vm.journal PSUV MUD null
     """
-    from actas.machine.journal import JournaledMachine
+    from actas.store.journal import JournaledMachine
 
     with JournaledMachine.resume(journal) as machine:
         for vote in _votes(votes or []):
@@ -99,7 +99,7 @@ def machine_close(
 
     Example: actas machine close --journal vm.journal --key vm.key --acta final.txt
     """
-    from actas.machine.journal import JournaledMachine
+    from actas.store.journal import JournaledMachine
 
     with JournaledMachine.resume(journal) as machine:
         signer = load_machine_signer(key, machine.machine.setup.station)
@@ -115,7 +115,7 @@ def machine_status(
 
     Example: actas machine status --journal vm.journal
     """
-    from actas.machine.journal import JournaledMachine
+    from actas.store.journal import JournaledMachine
 
     with JournaledMachine.resume(journal) as machine:
         vm = machine.machine

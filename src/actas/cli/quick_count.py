@@ -135,7 +135,8 @@ def exit_poll_command(
     Example: actas exit-poll --poll EG=0.65,NM=0.31 --interviews 6800 --places 100 --announced venezuela-2024-cne-2
     """
     from actas.audit.quick_count import compare_exit_poll, design_effect
-    from actas.dataset.announced import OTHERS, load_announced
+    from actas.dataset.announced import OTHERS
+    from actas.importers.announced_file import load_announced
     from actas.pvalues import p_text
 
     shares = parse_poll(poll, "--poll")

@@ -41,7 +41,7 @@ def witness_scan(
     from actas.witness.scan import VERIFIED
 
     registry = load_registry(registry_file, authority)
-    from actas.witness.read_photo import scan_file
+    from actas.paper.read_photo import scan_file
 
     scans: list[Scan] = []
     with progress() as bar:
@@ -85,7 +85,7 @@ def witness_report(
 
     registry = load_registry(registry_file, authority=None)
     photos = photo or []
-    from actas.witness.read_photo import scan_file
+    from actas.paper.read_photo import scan_file
 
     scans = [scan_file(p, registry) for p in photos]
     read = next((s for s in scans if s.status != REJECTED), None)

@@ -3,7 +3,8 @@
 Authorities announce totals, not stations: votes per candidate (sometimes only the leaders, with the
 rest as one "others" figure), null votes, voters, registered voters, the share of actas counted and
 the time. This is the unsigned record of such a bulletin, for holding it against the actas; the two
-bulletins of the Venezuelan council in 2024 ship with actas as examples (`examples/`).
+bulletins of the Venezuelan council in 2024 ship with actas as examples (`importers/examples/`),
+read by `importers.announced_file`.
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
-from actas.dataset.toml_file import read_toml
 from actas.errors import FormatError
 
-EXAMPLES = Path(__file__).parent / "examples"
 MAX_ANNOUNCED_BYTES = 64 * 1024
 OTHERS = "others"
 KEYS = {
@@ -110,9 +108,3 @@ def parse_announced(data: dict[str, Any], where: str) -> Announced:
         registered_on_counted_actas=_count(data, "registered_on_counted_actas", where),
         source=data.get("source") if isinstance(data.get("source"), str) else None,
     )
-
-
-def load_announced(source: str) -> Announced:
-    """An announced-results file, or one of the examples shipped with actas by name."""
-    path, data = read_toml(source, EXAMPLES, "announced-results file", MAX_ANNOUNCED_BYTES)
-    return parse_announced(data, str(path))

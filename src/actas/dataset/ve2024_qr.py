@@ -3,7 +3,7 @@
 The code is plain text, `<acta id>!<38 counts>!<null>!<invalid>`, for example
 `110601011.04.1.0001!122,1,0,...,406,0,1!0!0`: the acta id is the 9-digit centre code (state,
 municipality and parish, two digits each, then the centre), the 2-digit mesa, then `1.0001`; the
-counts are one per party card in ballot order (see `actas.sim.venezuela_2024`). It carries no
+counts are one per party card in ballot order (see `actas.dataset.venezuela_2024`). It carries no
 hash and no signature: anything read from it is unsigned, and a changed digit is a different,
 equally well-formed acta. Stations are named as in the opposition's CSV (`<centre>.<mesa>`, without
 leading zeros), so the two sources can be set side by side. The code's null and invalid votes are
@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass
 
 from actas.dataset.model import Dataset, Declared, Option, Provenance, StationRow
+from actas.dataset.venezuela_2024 import CANDIDATES, MESAS, REGISTERED
 from actas.errors import FormatError
-from actas.sim.venezuela_2024 import CANDIDATES, MESAS, REGISTERED
 
 CARDS = sum(len(cards) for _, _, cards in CANDIDATES)
 _COUNT = "(?:0|[1-9][0-9]{0,5})"

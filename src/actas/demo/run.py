@@ -16,7 +16,6 @@ from rich.table import Table
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
-from actas.acta.render import render_acta
 from actas.acta_batch import check_many
 from actas.console import VOTES_COLUMNS, candidate_rows, out, progress, table
 from actas.demo.checks import final_checks
@@ -27,6 +26,7 @@ from actas.files import BUNDLE_FILE, KEYS_DIR, REGISTRY_FILE, publish_keys, save
 from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.outbox import Outbox
+from actas.paper.render import render_acta
 from actas.payload_sources import SourcePayload, payloads_from_image, pick_acta, read_payloads
 from actas.server.process import RunningServer, start_server
 from actas.sim.generator import generate

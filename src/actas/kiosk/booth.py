@@ -5,7 +5,7 @@ One ballot per voter: the poll worker checks the voter in the poll book and enab
 the poll workers' console; the voter's screen can cast only an enabled ballot, and casting uses it
 up. A vote must name a card or "null" for every contest: an empty choice is never read as a null
 vote. Nothing the booth keeps links a choice to its order or its time: the journal holds running
-totals (`actas.machine.journal`), and a receipt is printed from memory and dropped.
+totals (`actas.store.journal`), and a receipt is printed from memory and dropped.
 """
 
 from __future__ import annotations
@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actas.acta.model import ActaKind, SignedActa
-from actas.acta.render import pdf_bytes, render_acta, render_receipt
 from actas.election import NULL_VOTE, Election
 from actas.errors import InputError, MachineStateError
 from actas.fields import format_utc_time
 from actas.files import write_private
 from actas.kiosk.printer import Printer, PrinterError
-from actas.machine.journal import JournaledMachine
 from actas.machine.voting_machine import MachineSetup, MachineState
 from actas.outbox import Outbox
+from actas.paper.render import pdf_bytes, render_acta, render_receipt
 from actas.payload_sources import SourcePayload
 from actas.signed_note import Signer, Verifier
+from actas.store.journal import JournaledMachine
 from actas.transmit import transmit
 
 JOURNAL, OUTBOX = "machine.journal", "sent.jsonl"

@@ -1,6 +1,6 @@
 """The voting machine of one station: open (zero acta) -> cast (receipts) -> close (final acta).
 
-A pure state machine: no clock, no disk. The journal (`actas.machine.journal`) makes it durable
+A pure state machine: no clock, no disk. The journal (`actas.store.journal`) makes it durable
 and the simulator (`actas.sim.simulate`) drives thousands of them.
 """
 

@@ -9,11 +9,11 @@ from typing import Any
 import jinja2
 
 from actas.audit.quick_count import response_ratio
-from actas.dataset.announced import load_announced
-from actas.dataset.csv_import import import_csv
-from actas.dataset.mapping import load_mapping
+from actas.calibration.published import published
 from actas.errors import InputError
-from actas.forensics.calibrated import published
+from actas.importers.announced_file import load_announced
+from actas.importers.csv_import import import_csv
+from actas.importers.mapping import load_mapping
 from actas.reports.election import outcome_section
 from actas.reports.evidence import gather, shares_of
 from actas.reports.page import TEMPLATES

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 
 from actas.audit.outcome import ANNOUNCED, Outcome, outcome
 from actas.audit.quick_count import PollComparison, compare_exit_poll, design_effect
+from actas.calibration.run import run_tests
 from actas.dataset.announced import OTHERS, Announced
 from actas.dataset.model import Dataset
 from actas.dataset.reconcile import Reconciliation, reconcile
 from actas.forensics.columns import columns
 from actas.forensics.finding import Finding
 from actas.forensics.round_percent import round_percentages
-from actas.forensics.run import run_tests
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from actas.dataset import venezuela_2024 as ve
 from actas.election import BallotOption, Candidate, Contest, Election, Level, Station, Unit
 from actas.errors import InputError
 from actas.sim import PRESETS
-from actas.sim import venezuela_2024 as ve
 from actas.sim.split import split_total
 
 MAX_STATIONS = 2_000_000

@@ -19,12 +19,12 @@ import matplotlib.pyplot as plt
 from PIL import Image
 
 from actas.acta.codec import parse_payload
-from actas.acta.render import render_acta
 from actas.election import Election
+from actas.paper.phone_photo import phone_photo
+from actas.paper.read_photo import scan_photo
+from actas.paper.render import render_acta
 from actas.registry import KeyRegistry
 from actas.tally.witnessed import acta_counts
-from actas.witness.photo import phone_photo
-from actas.witness.read_photo import scan_photo
 from actas.witness.report import WitnessReport
 from actas.witness.scan import REJECTED
 

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from actas.acta.qr_image import declared_too_large
+from actas.paper.qr_image import declared_too_large
+from actas.paper.read_photo import scan_photo
 from actas.server.answers import answer
 from actas.server.responses import error, read_body
 from actas.server.routes.common import text_body, unknown_station
 from actas.server.security import secrets_allowed
 from actas.server.state import BoardOf, Served, State
-from actas.witness.read_photo import scan_photo
 from actas.witness.report import MAX_REPORT_BYTES
 from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, Scan
 

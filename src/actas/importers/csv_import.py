@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from actas.dataset.derived import DerivationError, Derived
-from actas.dataset.mapping import Mapping
 from actas.dataset.model import Dataset, Provenance, StationRow
 from actas.errors import FormatError, InputError
 from actas.files import READ_CHUNK
+from actas.importers.mapping import Mapping
 
 MAX_COUNT = 10**9
 """No station counts a billion votes: a larger number is a misread column, refused."""

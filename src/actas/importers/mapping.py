@@ -14,8 +14,8 @@ from typing import Any
 
 from actas.dataset.derived import Derived, compile_pattern
 from actas.dataset.model import Declared, Option
-from actas.dataset.toml_file import read_toml
 from actas.errors import FormatError
+from actas.importers.toml_file import read_toml
 
 MAX_MAPPING_BYTES = 1024 * 1024
 PRESETS = Path(__file__).parent / "presets"

@@ -17,9 +17,9 @@ import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
 from actas.acta.qr import join_parts
-from actas.acta.qr_image import QR, open_gray
 from actas.errors import FormatError, TooLargeError
 from actas.files import read_bytes
+from actas.paper.qr_image import QR, open_gray
 from actas.registry import KeyRegistry
 from actas.witness.scan import MAX_PHOTO_BYTES, REJECTED, Scan, judge
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from actas.forensics.calibrated import gate, published
+from actas.calibration.published import gate, published
 from actas.forensics.columns import Columns
 from actas.forensics.defaults import ALPHA, MIN_COUNT_LAST
 from actas.forensics.digits import digit_pairs, last_digit, second_digit, zero_five

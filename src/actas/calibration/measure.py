@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from actas.forensics.calibrated import MODEL_SIZES, SHARES, Calibration, Coverage, Election, score
+from actas.calibration.published import MODEL_SIZES, SHARES, Calibration, Coverage, Election, score
+from actas.calibration.run import run_tests
 from actas.forensics.defaults import ALPHA, TESTS
-from actas.forensics.run import run_tests
 from actas.sim import CLEAN, INVENTED, STUFFING
 from actas.sim.results import Fraud, simulate_results
 
