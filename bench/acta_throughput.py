@@ -28,8 +28,8 @@ from actas.files import KeySet
 from actas.machine.receipt import receipt_body
 from actas.machine.voting_machine import MachineSetup, VotingMachine
 from actas.payload_sources import SourcePayload
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import venezuela
-from actas.sim.simulate import VoterModel, simulate
 
 
 def best_rates(

@@ -16,7 +16,7 @@ from actas.forensics.digits import digit_pairs, last_digit, second_digit, zero_f
 from actas.forensics.fingerprint import fingerprint
 from actas.forensics.integer_percent import integer_percent
 from actas.forensics.turnout import turnout_shape
-from actas.sim.results import simulate_results
+from actas.sim.fraud_results import simulate_results
 
 
 def timed(step: Callable[[], object]) -> float:

@@ -29,8 +29,8 @@ from actas.files import KeySet, save_election, write_bundle
 from actas.outbox import Outbox
 from actas.payload_sources import read_payloads
 from actas.server.process import start_server
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import synthetic
-from actas.sim.simulate import VoterModel, simulate
 from actas.transmit import TransmitReport, transmit
 from board_database import board_database
 

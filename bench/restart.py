@@ -31,8 +31,8 @@ from sqlalchemy import select
 from actas.acta.codec import parse_payload
 from actas.board import Board
 from actas.files import KeySet, load_election, read_bundle, save_election, signer_at, write_bundle
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import synthetic
-from actas.sim.simulate import VoterModel, simulate
 from actas.store.checkpoint_file import checkpoint_file_for
 from actas.store.database import Database
 from actas.store.schema import entries

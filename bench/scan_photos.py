@@ -33,8 +33,8 @@ from actas.paper.phone_photo import Distortion, phone_photo
 from actas.paper.read_photo import scan_photo
 from actas.paper.render import render_acta
 from actas.registry import KeyRegistry
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import generate
-from actas.sim.simulate import VoterModel, simulate
 from actas.witness.scan import VERIFIED
 
 

@@ -17,8 +17,8 @@ import time
 import nacl.signing
 
 from actas.files import KeySet
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import venezuela
-from actas.sim.simulate import VoterModel, simulate
 
 
 def main() -> None:

@@ -29,8 +29,8 @@ from actas.ledger.checkpoint import Checkpoint
 from actas.ledger.merkle import MerkleTree
 from actas.mirror import CHECKPOINTS, mirror_checkpoints, mirror_entries
 from actas.signed_note import Signer
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import synthetic
-from actas.sim.simulate import VoterModel, simulate
 from actas.verification import verify_board
 
 

@@ -32,8 +32,8 @@ from actas.files import KeySet, save_election
 from actas.outbox import Outbox
 from actas.payload_sources import SourcePayload
 from actas.server.process import start_server
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import synthetic
-from actas.sim.simulate import VoterModel, simulate
 from actas.transmit import transmit
 from board_database import board_database
 

@@ -1,4 +1,4 @@
-"""`actas audit plan|draw|record|status` on a simulated election: an honest count stops, a count whose
+"""`actas audit plan|draw|record|status` on a simulated election: a clean count stops, a count whose
 paper differs escalates, and every malformed input is refused without changing the audit."""
 
 from __future__ import annotations

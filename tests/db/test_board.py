@@ -18,7 +18,7 @@ from actas.ledger.checkpoint import Checkpoint, open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
 from actas.server.answers import body, status
 from actas.signed_note import Signer
-from actas.sim.simulate import VoterModel, simulate
+from actas.sim.election_day import VoterModel, simulate
 from actas.store.database import Database
 from tests.conftest import DatabaseUrls, behind_the_servers_back, postgres_schema_url
 

@@ -16,7 +16,7 @@ from actas.calibration.run import run_tests
 from actas.forensics.defaults import TESTS
 from actas.forensics.finding import Finding
 from actas.pvalues import p_text
-from actas.sim.results import Fraud, simulate_results
+from actas.sim.fraud_results import Fraud, simulate_results
 
 ROOT = Path(__file__).resolve().parents[2]
 ALARMS = (
@@ -63,7 +63,7 @@ def _finding(p: float, stations: int = 5000) -> Finding:
         test="zero-five", title="t", statistic="s", value=0.3, expected=0.2, p_value=p, interval=None,
         flagged=p < 0.01, stations=stations, excluded=0, sentence=f"30% end in 0 or 5 ({p_text(p)}): more round "
         "numbers than chance gives.", method="", reference="", observed="30% end in 0 or 5, against 20% for "
-        "honest counts.",
+        "clean counts.",
     )  # fmt: skip
 
 
@@ -77,7 +77,7 @@ def test_a_flag_needs_the_calibrated_threshold_and_the_sentence_says_so() -> Non
     assert raised.threshold("zero-five") == 4.0 and raised.raised("zero-five")
     held = gate(_finding(0.001), raised)
     assert held.flagged is False and held.details["flagged_at_nominal_level"]
-    assert held.sentence.startswith("30% end in 0 or 5, against 20% for honest counts (p = 0.001).")
+    assert held.sentence.startswith("30% end in 0 or 5, against 20% for clean counts (p = 0.001).")
     assert "reached p < 0.01 on 10 of 200 clean simulated elections (5.0%)" in held.sentence
     assert "flags it only when p < 0.0001" in held.sentence and held.sentence.endswith("not flagged.")
     assert "more round numbers" not in held.sentence

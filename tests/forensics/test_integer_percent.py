@@ -15,7 +15,7 @@ from actas.forensics.columns import Columns, columns
 from actas.forensics.integer_percent import Null, integer_percent, whole, whole_chance
 from actas.importers.csv_import import import_csv
 from actas.importers.mapping import load_mapping
-from actas.sim.results import simulate_results
+from actas.sim.fraud_results import simulate_results
 from tests.dataset.test_real_files import real
 
 

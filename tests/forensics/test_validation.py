@@ -11,7 +11,7 @@ from actas.calibration.run import run_tests
 from actas.forensics.defaults import TESTS
 from actas.forensics.round_percent import round_percentages
 from actas.reports.evidence import announced_round_percentages
-from actas.sim.results import Fraud, announce, simulate_results
+from actas.sim.fraud_results import Fraud, announce, simulate_results
 
 CLEAN_RUNS = 100
 
@@ -36,7 +36,7 @@ def test_clean_elections_pass_at_the_stated_rate(clean_flags: Counter[str]) -> N
 
 @pytest.mark.slow
 def test_2bl_flags_only_beyond_its_calibrated_threshold_and_says_so() -> None:
-    # Mesa-sized honest counts do not follow Benford's second-digit law (Deckert, Myagkov and Ordeshook 2011),
+    # Mesa-sized clean counts do not follow Benford's second-digit law (Deckert, Myagkov and Ordeshook 2011),
     # and a null drawn from the counts themselves departs from them too: at p < 0.01 the test flags about
     # half of the clean simulated elections, so the calibration raises its threshold, and the sentence says so.
     assert published().raised("2bl") and published().nominal_rate("2bl").rate > 0.3
@@ -81,10 +81,10 @@ def test_invented_counts_are_detected() -> None:
 
 def test_totals_made_from_target_percentages_are_detected() -> None:
     for seed in range(5):
-        honest = announced_round_percentages(announce(simulate_results(2000, seed)))
+        clean = announced_round_percentages(announce(simulate_results(2000, seed)))
         made = announced_round_percentages(announce(simulate_results(2000, seed, "target-percentages")))
         assert made.flagged and made.value == 4
-        assert not honest.flagged
+        assert not clean.flagged
 
 
 def test_two_counts_on_the_grid_by_chance_are_not_flagged() -> None:

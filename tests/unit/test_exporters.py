@@ -14,7 +14,7 @@ import pytest
 from actas.acta.codec import parse_payload
 from actas.exporters.nist import election_report
 from actas.exporters.stations_csv import station_rows
-from actas.sim.simulate import VoterModel, simulate
+from actas.sim.election_day import VoterModel, simulate
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.totals import tally
 

@@ -154,11 +154,11 @@ def test_every_proof_in_trees_up_to_40_entries_verifies_and_nothing_else_does() 
 
 
 def test_a_rewritten_history_fails_consistency() -> None:
-    honest = MerkleTree(leaf_hash(x) for x in LEAVES)
+    clean = MerkleTree(leaf_hash(x) for x in LEAVES)
     forked = MerkleTree(leaf_hash(x) for x in [*LEAVES[:3], b"altered", *LEAVES[4:]])
     proof = forked.consistency_proof(5, 8)
     with pytest.raises(VerificationError, match="not a prefix"):
-        verify_consistency(5, 8, proof, honest.root(5), forked.root(8))
+        verify_consistency(5, 8, proof, clean.root(5), forked.root(8))
 
 
 @pytest.mark.parametrize(

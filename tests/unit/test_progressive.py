@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actas.acta.codec import parse_payload, sign_acta
-from actas.sim.simulate import VoterModel, simulate
+from actas.sim.election_day import VoterModel, simulate
 from actas.tally.progressive import CONFLICT, MISSING, REPORTED, ProgressiveResults, in_conflict
 
 

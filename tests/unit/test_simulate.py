@@ -9,7 +9,7 @@ import pytest
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.errors import InputError
-from actas.sim.simulate import VoterModel, parse_shares, simulate
+from actas.sim.election_day import VoterModel, parse_shares, simulate
 from actas.tally.totals import tally
 
 

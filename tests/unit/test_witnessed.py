@@ -8,7 +8,7 @@ import pytest
 
 from actas.acta.codec import sign_acta
 from actas.acta.model import SignedActa
-from actas.sim.simulate import VoterModel, simulate
+from actas.sim.election_day import VoterModel, simulate
 from actas.tally.witnessed import COMPLETE, CONFLICT, MISSING, PARTIAL, Filed, WitnessTally, acta_counts, judge
 from actas.witness.report import Incident, WitnessReport
 from tests.conftest import Setup

@@ -22,8 +22,8 @@ from actas.paper.qr_image import WORKING_SIDE, ImageTooLarge, open_gray
 from actas.paper.read_photo import scan_photo
 from actas.paper.render import render_acta
 from actas.registry import KeyRegistry
+from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import generate
-from actas.sim.simulate import VoterModel, simulate
 from actas.witness.scan import REJECTED, UNSIGNED, VERIFIED
 from tests.conftest import assert_clean_failure, run_actas
 

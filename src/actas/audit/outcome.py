@@ -20,7 +20,7 @@ Each bound says whether the outcome is decided (the margin is larger), or what i
 **Consistency of an announcement.** An authority that announces totals "with X% of actas counted"
 left out at most the rest of the mesas. Whatever it left out, each candidate's announced votes
 must be at least the candidate's votes on the collected actas minus their best mesas as many as
-could have been left out; less than that is impossible for honest counting of these actas.
+could have been left out; less than that is impossible for clean counting of these actas.
 """
 
 from __future__ import annotations

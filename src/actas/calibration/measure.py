@@ -25,7 +25,7 @@ from actas.calibration.published import MODEL_SIZES, SHARES, Calibration, Covera
 from actas.calibration.run import run_tests
 from actas.forensics.defaults import ALPHA, TESTS
 from actas.sim import CLEAN, INVENTED, STUFFING
-from actas.sim.results import Fraud, simulate_results
+from actas.sim.fraud_results import Fraud, simulate_results
 
 FRAUDS = (
     ("stuffing, f_i 0.05", STUFFING, Fraud(incremental=0.05)),

@@ -5,7 +5,7 @@ Each test's evidence is a score: -log10 of its p-value, or for the fingerprint t
 interval when extreme fraud is identified at 0.5% or more (else 0). At its nominal level a test flags
 when its score passes -log10(alpha) (the fingerprint: 0). On the clean simulated elections of the
 calibration set, some tests pass that more often than alpha says, because their nulls are only close
-to how honest counts behave; for each test the threshold is therefore raised to the score that no
+to how clean counts behave; for each test the threshold is therefore raised to the score that no
 more than alpha of the clean elections passed, and a finding flags only beyond it. A finding on more
 stations than the calibration's largest election has no verdict: the calibration says nothing of it.
 """
@@ -27,7 +27,7 @@ from scipy import stats
 from actas.forensics.defaults import TESTS
 from actas.forensics.finding import Finding
 from actas.pvalues import p_number, p_text
-from actas.sim.results import Population
+from actas.sim.fraud_results import Population
 
 PUBLISHED = Path(__file__).with_name("calibration.json")
 SHARES = {

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from actas.errors import InputError
-from actas.sim.scenarios import HONEST
+from actas.sim import CLEAN
 from actas.sim.scenarios import SCENARIOS as DEMO_SCENARIOS
 
 
@@ -17,7 +17,7 @@ def demo_command(
     stations: Annotated[int, typer.Option(help="Stations in the simulated election.")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the election and the voters.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write everything.")] = Path("build/demo"),
-    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(DEMO_SCENARIOS)}.")] = HONEST,
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(DEMO_SCENARIOS)}.")] = CLEAN,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Keep serving the live results pages at the end.")
     ] = True,

@@ -214,7 +214,7 @@ def simulate_results_command(
 
     Example: actas simulate-results --stations 20000 --scenario stuffing --extreme 0.03 --out stuffed.dataset
     """
-    from actas.sim.results import Fraud, announce, as_dataset, simulate_results
+    from actas.sim.fraud_results import Fraud, announce, as_dataset, simulate_results
     from actas.store.dataset_file import write_dataset
 
     fraud = None

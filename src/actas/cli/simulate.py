@@ -12,18 +12,19 @@ from actas.console import VOTES_COLUMNS, out, progress, table
 from actas.election import Election
 from actas.errors import InputError
 from actas.files import BUNDLE_FILE, REGISTRY_FILE, KeySet, load_election, publish_keys
+from actas.sim import CLEAN
 
 if TYPE_CHECKING:
     from actas.tally.totals import Totals
 
-SCENARIOS = ("honest",)
+SCENARIOS = (CLEAN,)
 """What the machines do (the demo's scenarios add what the authority does)."""
 
 
 def simulate_command(
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for actas.jsonl, registry.note and keys/.")],
-    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = "honest",
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = CLEAN,
     keys_dir: Annotated[
         Path | None, typer.Option("--keys", help="Existing keys/ directory; new keys are made when absent.")
     ] = None,
@@ -39,7 +40,7 @@ def simulate_command(
 
     Example: actas simulate --election ve2024 --out ve2024-day --turnout 0.6
     """
-    from actas.sim.simulate import VoterModel, parse_shares, simulate_bundle
+    from actas.sim.election_day import VoterModel, parse_shares, simulate_bundle
 
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")

@@ -18,7 +18,8 @@ from actas.demo.parallel import Found
 from actas.election import Election
 from actas.mirror import latest_checkpoint, mirror_board, mirror_checkpoints, mirror_entries
 from actas.server.process import RunningServer
-from actas.sim.scenarios import ALTERED_MACHINES, ALTERED_RESULTS, HONEST
+from actas.sim import CLEAN
+from actas.sim.scenarios import ALTERED_MACHINES, ALTERED_RESULTS
 from actas.verification import held_receipts, verify_board
 
 RISK_LIMIT = 0.05
@@ -38,8 +39,8 @@ def final_checks(
     verified = _verify(out_dir, official)
     _bound(found)
     decision = _audit(found, election, paper, str(seed))
-    expected_failures = {HONEST: 0, ALTERED_MACHINES: 0, ALTERED_RESULTS: 6}[scenario]
-    audit_ok = decision == STOP if scenario == HONEST else decision != STOP if scenario == ALTERED_MACHINES else True
+    expected_failures = {CLEAN: 0, ALTERED_MACHINES: 0, ALTERED_RESULTS: 6}[scenario]
+    audit_ok = decision == STOP if scenario == CLEAN else decision != STOP if scenario == ALTERED_MACHINES else True
     return verified == expected_failures and audit_ok
 
 

@@ -29,9 +29,9 @@ from actas.outbox import Outbox
 from actas.paper.render import render_acta
 from actas.payload_sources import SourcePayload, payloads_from_image, pick_acta, read_payloads
 from actas.server.process import RunningServer, start_server
+from actas.sim.election_day import VoterModel, simulate_bundle
 from actas.sim.generator import generate
 from actas.sim.scenarios import Tampering, tamper
-from actas.sim.simulate import VoterModel, simulate_bundle
 from actas.sim.witnesses import WITNESSED_SHARE, assign
 from actas.tally.totals import Totals
 from actas.transmit import TransmitReport, transmit

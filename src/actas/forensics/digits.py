@@ -1,7 +1,7 @@
 """Digit tests on candidates' counts: the second digit (Mebane's 2BL), the last digit and the last two.
 
 A count made up by hand carries the habits of the hand: people favour some digits, round to 0 and 5,
-avoid repeating a digit and like neighbouring ones. Counts of honest voting, large enough, have last
+avoid repeating a digit and like neighbouring ones. Counts of clean voting, large enough, have last
 digits that are uniform noise, and second digits close to Benford's law. Each test states the minimum
 count below which a count is left out: the last digits of small counts are not uniform (a station
 with 7 votes for a candidate cannot end in 8 with the same chance as in 7).
@@ -31,7 +31,7 @@ RESAMPLE_TEXT = (
     "the counts' own sizes. For counts spread widely it is the uniform one (each last digit 10%, 0 or 5 20%, "
     "repeated pairs 10%, neighbouring pairs 20%, so Beber and Scacco's non-adjacent share 70%); for counts "
     "cut off at a minimum while many are near it, it departs from it by up to a point, and testing against "
-    "the uniform would flag honest counts."
+    "the uniform would flag clean counts."
 )
 
 MEBANE = (
@@ -76,7 +76,7 @@ def resampled(
     c: Columns, x: NDArray[np.int64], station: NDArray[np.intp], seed: int, min_count: int
 ) -> NDArray[np.int64]:
     """The counts drawn again, each from Binomial(its station's valid votes, its share there), several times
-    over, those of at least `min_count` kept: counts of the same sizes and the same cut-off, with honest
+    over, those of at least `min_count` kept: counts of the same sizes and the same cut-off, with clean
     last digits. Their digits are the null of the last-digit tests, exact where uniformity is only
     approximate: where counts are cut off at 100 while many are near it, the decades just above the cut
     hold more counts than the next, and low last digits come out more often than high ones."""
@@ -189,13 +189,13 @@ def last_digit(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA
     worst = int(np.argmax(np.abs(over)))
     observed = (
         f"Across {n:,} counts of at least {min_count} votes, each last digit should end about 10% of them; "
-        f"the furthest from what honest counts of these sizes give is {worst}, at {freq[worst] / n:.1%} against "
+        f"the furthest from what clean counts of these sizes give is {worst}, at {freq[worst] / n:.1%} against "
         f"{null[worst]:.1%}."
     )
     sentence = (
         observed[:-1]
         + f" ({p_text(p)}): "
-        + ("more uneven than honest counts are." if flagged else "as even as honest counts.")
+        + ("more uneven than clean counts are." if flagged else "as even as clean counts.")
     )
     return Finding(
         test="last-digit",
@@ -236,7 +236,7 @@ def zero_five(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPHA,
     share = k / n
     lo, hi = stats.binom.ppf([0.025, 0.975], n, q) / n
     scores = _per_station(station, round_.astype(np.float64), len(c.codes))
-    observed = f"{share:.1%} of {n:,} counts end in 0 or 5, against {q:.1%} for honest counts of these sizes."
+    observed = f"{share:.1%} of {n:,} counts end in 0 or 5, against {q:.1%} for clean counts of these sizes."
     sentence = (
         observed[:-1]
         + f" ({p_text(p)}): "
@@ -302,7 +302,7 @@ def digit_pairs(c: Columns, min_count: int = MIN_COUNT_LAST, alpha: float = ALPH
     sentence = (
         observed[:-1]
         + f" ({p_text(p)}): "
-        + ("the pattern of numbers people make up." if flagged else "as in honest counts.")
+        + ("the pattern of numbers people make up." if flagged else "as in clean counts.")
     )
     return Finding(
         test="digit-pairs",

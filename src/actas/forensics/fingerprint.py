@@ -319,7 +319,7 @@ def fingerprint(
             "(docs/forensics.md). An estimate is identified when its interval neither reaches 0 or 1 nor is wider than "
             f"the estimate. The election is flagged when extreme fraud is identified at {FLAG_EXTREME:.1%} of "
             "stations or more; incremental fraud is reported, never flagged. A fingerprint shows a pattern; "
-            "honest causes (regions voting differently) can stretch the cloud too."
+            "clean causes (regions voting differently) can stretch the cloud too."
         ),
         reference=KLIMEK,
         drivers=top_drivers(c.codes, scores, reasons),

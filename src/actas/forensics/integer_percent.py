@@ -2,7 +2,7 @@
 
 When a result is written to order ("turnout 85%, the leader 90%") rather than counted, the station's
 percentages land on whole numbers. A station's turnout or leader's share is *whole* here when it
-rounds, at one decimal, to n.0%. Honest stations land there too, the more often the smaller they are
+rounds, at one decimal, to n.0%. Clean stations land there too, the more often the smaller they are
 (150 votes of 300 is exactly 50%), so the count of whole stations is held against its distribution
 under the paper's binomial null: each station's voters drawn from Binomial(registered, its turnout),
 the leader's votes from Binomial(ballots, its share).
@@ -156,7 +156,7 @@ def integer_percent(c: Columns, alpha: float = ALPHA, filters: bool = True) -> F
     share_word = "ballots" if filters else "valid votes"
     seen = (
         f"{observed:,} of {n:,} stations report a turnout or a leader's share (of the {share_word}) that is a whole "
-        f"percentage; honest counts of these stations' sizes would give {null.mean:,.0f} on average (95% range "
+        f"percentage; clean counts of these stations' sizes would give {null.mean:,.0f} on average (95% range "
         f"{max(0.0, low):,.0f} to {high:,.0f})"
     )
     sentence = (

@@ -1,7 +1,7 @@
 """The round-percentage test on announced totals.
 
 A bulletin whose every count is a round percentage of its total (51.2%, 44.2%, 4.6% of the votes, to
-the vote) looks computed from percentages chosen first rather than added up from actas. For honest
+the vote) looks computed from percentages chosen first rather than added up from actas. For clean
 counts the remainder of a count modulo the grid's step (the total over 1,000 for one decimal of a
 percentage: about 10,000 votes in a national election) is as likely to be anything, so a count lands
 within half a vote of a grid point with probability q = 1,000 / total. When all k counts land there
@@ -106,7 +106,7 @@ def round_percentages(
         listed = ", ".join(pct for _, _, pct in best.on_grid)
         sentence = (
             f"Every one of the {k} announced counts is exactly a percentage with {decimals} decimal "
-            f"({listed}) of {best.total:,} ({best.denominator}), to the vote. Honest counts land on such round "
+            f"({listed}) of {best.total:,} ({best.denominator}), to the vote. Clean counts land on such round "
             f"percentages by chance with probability {one_in(p)}."
         )
     elif m == 0:
@@ -117,7 +117,7 @@ def round_percentages(
     else:
         sentence = (
             f"{m} of the {k} announced counts are round percentages (to {step} of a point) of {best.total:,} "
-            f"({best.denominator}); honest counts would do as much with probability {p:.2g}"
+            f"({best.denominator}); clean counts would do as much with probability {p:.2g}"
             + (", which is unusual." if flagged else ", which is not unusual.")
         )
     return Finding(
@@ -134,7 +134,7 @@ def round_percentages(
         sentence=sentence,
         method=(
             f"Each count is tested for being round(g × total / {10 ** (decimals + 2):,}) for a whole g, exactly. "
-            "For honest counts a count does so with probability q = "
+            "For clean counts a count does so with probability q = "
             f"{10 ** (decimals + 2):,} / total; k counts that all do and add up to the total do so with "
             "probability q^(k-1) times the Irwin-Hall probability that the k-1 rounding errors add up to less "
             "than half a vote; otherwise the number that do is binomial(k, q). The smallest probability over the "

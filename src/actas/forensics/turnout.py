@@ -2,7 +2,7 @@
 
 Where ballots are stuffed for the winner, the stations with the highest turnout are also those where
 the winner does best, and the turnout distribution grows a long right tail (Myagkov, Ordeshook and
-Shakin's turnout test; the kurtosis Klimek et al. report). Honest elections can correlate turnout
+Shakin's turnout test; the kurtosis Klimek et al. report). Clean elections can correlate turnout
 and share too (a candidate's strongholds may turn out more), so the correlation is reported, not
 tested. The test is the tail, for the winner: it rejects only when both hold, so its level is the
 larger of two p-values (an intersection-union test): more stations report a turnout of 95% or more
@@ -104,7 +104,7 @@ def turnout_shape(c: Columns, alpha: float = ALPHA) -> Finding:
             "others' (one-sided Mann-Whitney); the p-value is the larger of the two. "
             "Pearson's correlation of turnout with the winner's "
             "share, with its 95% interval (Fisher's z), and the skewness and excess kurtosis of turnout are "
-            "reported without a test: honest elections can correlate too."
+            "reported without a test: clean elections can correlate too."
         ),
         reference=MYAGKOV,
         drivers=top_drivers(codes, scores, reasons),

@@ -1,7 +1,7 @@
 """The voting machine of one station: open (zero acta) -> cast (receipts) -> close (final acta).
 
 A pure state machine: no clock, no disk. The journal (`actas.store.journal`) makes it durable
-and the simulator (`actas.sim.simulate`) drives thousands of them.
+and the simulator (`actas.sim.election_day`) drives thousands of them.
 """
 
 from __future__ import annotations

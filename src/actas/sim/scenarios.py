@@ -1,6 +1,6 @@
 """What can go wrong on election day, simulated so that the checks can be shown to catch it.
 
-- `honest`: every machine's acta reaches the board as the machine signed it.
+- `clean`: every machine's acta reaches the board as the machine signed it.
 - `altered-results`: the authority publishes, for some mesas, counts other than the machine's (votes
   moved from the leading option to the runner-up, the machine's signature left as it was, so it no
   longer verifies), and for others publishes nothing at all. Witnesses who photographed the printed
@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from actas.acta.codec import acta_text, parse_payload, sign_acta
 from actas.acta.model import Acta
 from actas.signed_note import SignedNote, Signer
+from actas.sim import CLEAN
 
-HONEST, ALTERED_RESULTS, ALTERED_MACHINES = "honest", "altered-results", "altered-machines"
-SCENARIOS = (HONEST, ALTERED_RESULTS, ALTERED_MACHINES)
+ALTERED_RESULTS, ALTERED_MACHINES = "altered-results", "altered-machines"
+SCENARIOS = (CLEAN, ALTERED_RESULTS, ALTERED_MACHINES)
 MACHINES_SHARE, MACHINES_MOVE = 0.25, 0.6
 """The share of mesas whose machines count wrong in `altered-machines`, and the share of the leader's
 votes each of them gives the runner-up."""
@@ -88,8 +89,8 @@ def tamper(
     count: int = 6,
 ) -> Tampering:
     """For `altered-results`, alter `count` mesas among `targets` and suppress as many others; for
-    `altered-machines`, have a share of all the machines sign altered counts; nothing when honest."""
-    if scenario == HONEST:
+    `altered-machines`, have a share of all the machines sign altered counts; nothing when clean."""
+    if scenario == CLEAN:
         return Tampering({}, frozenset())
     if scenario == ALTERED_MACHINES:
         actas = {s: parse_payload(p).acta for s, p in finals.items()}
