@@ -238,11 +238,7 @@ class Board:
                 seen.add((acta.station, acta.kind.value))
                 outcomes.append(Entered(Entry.ACCEPTED, index, {"station": acta.station}))
         first = self.log.append(statements, [("acta", s.payload.encode()) for s in new])
-        rows = [
-            {"digest": s.digest, "station": s.acta.station, "kind": s.acta.kind.value, "idx": first + i}
-            for i, s in enumerate(new)
-        ]
-        statements.add_actas(rows)
+        statements.add_actas([(s.digest, s.acta.station, s.acta.kind.value, first + i) for i, s in enumerate(new)])
         self.counting.pending.extend((first + i, counted_acta(s.acta, s.digest)) for i, s in enumerate(new))
         self.counting.arrived(now(), sum(s.acta.kind is ActaKind.FINAL for s in new))
         return outcomes

@@ -18,6 +18,8 @@ from actas.store.database import Database
 from actas.store.schema import actas, checkpoints, entries, rejections, reports
 
 SYNC_PAGE = 10_000
+MAX_PARAMETERS = 30_000
+"""Parameters in one statement: below SQLite's limit (32,766) and PostgreSQL's (65,535)."""
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,24 @@ class Statements:
         for idx, kind, data, leaf, received in rows:
             yield StoredEntry(int(idx), str(kind), bytes(data), bytes(leaf), str(received))
 
+    def _insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Rows into a table in as few statements as the database's limit on parameters allows: one execution
+        per statement, each row's values passed to the driver as they are (the drivers let go of the
+        interpreter lock at every execution, and SQLAlchemy's processing of each row's parameters costs more
+        than the insert itself)."""
+        if not rows:
+            return
+        columns = [c.name for c in table.columns if not (c.primary_key and c.autoincrement is True)]
+        mark = "?" if self._conn.dialect.paramstyle == "qmark" else "%s"
+        one = "(" + ", ".join([mark] * len(columns)) + ")"
+        per_statement = MAX_PARAMETERS // len(columns)
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES " + ", ".join([one] * len(chunk))
+            self._conn.exec_driver_sql(sql, tuple(value for row in chunk for value in row))
+
     def add_entries(self, added: Sequence[StoredEntry]) -> None:
-        if added:
-            rows = [
-                {"idx": e.index, "kind": e.kind, "data": e.data, "leaf_hash": e.leaf_hash, "received_at": e.received_at}
-                for e in added
-            ]
-            self._conn.execute(insert(entries), rows)
+        self._insert(entries, [(e.index, e.kind, e.data, e.leaf_hash, e.received_at) for e in added])
 
     def first_entries(self) -> dict[int, bytes]:
         """Entries 0 and 1 (the definition and the registry), as far as they exist."""
@@ -101,10 +114,9 @@ class Statements:
         ).all()
         return [(str(s), str(k), str(d)) for s, k, d in rows]
 
-    def add_actas(self, rows: list[dict[str, Any]]) -> None:
-        """Index acta entries: digest, station, kind and idx of each."""
-        if rows:
-            self._conn.execute(insert(actas), rows)
+    def add_actas(self, rows: Sequence[tuple[str, str, str, int]]) -> None:
+        """Index acta entries: (digest, station, kind, idx) of each."""
+        self._insert(actas, rows)
 
     def announcement_index(self, leaf: bytes) -> int | None:
         found = self._conn.execute(
