@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 
-from actas.errors import FormatError
+from actas.errors import FormatError, InputError
 
 MAX_COUNT = 999_999_999
 _UINT_RE = re.compile(r"0|[1-9][0-9]{0,8}")
@@ -41,3 +42,19 @@ def parse_utc_time(text: str, where: str) -> str:
 
 def format_utc_time(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_weights(text: str, option: str, expected: str, at_most: float = math.inf) -> dict[str, float]:
+    """KEY=NUMBER,... as given on a command line (shares, weights): a number from 0 to `at_most` per key;
+    anything else is an InputError that names the option, what it expects and the item found."""
+    found: dict[str, float] = {}
+    for item in text.split(","):
+        key, sep, value = item.strip().partition("=")
+        try:
+            number = float(value)
+        except ValueError:
+            number = -1.0
+        if not sep or not 0 <= number <= at_most:
+            raise InputError(f"{option}: expected {expected}, found {item.strip()!r}")
+        found[key] = number
+    return found

@@ -12,6 +12,7 @@ import typer
 from actas.cli.options import Contest
 from actas.console import out, print_json
 from actas.errors import InputError, VerificationError
+from actas.fields import parse_weights
 
 pvt_app = typer.Typer(
     help="Parallel vote tabulation (quick count) from a random sample of mesas.", no_args_is_help=True
@@ -101,17 +102,7 @@ def pvt_estimate(
 
 def parse_poll(text: str, option: str) -> dict[str, float]:
     """An exit poll's shares as given on the command line: CANDIDATE=SHARE,... with shares from 0 to 1."""
-    shares: dict[str, float] = {}
-    for item in text.split(","):
-        key, sep, value = item.strip().partition("=")
-        try:
-            share = float(value)
-        except ValueError:
-            share = -1.0
-        if not sep or not 0 <= share <= 1:
-            raise InputError(f"{option}: expected CANDIDATE=SHARE with a share from 0 to 1, found {item.strip()!r}")
-        shares[key] = share
-    return shares
+    return parse_weights(text, option, "CANDIDATE=SHARE with a share from 0 to 1", at_most=1.0)
 
 
 def exit_poll_command(

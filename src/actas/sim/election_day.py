@@ -24,6 +24,7 @@ from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
 from actas.election import Election
 from actas.errors import InputError
+from actas.fields import parse_weights
 from actas.files import write_bundle
 from actas.machine.voting_machine import MachineSetup, VotingMachine
 from actas.signed_note import Signer
@@ -214,16 +215,8 @@ def _report(
 
 def parse_shares(text: str, candidates: Sequence[str]) -> dict[str, float]:
     """Read `--shares EG=67,NM=30`: weights per candidate id, any scale."""
-    shares = {}
-    for item in text.split(","):
-        cid, sep, value = item.strip().partition("=")
-        try:
-            weight = float(value)
-        except ValueError:
-            weight = -1.0
-        if not sep or weight < 0:
-            raise InputError(f"--shares: expected CANDIDATE=WEIGHT items, found {item.strip()!r}")
-        if cid not in candidates:
-            raise InputError(f"--shares: {cid!r} is not a candidate; candidates are {', '.join(candidates)}")
-        shares[cid] = weight
+    shares = parse_weights(text, "--shares", "CANDIDATE=WEIGHT items")
+    unknown = [cid for cid in shares if cid not in candidates]
+    if unknown:
+        raise InputError(f"--shares: {unknown[0]!r} is not a candidate; candidates are {', '.join(candidates)}")
     return shares
