@@ -13,7 +13,8 @@ import pytest
 
 from actas.acta.codec import parse_payload
 from actas.machine.receipt import chain_code, receipt_body
-from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day
+from actas.server.process import start_server
+from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -363,3 +364,18 @@ def test_the_demos_servers_die_with_it(tmp_path: Path, sig: signal.Signals) -> N
         assert not any(_alive(p) for p in servers)
     finally:
         demo.kill()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_the_servers_worker_processes_die_with_it(tmp_path: Path, sig: signal.Signals) -> None:
+    day = simulated_day(tmp_path, 6, 3)
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    server = start_server(day / "e", day / "d" / "registry.note", db, tmp_path / "board.key", workers=2)
+    try:
+        workers = wait_for(lambda: found if len(found := _children(server.process.pid)) == 2 else None)
+        assert workers is not None and all(_alive(p) for p in workers)
+        server.process.send_signal(sig)
+        assert server.process.wait(timeout=60) == 0  # stopped as asked: not a failure
+        assert wait_for(lambda: not any(_alive(p) for p in workers), timeout=30)
+    finally:
+        server.stop(signal.SIGKILL)

@@ -118,6 +118,8 @@ def serve(
             try:
                 _die_with_parent(parent)
                 _run(make_app, sockets, listening)
+            except KeyboardInterrupt:
+                pass  # stopped with Ctrl-C, as asked
             except BaseException as exc:
                 sys.stderr.write(f"actas serve: worker {os.getpid()} stopped: {exc}\n")
                 code = 2
@@ -125,7 +127,11 @@ def serve(
                 os._exit(code)
         children.append(pid)
 
+    stopped: list[int] = []
+    """The signal the server was stopped with, if it was: its workers end by it, as asked."""
+
     def stop(signum: int, _frame: object) -> None:
+        stopped.append(signum)
         for child in children:
             try:
                 os.kill(child, signum)
@@ -138,7 +144,7 @@ def serve(
     for child in children:
         _, status = os.waitpid(child, 0)
         code = os.waitstatus_to_exitcode(status)
-        if code != 0:
+        if code != 0 and -code not in stopped:
             worst = 2
             stop(signal.SIGTERM, None)  # one worker gone wrong: stop the others rather than serve half
     return worst
