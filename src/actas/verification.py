@@ -45,6 +45,7 @@ from actas.registry import KeyRegistry
 from actas.signed_note import SignedNote, Verifier
 from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, counted_acta, read_entry
 from actas.tally.progressive import ProgressiveResults
+from actas.tally.view import UnitResults
 from actas.tally.witnessed import Filed
 
 MAX_FAILURES_LISTED = 10_000
@@ -77,7 +78,8 @@ class BoardVerification:
     failures: list[Failure] = field(default_factory=list)
     failed: int = 0
     """Every failure, including those beyond the listed ones."""
-    results: dict[str, Any] = field(default_factory=dict)
+    results: UnitResults | None = None
+    """The nation's results, recomputed from the entries."""
     count: BoardCount | None = None
 
     @property
@@ -100,7 +102,7 @@ class BoardVerification:
             "checks": [{"check": what, "passed": passed, "detail": detail} for what, passed, detail in self.checks],
             "failed": self.failed,
             "failures": [{"item": f.item, "problem": f.problem} for f in self.failures],
-            "results": self.results,
+            "results": self.results.to_json() if self.results is not None else {},
         }
 
 
@@ -108,21 +110,22 @@ def _announced_problems(announcement: Announcement, results: ProgressiveResults)
     """How an announcement differs from what the actas counted so far add up to (empty when it agrees)."""
     view = results.view()
     problems = []
-    contests = {c["id"]: c for c in view["contests"]}
+    contests = {c.id: c for c in view.contests}
     for announced in announcement.contests:
         contest = contests.get(announced.contest)
         if contest is None:
             problems.append(f"contest {announced.contest} is not on the ballot")
             continue
-        counted = {c["id"]: c["votes"] for c in contest["candidates"]}
+        counted = {k.id: k.votes for k in contest.candidates}
         named = {key for key, _ in announced.votes if key not in (OTHERS, NULL)}
         counted[OTHERS] = sum(v for k, v in counted.items() if k not in named)
-        counted[NULL] = contest["null"]
+        counted[NULL] = contest.null
         for key, votes in announced.votes:
             if counted.get(key) != votes:
                 problems.append(f"{key}: announced {votes:,}, the actas before it say {counted.get(key, 0):,}")
-    if announcement.voters is not None and announcement.voters != view["voters"]:
-        problems.append(f"voters: announced {announcement.voters:,}, the actas before it say {view['voters']:,}")
+    voters = view.coverage.voters
+    if announcement.voters is not None and announcement.voters != voters:
+        problems.append(f"voters: announced {announcement.voters:,}, the actas before it say {voters:,}")
     return problems
 
 

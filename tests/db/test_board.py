@@ -74,7 +74,7 @@ def test_accept_duplicate_conflict_and_refuse(database_url: str, small: Any, day
     assert all("payload" not in r and r["size"] > 0 for r in rejected)
 
     board.sign_checkpoint()
-    view = board.results_view("")
+    view = board.results_view("").json
     assert view["stations"] == {"expected": 12, "reported": 0, "conflicts": 1}  # the conflicted station is not counted
 
 
@@ -85,16 +85,16 @@ def test_results_follow_the_checkpoint(database_url: str, small: Any, day: list[
     other = open_board(database_url, small)
     for station in day[:5]:
         assert status(other.submit(station.final.encode())) == 201
-    assert other.results_view("")["stations"]["reported"] == 5
-    assert board.results_view("")["stations"]["reported"] == 0  # this process has not read the checkpoint yet
+    assert other.results_view("").json["stations"]["reported"] == 5
+    assert board.results_view("").json["stations"]["reported"] == 0  # this process has not read the checkpoint yet
     latest = board.latest_checkpoint()
     assert latest is not None and latest[0].size == 7
-    view = board.results_view("")
-    assert view == other.results_view("")
+    view = board.results_view("").json
+    assert view == other.results_view("").json
     assert view["stations"]["reported"] == 5
     assert view["voters"] == sum(s.voters for s in day[:5])
     region = small.election.path(small.election.stations[0])[0].code
-    assert board.results_view(region)["stations"]["reported"] >= 1
+    assert board.results_view(region).json["stations"]["reported"] >= 1
     assert board.sign_checkpoint() is None  # nothing new: no new checkpoint
 
 
@@ -121,11 +121,11 @@ def test_a_restarted_server_finds_its_board_as_it_was(database_url: str, small: 
     for station in day[:4]:
         board.submit(station.final.encode())
     board.sign_checkpoint()
-    root, view = board.tree.root(), board.results_view("")
+    root, view = board.tree.root(), board.results_view("").json
     board.db.dispose()
     again = open_board(database_url, small)
     again.latest_checkpoint()
-    assert again.tree.root() == root and again.results_view("") == view
+    assert again.tree.root() == root and again.results_view("").json == view
     assert status(again.submit(day[0].final.encode())) == 200
 
 
@@ -291,14 +291,14 @@ def test_a_different_zero_acta_after_the_final_puts_the_station_in_conflict(
     assert status(board.submit(station.zero.encode())) == 201
     assert status(board.submit(station.final.encode())) == 201
     board.sign_checkpoint()
-    assert board.results_view("")["stations"] == {"expected": 12, "reported": 1, "conflicts": 0}
+    assert board.results_view("").json["stations"] == {"expected": 12, "reported": 1, "conflicts": 0}
     zero = parse_payload(station.zero)
     reopened = sign_acta(
         dataclasses.replace(zero.acta, opened="2030-06-02T13:00:00Z"), small.keys.machines[station.station]
     )
     assert status(board.submit(reopened.payload.encode())) == 409
     board.sign_checkpoint()
-    assert board.results_view("")["stations"] == {"expected": 12, "reported": 0, "conflicts": 1}
+    assert board.results_view("").json["stations"] == {"expected": 12, "reported": 0, "conflicts": 1}
     assert board.results.status(station.station) == "conflict" and board.results.conflicts() == [station.station]
     recount = board.results_at(board.tree.size)
     assert recount.status(station.station) == "conflict" and station.station not in recount.counted()
@@ -344,11 +344,11 @@ def test_a_restarted_board_takes_actas_at_once_and_answers_results_once_counted(
     with pytest.raises(StillCounting):
         restarted.counted_snapshot()
     restarted.count_board(page)
-    view = restarted.results_view("")
+    view = restarted.results_view("").json
     assert view["stations"]["reported"] == 9 and view["checkpoint"]["size"] == 19
     expected.submit(day[9].final.encode())
     expected.sign_checkpoint()
-    assert restarted.results_view("")["contests"] == expected.results_view("")["contests"]
+    assert restarted.results_view("").json["contests"] == expected.results_view("").json["contests"]
     assert restarted.arrivals() == expected.arrivals()
 
 

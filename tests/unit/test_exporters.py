@@ -58,7 +58,7 @@ def test_csv_has_a_row_per_station_and_adds_up(small: Any, counted: ProgressiveR
     rows = list(csv.DictReader(io.StringIO(text)))
     assert [r["station"] for r in rows] == [s.code for s in small.election.stations]
     assert sum(r["status"] == "counted" for r in rows) == 9 and sum(r["status"] == "missing" for r in rows) == 3
-    view = counted.view()
+    view = counted.view().to_json()
     assert sum(int(r["voters"]) for r in rows if r["voters"]) == view["voters"]
     azul = next(o for c in view["contests"][0]["candidates"] for o in c["options"] if o["id"] == "AZUL")
     assert sum(int(r["president:AZUL"]) for r in rows if r["president:AZUL"]) == azul["votes"]
@@ -73,12 +73,12 @@ def test_progressive_results_set_a_conflicted_station_aside(small: Any) -> None:
     station = next(iter(simulate(small.election, small.keys.machines, VoterModel(seed=4), workers=1)))
     first = parse_payload(station.final)
     assert results.add(first.acta, first.digest) is False
-    before = results.view()
+    before = results.view().to_json()
     assert before["stations"]["reported"] == 1 and before["voters"] == first.acta.voters
     assert results.add(first.acta, first.digest) is False  # the same acta again changes nothing
     changed = dataclasses.replace(first.acta, closed="2030-06-02T23:59:00Z")
     second = sign_acta(changed, small.keys.machines[first.acta.station])
     assert results.add(second.acta, second.digest) is True
-    after = results.view()
+    after = results.view().to_json()
     assert after["stations"] == {"expected": 12, "reported": 0, "conflicts": 1} and after["voters"] == 0
     assert results.conflicts() == [first.acta.station] and results.counted() == {}

@@ -28,7 +28,7 @@ def test_a_final_acta_that_follows_another_zero_acta_than_the_one_on_the_board_i
     assert results.status(station.station) == MISSING
     results.add_zero(station.station, other.digest)
     results.add(final.acta, final.digest)
-    assert results.status(station.station) == CONFLICT and results.view()["stations"]["reported"] == 0
+    assert results.status(station.station) == CONFLICT and results.view().to_json()["stations"]["reported"] == 0
 
 
 @settings(max_examples=40, deadline=None)
@@ -53,6 +53,6 @@ def test_the_results_do_not_depend_on_the_order_the_actas_arrive_in(small: Any, 
                 results.add(acta, digest)
             else:
                 results.add_zero(code, digest)
-        views.append((results.view(), [results.status(s.station) for s in stations]))
+        views.append((results.view().to_json(), [results.status(s.station) for s in stations]))
     assert views[0] == views[1]
     assert views[0][1] == [REPORTED, CONFLICT, REPORTED, REPORTED]

@@ -24,7 +24,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
 from actas.acta.model import Acta, ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
-from actas.board.counting import COUNT_PAGE, UNPARSED, Counting
+from actas.board.counting import COUNT_PAGE, UNPARSED, Counting, ResultsView
 from actas.board.log import BoardLog, now
 from actas.board.outcome import Entered, Entry, Outcome, Reason, Refused
 from actas.board.refusals import Refusals
@@ -362,7 +362,7 @@ class Board:
         """(index, kind, payload) of every acta of a station, in board order."""
         return self.store.station_actas(station)
 
-    def results_view(self, code: str) -> dict[str, Any]:
+    def results_view(self, code: str) -> ResultsView:
         return self.counting.results_view(code)
 
     def results_at(self, size: int) -> ProgressiveResults:

@@ -16,6 +16,8 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from actas.election import Election
@@ -24,6 +26,7 @@ from actas.ledger.checkpoint import Checkpoint
 from actas.store.board_store import StoredEntry
 from actas.tally.board_count import ACTA, BoardCount, Counted, read_entries, read_entry
 from actas.tally.progressive import ProgressiveResults
+from actas.tally.view import UnitResults
 from actas.tally.witnessed import WitnessTally
 
 log = logging.getLogger("actas.board")
@@ -36,6 +39,30 @@ FINAL_ACTA_START = b"actas acta v1\nkind final\n"
 Entries = Callable[[int, int], Iterator[tuple[int, str, bytes]]]
 
 
+def checkpoint_json(checkpoint: Checkpoint | None) -> dict[str, Any] | None:
+    """The checkpoint results were counted at, as answers name it: its size and root."""
+    return None if checkpoint is None else {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
+
+
+@dataclass(frozen=True)
+class ResultsView:
+    """A unit's results at the checkpoint they were counted at, as the server answers them."""
+
+    election: str
+    checkpoint: Checkpoint | None
+    unit: UnitResults
+
+    @property
+    def size(self) -> int:
+        """The entries the checkpoint covers (0 before any): what the answer's ETag names."""
+        return 0 if self.checkpoint is None else self.checkpoint.size
+
+    @cached_property
+    def json(self) -> dict[str, Any]:
+        """The API's answer: made once, then served as it is."""
+        return {"election": self.election, "checkpoint": checkpoint_json(self.checkpoint), **self.unit.to_json()}
+
+
 class Counting:
     def __init__(self, election: Election, observer: bool, writers_lock: threading.RLock) -> None:
         self.election = election
@@ -46,7 +73,7 @@ class Counting:
         self._writers_lock = writers_lock
         self.counted_at: Checkpoint | None = None
         """The checkpoint the results were counted at."""
-        self._views: dict[str, dict[str, Any]] = {}
+        self._views: dict[str, ResultsView] = {}
         """Results views already made at that checkpoint, by unit: a snapshot answered from memory."""
         self.pending: list[tuple[int, Counted]] = []
         self.parse_from = 0
@@ -190,17 +217,16 @@ class Counting:
             )
 
     def counted_json(self) -> dict[str, Any] | None:
-        counted = self.counted_at
-        return None if counted is None else {"size": counted.size, "root": base64.b64encode(counted.root).decode()}
+        return checkpoint_json(self.counted_at)
 
-    def results_view(self, code: str) -> dict[str, Any]:
+    def results_view(self, code: str) -> ResultsView:
         """The results of a unit (KeyError if there is none) at the latest checkpoint counted, which the answer
         names. Made once per checkpoint and unit, then answered from memory."""
         with self.lock:
             self.require_counted()
             view = self._views.get(code)
             if view is None:
-                view = {"election": self.election.id, "checkpoint": self.counted_json(), **self.results.view(code)}
+                view = ResultsView(self.election.id, self.counted_at, self.results.view(code))
                 self._views[code] = view
             return view
 

@@ -118,9 +118,7 @@ def _print(report: BoardVerification, directory: Path, pinned: bool) -> None:
     if report.failed > SHOWN:
         out.print(f"  ... and {report.failed - SHOWN:,} more (all of them with --json)", markup=False)
     results = report.results
-    if results:
-        title = (
-            f"results recomputed from the board: {results['stations']['reported']:,} of "
-            f"{results['stations']['expected']:,} stations, {results['voters']:,} voters"
-        )
-        out.print(table(title, VOTES_COLUMNS, candidate_rows(results["contests"][0])))
+    if results is not None:
+        c = results.coverage
+        title = f"results recomputed from the board: {c.reported:,} of {c.stations:,} stations, {c.voters:,} voters"
+        out.print(table(title, VOTES_COLUMNS, candidate_rows(results.to_json()["contests"][0])))

@@ -12,10 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from actas.acta.model import Acta, ActaKind
 from actas.election import Election
+from actas.tally.view import (
+    CandidateVotes,
+    ChildUnit,
+    ContestResults,
+    ContestShares,
+    Coverage,
+    OptionVotes,
+    StationLine,
+    UnitResults,
+)
 
 NATION = ""
 """The code of the whole election, above the top level of the geography."""
@@ -177,78 +186,41 @@ class ProgressiveResults:
         """reported (one final acta counted), conflict (actas that disagree) or missing."""
         return station_status([a for _, a in self._finals.get(station, [])], self._zeros.get(station, []))
 
-    def _candidate_votes(self, unit: _Unit) -> list[dict[str, Any]]:
+    def _shares(self, unit: _Unit) -> tuple[ContestShares, ...]:
         """Per contest: the valid votes and each candidate's, the short form children are listed in."""
         shares = []
         for contest, counts, owner in zip(self.election.contests, unit.counts, self._candidate_of, strict=True):
             votes = [0] * len(contest.candidates)
             for i, n in enumerate(counts[:-1]):
                 votes[owner[i]] += n
-            shares.append(
-                {
-                    "id": contest.id,
-                    "valid": sum(votes),
-                    "candidates": dict(zip(contest.candidate_ids, votes, strict=True)),
-                }
-            )
-        return shares
+            shares.append(ContestShares(contest.id, sum(votes), tuple(zip(contest.candidate_ids, votes, strict=True))))
+        return tuple(shares)
 
-    def view(self, code: str = NATION) -> dict[str, Any]:
-        """The results of one unit (the nation by default), as plain data. A unit of the lowest level
-        lists its stations, each with its status; the others list their child units."""
+    @staticmethod
+    def _coverage(unit: _Unit) -> Coverage:
+        return Coverage(unit.stations, unit.reported, unit.conflicts, unit.registered, unit.covered, unit.voters)
+
+    def view(self, code: str = NATION) -> UnitResults:
+        """The results of one unit (the nation by default). A unit of the lowest level lists its stations,
+        each with its status; the others list their child units."""
         unit = self._units.get(code)
         if unit is None:
             raise KeyError(code)
         contests = []
         for contest, counts in zip(self.election.contests, unit.counts, strict=True):
             options = dict(zip(contest.option_ids, counts[:-1], strict=True))
-            candidates = [
-                {
-                    "id": cand.id,
-                    "name": cand.name,
-                    "votes": sum(options[o.id] for o in contest.options if o.candidate == cand.id),
-                    "options": [
-                        {"id": o.id, "name": o.name, "votes": options[o.id]}
-                        for o in contest.options
-                        if o.candidate == cand.id
-                    ],
-                }
-                for cand in contest.candidates
-            ]
-            contests.append(
-                {
-                    "id": contest.id,
-                    "name": contest.name,
-                    "valid": sum(counts[:-1]),
-                    "null": counts[-1],
-                    "candidates": candidates,
-                }
-            )
-        return {
-            "code": unit.code,
-            "name": unit.name,
-            "level": unit.level,
-            "stations": {"expected": unit.stations, "reported": unit.reported, "conflicts": unit.conflicts},
-            "registered": {"expected": unit.registered, "covered": unit.covered},
-            "voters": unit.voters,
-            "contests": contests,
-            "children": [
-                {
-                    "code": child.code,
-                    "name": child.name,
-                    "level": child.level,
-                    "stations": child.stations,
-                    "reported": child.reported,
-                    "conflicts": child.conflicts,
-                    "registered": child.registered,
-                    "covered": child.covered,
-                    "voters": child.voters,
-                    "contests": self._candidate_votes(child),
-                }
-                for child in (self._units[c] for c in unit.children)
-            ],
-            "station_list": [
-                {"code": s, "registered": self._registered[s], "status": self.status(s)}
-                for s in self._stations_of.get(unit.code, [])
-            ],
-        }
+            candidates = []
+            for cand in contest.candidates:
+                cards = tuple(
+                    OptionVotes(o.id, o.name, options[o.id]) for o in contest.options if o.candidate == cand.id
+                )
+                candidates.append(CandidateVotes(cand.id, cand.name, sum(o.votes for o in cards), cards))
+            contests.append(ContestResults(contest.id, contest.name, sum(counts[:-1]), counts[-1], tuple(candidates)))
+        children = tuple(
+            ChildUnit(child.code, child.name, child.level, self._coverage(child), self._shares(child))
+            for child in (self._units[c] for c in unit.children)
+        )
+        stations = tuple(
+            StationLine(s, self._registered[s], self.status(s)) for s in self._stations_of.get(unit.code, [])
+        )
+        return UnitResults(unit.code, unit.name, unit.level, self._coverage(unit), tuple(contests), children, stations)

@@ -98,8 +98,8 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
         announcements = await run_in_threadpool(board.announcement_views) if board.role == OFFICIAL else []
         return render(
             "results.html.j2",
-            **base(view["name"]),
-            view=view,
+            **base(view.unit.name),
+            view=view.json,
             trail=trail(code),
             announcements=[{k: v for k, v in a.items() if k != "note"} for a in announcements],
             candidates=candidates,
@@ -153,7 +153,7 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
                 results = await run_in_threadpool(board.results_view, code)
             except KeyError:
                 return not_found(f"no unit {code[:64]} in this election")
-            mesas = board.mesa_statuses([s["code"] for s in results["station_list"]])
+            mesas = board.mesa_statuses([s.code for s in results.unit.stations])
             return render(
                 "coverage.html.j2", **base(f"Coverage: {view['name']}"), view=view, mesas=mesas, trail=trail(code)
             )

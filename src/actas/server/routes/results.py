@@ -22,10 +22,10 @@ async def results(request: Request, board: BoardOf, code: str = "", level: str |
         view = board.results_view(code)
     except KeyError:
         return error(404, "not_found", f"no unit {code[:64]} in election {board.election.id}")
-    if level is not None and view["level"] != level:
-        return error(404, "not_found", f"unit {code[:64]} is at level {view['level']}, not {level[:32]}")
-    tag = f'"{(view["checkpoint"] or {}).get("size", 0)}"'
+    if level is not None and view.unit.level != level:
+        return error(404, "not_found", f"unit {code[:64]} is at level {view.unit.level}, not {level[:32]}")
+    tag = f'"{view.size}"'
     headers = {"etag": tag, "cache-control": "no-cache"}
     if request.headers.get("if-none-match") == tag:
         return Response(status_code=304, headers=headers)
-    return JSONResponse(view, headers=headers)
+    return JSONResponse(view.json, headers=headers)
