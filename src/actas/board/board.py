@@ -28,7 +28,7 @@ from actas.board.counting import COUNT_PAGE, UNPARSED, Counting, ResultsView
 from actas.board.log import BoardLog, now
 from actas.board.outcome import Entered, Entry, Outcome, Reason, Refused
 from actas.board.refusals import Refusals
-from actas.board.witnesses import WitnessDesk
+from actas.board.witnesses import MesaView, WitnessDesk
 from actas.canonical import canonical_json
 from actas.election import Election
 from actas.errors import ActasError, InputError, VerificationError
@@ -296,7 +296,7 @@ class Board:
     def submit_report(self, payload: bytes, witness: str) -> Outcome:
         return self._desk().submit(payload, witness)
 
-    def mesa_view(self, station: str) -> dict[str, Any]:
+    def mesa_view(self, station: str) -> MesaView:
         return self._desk().mesa_view(station)
 
     def coverage_view(self, code: str) -> dict[str, Any]:

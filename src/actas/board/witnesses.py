@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from actas.acta.check import check_acta
@@ -24,6 +25,47 @@ from actas.witness.report import MAX_REPORT_BYTES, WitnessReport
 
 if TYPE_CHECKING:
     from actas.board.board import Board
+
+
+@dataclass(frozen=True)
+class FiledReport:
+    """One report on a mesa, as filed: whether it is the witness's current one, and its proof."""
+
+    index: int
+    witness: str
+    current: bool
+    roving: bool
+    report: bytes
+    """The report's canonical JSON, as it is on the board."""
+    proof: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        head = {"index": self.index, "witness": self.witness, "current": self.current, "roving": self.roving}
+        return head | {"report": json.loads(self.report)} | self.proof
+
+
+@dataclass(frozen=True)
+class MesaView:
+    """A mesa's record on an observer's board, at the latest checkpoint."""
+
+    station: str
+    status: str
+    """complete, partial, conflict or missing."""
+    flags: dict[str, bool]
+    actas: tuple[str, ...]
+    """The digests of the actas the reports carry."""
+    checkpoint: tuple[Checkpoint, str] | None
+    reports: tuple[FiledReport, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "station": self.station,
+            "status": self.status,
+            **self.flags,
+            "actas": list(self.actas),
+            "checkpoint": self.checkpoint[1] if self.checkpoint else None,
+            "reports": [r.to_json() for r in self.reports],
+        }
 
 
 class WitnessDesk:
@@ -141,7 +183,7 @@ class WitnessDesk:
 
     # --- what it publishes ---------------------------------------------------------------------------------------
 
-    def mesa_view(self, station: str) -> dict[str, Any]:
+    def mesa_view(self, station: str) -> MesaView:
         """A mesa's record: its status and every report, superseded ones too, each with its inclusion proof."""
         counting = self.board.counting
         with counting.lock:
@@ -150,21 +192,13 @@ class WitnessDesk:
         current = {f.index for f in (*record.reports, *record.roving)}
         roving = {f.index for f in record.roving}
         latest = self.board.latest_checkpoint()
-        items = []
-        for index, witness, data in self.board.store.station_reports(station):
-            items.append(
-                {"index": index, "witness": witness, "current": index in current, "roving": index in roving}
-                | {"report": json.loads(data)}
-                | self.board.log.proof_json(index, latest)
+        reports = tuple(
+            FiledReport(
+                index, witness, index in current, index in roving, data, self.board.log.proof_json(index, latest)
             )
-        return {
-            "station": station,
-            "status": record.status,
-            **record.flags(),
-            "actas": sorted(record.actas),
-            "checkpoint": latest[1] if latest else None,
-            "reports": items,
-        }
+            for index, witness, data in self.board.store.station_reports(station)
+        )
+        return MesaView(station, record.status, record.flags(), tuple(sorted(record.actas)), latest, reports)
 
     def coverage_view(self, code: str) -> dict[str, Any]:
         """The witnesses' coverage of a unit and its children (KeyError if there is none), at the checkpoint

@@ -121,7 +121,7 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             return not_found(f"no mesa {station[:64]} in this election")
         context = {**base(f"{election.station_label} {station}"), "station": found, "trail": trail(found.unit)}
         if observer:
-            record = await run_in_threadpool(board.mesa_view, station)
+            record = (await run_in_threadpool(board.mesa_view, station)).to_json()
             compared = reconciliation() if reconciliation else None
             differing = next((s for s in (compared or {}).get("stations", []) if s["station"] == station), None)
             return render(

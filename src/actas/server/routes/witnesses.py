@@ -81,7 +81,7 @@ async def mesa_record(station: str, board: BoardOf) -> Response:
     refused = unknown_station(board, station)
     if refused is not None:
         return refused
-    return JSONResponse(await run_in_threadpool(board.mesa_view, station))
+    return JSONResponse((await run_in_threadpool(board.mesa_view, station)).to_json())
 
 
 @router.get("/v1/witness/me", summary="Who a witness's token names (observer role; Authorization: Bearer <token>)")
