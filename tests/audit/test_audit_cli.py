@@ -42,7 +42,7 @@ def counts(path: Path, mesas: list[str], ana: int = 170, bo: int = 110) -> Path:
     return path
 
 
-def test_an_honest_count_stops_at_the_risk_limit(reported: Path, tmp_path: Path) -> None:
+def test_a_clean_count_stops_at_the_risk_limit(reported: Path, tmp_path: Path) -> None:
     audit = tmp_path / "audit"
     planned = run_actas("audit", "plan", reported, "--out", audit, "--risk-limit", "0.05")
     assert planned.code == 0 and "400 mesas" in planned.stdout, planned.stderr

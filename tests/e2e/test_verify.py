@@ -50,7 +50,7 @@ def key_text(server: RunningServer) -> str:
     return server.board_key.to_text()
 
 
-def test_an_honest_board_verifies_from_the_server_and_from_its_mirror(server: RunningServer, tmp_path: Path) -> None:
+def test_a_clean_board_verifies_from_the_server_and_from_its_mirror(server: RunningServer, tmp_path: Path) -> None:
     mirror = tmp_path / "m"
     code, report, _ = verify(server.url, "--mirror", mirror, "--board-key", key_text(server))
     assert code == 0 and report["ok"] is True and report["failed"] == 0, report
