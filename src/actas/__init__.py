@@ -1,4 +1,8 @@
-"""actas: verifiable election results, from the voting machine's signed tally sheet to the published total."""
+"""actas: verifiable election results, from the voting machine's signed tally sheet to the published total.
+
+The names in `__all__` are the library's public API, pinned by a test. Every module below this one is
+internal and may move from one version to the next; what stays is this API, the command line, the
+server's HTTP API (/openapi.json) and the file formats in docs/."""
 
 from actas.acta.check import Finding, check_acta
 from actas.acta.codec import parse_payload, sign_acta
