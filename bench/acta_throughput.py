@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import operator
 import platform
 import statistics
 import time
@@ -30,6 +31,7 @@ from actas.machine.voting_machine import MachineSetup, VotingMachine
 from actas.payload_sources import SourcePayload
 from actas.sim.election_day import VoterModel, simulate
 from actas.sim.generator import venezuela
+from actas.tally.progressive import ProgressiveResults
 
 
 def best_rates(
@@ -122,7 +124,24 @@ def main() -> None:
         for body in bodies:
             code = hashlib.sha256(code + body).digest()
 
+    depth = len(election.path(election.station_by_code[actas[0].station])) + 1  # the nation and each level
+
+    def count_results() -> None:
+        results = ProgressiveResults(election)
+        for acta, one in zip(actas, signed, strict=True):
+            results.add(acta, one.digest)
+
+    def bare_count() -> None:
+        """The same additions into one list of counts per level: a floor for counting at every level."""
+        totals = [[0] * (len(options) + 1) for _ in range(depth)]
+        for acta in actas:
+            contest = acta.contests[0]
+            for counts in totals:
+                counts[:-1] = map(operator.add, counts, contest.votes)
+                counts[-1] += contest.null
+
     rows += [
+        ("count (results, every level)", *best_rates(n, count_results, bare_count, r)),
         ("votes, cast_many (simulator)", *best_rates(votes, machine_cast_many, bare_chain, r)),
         ("votes, cast (one by one)", *best_rates(votes // 10, machine_cast, None, r)),
     ]

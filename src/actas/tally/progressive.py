@@ -10,6 +10,7 @@ displays them.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -78,6 +79,7 @@ class ProgressiveResults:
     def __init__(self, election: Election) -> None:
         self.election = election
         width = [len(c.options) + 1 for c in election.contests]
+        self._widths = [len(c.options) for c in election.contests]
         self._units: dict[str, _Unit] = {NATION: _Unit(NATION, election.name, "national")}
         for u in election.units:
             self._units[u.code] = _Unit(u.code, u.name, u.level)
@@ -166,14 +168,19 @@ class ProgressiveResults:
         return conflicted
 
     def _apply(self, path: tuple[_Unit, ...], acta: Acta, sign: int) -> None:
+        """Add an acta's counts to every unit on its path (sign +1), or take them away (-1), a contest's
+        options at a time."""
+        move = operator.add if sign > 0 else operator.sub
+        for contest, width in zip(acta.contests, self._widths, strict=True):
+            if len(contest.votes) != width:
+                raise ValueError(f"contest {contest.contest}: {len(contest.votes)} counts for {width} options")
         for unit in path:
             unit.reported += sign
             unit.covered += sign * acta.registered
             unit.voters += sign * acta.voters
             for counts, contest in zip(unit.counts, acta.contests, strict=True):
-                for i, n in enumerate(contest.votes):
-                    counts[i] += sign * n
-                counts[-1] += sign * contest.null
+                counts[:-1] = map(move, counts, contest.votes)
+                counts[-1] = move(counts[-1], contest.null)
 
     def conflicts(self) -> list[str]:
         return sorted(code for code in {*self._finals, *self._zeros} if self._conflicted(code))
