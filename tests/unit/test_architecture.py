@@ -28,6 +28,7 @@ ALLOWED = {
     "itertools",
     "json",
     "math",
+    "operator",
     "re",
     "statistics",
     "random",
