@@ -162,7 +162,7 @@ class Board:
     def count_board(self, page: int = COUNT_PAGE) -> None:
         """Count the entries `open` left uncounted (results are answered meanwhile by no one:
         `StillCounting`), then everything that came since."""
-        self.counting.count_board(self.log.entries, lambda: self.log.checkpoint, page)
+        self.counting.count_board(self.store.entries, lambda: self.log.checkpoint, page)
 
     # --- submissions ----------------------------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class Board:
         answered: list[Outcome] = []
         for outcome in outcomes:
             if isinstance(outcome, Entered):
-                said = {"status": outcome.entry.value, **outcome.said}
+                said = outcome.said
                 receipt = self.receipt(outcome.index, said)
                 outcome = Entered(outcome.entry, outcome.index, receipt or {**said, "index": outcome.index})
             answered.append(outcome)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
@@ -36,7 +36,7 @@ MINUTE = len("2030-06-02T23:41")
 FINAL_ACTA_START = b"actas acta v1\nkind final\n"
 """How every final acta's payload starts: enough to count its arrival without reading it."""
 
-Entries = Callable[[int, int], Iterator[tuple[int, str, bytes]]]
+Entries = Callable[[int, int], Iterable[tuple[int, str, bytes]]]
 
 
 def checkpoint_json(checkpoint: Checkpoint | None) -> dict[str, Any] | None:

@@ -192,9 +192,6 @@ class BoardLog:
         note = self.store.checkpoint_note(size)
         return None if note is None else (open_checkpoint(note, self.signer.verifier, self.origin), note)
 
-    def entries(self, start: int, end: int) -> Iterator[tuple[int, str, bytes]]:
-        yield from self.store.entries(start, end)
-
     def _tree_of(self, size: int) -> MerkleTree | None:
         """The tree, brought up to `size` entries if the database has them.
 

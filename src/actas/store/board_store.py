@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from typing import Any
 
 from sqlalchemy import Column, Connection, Table, func, insert, select
@@ -135,8 +135,7 @@ class Statements:
         return int(self._conn.execute(select(func.count()).select_from(rejections)).scalar() or 0)
 
     def add_rejections(self, rows: Sequence[Rejection]) -> None:
-        if rows:
-            self._conn.execute(insert(rejections), [r.__dict__ for r in rows])
+        self._insert(rejections, [astuple(r) for r in rows])
 
 
 class BoardStore:
