@@ -216,9 +216,6 @@ class Counting:
                 f"{self.uncounted:,} entries so far; results follow when they are all counted"
             )
 
-    def counted_json(self) -> dict[str, Any] | None:
-        return checkpoint_json(self.counted_at)
-
     def results_view(self, code: str) -> ResultsView:
         """The results of a unit (KeyError if there is none) at the latest checkpoint counted, which the answer
         names. Made once per checkpoint and unit, then answered from memory."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
+from actas.board.counting import checkpoint_json
 from actas.board.outcome import Entered, Entry, Outcome, Reason
 from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import Checkpoint
@@ -206,7 +207,7 @@ class WitnessDesk:
         counting = self.board.counting
         with counting.lock:
             counting.require_counted()
-            return {"checkpoint": counting.counted_json(), **counting.witnessed.coverage(code)}
+            return {"checkpoint": checkpoint_json(counting.counted_at), **counting.witnessed.coverage(code)}
 
     def mesa_statuses(self, stations: list[str]) -> dict[str, str]:
         """The status of each mesa's record: complete, partial, conflict or missing."""
