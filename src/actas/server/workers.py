@@ -14,7 +14,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,6 +85,13 @@ class Listening:
         return "https" if self.tls_cert else "http"
 
 
+STOP_GRACE = 30
+"""Seconds the workers have, once the server is told to stop, to finish what they are answering; any
+still running then is killed. Nothing acknowledged is lost: an acta is answered only once it is stored."""
+
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _run(make_app: Callable[[], ASGIApp], sockets: list[socket.socket], listening: Listening) -> None:
     app = make_app()
     gc.collect()
@@ -97,6 +104,7 @@ def _run(make_app: Callable[[], ASGIApp], sockets: list[socket.socket], listenin
         http=bounded_protocol(listening.limits),
         ssl_certfile=listening.tls_cert,
         ssl_keyfile=listening.tls_key,
+        timeout_graceful_shutdown=STOP_GRACE // 2,  # then open connections are closed, answered or not
     )
     uvicorn.Server(config).run(sockets=sockets)
 
@@ -110,36 +118,32 @@ def serve(
         return 0
     parent = os.getpid()
     children: list[int] = []
+    unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)  # none is lost while forking
     for _ in range(workers):
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
-            code = 0
-            try:
-                _die_with_parent(parent)
-                _run(make_app, sockets, listening)
-            except KeyboardInterrupt:
-                pass  # stopped with Ctrl-C, as asked
-            except BaseException as exc:
-                sys.stderr.write(f"actas serve: worker {os.getpid()} stopped: {exc}\n")
-                code = 2
-            finally:
-                os._exit(code)
+            _worker(parent, unblocked, make_app, sockets, listening)
         children.append(pid)
 
     stopped: list[int] = []
-    """The signal the server was stopped with, if it was: its workers end by it, as asked."""
+    """The signals the workers were stopped with, if they were: a worker ending by one did as asked."""
 
     def stop(signum: int, _frame: object) -> None:
+        if not stopped:
+            signal.alarm(STOP_GRACE)
         stopped.append(signum)
-        for child in children:
-            try:
-                os.kill(child, signum)
-            except ProcessLookupError:
-                continue
+        _send(children, signum)
+
+    def overdue(_signum: int, _frame: object) -> None:
+        sys.stderr.write(f"actas serve: workers still running {STOP_GRACE} s after the stop; killing them\n")
+        stopped.append(signal.SIGKILL)
+        _send(children, signal.SIGKILL)
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGALRM, overdue)
+    signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
     worst = 0
     for child in children:
         _, status = os.waitpid(child, 0)
@@ -147,4 +151,37 @@ def serve(
         if code != 0 and -code not in stopped:
             worst = 2
             stop(signal.SIGTERM, None)  # one worker gone wrong: stop the others rather than serve half
+    signal.alarm(0)
     return worst
+
+
+def _worker(
+    parent: int,
+    unblocked: Iterable[int],
+    make_app: Callable[[], ASGIApp],
+    sockets: list[socket.socket],
+    listening: Listening,
+) -> None:
+    """A forked worker's life, ended with os._exit. Ctrl-C and SIGTERM end it the same way: uvicorn
+    finishes what it is answering and then the worker dies by the signal, without the interpreter's
+    KeyboardInterrupt unwinding (and waiting on) whatever is left after the server stopped."""
+    code = 0
+    try:
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
+        _die_with_parent(parent)
+        _run(make_app, sockets, listening)
+    except BaseException as exc:
+        sys.stderr.write(f"actas serve: worker {os.getpid()} stopped: {exc}\n")
+        code = 2
+    finally:
+        os._exit(code)
+
+
+def _send(children: list[int], signum: int) -> None:
+    for child in children:
+        try:
+            os.kill(child, signum)
+        except ProcessLookupError:
+            continue
