@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/restart.py
+	$(BIN)/python bench/cosigning.py
+	$(BIN)/python bench/tiles.py
 
 docs: $(STAMP)
 	$(BIN)/python -m actas.cli.reference > docs/cli.md

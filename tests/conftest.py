@@ -16,6 +16,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,8 +28,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actas.election import Election
-from actas.files import KeySet
+from actas.files import KeySet, write_private
+from actas.ledger.cosignature import Cosigner, CosignerPolicy, PolicyCosigner
 from actas.registry import KeyRegistry
+from actas.server.process import RunningCosigner, start_cosigner
+from actas.signed_note import Signer
 from actas.sim.generator import synthetic
 from actas.store.database import Database
 
@@ -198,3 +202,39 @@ def enroll_witnesses(root: Path, count: int, election: Path, *extra: str | Path)
     )  # fmt: skip
     assert enrolled.code == 0, enrolled.stderr
     return dict(line.split(" ") for line in (root / "w.tokens").read_text().splitlines())
+
+
+@dataclass
+class Cosigners:
+    running: list[RunningCosigner]
+    policy: CosignerPolicy
+    policy_file: Path
+    board_key: Path
+    board: Signer
+
+
+def origin_of(day: Path) -> str:
+    """The origin of the official board of a simulated day's election."""
+    election_id = json.loads((day / "e" / "election.json").read_text())["id"]
+    return f"actas/{election_id}/official"
+
+
+@contextmanager
+def running_cosigners(day: Path, tmp_path: Path) -> Iterator[Cosigners]:
+    """Three cosigners of the official board of a simulated day's election, two of them required, and the
+    board's key in tmp_path."""
+    origin = origin_of(day)
+    board = Signer.generate(origin.replace("/", "."))
+    write_private(tmp_path / "board.key", board.to_text() + "\n")
+    running = []
+    try:
+        for i in range(3):
+            key = Cosigner.generate(f"cosigner{i}.test")
+            write_private(tmp_path / f"c{i}.key", key.to_text() + "\n")
+            running.append(start_cosigner(tmp_path / f"c{i}.key", {origin: board.verifier}, tmp_path / f"c{i}.sqlite"))
+        policy = CosignerPolicy(tuple(PolicyCosigner(c.key, c.url) for c in running), 2)
+        (tmp_path / "cosigners.policy").write_text(policy.to_text())
+        yield Cosigners(running, policy, tmp_path / "cosigners.policy", tmp_path / "board.key", board)
+    finally:
+        for cosigner in running:
+            cosigner.stop()

@@ -124,12 +124,16 @@ class Election:
 
     def path(self, station: Station) -> tuple[Unit, ...]:
         """The units above a station, from the top level down."""
+        return self.units_above(station.unit)
+
+    def units_above(self, code: str) -> tuple[Unit, ...]:
+        """The unit of `code` and the units above it, from the top level down (none for the nation, "")."""
         chain: list[Unit] = []
-        code: str | None = station.unit
-        while code is not None:
-            unit = self.unit_by_code[code]
+        found: str | None = code or None
+        while found is not None:
+            unit = self.unit_by_code[found]
             chain.append(unit)
-            code = unit.parent
+            found = unit.parent
         return tuple(reversed(chain))
 
     def contest(self, chosen: str | None) -> Contest:

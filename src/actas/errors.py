@@ -68,3 +68,8 @@ class VerificationError(ActasError):
 class StillCounting(ActasError):
     """A server that restarted is still counting what its board's entries add up to; it answers results
     once it has (it takes submissions meanwhile)."""
+
+
+class BoardHalted(VerificationError):
+    """The board's own cosigners hold a checkpoint, signed with the board's key, that its database no longer
+    extends (it was rolled back or forked): the server takes nothing more."""

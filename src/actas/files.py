@@ -15,6 +15,7 @@ from typing import IO
 
 from actas.election import Election
 from actas.errors import FormatError, InputError, KeyFileError, TooLargeError
+from actas.ledger.cosignature import MAX_POLICY_BYTES, CosignerPolicy
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
 from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, ListedWitness, WitnessList, token_hash
@@ -100,6 +101,12 @@ def write_text(path: Path, text: str) -> None:
     _atomic_write(path, text)
 
 
+def write_public(path: Path, content: bytes) -> None:
+    """Write a file for publication, whole or not at all, creating its directories."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(path, content)
+
+
 def _private_dir(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     os.chmod(directory, 0o700)
@@ -129,9 +136,9 @@ class KeySet:
             {s.code: Signer.generate(f"vm-{s.code}") for s in election.stations},
         )
 
-    def registry(self, election: Election) -> KeyRegistry:
+    def registry(self, election: Election, cosigners: CosignerPolicy | None = None) -> KeyRegistry:
         verifiers = {code: signer.verifier for code, signer in self.machines.items()}
-        return KeyRegistry.for_election(election, self.authority.verifier, verifiers)
+        return KeyRegistry.for_election(election, self.authority.verifier, verifiers, cosigners)
 
     def save(self, directory: Path) -> None:
         write_private(directory / AUTHORITY_KEY_FILE, self.authority.to_text() + "\n")
@@ -151,12 +158,14 @@ class KeySet:
         return cls(authority, machines)
 
 
-def publish_keys(election: Election, out_dir: Path, authority_name: str) -> tuple[KeySet, KeyRegistry]:
-    """New keys for an election: the private ones under out_dir/keys (0600), the signed registry beside
-    them for publication."""
+def publish_keys(
+    election: Election, out_dir: Path, authority_name: str, cosigners: CosignerPolicy | None = None
+) -> tuple[KeySet, KeyRegistry]:
+    """New keys for an election: the private ones under out_dir/keys (0600), the signed registry (with the
+    cosigner policy, if any) beside them for publication."""
     keys = KeySet.generate(election, authority_name)
     keys.save(out_dir / KEYS_DIR)
-    registry = keys.registry(election)
+    registry = keys.registry(election, cosigners)
     (out_dir / REGISTRY_FILE).write_text(registry.sign(keys.authority), encoding="utf-8")
     return keys, registry
 
@@ -188,6 +197,12 @@ def load_machine_signer(path: Path, station: str) -> Signer:
         if code == station:
             return Signer.from_text(key)
     raise KeyFileError(f"no key for station {station} in {path}")
+
+
+def load_policy(path: Path, quorum: int | None = None) -> CosignerPolicy:
+    """A cosigner policy file, its quorum replaced by `quorum` when given."""
+    policy = CosignerPolicy.from_text(read_text(path, limit=MAX_POLICY_BYTES, what="cosigner policy"))
+    return policy if quorum is None else policy.with_quorum(quorum)
 
 
 def load_registry(path: Path, authority: str | None = None) -> KeyRegistry:

@@ -3,7 +3,9 @@
 A mirror directory holds `checkpoint.note` (the board's latest signed checkpoint, as served),
 `entries.jsonl` (one `{"index", "kind", "data"}` a line, in board order), `checkpoints.jsonl`
 (every checkpoint the board has signed, one note a line, smallest first, including ones seen on
-earlier runs) and `board.pub` (the key the server says signs its checkpoints). Mirroring is resumable:
+earlier runs), `board.pub` (the key the server says signs its checkpoints) and, for a board with
+cosigners, `cosigned.jsonl` (the latest checkpoint each cosigner says it cosigned, every one fetched
+kept: a board that showed its cosigners another history is held to it). Mirroring is resumable:
 only entries past those already held are fetched. A mirror is accepted only when its entries hash
 to the checkpoint's root (RFC 9162), so a server that sends other entries than the ones it signed
 for is caught; checking the checkpoint's signature is the verifier's job, with the board's key.
@@ -16,18 +18,24 @@ import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from actas.errors import FormatError, InputError, VerificationError
 from actas.files import MAX_ELECTION_BYTES, read_text
 from actas.ledger.checkpoint import MAX_CHECKPOINT_BYTES, Checkpoint
+from actas.ledger.cosignature import CosignerPolicy, QuorumCheck
 from actas.ledger.merkle import MerkleTree, leaf_hash
+from actas.ledger.tiles import WIDTH
+from actas.registry import KeyRegistry
 from actas.signed_note import SignedNote
 from actas.tally.board_count import entry_kind
+from actas.tile_reader import TileReader
 
 if TYPE_CHECKING:
     import httpx
 
 ENTRIES, CHECKPOINT, CHECKPOINTS, BOARD_KEY = "entries.jsonl", "checkpoint.note", "checkpoints.jsonl", "board.pub"
+COSIGNED = "cosigned.jsonl"
 PAGE = 1000
 MAX_ENTRY_LINE = 256 * 1024
 """The longest line of an entry after the first two; the definition and the registry may be much longer."""
@@ -62,50 +70,170 @@ def _held(entries: Path) -> int:
     return held
 
 
-def mirror_board(url: str, directory: Path, on_progress: Callable[[int, int], None] | None = None) -> Checkpoint:
-    """Bring a mirror of the board at `url` up to the board's latest checkpoint."""
+def mirror_board(
+    source: str,
+    directory: Path,
+    on_progress: Callable[[int, int], None] | None = None,
+    cosigners: CosignerPolicy | None = None,
+    tiles: bool | None = None,
+) -> Checkpoint:
+    """Bring a mirror of a board up to its latest checkpoint, and keep what each of its cosigners
+    (`cosigners`, or the policy its registry publishes) says it last cosigned. The board is read from a
+    server's API, or from its static tiles (a published directory, or a URL serving one): `tiles` True
+    or False chooses, None reads a URL's API when it has one. Whether the checkpoint has its quorum is
+    for the reader to require (`require_quorum`)."""
     import httpx  # the HTTP client, only for the commands that fetch
 
     directory.mkdir(parents=True, exist_ok=True)
-    entries = directory / ENTRIES
-    held = _held(entries)
+    held = _held(directory / ENTRIES)
     try:
-        with httpx.Client(base_url=url.rstrip("/"), timeout=120) as client:
-            note = client.get("/v1/board/checkpoint").raise_for_status().text
-            checkpoint = _checkpoint(note[:MAX_CHECKPOINT_BYTES], url)
-            if checkpoint.size < held:
-                raise VerificationError(
-                    f"{url} signs a board of {checkpoint.size:,} entries, fewer than the {held:,} already mirrored"
-                )
-            with entries.open("ab") as out:
-                while held < checkpoint.size:
-                    end = min(held + PAGE, checkpoint.size)
-                    page = client.get("/v1/board/entries", params={"start": held, "end": end}).raise_for_status()
-                    rows = page.json()["entries"]
-                    if not rows or [r["index"] for r in rows] != list(range(held, held + len(rows))):
-                        raise VerificationError(f"{url} sent entries out of order from {held}")
-                    out.write(b"".join(json.dumps(r).encode() + b"\n" for r in rows))
-                    held += len(rows)
-                    if on_progress:
-                        on_progress(held, checkpoint.size)
-                out.flush()
-                os.fsync(out.fileno())
-            _mirror_checkpoints(client, directory / CHECKPOINTS)
-            (directory / BOARD_KEY).write_text(client.get("/v1/board/key").raise_for_status().text[:1000])
+        with httpx.Client(timeout=120, follow_redirects=False) as client:
+            if not source.startswith(("http://", "https://")):
+                reader: TileReader | None = TileReader(source)
+            elif tiles is False or (
+                tiles is None and client.get(f"{source.rstrip('/')}/v1/board/checkpoint").is_success
+            ):
+                reader = None
+            else:
+                reader = TileReader(source, client)
+            if reader is None:
+                note = _from_api(client, source.rstrip("/"), directory, held, on_progress)
+                checkpoint = verify_mirror(directory, note)
+            else:
+                note = _from_tiles(reader, directory, held, on_progress)
+                checkpoint = verify_mirror(directory, note)
+                reader.check_tiles(_mirror_tree(directory, checkpoint.size), checkpoint.size)
     except (httpx.HTTPError, ValueError, KeyError, TypeError, RecursionError) as exc:
-        raise InputError(f"cannot mirror the board of {url}: {exc}") from None
-    verify_mirror(directory, note)
+        raise InputError(f"cannot mirror the board of {source}: {exc}") from None
     (directory / CHECKPOINT).write_text(note, encoding="utf-8")
+    policy = board_policy(directory, cosigners)
+    if policy is not None:
+        fetch_cosigned(directory, policy, checkpoint.origin)
     return checkpoint
 
 
-def _mirror_checkpoints(client: httpx.Client, path: Path) -> None:
+def board_policy(directory: Path, given: CosignerPolicy | None = None) -> CosignerPolicy | None:
+    """The cosigner policy a reader holds the mirrored board to: the one given, else its registry's."""
+    if given is not None:
+        return given
+    genesis = list(mirror_entries(directory, 2))
+    if len(genesis) < 2:
+        return None
+    return KeyRegistry.from_text(genesis[1][2].decode("utf-8")).cosigners
+
+
+def require_quorum(directory: Path, note: str, given: CosignerPolicy | None = None) -> QuorumCheck | None:
+    """The cosignatures of a mirrored checkpoint against the policy (None without one); VerificationError
+    naming the cosigners missing when there is no quorum."""
+    policy = board_policy(directory, given)
+    if policy is None:
+        return None
+    check = policy.check(SignedNote.from_text(note))
+    check.require(f"{directory}: the board's checkpoint of {_checkpoint(note, str(directory)).size:,} entries")
+    return check
+
+
+def fetch_cosigned(directory: Path, policy: CosignerPolicy, origin: str) -> None:
+    """Ask each cosigner for the latest checkpoint of `origin` it cosigned, and keep each one not held yet.
+    A cosigner that cannot be reached is skipped: what it said before is kept."""
+    import httpx
+
+    held = set(cosigned_notes(directory))
+    found = []
+    for cosigner in policy.cosigners:
+        try:
+            response = httpx.get(f"{cosigner.url}/latest/{quote(origin, safe='/')}", timeout=30)
+        except httpx.HTTPError:
+            continue
+        note = response.text
+        if response.status_code == 200 and len(note) <= MAX_CHECKPOINT_BYTES and (cosigner.key.name, note) not in held:
+            found.append((cosigner.key.name, note))
+    with (directory / COSIGNED).open("a", encoding="utf-8") as out:
+        out.writelines(json.dumps({"cosigner": name, "note": note}) + "\n" for name, note in found)
+
+
+def cosigned_notes(directory: Path) -> list[tuple[str, str]]:
+    """(cosigner, checkpoint note) of every checkpoint a cosigner said it cosigned, as fetched."""
+    path = directory / COSIGNED
+    if not path.exists():
+        return []
+    found = []
+    for number, line in enumerate(read_text(path, limit=2**28, what="cosigned checkpoints").splitlines(), start=1):
+        try:
+            item = json.loads(line)
+            name, note = item["cosigner"], item["note"]
+        except (ValueError, KeyError, TypeError, RecursionError):
+            name = note = None
+        if not isinstance(name, str) or not isinstance(note, str):
+            raise FormatError(f"{path} line {number}: not a cosigned checkpoint")
+        found.append((name, note))
+    return found
+
+
+def _grow(directory: Path, held: int, size: int, source: str) -> None:
+    if size < held:
+        raise VerificationError(f"{source} signs a board of {size:,} entries, fewer than the {held:,} already mirrored")
+
+
+def _from_api(
+    client: httpx.Client, url: str, directory: Path, held: int, on_progress: Callable[[int, int], None] | None
+) -> str:
+    """The entries past `held` and the checkpoints, from a server's API; its latest checkpoint note."""
+    note = client.get(f"{url}/v1/board/checkpoint").raise_for_status().text
+    checkpoint = _checkpoint(note[:MAX_CHECKPOINT_BYTES], url)
+    _grow(directory, held, checkpoint.size, url)
+    with (directory / ENTRIES).open("ab") as out:
+        while held < checkpoint.size:
+            end = min(held + PAGE, checkpoint.size)
+            page = client.get(f"{url}/v1/board/entries", params={"start": held, "end": end}).raise_for_status()
+            rows = page.json()["entries"]
+            if not rows or [r["index"] for r in rows] != list(range(held, held + len(rows))):
+                raise VerificationError(f"{url} sent entries out of order from {held}")
+            out.write(b"".join(json.dumps(r).encode() + b"\n" for r in rows))
+            held += len(rows)
+            if on_progress:
+                on_progress(held, checkpoint.size)
+        out.flush()
+        os.fsync(out.fileno())
+    _mirror_checkpoints(client, url, directory / CHECKPOINTS)
+    (directory / BOARD_KEY).write_text(client.get(f"{url}/v1/board/key").raise_for_status().text[:1000])
+    return note
+
+
+def _from_tiles(reader: TileReader, directory: Path, held: int, on_progress: Callable[[int, int], None] | None) -> str:
+    """The entries past `held` from a board's static tiles, each bundle checked against its level-0 tile;
+    its checkpoint note (kept among the checkpoints seen: tiles have no list of them)."""
+    note = reader.checkpoint()
+    checkpoint = _checkpoint(note, reader.source)
+    _grow(directory, held, checkpoint.size, reader.source)
+    with (directory / ENTRIES).open("ab") as out:
+        for index, kind, data in reader.rows(held, checkpoint.size):
+            try:
+                row = {"index": index, "kind": kind, "data": data.decode("utf-8")}
+            except UnicodeDecodeError:
+                raise FormatError(f"{reader.source}: entry {index} is not UTF-8 text") from None
+            if kind is None:
+                raise FormatError(f"{reader.source}: entry {index} is not an entry of an actas board")
+            out.write(json.dumps(row).encode() + b"\n")
+            if on_progress is not None and ((index + 1) % WIDTH == 0 or index + 1 == checkpoint.size):
+                on_progress(index + 1, checkpoint.size)
+        out.flush()
+        os.fsync(out.fileno())
+    held_notes = mirror_checkpoints(directory)
+    if not held_notes or held_notes[-1] != note:
+        with (directory / CHECKPOINTS).open("a", encoding="utf-8") as out_notes:
+            out_notes.write(json.dumps(note) + "\n")
+    (directory / BOARD_KEY).write_text(reader.board_key())
+    return note
+
+
+def _mirror_checkpoints(client: httpx.Client, url: str, path: Path) -> None:
     """Append the checkpoints signed since the last one held (never dropping one seen before)."""
     held = mirror_checkpoints(path.parent)
     last = _checkpoint(held[-1], str(path)).size if held else -1
     with path.open("a", encoding="utf-8") as out:
         while True:
-            notes = client.get("/v1/board/checkpoints", params={"start": last + 1}).raise_for_status().json()
+            notes = client.get(f"{url}/v1/board/checkpoints", params={"start": last + 1}).raise_for_status().json()
             notes = [n for n in notes["checkpoints"] if isinstance(n, str)]
             for note in notes:
                 out.write(json.dumps(note) + "\n")
@@ -137,13 +265,17 @@ def verify_mirror(directory: Path, note: str | None = None) -> Checkpoint:
         note, checkpoint = latest_checkpoint(directory)
     else:
         checkpoint = _checkpoint(note, str(directory))
-    tree = MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, checkpoint.size))
+    tree = _mirror_tree(directory, checkpoint.size)
     if tree.size < checkpoint.size or tree.root(checkpoint.size) != checkpoint.root:
         raise VerificationError(
             f"{directory}: the entries do not hash to the checkpoint's root (size {checkpoint.size:,}): "
             "the copy is incomplete, or the entries are not the ones the board signed"
         )
     return checkpoint
+
+
+def _mirror_tree(directory: Path, size: int) -> MerkleTree:
+    return MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, size))
 
 
 def latest_checkpoint(directory: Path) -> tuple[str, Checkpoint]:

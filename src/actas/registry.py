@@ -7,6 +7,8 @@ Published by the electoral authority before election day, as a signed note (see 
     fingerprint <SHA-256 of the election definition, hex>
     authority <authority verifier key>
     contest <contest id> <option id> <option id> ...        (one line per contest, ballot order)
+    quorum <K>                                              (optional: the cosigner policy,
+    cosigner <cosigner key> <URL>                            one line per cosigner)
     stations <count>
     station <code> <registered voters> <machine verifier key>   (one line per station)
 
@@ -14,6 +16,10 @@ It holds everything needed to check an acta without the full definition: the fin
 ballot, each station's registered voters and its machine's public key. The registry names its
 own authority key, so it only proves itself consistent; trust comes from pinning that key
 (`--authority`), obtained from the authority's own publication.
+
+The cosigner policy, when there is one, is published here so that it is fixed before election day:
+every reader of the board requires K of these cosigners to have cosigned a checkpoint
+(`ledger.cosignature`).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ import nacl.signing
 from actas.election import TOKEN_RE, Election
 from actas.errors import FormatError, VerificationError
 from actas.fields import parse_hex64, parse_uint
+from actas.ledger.cosignature import CosignerPolicy
 from actas.signed_note import SignedNote, Signer, Verifier
 
 HEADER = "actas key registry v1"
@@ -55,6 +62,7 @@ class KeyRegistry:
     authority: Verifier
     contests: tuple[tuple[str, tuple[str, ...]], ...]
     stations: Mapping[str, RegisteredStation]
+    cosigners: CosignerPolicy | None = None
 
     @cached_property
     def ballot(self) -> Mapping[str, tuple[str, ...]]:
@@ -71,6 +79,7 @@ class KeyRegistry:
             f"fingerprint {self.fingerprint}",
             f"authority {self.authority.to_text()}",
             *(f"contest {cid} {' '.join(options)}" for cid, options in self.contests),
+            *(self.cosigners.lines() if self.cosigners is not None else []),
             f"stations {len(self.stations)}",
             *(f"station {s.code} {s.registered} {s.machine.to_text()}" for s in self.stations.values()),
         ]
@@ -82,7 +91,13 @@ class KeyRegistry:
         return authority.sign(self.text()).to_text()
 
     @classmethod
-    def for_election(cls, election: Election, authority: Verifier, machines: Mapping[str, Verifier]) -> KeyRegistry:
+    def for_election(
+        cls,
+        election: Election,
+        authority: Verifier,
+        machines: Mapping[str, Verifier],
+        cosigners: CosignerPolicy | None = None,
+    ) -> KeyRegistry:
         missing = [s.code for s in election.stations if s.code not in machines]
         if missing:
             raise FormatError(f"no machine key for {len(missing)} stations, first {missing[0]}")
@@ -92,6 +107,7 @@ class KeyRegistry:
             authority=authority,
             contests=tuple((c.id, c.option_ids) for c in election.contests),
             stations={s.code: RegisteredStation(s.code, s.registered, machines[s.code]) for s in election.stations},
+            cosigners=cosigners,
         )
 
     @classmethod
@@ -135,6 +151,16 @@ def _parse(text: str) -> KeyRegistry:
         i += 1
     if not contests:
         raise FormatError(f"key registry line {i + 1}: expected at least one 'contest' line")
+    cosigners = None
+    if i < len(lines) and lines[i].startswith("quorum "):
+        end = i + 1
+        while end < len(lines) and lines[end].startswith("cosigner "):
+            end += 1
+        try:
+            cosigners = CosignerPolicy.from_lines(lines[i:end], i + 1)
+        except FormatError as exc:
+            raise FormatError(f"key registry {exc}") from None
+        i = end
     count = parse_uint(field(i, "stations"), f"key registry line {i + 1}")
     i += 1
     if len(lines) - i != count:
@@ -148,4 +174,4 @@ def _parse(text: str) -> KeyRegistry:
             raise FormatError(f"key registry line {j + 1}: station {parts[0]} is listed twice")
         registered = parse_uint(parts[1], f"key registry line {j + 1}")
         stations[parts[0]] = RegisteredStation(parts[0], registered, Verifier.from_text(parts[2]))
-    return KeyRegistry(election_id, fingerprint, authority, tuple(contests), stations)
+    return KeyRegistry(election_id, fingerprint, authority, tuple(contests), stations, cosigners)

@@ -19,6 +19,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from functools import cached_property
+from typing import ClassVar, Self
 
 import nacl.exceptions
 import nacl.signing
@@ -44,10 +45,27 @@ def check_key_name(name: str) -> str:
     return name
 
 
-def key_id(name: str, public_key: bytes) -> bytes:
-    """The four-byte key id of an Ed25519 key (C2SP signed-note, 'Signatures')."""
-    digest = hashlib.sha256(name.encode() + b"\n" + bytes([ALG_ED25519]) + public_key).digest()
+def key_id(name: str, public_key: bytes, algorithm: int = ALG_ED25519) -> bytes:
+    """The four-byte key id of a key (C2SP signed-note, 'Signatures'): SHA-256 of the name, a newline,
+    the signature type's byte and the public key, cut to four bytes."""
+    digest = hashlib.sha256(name.encode() + b"\n" + bytes([algorithm]) + public_key).digest()
     return digest[:KEY_ID_BYTES]
+
+
+def read_key_text(text: str, algorithm: int, what: str, error: type[FormatError | KeyFileError]) -> tuple[str, bytes]:
+    """(name, 32 bytes of key) of a key written `<name>+<hex key id>+<base64(type || key)>`, the type
+    byte being `algorithm`. The key id is checked by the caller, who knows which id the key has."""
+    parts = text.split("+", 2)
+    if len(parts) != 3:
+        raise error(f"{what} should be '<name>+<key id hex>+<base64 key>', found {text[:60]!r}")
+    name, _, blob = parts
+    try:
+        raw = base64.b64decode(blob, validate=True)
+    except (binascii.Error, ValueError):
+        raise error(f"{what} of {name} is not valid base64") from None
+    if len(raw) != 1 + ED25519_KEY_BYTES or raw[0] != algorithm:
+        raise error(f"{what} of {name} is not an Ed25519 key of type 0x{algorithm:02x} and 32 bytes")
+    return name, raw[1:]
 
 
 @dataclass(frozen=True)
@@ -84,10 +102,10 @@ class SignedNote:
         lines = sig_block[:-1].split("\n")
         if len(lines) > MAX_SIGNATURES:
             raise FormatError(f"signed note has {len(lines)} signatures, at most {MAX_SIGNATURES} allowed")
-        return cls(text, tuple(_parse_signature_line(line) for line in lines))
+        return cls(text, tuple(parse_signature_line(line) for line in lines))
 
 
-def _parse_signature_line(line: str) -> NoteSignature:
+def parse_signature_line(line: str) -> NoteSignature:
     if not line.startswith(SIGNATURE_PREFIX):
         raise FormatError(f"signature line should start with an em dash and a space, found {line[:20]!r}")
     parts = line[len(SIGNATURE_PREFIX) :].split(" ")
@@ -109,11 +127,13 @@ def _b64decode(text: str, what: str) -> bytes:
 
 
 @dataclass(frozen=True)
-class Verifier:
-    """An Ed25519 public key with its name: checks signatures on notes."""
+class PublicKey:
+    """An Ed25519 public key with its name, of one signature type (its key id and written form say which)."""
 
     name: str
     public_key: bytes
+    algorithm: ClassVar[int] = ALG_ED25519
+    what: ClassVar[str] = "verifier key"
 
     def __post_init__(self) -> None:
         check_key_name(self.name)
@@ -122,27 +142,27 @@ class Verifier:
 
     @cached_property
     def key_id(self) -> bytes:
-        return key_id(self.name, self.public_key)
+        return key_id(self.name, self.public_key, self.algorithm)
 
     def to_text(self) -> str:
-        blob = base64.b64encode(bytes([ALG_ED25519]) + self.public_key).decode()
+        blob = base64.b64encode(bytes([self.algorithm]) + self.public_key).decode()
         return f"{self.name}+{self.key_id.hex()}+{blob}"
 
     @classmethod
-    def from_text(cls, text: str) -> Verifier:
-        parts = text.split("+", 2)
-        if len(parts) != 3:
-            raise FormatError(f"verifier key should be '<name>+<key id hex>+<base64 key>', found {text[:60]!r}")
-        name, hex_id, blob = parts
-        raw = _b64decode(blob, f"verifier key of {name}")
-        if len(raw) != 1 + ED25519_KEY_BYTES or raw[0] != ALG_ED25519:
-            raise FormatError(f"verifier key of {name} is not an Ed25519 key (type 0x01 and 32 bytes)")
-        verifier = cls(name, raw[1:])
-        if verifier.key_id.hex() != hex_id:
+    def from_text(cls, text: str) -> Self:
+        name, public_key = read_key_text(text, cls.algorithm, cls.what, FormatError)
+        hex_id = text.split("+", 2)[1]
+        key = cls(name, public_key)
+        if key.key_id.hex() != hex_id:
             raise FormatError(
-                f"verifier key of {name}: key id {hex_id} does not match the key (expected {verifier.key_id.hex()})"
+                f"{cls.what} of {name}: key id {hex_id} does not match the key (expected {key.key_id.hex()})"
             )
-        return verifier
+        return key
+
+
+@dataclass(frozen=True)
+class Verifier(PublicKey):
+    """An Ed25519 public key with its name: checks signatures on notes."""
 
     def verifies(self, note: SignedNote) -> bool:
         """True when one of the note's signatures is by this key and is valid."""
@@ -203,17 +223,10 @@ class Signer:
     def from_text(cls, text: str) -> Signer:
         if not text.startswith(PRIVATE_KEY_PREFIX):
             raise KeyFileError("not a private key: expected a line starting with PRIVATE+KEY+")
-        parts = text[len(PRIVATE_KEY_PREFIX) :].split("+", 2)
-        if len(parts) != 3:
-            raise KeyFileError("private key should be 'PRIVATE+KEY+<name>+<key id hex>+<base64 key>'")
-        name, hex_id, blob = parts
-        try:
-            raw = base64.b64decode(blob, validate=True)
-        except (binascii.Error, ValueError):
-            raise KeyFileError(f"private key of {name} is not valid base64") from None
-        if len(raw) != 1 + ED25519_KEY_BYTES or raw[0] != ALG_ED25519:
-            raise KeyFileError(f"private key of {name} is not an Ed25519 key")
-        signer = cls(name, raw[1:])
+        body = text[len(PRIVATE_KEY_PREFIX) :]
+        name, seed = read_key_text(body, ALG_ED25519, "private key", KeyFileError)
+        hex_id = body.split("+", 2)[1]
+        signer = cls(name, seed)
         if signer.verifier.key_id.hex() != hex_id:
             raise KeyFileError(f"private key of {name}: key id {hex_id} does not match the key")
         return signer

@@ -13,7 +13,7 @@ from actas.console import progress
 from actas.dataset.from_board import dataset_from_board
 from actas.dataset.model import Dataset
 from actas.errors import InputError
-from actas.mirror import is_mirror, mirror_board, mirror_entries, verify_mirror
+from actas.mirror import is_mirror, latest_checkpoint, mirror_board, mirror_entries, require_quorum, verify_mirror
 from actas.store.dataset_file import read_dataset
 
 
@@ -41,6 +41,7 @@ def load_source(source: str, contest: str | None = None) -> Dataset:
 
 def _replay(directory: Path, source: str, contest: str | None) -> Dataset:
     checkpoint = verify_mirror(directory)
+    require_quorum(directory, latest_checkpoint(directory)[0])  # the cosigner policy its registry publishes
     root = base64.b64encode(checkpoint.root).decode()
     with progress() as bar:
         task = bar.add_task("checking and counting the board's entries", total=checkpoint.size)

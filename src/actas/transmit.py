@@ -25,10 +25,11 @@ import httpx
 
 from actas.errors import ActasError, FormatError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
+from actas.ledger.cosignature import CosignerPolicy
 from actas.ledger.receipt import BoardReceipt
 from actas.outbox import Outbox
 from actas.payload_sources import SourcePayload
-from actas.signed_note import Verifier
+from actas.signed_note import SignedNote, Verifier
 
 RETRY_FOR = 600.0
 """Seconds an acta is retried while the server cannot be reached or fails: long enough for a server
@@ -57,8 +58,9 @@ class TransmitReport:
 class _Checkpoints:
     """Checkpoints whose signature was checked, by their note: the receipts of one answer share one."""
 
-    def __init__(self, board_key: Verifier) -> None:
+    def __init__(self, board_key: Verifier, cosigners: CosignerPolicy | None) -> None:
         self.board_key = board_key
+        self.cosigners = cosigners
         self._opened: dict[str, Checkpoint] = {}
         self._lock = threading.Lock()
 
@@ -67,6 +69,8 @@ class _Checkpoints:
             found = self._opened.get(note)
         if found is None:
             found = open_checkpoint(note, self.board_key)
+            if self.cosigners is not None:
+                self.cosigners.check(SignedNote.from_text(note)).require("the receipt's checkpoint")
             with self._lock:
                 if len(self._opened) >= MAX_CHECKPOINTS_HELD:
                     self._opened.clear()
@@ -138,11 +142,13 @@ def transmit(
     on_progress: Callable[[], None] | None = None,
     board_key: Verifier | None = None,
     retry_for: float = RETRY_FOR,
+    cosigners: CosignerPolicy | None = None,
 ) -> TransmitReport:
     """Send every payload; with `batch` > 1, that many at a time to the batch endpoint (for relays). Each
     receipt is checked with `board_key`, or with the key the server gives when none is pinned. While the
     server cannot be reached or fails, each request is retried until `retry_for` seconds after the start;
-    what is still undelivered then is reported unsent."""
+    what is still undelivered then is reported unsent. With `cosigners`, a receipt whose checkpoint lacks
+    their quorum of cosignatures does not check."""
     report = TransmitReport(board_key=board_key, key_pinned=board_key is not None)
     deadline = time.monotonic() + retry_for
     base = server.rstrip("/")
@@ -156,7 +162,7 @@ def transmit(
             if report.board_key is None:
                 report.board_key = _board_key(client, base, report, deadline)
             if report.board_key is not None and not opened:
-                opened.append(_Checkpoints(report.board_key))
+                opened.append(_Checkpoints(report.board_key, cosigners))
             return opened[0] if opened else None
 
     def settle(answers: list[Answer]) -> None:

@@ -39,6 +39,7 @@ from actas.announcement import NULL, OTHERS, Announcement, open_announcement
 from actas.election import Election
 from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
+from actas.ledger.cosignature import CosignerPolicy
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.outbox import read_outbox
 from actas.registry import KeyRegistry
@@ -184,6 +185,7 @@ def verify_board(
     on_entry: Callable[[], None] | None = None,
     workers: int | None = None,
     held: Sequence[HeldCheckpoint] = (),
+    cosigners: CosignerPolicy | None = None,
 ) -> BoardVerification:
     """Verify a board from its entries in order, its latest checkpoint and every earlier one seen. The
     definition and the registry are read first; then every entry is read and its acta checked on
@@ -268,8 +270,11 @@ def verify_board(
         before,
         f"{tree.size:,} entries, {len(seen):,} checkpoints signed by {board_key.name}, each the root of the entries",
     )
+    policy = cosigners if cosigners is not None else registry.cosigners
+    if policy is not None:
+        _check_quorum(latest, head, policy, "given" if cosigners is not None else "the registry's", report)
     if held:
-        _check_held(held, tree, board_key, head.origin, report)
+        _check_held(held, tree, board_key, head, report)
     for failure in announcement_failures:
         report.fail(failure.item, failure.problem)
     report.checks.append(
@@ -299,27 +304,47 @@ def held_receipts(outbox: Path) -> list[HeldCheckpoint]:
     ]
 
 
+def _check_quorum(latest: str, head: Checkpoint, policy: CosignerPolicy, whose: str, report: BoardVerification) -> None:
+    """The latest checkpoint must carry a quorum of valid cosignatures."""
+    before = report.failed
+    check = policy.check(SignedNote.from_text(latest))
+    if not check.met:
+        report.fail(
+            f"the latest checkpoint, {_named(head)}",
+            f"{check.describe()}; missing or invalid: {', '.join(check.missing)}. Without its quorum nothing shows "
+            "that the board showed everyone this history",
+        )
+    report.check("the latest checkpoint's cosignatures", before, f"{check.describe()}, by {whose} cosigner policy")
+
+
+def _named(checkpoint: Checkpoint) -> str:
+    return f"a checkpoint of {checkpoint.size:,} entries (root {checkpoint.root.hex()[:16]}…)"
+
+
 def _check_held(
-    held: Sequence[HeldCheckpoint], tree: MerkleTree, board_key: Verifier, origin: str, report: BoardVerification
+    held: Sequence[HeldCheckpoint], tree: MerkleTree, board_key: Verifier, head: Checkpoint, report: BoardVerification
 ) -> None:
-    """Every receipt and checkpoint held elsewhere against the board's entries."""
+    """Every receipt and checkpoint held elsewhere against the board's entries. Two checkpoints signed with
+    the board's key that cannot both be true (this one and the board's latest) are named side by side."""
     before = report.failed
     for item in held:
         try:
-            checkpoint = open_checkpoint(item.note, board_key, origin)
+            checkpoint = open_checkpoint(item.note, board_key, head.origin)
         except ActasError as exc:
             report.fail(item.source, f"its checkpoint is not this board's: {exc}")
             continue
+        proof = f"the board signed both {_named(checkpoint)} and {_named(head)}"
         if checkpoint.size > tree.size:
             report.fail(
                 item.source,
-                f"the board signed {checkpoint.size:,} entries and now shows {tree.size:,}: it was rolled back",
+                f"the board signed {checkpoint.size:,} entries and now shows {tree.size:,}: it was rolled back "
+                f"({proof})",
             )
         elif checkpoint.size and tree.root(checkpoint.size) != checkpoint.root:
             report.fail(
                 item.source,
                 f"the board's first {checkpoint.size:,} entries no longer hash to the root it signed: its history "
-                "was rewritten, or it showed this holder another one",
+                f"was rewritten, or it showed this holder another one ({proof}, which does not extend it)",
             )
         elif item.index is not None and (item.index >= checkpoint.size or tree.leaf(item.index) != item.leaf_hash):
             report.fail(item.source, f"entry {item.index} is not the acta the board acknowledged there")

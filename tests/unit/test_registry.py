@@ -68,3 +68,23 @@ def test_a_station_listed_twice_is_refused(small: Any) -> None:
     text = "".join(lines[:-1]) + lines[-2]
     with pytest.raises(FormatError, match="listed twice"):
         KeyRegistry.from_text(small.keys.authority.sign(text).to_text())
+
+
+def test_a_registry_publishes_its_cosigner_policy(small: Any) -> None:
+    from actas.ledger.cosignature import Cosigner, CosignerPolicy, PolicyCosigner
+
+    cosigners = tuple(PolicyCosigner(Cosigner.generate(f"c{i}.example").key, f"https://c{i}.example") for i in range(3))
+    policy = CosignerPolicy(cosigners, 2)
+    registry = small.keys.registry(small.election, policy)
+    text = registry.sign(small.keys.authority)
+    assert "\nquorum 2\ncosigner c0.example+" in text
+    again = KeyRegistry.from_text(text, authority=small.keys.authority.verifier)
+    assert again.cosigners == policy and again == registry
+    body = registry.text()
+    for broken in (
+        body.replace("quorum 2", "quorum 4"),
+        body.replace("quorum 2\n", ""),
+        body.replace("https://c1.example", "c1.example"),
+    ):
+        with pytest.raises(FormatError):
+            KeyRegistry.from_text(small.keys.authority.sign(broken).to_text())

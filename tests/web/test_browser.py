@@ -49,9 +49,10 @@ def page(browser: Any) -> Iterator[Any]:
     opened = context.new_page()
     problems: list[str] = []
     opened.on("pageerror", lambda exc: problems.append(str(exc)))
+    opened.on("console", lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None)
     yield opened
     context.close()
-    assert not problems, problems  # no script on any page threw
+    assert not problems, problems  # no script on any page threw, and nothing broke the pages' CSP
 
 
 def shot(page: Any, name: str) -> None:

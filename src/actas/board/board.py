@@ -27,12 +27,14 @@ from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announ
 from actas.board.counting import COUNT_PAGE, UNPARSED, Counting, ResultsView
 from actas.board.log import BoardLog, now
 from actas.board.outcome import Entered, Entry, Outcome, Reason, Refused
+from actas.board.publication import Publication, Published
 from actas.board.refusals import Refusals
 from actas.board.witnesses import MesaView, WitnessDesk
 from actas.canonical import canonical_json
 from actas.election import Election
 from actas.errors import ActasError, InputError, VerificationError
 from actas.ledger.checkpoint import Checkpoint
+from actas.ledger.cosignature import CosignerPolicy
 from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.registry import KeyRegistry
 from actas.signed_note import Signer, Verifier
@@ -77,6 +79,12 @@ class Board:
         self.log.follower = self.counting
         self.refusals = Refusals(self.store)
         self.desk = WitnessDesk(self, witness_list, organization, roving) if witness_list is not None else None
+        self.publication: Publication | None = None
+
+    def use_cosigners(self, policy: CosignerPolicy) -> None:
+        """Publish each checkpoint with its cosignatures (`server.cosigning` asks the cosigners), and give
+        receipts against the checkpoint published."""
+        self.publication = Publication(self.store, policy)
 
     @property
     def signer(self) -> Signer:
@@ -339,16 +347,34 @@ class Board:
         return self.store.checkpoint_notes(start, limit)
 
     def receipt(self, index: int, body: dict[str, Any]) -> dict[str, Any] | None:
-        """The receipt of an entry once a checkpoint covers it (None until then)."""
+        """The receipt of an entry once a checkpoint covers it (None until then): the latest published with
+        its cosignatures when the board has cosigners."""
+        published = self.published_checkpoint(index + 1)
+        if published is not None:
+            return self.log.receipt(index, body, (published.checkpoint, published.note))
         cached = self.log.checkpoint
         latest = cached if cached is not None and cached[0].size > index else self.latest_checkpoint()
         return self.log.receipt(index, body, latest)
+
+    def published_checkpoint(self, size: int = 0) -> Published | None:
+        """The latest checkpoint published with its cosignatures, once it covers `size` entries (None on a
+        board without cosigners, or before one does)."""
+        publication = self.publication
+        if publication is None:
+            return None
+        published = publication.latest
+        if published is None or published.checkpoint.size < size:
+            published = publication.refresh()
+        return published if published is not None and published.checkpoint.size >= size else None
 
     def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]] | None:
         return self.log.inclusion(index, size)
 
     def consistency(self, first: int, second: int) -> list[bytes] | None:
         return self.log.consistency(first, second)
+
+    def root_at(self, size: int) -> bytes | None:
+        return self.log.root_at(size)
 
     def proof_json(self, index: int, latest: tuple[Checkpoint, str] | None) -> dict[str, Any]:
         return self.log.proof_json(index, latest)

@@ -192,7 +192,7 @@ class BoardLog:
         note = self.store.checkpoint_note(size)
         return None if note is None else (open_checkpoint(note, self.signer.verifier, self.origin), note)
 
-    def _tree_of(self, size: int) -> MerkleTree | None:
+    def tree_of(self, size: int) -> MerkleTree | None:
         """The tree, brought up to `size` entries if the database has them.
 
         Entries are only ever appended to the tree, so a proof for a size it already has is read
@@ -207,13 +207,18 @@ class BoardLog:
 
     def inclusion(self, index: int, size: int) -> tuple[bytes, list[bytes]] | None:
         """(leaf hash, proof) of entry `index` in the tree of `size` entries, or None if there is none."""
-        tree = self._tree_of(size)
+        tree = self.tree_of(size)
         if tree is None or not 0 <= index < size:
             return None
         return tree.leaf(index), tree.inclusion_proof(index, size)
 
+    def root_at(self, size: int) -> bytes | None:
+        """The root of the board's first `size` entries, or None when the database holds fewer."""
+        tree = self.tree_of(size)
+        return None if tree is None else tree.root(size)
+
     def consistency(self, first: int, second: int) -> list[bytes] | None:
-        tree = self._tree_of(second)
+        tree = self.tree_of(second)
         if tree is None or not 0 < first <= second:
             return None
         return tree.consistency_proof(first, second)

@@ -14,6 +14,7 @@ import typer
 from actas.cli.acta import acta_app
 from actas.cli.audit import audit_app
 from actas.cli.calibrate import calibrate_command
+from actas.cli.cosigner import cosigner_app, publish_command
 from actas.cli.datasets import mirror_command, outcome_command, reconcile_command, results
 from actas.cli.db import db_app
 from actas.cli.demo import demo_command
@@ -51,6 +52,7 @@ app.command("results")(results)
 app.command("reconcile")(reconcile_command)
 app.command("mirror")(mirror_command)
 app.command("verify")(verify_command)
+app.command("publish")(publish_command)
 app.command("outcome")(outcome_command)
 app.add_typer(witness_app, name="witness")
 app.add_typer(audit_app, name="audit")
@@ -63,6 +65,7 @@ app.command("case")(case_command)
 app.command("calibrate")(calibrate_command)
 app.command("kiosk")(kiosk_command)
 app.add_typer(db_app, name="db")
+app.add_typer(cosigner_app, name="cosigner")
 
 
 @app.callback()

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from actas.cli.options import Contest
+from actas.cli.options import Contest, CosignersFile, Quorum, cosigner_policy
 from actas.console import SHOWN, Col, err, fits, out, print_json, progress, table
 from actas.errors import VerificationError
 
@@ -142,22 +142,38 @@ def _print_bound(bound: Bound, margin: int) -> None:
 
 
 def mirror_command(
-    server: Annotated[str, typer.Argument(help="The tabulation server's URL (official or observer).")],
+    server: Annotated[
+        str, typer.Argument(help="The board: a tabulation server's URL, or a published board (a URL or directory).")
+    ],
     directory: Annotated[Path, typer.Argument(help="The mirror directory, created or brought up to date.")],
+    cosigners: CosignersFile = None,
+    quorum: Quorum = None,
+    tiles: Annotated[bool, typer.Option("--tiles", help="Read a server's static tiles, not its API.")] = False,
 ) -> None:
     """Copy a board to a directory: its signed checkpoint and every entry, resumable.
 
-    The copy is kept only if its entries hash to the checkpoint's root. Any command that reads a
+    From static tiles (a directory written by actas publish, or any URL serving one), each entry
+    bundle is checked against its tile, and every tile against the tree. The copy is kept only if
+    its entries hash to the checkpoint's root. Any command that reads a
     SOURCE (results, reconcile) reads the mirror without a network.
+
+    A board with cosigners (a policy in its registry, or --cosigners) is kept with what each
+    cosigner says it last cosigned; exit 1 when the checkpoint lacks its quorum of cosignatures.
 
     Example: actas mirror http://cne.example:8080 cne-board
     """
-    from actas.mirror import mirror_board
+    from actas.mirror import latest_checkpoint, mirror_board, require_quorum
 
+    policy = cosigner_policy(cosigners, quorum)
     with progress() as bar:
         task = bar.add_task(f"mirroring {server}", total=None)
-        checkpoint = mirror_board(server, directory, lambda done, size: bar.update(task, completed=done, total=size))
+        checkpoint = mirror_board(
+            server, directory, lambda done, size: bar.update(task, completed=done, total=size), policy, tiles or None
+        )
     out.print(f"{directory}: {checkpoint.size:,} entries of board {checkpoint.origin}, matching its checkpoint")
+    check = require_quorum(directory, latest_checkpoint(directory)[0], policy)
+    if check is not None:
+        out.print(f"its checkpoint has {check.describe()}", markup=False)
 
 
 def reconcile_command(

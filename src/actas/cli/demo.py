@@ -12,12 +12,16 @@ from actas.errors import InputError
 from actas.sim import CLEAN
 from actas.sim.scenarios import SCENARIOS as DEMO_SCENARIOS
 
+BOARD_SCENARIOS = ("split-view", "rollback")
+"""The board's own attacks (actas.demo.forks), beside the results' (actas.sim.scenarios)."""
+SCENARIOS = (*DEMO_SCENARIOS, *BOARD_SCENARIOS)
+
 
 def demo_command(
     stations: Annotated[int, typer.Option(help="Stations in the simulated election.")] = 300,
     seed: Annotated[int, typer.Option(help="Seed of the election and the voters.")] = 7,
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write everything.")] = Path("build/demo"),
-    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(DEMO_SCENARIOS)}.")] = CLEAN,
+    scenario: Annotated[str, typer.Option(help=f"One of: {', '.join(SCENARIOS)}.")] = CLEAN,
     serve: Annotated[
         bool, typer.Option("--serve/--no-serve", help="Keep serving the live results pages at the end.")
     ] = True,
@@ -43,11 +47,21 @@ def demo_command(
     counts that change the winner while the paper does not; the demo succeeds when the audit goes
     to a full hand count.
 
+    With --scenario split-view the authority shows the observers one history and the public another
+    after the same beginning; with --scenario rollback it restarts from an older copy of its
+    database. Three cosigners follow the board; the demo succeeds when the server refuses to go on
+    and a fresh verifier names the two checkpoints that prove the fork or the rollback.
+
     Example: actas demo --stations 300 --seed 7 --scenario altered-results
     """
-    if scenario not in DEMO_SCENARIOS:
-        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(DEMO_SCENARIOS)}")
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
     signal.signal(signal.SIGTERM, _interrupted)  # stopped like Ctrl-C: its servers are stopped with it
+    if scenario in BOARD_SCENARIOS:
+        from actas.demo.forks import run_board_attack
+
+        run_board_attack(stations, seed, out_dir, scenario)
+        return
     from actas.demo.run import run_demo
 
     run_demo(stations, seed, out_dir, scenario, serve)

@@ -9,7 +9,8 @@ import typer
 
 from actas.console import Col, out, print_json, table
 from actas.election import Election
-from actas.files import KEYS_DIR, REGISTRY_FILE, load_election, publish_keys, save_election
+from actas.errors import InputError
+from actas.files import KEYS_DIR, REGISTRY_FILE, load_election, load_policy, publish_keys, save_election
 from actas.sim import PRESETS
 
 election_app = typer.Typer(help="Election definitions: generate and inspect.", no_args_is_help=True)
@@ -94,12 +95,23 @@ def keys_generate(
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write keys/ (private, 0600) and registry.note.")],
     authority: Annotated[str, typer.Option(help="The authority key's name.")] = "electoral-authority",
+    cosigners: Annotated[
+        Path | None,
+        typer.Option(help="A cosigner policy file (who cosigns the board, how many must): published in the registry."),
+    ] = None,
+    quorum: Annotated[int | None, typer.Option(help="The policy's quorum, in place of the file's.", min=1)] = None,
 ) -> None:
     """Create the authority key, one key per station's machine, and the signed key registry.
 
-    Example: actas keys generate --election ve2024 --out ve2024
+    With --cosigners, the registry also fixes, before election day, the cosigners every reader of
+    the board will require: a checkpoint counts only once a quorum of them have cosigned it.
+
+    Example: actas keys generate --election ve2024 --out ve2024 --cosigners cosigners.policy
     """
     election = load_election(election_dir)
-    keys, _ = publish_keys(election, out_dir, authority)
+    policy = load_policy(cosigners, quorum) if cosigners is not None else None
+    if policy is None and quorum is not None:
+        raise InputError("--quorum goes with --cosigners")
+    keys, _ = publish_keys(election, out_dir, authority, policy)
     out.print(f"wrote {out_dir / KEYS_DIR} (private) and {out_dir / REGISTRY_FILE} (publish this)")
     out.print(f"authority key: {keys.authority.verifier.to_text()}")

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from actas.cli.machine import now
+from actas.cli.options import CosignersFile, Quorum, cosigner_policy
 from actas.console import err, out, progress
 from actas.errors import InputError, VerificationError
 from actas.files import load_election, load_signer, read_text, signer_at
 from actas.registry import MAX_REGISTRY_BYTES
 from actas.server.connections import DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 from actas.signed_note import Verifier
+
+if TYPE_CHECKING:
+    from actas.board import Board
+    from actas.cosigner.service import CosignerService
 
 
 def serve_command(
@@ -66,6 +72,30 @@ def serve_command(
     max_connections: Annotated[
         int, typer.Option(help="Open connections per process; past them a new one is closed at once.", min=1)
     ] = DEFAULT_MAX_CONNECTIONS,
+    cosigners: Annotated[
+        Path | None,
+        typer.Option(help="A cosigner policy file (default: the registry's, if it has one): who cosigns checkpoints."),
+    ] = None,
+    quorum: Annotated[
+        int | None, typer.Option(help="Cosignatures a checkpoint needs, in place of the policy's.", min=1)
+    ] = None,
+    cosign_timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each cosigner after a checkpoint.", min=0.1, max=120)
+    ] = 5.0,
+    publish: Annotated[
+        Path | None,
+        typer.Option(help="Write the board as static tiles (C2SP tlog-tiles) to this directory at each checkpoint."),
+    ] = None,
+    results_every: Annotated[
+        float, typer.Option(help="With --publish: seconds between publications of every unit's results.", min=1)
+    ] = 30.0,
+    cosign_key: Annotated[
+        Path | None,
+        typer.Option(help="Observer role: also cosign the official board (its key pinned with --official-key)."),
+    ] = None,
+    official_key: Annotated[
+        str | None, typer.Option(help="Observer role, with --cosign-key: the key that signs the official board.")
+    ] = None,
 ) -> None:
     """Run the tabulation server: receive actas, publish the bulletin board, answer results, serve the pages.
 
@@ -78,6 +108,21 @@ def serve_command(
     holds fewer entries than, or other entries than, the latest checkpoint it signed (kept in the
     database and in board.checkpoint beside the key). On PostgreSQL it connects as a role that
     owns nothing (actas db migrate sets one up) and refuses a role that could alter the board.
+
+    With a cosigner policy (the registry's, or --cosigners), every checkpoint is sent to the
+    cosigners and published with the cosignatures they return within --cosign-timeout; receipts
+    carry it. If a cosigner holds a checkpoint this board signed that its database no longer
+    extends (restored from an old copy, or forked), the server refuses to start, or stops taking
+    anything.
+
+    The board is also served as static tiles (C2SP tlog-tiles: /checkpoint, /tile/...), and with
+    --publish DIR written to a directory at each checkpoint, for any static host or CDN to serve,
+    with the results of every unit as JSON every --results-every seconds and the results site's
+    page (index.html), which checks the cosigned checkpoint in the reader's browser.
+
+    An observer organization's server can also be one of the official board's cosigners
+    (--cosign-key, the official board's key pinned with --official-key): it answers tlog-witness's
+    add-checkpoint at /cosigner/add-checkpoint, keeping what it cosigned beside its key.
 
     Open the URL it prints in a browser: live results down to each mesa; on an observer's board also
     coverage, incidents, the reconciliation and the witness app (/witness).
@@ -110,6 +155,7 @@ def serve_command(
     if witnesses is not None:
         witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
     election = load_election(election_dir)
+    cosigner = _observer_cosigner(cosign_key, official_key, election.id, role) if cosign_key or official_key else None
     registry_text = read_text(registry_file, limit=MAX_REGISTRY_BYTES, what="key registry")
     origin = f"actas/{election.id}/{role}"
     signer = signer_at(board_key, origin.replace("/", "."))
@@ -126,12 +172,28 @@ def serve_command(
         organization=Verifier.from_text(organization) if organization else None,
         roving=roving,
     )
+    policy = cosigner_policy(cosigners, quorum)
+    if policy is None and role != OBSERVER:
+        policy = board.registry.cosigners
+    if policy is not None:
+        board.use_cosigners(policy)
     board.open(count_now_up_to=COUNT_PAGE)  # a larger board is counted by each worker once it listens
+    if policy is not None:
+        ask_cosigners(board, cosign_timeout)
     board.db.dispose()  # each worker opens its own connections; the tree built here is shared with them
 
     def make_app() -> ASGIApp:
         reconciler = Reconciler(board, official, official_interval) if official else None
-        return create_app(board, refresh_interval, reconciler, insecure_http=insecure_http)
+        return create_app(
+            board,
+            refresh_interval,
+            reconciler,
+            insecure_http=insecure_http,
+            cosign_timeout=cosign_timeout,
+            publish=publish,
+            results_every=results_every,
+            cosigner=cosigner() if cosigner is not None else None,  # its database opened in each worker
+        )
 
     sock, bound = listen(host, port)
     out.print(f"board {origin}, checkpoints signed by {signer.verifier.to_text()}", markup=False, soft_wrap=True)
@@ -139,6 +201,44 @@ def serve_command(
     sys.stdout.flush()
     if serve_workers(make_app, [sock], workers, listening) != 0:
         raise typer.Exit(2)
+
+
+def _observer_cosigner(
+    key: Path | None, official_key: str | None, election_id: str, role: str
+) -> Callable[[], CosignerService]:
+    """The cosigner an observer's server runs for the official board, its state beside its key: checked
+    here, made in each server process."""
+    from actas.board import OBSERVER
+    from actas.cosigner.service import CosignerService
+    from actas.files import read_private
+    from actas.ledger.cosignature import Cosigner
+    from actas.store.cosigner_store import CosignerStore
+
+    if key is None or official_key is None or role != OBSERVER:
+        raise InputError("--cosign-key and --official-key go together, for the observer role")
+    cosigner = Cosigner.from_text(read_private(key, 4096).strip())
+    logs = {f"actas/{election_id}/official": Verifier.from_text(official_key)}
+    return lambda: CosignerService(cosigner, logs, CosignerStore(key.with_name(key.name + ".sqlite")))
+
+
+def ask_cosigners(board: Board, timeout: float) -> None:
+    """Before listening: the latest checkpoint cosigned and published, or the reason the board may not
+    go on (BoardHalted: a cosigner holds a checkpoint of this board that its database does not extend)."""
+    import asyncio
+
+    from actas.server.cosigning import Cosigning
+
+    async def publish() -> None:
+        cosigning = Cosigning(board, timeout, quiet=True)
+        try:
+            published = await cosigning.publish(again=True)
+        finally:
+            await cosigning.close()
+        if published is not None and not published.met:
+            missing = [s.name + (f" ({s.problem})" if s.problem else "") for s in cosigning.states.values()]
+            err.print(f"checkpoint {published.checkpoint.size:,} is short of its quorum: {'; '.join(missing)}")
+
+    asyncio.run(publish())
 
 
 UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -168,13 +268,15 @@ def transmit_command(
     retry_for: Annotated[
         str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
     ] = "10m",
+    cosigners: CosignersFile = None,
+    quorum: Quorum = None,
 ) -> None:
     """Send actas to the server with retries; what the server acknowledged is never sent twice.
 
     Every answer is a receipt: the checkpoint that covers the acta, signed with the board's key, and
     the acta's inclusion proof against it. Each is checked, and kept in the outbox, for
     `actas verify --receipts OUTBOX` to hold the board to later. A receipt that does not check is
-    a refusal.
+    a refusal; with --cosigners, so is one whose checkpoint lacks the quorum of cosignatures.
 
     While the server cannot be reached or fails, each acta is retried with backoff (at most 5 s
     apart) until --retry-for has passed since the start. Exit 0 when everything was acknowledged, 1
@@ -203,6 +305,7 @@ def transmit_command(
             on_progress=lambda: bar.advance(task),
             board_key=Verifier.from_text(board_key) if board_key else None,
             retry_for=seconds,
+            cosigners=cosigner_policy(cosigners, quorum),
         )
     if not report.key_pinned and report.board_key is not None:
         err.print("the board's key was taken from the server itself; pin it with --board-key", markup=False)

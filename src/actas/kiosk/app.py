@@ -36,7 +36,8 @@ from actas.kiosk.pin import PinGuard
 from actas.kiosk.printer import PrinterError
 from actas.server.responses import error, json_errors, read_body
 from actas.server.security import Guard, secrets_allowed
-from actas.web.pages import STATIC, page_json, render
+from actas.web.pages import render
+from actas.web.rendering import STATIC, page_json
 
 MAX_BODY = 4096
 SESSION_COOKIE = "actas_worker"

@@ -71,6 +71,12 @@ class MerkleTree:
     def leaf(self, index: int) -> bytes:
         return self._levels[0][index]
 
+    def subtree_hashes(self, height: int, start: int, end: int) -> list[bytes]:
+        """The hashes of the complete subtrees of 2^height leaves numbered start to end - 1 at that height."""
+        if height >= len(self._levels) or end > len(self._levels[height]) or not 0 <= start <= end:
+            raise InputError(f"the tree has no complete subtrees {start} to {end} of height {height}")
+        return self._levels[height][start:end]
+
     def _check_size(self, size: int) -> None:
         if not 0 <= size <= self.size:
             raise InputError(f"tree size {size} is not between 0 and the tree's {self.size} entries")

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import html
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -24,15 +25,20 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from actas.board import OBSERVER, OFFICIAL, Board
-from actas.errors import StillCounting, StorageError
+from actas.cosigner.app import cosigner_app
+from actas.cosigner.service import CosignerService
+from actas.errors import BoardHalted, StillCounting, StorageError
 from actas.server.answers import RETRY_LATER, body, status, unstored
+from actas.server.cosigning import DEFAULT_TIMEOUT
+from actas.server.publishing import RESULTS_INTERVAL, Publisher
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors
-from actas.server.routes import actas, board, exports, results, witnesses
+from actas.server.routes import actas, board, exports, results, tiles, witnesses
 from actas.server.routes.wrong_board import wrong_board_router
 from actas.server.security import Guard
 from actas.server.state import Refresher, Served
-from actas.web.pages import STATIC, pages_router
+from actas.web.pages import pages_router
+from actas.web.rendering import STATIC
 
 
 def create_app(
@@ -41,18 +47,31 @@ def create_app(
     reconciler: Reconciler | None = None,
     *,
     insecure_http: bool = False,
+    cosign_timeout: float = DEFAULT_TIMEOUT,
+    publish: Path | None = None,
+    results_every: float = RESULTS_INTERVAL,
+    cosigner: CosignerService | None = None,
 ) -> ASGIApp:
     """The API and the pages of a board, behind the guard every answer passes (`server.security`); an
     observer's board given a `reconciler` compares itself with the official board. Witnesses' tokens are
-    refused over plain HTTP from other machines unless `insecure_http`."""
-    served = Served.of(held, reconciler, insecure_http)
+    refused over plain HTTP from other machines unless `insecure_http`. A board with a cosigner policy
+    asks its cosigners after each checkpoint, each within `cosign_timeout` seconds (`server.cosigning`).
+    With `publish`, each new checkpoint is written there as static tiles (`server.publishing`). An
+    observer's board given a `cosigner` also cosigns the official board, at `/cosigner/add-checkpoint`."""
+    served = Served.of(held, reconciler, insecure_http, cosign_timeout)
     refresher = Refresher(held, refresh_interval)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await run_in_threadpool(held.sign_checkpoint)
         await run_in_threadpool(held.latest_checkpoint)
+        if served.cosigning is not None:
+            with contextlib.suppress(BoardHalted):  # answered to every write from now on
+                await served.cosigning.publish()
         tasks = [asyncio.create_task(refresher.run()), asyncio.create_task(served.ingest.run())]
+        tasks.append(asyncio.create_task(served.run_cosigning()))
+        if publish is not None:
+            tasks.append(asyncio.create_task(Publisher(held, publish, refresh_interval, results_every).run()))
         tasks.append(asyncio.create_task(run_in_threadpool(held.count_board)))  # a restarted server's count
         if reconciler is not None:
             tasks.append(asyncio.create_task(reconciler.run()))
@@ -65,6 +84,8 @@ def create_app(
         await run_in_threadpool(held.record_refusals)
         if reconciler is not None:
             reconciler.close()
+        if served.cosigning is not None:
+            await served.cosigning.close()
 
     app = FastAPI(
         title="actas tabulation server",
@@ -78,7 +99,8 @@ def create_app(
     json_errors(app)
     app.add_exception_handler(StorageError, _storage_error)
     app.add_exception_handler(StillCounting, _still_counting)
-    for router in (board.router, results.router, exports.router):
+    app.add_exception_handler(BoardHalted, _halted)
+    for router in (board.router, tiles.router, results.router, exports.router):
         app.include_router(router)
     if held.role == OFFICIAL:
         app.include_router(actas.router)
@@ -88,6 +110,8 @@ def create_app(
         app.include_router(wrong_board_router(OFFICIAL))
     app.include_router(pages_router(held, (lambda: reconciler.latest) if reconciler is not None else None))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    if cosigner is not None:
+        app.mount("/cosigner", cosigner_app(cosigner), name="cosigner")
     return Guard(app)
 
 
@@ -95,6 +119,10 @@ async def _storage_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, StorageError)
     outcome = unstored(exc)
     return JSONResponse(body(outcome), status_code=status(outcome), headers=RETRY_LATER)
+
+
+async def _halted(_: Request, exc: Exception) -> Response:
+    return error(503, "halted", str(exc))
 
 
 async def _still_counting(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,5 @@
-"""Running `actas serve` in a subprocess on a free loopback port: for the demo and the tests."""
+"""Running `actas serve` (and `actas cosigner serve`) in a subprocess on a free loopback port: for the demo
+and the tests."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from actas.errors import InputError
+from actas.ledger.cosignature import CosignerKey
 from actas.signed_note import Verifier
 
 
@@ -63,6 +65,13 @@ def start_server(
         command += ["--role", "observer", "--witnesses", str(witnesses)] + (["--roving"] if roving else [])
     if official is not None:
         command += ["--official", official, "--official-interval", "2"]
+    process, first, url = launch(command, "server")
+    return RunningServer(url, Verifier.from_text(first[-1]), first[1].rstrip(","), process)
+
+
+def launch(command: Sequence[str], what: str) -> tuple[subprocess.Popen[str], list[str], str]:
+    """Start an actas command that prints what it is on its first line and `listening on URL` on its second,
+    and wait for both: the process, the first line's words and the URL."""
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "COLUMNS": "1000"}
     )
@@ -72,13 +81,34 @@ def start_server(
     if len(first) < 2 or second[:2] != ["listening", "on"]:
         process.wait(timeout=30)
         problem = process.stderr.read().strip() if process.stderr else ""
-        raise InputError(f"the server did not start: {problem or ' '.join(first)}")
-    for stream in (process.stdout, process.stderr):  # keep reading, so a chatty server never blocks on a full pipe
+        raise InputError(f"the {what} did not start: {problem or ' '.join(first)}")
+    for stream in (process.stdout, process.stderr):  # keep reading, so a chatty process never blocks on a full pipe
         threading.Thread(target=_drain, args=(stream,), daemon=True).start()
-    return RunningServer(second[2], Verifier.from_text(first[-1]), first[1].rstrip(","), process)
+    return process, first, second[2]
 
 
 def _drain(stream: IO[str] | None) -> None:
     if stream is not None:
         for _ in stream:
             pass
+
+
+@dataclass
+class RunningCosigner:
+    url: str
+    key: CosignerKey
+    process: subprocess.Popen[str]
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            self.process.wait(timeout=30)
+
+
+def start_cosigner(key: Path, logs: dict[str, Verifier], db: Path, port: int = 0) -> RunningCosigner:
+    """Start `actas cosigner serve` following `logs` (origin: the key that signs its checkpoints)."""
+    command = [sys.executable, "-m", "actas", "cosigner", "serve", "--key", str(key), "--db", str(db),
+        "--port", str(port), *(f"--log={origin}={verifier.to_text()}" for origin, verifier in logs.items()),
+    ]  # fmt: skip
+    process, first, url = launch(command, "cosigner")
+    return RunningCosigner(url, CosignerKey.from_text(first[-1]), process)

@@ -21,7 +21,7 @@ from actas.dataset.from_board import dataset_from_board
 from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, PAPER_DIFFERS, STATUSES, Compared, reconcile
 from actas.errors import ActasError
 from actas.fields import format_utc_time
-from actas.mirror import mirror_board, mirror_entries
+from actas.mirror import latest_checkpoint, mirror_board, mirror_entries, require_quorum
 
 MAX_LISTED = 5000
 """Differing mesas listed at most (the counts always cover every mesa). A mesa differs when the two boards
@@ -60,6 +60,7 @@ class Reconciler:
         try:
             mirror = Path(self._folder.name)
             checkpoint = mirror_board(self.official, mirror)
+            require_quorum(mirror, latest_checkpoint(mirror)[0])  # the policy the official registry publishes
             official = dataset_from_board(
                 mirror_entries(mirror, checkpoint.size), "official board", f"{self.official} at {checkpoint.size}"
             )

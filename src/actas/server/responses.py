@@ -33,11 +33,12 @@ def json_errors(app: FastAPI) -> None:
         return error(500, "internal", "internal error; nothing was changed")
 
 
-async def read_body(request: Request, limit: int, media_type: str) -> bytes | Response:
-    """The body of a request, refused (415, 413) unless of `media_type` and at most `limit` bytes, counted as
-    it arrives: a declared length is not trusted, and reading stops at the first byte past the limit."""
+async def read_body(request: Request, limit: int, media_type: str | None) -> bytes | Response:
+    """The body of a request, refused (415, 413) unless of `media_type` (any, when None) and at most `limit`
+    bytes, counted as it arrives: a declared length is not trusted, and reading stops at the first byte
+    past the limit."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if content_type != media_type:
+    if media_type is not None and content_type != media_type:
         return error(415, "unsupported_media_type", f"send the body as {media_type}")
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,12 +16,14 @@ from starlette.concurrency import run_in_threadpool
 from actas.acta.model import SignedActa
 from actas.board import Board
 from actas.board.outcome import Entered, Outcome, Refused
-from actas.errors import StorageError
+from actas.errors import BoardHalted, StorageError
 from actas.server.answers import unstored
+from actas.server.cosigning import DEFAULT_TIMEOUT, RETRY_INTERVAL, Cosigning
 from actas.server.exports import Exports
 from actas.server.rate_limit import RateLimit
 from actas.server.reconciler import Reconciler
 
+log = logging.getLogger("actas.server")
 MAX_SCANS = 2
 WITNESS_WRITES_PER_MINUTE = 30
 WITNESS_BURST = 20
@@ -42,19 +45,29 @@ class Refresher:
                 await run_in_threadpool(self.board.record_refusals)
 
 
+Batch = list[tuple[SignedActa, "asyncio.Future[Outcome]"]]
+"""Actas checked and waiting to be committed, each with the future its request awaits."""
+
+
 class Ingest:
     """Group commit. Each request's actas are checked in a worker thread of their own, so requests are
     checked side by side (Ed25519 verification runs outside the interpreter lock) while a batch commits;
     the valid actas then wait in one queue, and all that are waiting are appended in one transaction,
-    covered by one new checkpoint and answered with their receipts."""
+    covered by one new checkpoint and answered with their receipts. On a board with cosigners a committed
+    batch is answered once the cosigners were asked (`server.cosigning`), while the next one commits."""
 
     MAX_BATCH = 2000
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, cosigning: Cosigning | None) -> None:
         self.board = board
+        self.cosigning = cosigning
         self.queue: asyncio.Queue[tuple[SignedActa, asyncio.Future[Outcome]]] = asyncio.Queue()
+        self._answering: asyncio.Task[None] | None = None
+        """The batch waiting for its checkpoint's cosignatures."""
 
     async def submit(self, payloads: list[bytes]) -> list[Outcome]:
+        if self.cosigning is not None:
+            self.cosigning.check_running()
         checked = await run_in_threadpool(lambda: [self.board.check(p) for p in payloads])
         answers: list[Outcome | asyncio.Future[Outcome]] = []
         for item in checked:
@@ -82,8 +95,32 @@ class Ingest:
                 for _, future in batch:
                     future.set_exception(exc)
                 continue
-            for (_, future), outcome in zip(batch, outcomes, strict=True):
-                future.set_result(outcome)
+            if self.cosigning is None:
+                _answer(batch, outcomes)
+            else:  # answered once their checkpoint is cosigned; the next batch commits meanwhile, the one
+                # after waits: one round of requests to the cosigners at a time, each covering more actas
+                if self._answering is not None:
+                    await self._answering
+                self._answering = asyncio.create_task(self._cosigned(self.cosigning, batch, outcomes))
+
+    @staticmethod
+    async def _cosigned(cosigning: Cosigning, batch: Batch, outcomes: list[Entered]) -> None:
+        """Answer a committed batch once the cosigners were asked about a checkpoint that covers it (the
+        latest when its turn comes: one request to the cosigners answers every batch that waited)."""
+        try:
+            await cosigning.publish()
+        except BoardHalted as exc:  # committed, and kept; the answer says why no receipt comes
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        except Exception:  # committed: answered with the checkpoint the board signed, cosigned or not
+            log.exception("publishing a cosigned checkpoint failed")
+        _answer(batch, outcomes)
+
+
+def _answer(batch: Batch, outcomes: list[Entered]) -> None:
+    for (_, future), outcome in zip(batch, outcomes, strict=True):
+        future.set_result(outcome)
 
 
 @dataclass
@@ -92,6 +129,8 @@ class Served:
 
     board: Board
     ingest: Ingest
+    cosigning: Cosigning | None
+    """Asks the cosigners (a board with a cosigner policy)."""
     exports: Exports
     reconciler: Reconciler | None
     insecure_http: bool
@@ -101,16 +140,38 @@ class Served:
     """Photos read at once: each holds up to a few hundred megabytes of pixels and a core."""
 
     @classmethod
-    def of(cls, board: Board, reconciler: Reconciler | None, insecure_http: bool) -> Served:
+    def of(
+        cls, board: Board, reconciler: Reconciler | None, insecure_http: bool, cosign_timeout: float = DEFAULT_TIMEOUT
+    ) -> Served:
+        cosigning = Cosigning(board, cosign_timeout) if board.publication is not None else None
         return cls(
             board,
-            Ingest(board),
+            Ingest(board, cosigning),
+            cosigning,
             Exports(board),
             reconciler,
             insecure_http,
             RateLimit(WITNESS_WRITES_PER_MINUTE, WITNESS_BURST),
             asyncio.Semaphore(MAX_SCANS),
         )
+
+    async def answered(self, outcome: Outcome) -> Outcome:
+        """An outcome of a write outside the group commit (an announcement, a report), with its receipt against
+        the checkpoint published once the cosigners were asked."""
+        if self.cosigning is None:
+            return outcome
+        await self.cosigning.publish()
+        (answered,) = await run_in_threadpool(self.board.receipts, [outcome])
+        return answered
+
+    async def run_cosigning(self) -> None:
+        """Ask again, every few seconds, for a checkpoint still short of its quorum (a cosigner was down)."""
+        if self.cosigning is None:
+            return
+        while True:
+            await asyncio.sleep(RETRY_INTERVAL)
+            with contextlib.suppress(StorageError, BoardHalted):
+                await self.cosigning.publish()
 
 
 def served(request: Request) -> Served:

@@ -15,9 +15,16 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, func, insert, select
 
 from actas.store.database import Database
-from actas.store.schema import actas, checkpoints, entries, rejections, reports
+from actas.store.schema import actas, checkpoints, entries, published, rejections, reports
 
 SYNC_PAGE = 10_000
+_PUBLISHED = (
+    published.c.size,
+    published.c.note,
+    published.c.cosignatures,
+    published.c.quorum,
+    published.c.published_at,
+)
 MAX_PARAMETERS = 30_000
 """Parameters in one statement: below SQLite's limit (32,766) and PostgreSQL's (65,535)."""
 
@@ -29,6 +36,17 @@ class StoredEntry:
     data: bytes
     leaf_hash: bytes
     received_at: str
+
+
+@dataclass(frozen=True)
+class PublishedRow:
+    """A checkpoint as published with its cosignatures."""
+
+    size: int
+    note: str
+    cosignatures: int
+    quorum: int
+    published_at: str
 
 
 @dataclass(frozen=True)
@@ -177,6 +195,18 @@ class BoardStore:
                 select(checkpoints.c.note).where(checkpoints.c.size >= start).order_by(checkpoints.c.size).limit(limit)
             ).all()
         return [str(note) for (note,) in rows]
+
+    def publish(self, row: PublishedRow) -> None:
+        """Publish a checkpoint with its cosignatures: a transaction of its own, taking no writers' lock."""
+        with self.db.side_writer() as conn:
+            conn.execute(insert(published).values(**row.__dict__))
+
+    def best_published(self) -> PublishedRow | None:
+        """The latest checkpoint published, with the most cosignatures it was published with."""
+        order = (published.c.size.desc(), published.c.cosignatures.desc(), published.c.id.desc())
+        with self.db.reader() as conn:
+            row = conn.execute(select(*_PUBLISHED).order_by(*order).limit(1)).first()
+        return None if row is None else PublishedRow(int(row[0]), str(row[1]), int(row[2]), int(row[3]), str(row[4]))
 
     def entries(self, start: int, end: int) -> list[tuple[int, str, bytes]]:
         with self.db.reader() as conn:

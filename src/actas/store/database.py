@@ -127,8 +127,9 @@ class Database:
             for table in [*(t.name for t in metadata.sorted_tables), "alembic_version"]:
                 conn.execute(text(f"REVOKE ALL ON {schema}.{quote(table)} FROM {quote(role)}"))
                 conn.execute(text(f"GRANT SELECT, INSERT ON {schema}.{quote(table)} TO {quote(role)}"))
-            sequence = conn.execute(text("SELECT pg_get_serial_sequence('rejections', 'id')")).scalar()
-            conn.execute(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {quote(role)}"))
+            for table in ("rejections", "published_checkpoints"):  # the tables whose rows are numbered
+                sequence = conn.execute(text(f"SELECT pg_get_serial_sequence('{table}', 'id')")).scalar()
+                conn.execute(text(f"GRANT USAGE ON SEQUENCE {sequence} TO {quote(role)}"))
 
     def refuse_owner_role(self) -> None:
         """On PostgreSQL, refuse to serve as a role that could alter or empty the board's tables (their

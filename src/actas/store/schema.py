@@ -61,3 +61,16 @@ reports = Table(
     Column("idx", BigInteger, nullable=False, unique=True),
 )
 """An index of the witness-report entries of an observer's board: which mesa, which witness, where."""
+
+published = Table(
+    "published_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("size", BigInteger, nullable=False, index=True),
+    Column("note", Text, nullable=False),
+    Column("cosignatures", Integer, nullable=False),
+    Column("quorum", Integer, nullable=False),
+    Column("published_at", String(20), nullable=False),
+)
+"""Checkpoints as published with their cosigners' cosignatures (a board with a cosigner policy). A
+checkpoint asked again later, with more cosignatures, is another row; readers take the best."""

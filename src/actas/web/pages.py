@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-import jinja2
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -25,29 +22,17 @@ from actas.acta.codec import parse_payload
 from actas.acta.qr import qr_codes
 from actas.board import OBSERVER, OFFICIAL, Board
 from actas.errors import ActasError
+from actas.ledger.cosignature import QuorumCheck
 from actas.ledger.merkle import leaf_hash, verify_inclusion
+from actas.signed_note import SignedNote
 from actas.tally.progressive import status_of
+from actas.web.rendering import render_text
+from actas.web.site import trail
 from actas.witness.report import INCIDENTS
-
-HERE = Path(__file__).parent
-TEMPLATES = HERE / "templates"
-STATIC = HERE / "static"
-
-_env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-_env.globals["zip"] = zip
-_env.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
-
-
-def page_json(data: Any) -> str:
-    """JSON to embed in a <script type="application/json">: '<' escaped so no text closes the element."""
-    return json.dumps(data, separators=(",", ":")).replace("<", "\\u003c")
-
-
-_env.filters["page_json"] = page_json
 
 
 def render(template: str, http_status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(_env.get_template(template).render(**context), status_code=http_status)
+    return HTMLResponse(render_text(template, **context), status_code=http_status)
 
 
 def qr_svg(payload: str) -> list[str]:
@@ -75,17 +60,8 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             "origin": board.origin,
             "observer": observer,
             "reconciles": reconciliation is not None,
+            "cosigned": _cosigned(board),
         }
-
-    def trail(code: str) -> list[dict[str, str]]:
-        """The units from the nation down to `code`, for the breadcrumb."""
-        units = election.unit_by_code
-        path = []
-        while code:
-            unit = units[code]
-            path.append({"code": unit.code, "name": unit.name})
-            code = unit.parent or ""
-        return [{"code": "", "name": election.name}, *reversed(path)]
 
     def not_found(what: str) -> HTMLResponse:
         return render("not_found.html.j2", 404, **base("Not found"), what=what)
@@ -100,7 +76,7 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             "results.html.j2",
             **base(view.unit.name),
             view=view.json,
-            trail=trail(code),
+            trail=trail(election, code),
             announcements=[{k: v for k, v in a.items() if k != "note"} for a in announcements],
             candidates=candidates,
             levels={level.id: level.name for level in election.levels},
@@ -119,7 +95,11 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
         found = election.station_by_code.get(station)
         if found is None:
             return not_found(f"no mesa {station[:64]} in this election")
-        context = {**base(f"{election.station_label} {station}"), "station": found, "trail": trail(found.unit)}
+        context = {
+            **base(f"{election.station_label} {station}"),
+            "station": found,
+            "trail": trail(election, found.unit),
+        }
         if observer:
             record = (await run_in_threadpool(board.mesa_view, station)).to_json()
             compared = reconciliation() if reconciliation else None
@@ -155,7 +135,11 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
                 return not_found(f"no unit {code[:64]} in this election")
             mesas = board.mesa_statuses([s.code for s in results.unit.stations])
             return render(
-                "coverage.html.j2", **base(f"Coverage: {view['name']}"), view=view, mesas=mesas, trail=trail(code)
+                "coverage.html.j2",
+                **base(f"Coverage: {view['name']}"),
+                view=view,
+                mesas=mesas,
+                trail=trail(election, code),
             )
 
         @router.get("/incidents", response_class=HTMLResponse)
@@ -179,10 +163,21 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
     return router
 
 
+def _cosigned(board: Board) -> QuorumCheck | None:
+    """Which cosigners signed the latest checkpoint published, checked here (None: a board without them)."""
+    published = board.published_checkpoint()
+    if published is None or board.publication is None:
+        return None
+    return board.publication.policy.check(SignedNote.from_text(published.note))
+
+
 def _checked_actas(board: Board, station: str) -> list[dict[str, Any]]:
     """A station's actas as its page shows them: counts, QR, whether each verifies against the key registry,
-    and whether its inclusion proof verifies against the latest signed checkpoint, checked here."""
-    latest = board.latest_checkpoint()
+    and whether its inclusion proof verifies against the latest checkpoint, checked here: the latest
+    published with a quorum of cosignatures on a board with cosigners, refused without it."""
+    published = board.published_checkpoint()
+    latest = (published.checkpoint, published.note) if published is not None else board.latest_checkpoint()
+    cosigned = _cosigned(board)
     shown = []
     for index, kind, data in board.station_actas(station):
         payload = data.decode("utf-8")
@@ -207,9 +202,11 @@ def _checked_actas(board: Board, station: str) -> list[dict[str, Any]]:
                 verify_inclusion(
                     leaf_hash(data), index, checkpoint.size, [bytes.fromhex(p) for p in proof["proof"]], checkpoint.root
                 )
+                if cosigned is not None:
+                    cosigned.require("the checkpoint")
                 item["included"] = {"size": checkpoint.size, "root": base64.b64encode(checkpoint.root).decode()}
             except ActasError as exc:
-                item["problem"] = f"its inclusion proof does not verify: {exc}"
+                item["problem"] = f"its inclusion is not verified: {exc}"
             item["proof"] = proof["proof"]
         shown.append(item)
     return shown

@@ -81,11 +81,13 @@ def _line(outcome: Outcome) -> dict[str, object]:
     responses={200: {"description": "the same announcement again"}, 403: {"description": "not the authority"}},
     openapi_extra=text_body("text/plain", MAX_ANNOUNCEMENT_BYTES),
 )
-async def announce(request: Request, board: BoardOf) -> Response:
+async def announce(request: Request, state: State) -> Response:
     body = await read_body(request, MAX_ANNOUNCEMENT_BYTES, "text/plain")
     if isinstance(body, Response):
         return body
-    return answer(await run_in_threadpool(board.announce, body))
+    if state.cosigning is not None:
+        state.cosigning.check_running()
+    return answer(await state.answered(await run_in_threadpool(state.board.announce, body)))
 
 
 @router.get("/v1/actas/{station}", summary="The actas of a station, with status and inclusion proofs")

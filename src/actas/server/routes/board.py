@@ -14,17 +14,33 @@ from starlette.concurrency import run_in_threadpool
 
 from actas.server.responses import error
 from actas.server.routes.common import MAX_INDEX, PAGE
-from actas.server.state import BoardOf
+from actas.server.routes.tiles import latest_note
+from actas.server.state import BoardOf, State
+
+COSIGNED_HEADER = "actas-cosignatures"
+"""On a board with cosigners: the valid cosignatures of the checkpoint served, and the quorum (`2/3`)."""
 
 router = APIRouter()
 
 
-@router.get("/v1/board/checkpoint", response_class=PlainTextResponse, summary="The latest signed checkpoint")
+@router.get(
+    "/v1/board/checkpoint",
+    response_class=PlainTextResponse,
+    summary="The latest checkpoint: signed, and with its cosignatures on a board with cosigners",
+)
 async def checkpoint(board: BoardOf) -> Response:
-    latest = await run_in_threadpool(board.latest_checkpoint)
-    if latest is None:
-        return error(404, "not_found", "no checkpoint has been signed yet")
-    return PlainTextResponse(latest[1])
+    found = await run_in_threadpool(latest_note, board)
+    if found is None:
+        return error(404, "not_found", "no checkpoint has been published yet")
+    note, _, mark = found
+    return PlainTextResponse(note, headers={COSIGNED_HEADER: mark} if mark is not None else {})
+
+
+@router.get("/v1/board/cosigners", summary="The cosigner policy, and which cosigners signed the latest checkpoint")
+async def cosigners(state: State) -> Response:
+    if state.cosigning is None:
+        return JSONResponse({"quorum": 0, "cosigners": []})
+    return JSONResponse(await run_in_threadpool(state.cosigning.view))
 
 
 @router.get("/v1/board/checkpoints", summary="Every signed checkpoint from `start` entries on, at most 1000 a page")

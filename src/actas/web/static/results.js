@@ -1,11 +1,16 @@
-// Live results: renders the API's results of one unit and keeps them up to date without reloading.
-// The first view comes embedded in the page; later ones from /v1/results, asked with the checkpoint's
-// ETag so an unchanged board costs the server a 304 and nothing else.
+// Live results: renders the results of one unit and keeps them up to date without reloading.
+// On the server's pages the first view comes embedded in the page, later ones from /v1/results, asked
+// with the checkpoint's ETag so an unchanged board costs the server a 304 and nothing else. On the
+// published site (`initial.published`) they come from the published files: results/latest.json names
+// the set and carries the cosigned checkpoint, which is checked here (checkpoint.js) with the
+// consistency proof from the checkpoint the set was counted at, before any figure is shown.
 "use strict";
 (function () {
   const initial = JSON.parse(document.getElementById("initial").textContent);
   const COLORS = ["#1f5fa8", "#c8102e", "#e3a21a", "#2a9d8f", "#7b4fa0", "#6b7b8c", "#d4633b", "#3c8d3c"];
-  const POLL_MS = 2000;
+  const published = initial.published;
+  const POLL_MS = published ? 5000 : 2000;
+  const code = published ? new URLSearchParams(location.search).get("unit") || "" : initial.view.code;
   let view = initial.view;
   let etag = null;
   const fmt = (n) => n.toLocaleString("en-US");
@@ -14,13 +19,17 @@
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs || {})) {
-      if (k === "class") node.className = v; else node.setAttribute(k, v);
+      if (k === "class") node.className = v;
+      else if (k === "style") node.style.cssText = v;  // through the CSSOM: the pages' CSP refuses style attributes
+      else node.setAttribute(k, v);
     }
     for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return node;
   };
   const colorOf = {};
-  (view.contests[0] || { candidates: [] }).candidates.forEach((c, i) => { colorOf[c.id] = COLORS[i % COLORS.length]; });
+  Object.keys(initial.candidates).forEach((id, i) => { colorOf[id] = COLORS[i % COLORS.length]; });
+  const unitHref = (unit) => published ? (unit ? `?unit=${encodeURIComponent(unit)}` : "./") : `/results/${encodeURIComponent(unit)}`;
+  const mesaLink = (station) => published ? station : el("a", { href: `/mesa/${encodeURIComponent(station)}` }, station);
 
   function summary(v) {
     const s = v.stations, r = v.registered;
@@ -134,7 +143,7 @@
         el("th", { scope: "col", class: "num" }, "Turnout"), el("th", { scope: "col" }, "Leading"))));
       const body = el("tbody");
       for (const c of v.children) {
-        body.append(el("tr", { "data-code": c.code }, el("th", { scope: "row" }, el("a", { href: `/results/${encodeURIComponent(c.code)}` }, c.name)),
+        body.append(el("tr", { "data-code": c.code }, el("th", { scope: "row" }, el("a", { href: unitHref(c.code) }, c.name)),
           el("td", { class: "num" }, `${fmt(c.reported)} / ${fmt(c.stations)}`), el("td", { class: "num" }, fmt(c.conflicts)),
           el("td", { class: "num" }, pct(c.voters, c.covered)), el("td", {}, leaders(c))));
       }
@@ -144,7 +153,7 @@
         el("th", { scope: "col", class: "num" }, "Registered"), el("th", { scope: "col" }, "Acta"))));
       const body = el("tbody");
       for (const s of v.station_list) {
-        body.append(el("tr", { "data-station": s.code }, el("th", { scope: "row" }, el("a", { href: `/mesa/${encodeURIComponent(s.code)}` }, s.code)),
+        body.append(el("tr", { "data-station": s.code }, el("th", { scope: "row" }, mesaLink(s.code)),
           el("td", { class: "num" }, fmt(s.registered)), el("td", {}, el("span", { class: `status ${s.status}` }, s.status))));
       }
       table.append(body);
@@ -180,7 +189,22 @@
     box.replaceChildren(svg);
   }
 
+  function heading(v) {
+    $("unit-name").textContent = v.name;
+    const level = v.children.length ? initial.levels[v.children[0].level] || v.children[0].level : null;
+    $("levels-h").textContent = level ? `By ${level.toLowerCase()}` : `${initial.label}s`;
+    const trail = $("trail");
+    if (!published || !trail) return;
+    trail.replaceChildren();
+    (v.trail || []).forEach((unit, i, all) => {
+      if (i === all.length - 1) { trail.append(el("span", { "aria-current": "page" }, unit.name)); return; }
+      trail.append(el("a", { href: unitHref(unit.code) }, unit.name), " › ");
+    });
+    document.title = `${v.name} · ${initial.election}`;
+  }
+
   function render(v) {
+    heading(v);
     summary(v);
     $("contests").replaceChildren(...v.contests.map(contestTable));
     announcements(v);
@@ -214,6 +238,81 @@
     } catch (err) { /* the next poll tries again */ }
   }
 
+  // --- the published site --------------------------------------------------------------------------
+
+  const Problem = typeof ActasCheckpoint === "undefined" ? Error : ActasCheckpoint.Problem;
+
+  function verdict(state, text) {
+    const box = $("verdict");
+    box.className = `verdict ${state}`;
+    box.dataset.state = state;
+    box.textContent = text;
+  }
+
+  async function fetchJson(path) {
+    const response = await fetch(path, { cache: "no-cache" });
+    if (!response.ok) throw new Problem(`${path}: ${response.status === 404 ? "not published" : `HTTP ${response.status}`}`);
+    try { return await response.json(); } catch (err) { throw new Problem(`${path}: not JSON`); }
+  }
+
+  // What the page can say of a published set: "checked", "failed" (nothing shown) or "unchecked".
+  async function checkSet(pointer, v) {
+    if (!(await ActasCheckpoint.supported())) {
+      return ["unchecked", "This browser cannot check Ed25519 signatures (or the page is not served over HTTPS): " +
+        "the figures are shown as published, unchecked. `actas verify` checks them, and every acta."];
+    }
+    const c = await ActasCheckpoint.check(pointer.checkpoint, published.board_key, published);
+    const point = c.checkpoint;
+    if (point.origin !== published.origin) throw new Problem(`the checkpoint is of another board (${point.origin})`);
+    if (!v.checkpoint || v.checkpoint.size !== pointer.size) throw new Problem("these results are not of the checkpoint the pointer names");
+    const proof = (pointer.consistency || []).map(ActasCheckpoint.fromBase64);
+    if (!(await ActasCheckpoint.consistent(v.checkpoint.size, ActasCheckpoint.fromBase64(v.checkpoint.root), point.size, point.root, proof))) {
+      throw new Problem(`the checkpoint of ${fmt(v.checkpoint.size)} entries these results were counted at is not a prefix of the board's checkpoint of ${fmt(point.size)}: the consistency proof fails`);
+    }
+    const counted = `Checked in this browser: these figures were counted at the board's checkpoint of ${fmt(v.checkpoint.size)} entries` +
+      (point.size > v.checkpoint.size ? `, which its checkpoint of ${fmt(point.size)} entries extends,` : ",");
+    if (!published.cosigners.length) {
+      return ["checked", `${counted} signed by the board. This board names no cosigners: nothing here shows that others see the same history.`];
+    }
+    if (!c.met) {
+      throw new Problem(`the board's checkpoint of ${fmt(point.size)} entries has ${c.signed.length} valid cosignatures where ${published.quorum} are required ` +
+        `(missing: ${c.missing.join(", ")}). No figure is shown until independent cosigners confirm it.`);
+    }
+    return ["checked", `${counted} signed by the board and cosigned by ${c.signed.join(", ")} (${published.quorum} required).`];
+  }
+
+  let shownSet = null;
+  async function pollPublished() {
+    try {
+      const pointer = await fetchJson(published.latest);
+      const key = `${pointer.size} ${pointer.checkpoint}`;
+      if (key !== shownSet) {
+        const v = await fetchJson(code ? `${pointer.units}${encodeURIComponent(code)}.json` : pointer.nation);
+        const [state, text] = await checkSet(pointer, v);
+        shownSet = key;
+        verdict(state, text);
+        view = v;
+        render(v);
+        $("figures").hidden = false;
+        fetchJson(pointer.progress).then((p) => progressChart(p.final_actas_by_minute), () => {});
+      }
+      $("updated").textContent = `Published results, read ${new Date().toLocaleTimeString()}.`;
+    } catch (err) {
+      if (!(err instanceof Problem) && shownSet !== null) {
+        $("updated").textContent = "Offline: showing the last results checked; retrying.";
+        return;
+      }
+      shownSet = null;
+      $("figures").hidden = true;
+      verdict("failed", err instanceof Problem ? `Not shown: ${err.message}` : `The published results could not be read: ${err.message}`);
+    }
+  }
+
+  if (published) {
+    pollPublished();
+    setInterval(pollPublished, POLL_MS);
+    return;
+  }
   render(view);
   performance.mark("results-rendered");  // how long the first render took, for bench/web.py
   pollProgress();

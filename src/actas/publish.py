@@ -1,0 +1,159 @@
+"""A board published as static files (C2SP tlog-tiles, `ledger.tiles`), for any web server, object
+store or CDN to serve to any number of readers, with no database on the read path.
+
+Each publication is of one checkpoint and atomic for readers: every file is written whole (a
+temporary file, synced, renamed), the tiles and entry bundles first and the checkpoint last, so a
+reader who fetched a checkpoint finds every file it needs. Full tiles and bundles never change: one
+already there is left as it is, and the partial ones it replaces are removed. The board's key is
+beside them as `board.pub`, for whoever has not pinned it (pin it: `--board-key`).
+
+The results of every geography unit are published too, at the checkpoint they were counted at:
+`results/<size>/nation.json` and `results/<size>/unit/<code>.json` (the API's `/v1/results`
+answers, immutable), then `results/latest.json`, the pointer to the latest set, with the checkpoint and the consistency
+proof that let a reader check the set. With the results site's page beside them (`index.html`,
+`web.site`), the public results site is static files on a CDN, the tabulation server out of the
+public's reach."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from actas.files import write_public
+from actas.ledger.merkle import MerkleTree
+from actas.ledger.tiles import (
+    ENTRIES,
+    LARGE_ENTRIES,
+    WIDTH,
+    TilePath,
+    bundle_path,
+    bundles_of,
+    encode_bundle,
+    tile_bytes,
+    tiles_of,
+)
+from actas.signed_note import Verifier
+
+CHECKPOINT, BOARD_KEY = "checkpoint", "board.pub"
+RESULTS, LATEST, NATION, PROGRESS = "results", "latest.json", "nation.json", "progress.json"
+PAGE, STATIC = "index.html", "static"
+KEEP_RESULTS = 10
+"""Result sets kept: a reader who fetched an older pointer still finds its files for a while."""
+
+
+@dataclass(frozen=True)
+class Publication:
+    size: int
+    written: int
+    """Files written for this checkpoint."""
+    kept: int
+    """Full tiles and bundles already published, left as they were."""
+
+
+def publish_board(
+    directory: Path,
+    tree: MerkleTree,
+    size: int,
+    note: str,
+    entries: Callable[[int, int], Sequence[bytes]],
+    board_key: Verifier,
+) -> Publication:
+    """Publish the tree of `size` entries (a prefix of `tree`) under its checkpoint `note`; `entries(start,
+    end)` gives the entries' bytes."""
+    written = kept = 0
+    for tile in tiles_of(size):
+        path = directory / str(tile)
+        if tile.full and path.exists():
+            kept += 1
+            continue
+        write_public(path, tile_bytes(tree, tile))
+        written += 1
+        if tile.full:
+            _drop_partials(path)
+    for bundle in bundles_of(size):
+        if bundle.full and any((directory / str(TilePath(k, bundle.index))).exists() for k in (ENTRIES, LARGE_ENTRIES)):
+            kept += 1
+            continue
+        start = bundle.index * WIDTH
+        data = entries(start, start + (bundle.width or WIDTH))
+        path = directory / str(bundle_path(bundle, data))
+        write_public(path, encode_bundle(data))
+        written += 1
+        if bundle.full:
+            _drop_partials(path)
+    write_public(directory / BOARD_KEY, (board_key.to_text() + "\n").encode())
+    write_public(directory / CHECKPOINT, note.encode())
+    return Publication(size, written + 2, kept)
+
+
+def _drop_partials(full: Path) -> None:
+    """The partial versions of a tile once the full one is there (the spec allows it; a reader of an older
+    checkpoint falls back to the full tile)."""
+    partials = full.with_name(full.name + ".p")
+    if partials.is_dir():
+        shutil.rmtree(partials, ignore_errors=True)
+
+
+def results_path(size: int, code: str) -> str:
+    """Where the results of a unit (the nation: "") at a tree size are published."""
+    return f"{RESULTS}/{size}/" + (NATION if code == "" else f"unit/{code}.json")
+
+
+@dataclass(frozen=True)
+class ResultsSet:
+    """Every unit's results counted at one checkpoint, and what lets a reader check that checkpoint."""
+
+    size: int
+    units: Iterable[tuple[str, dict[str, Any]]]
+    """(code, the unit's results as `/v1/results` answers them, with its breadcrumb)."""
+    note: str
+    """The checkpoint readers are given (with its cosignatures), of `size` entries or more."""
+    consistency: Sequence[bytes]
+    """The consistency proof from the tree of `size` entries to the note's."""
+    progress: Sequence[tuple[str, int]]
+    """Final actas received, minute by minute (UTC)."""
+
+
+def publish_results(directory: Path, results: ResultsSet) -> int:
+    """Publish the results of every unit at the checkpoint of `results.size` entries: one immutable JSON
+    file each and the progress over time, then `results/latest.json`, the small pointer readers poll,
+    carrying the checkpoint and the consistency proof they check the set by. Older sets past the last
+    KEEP_RESULTS are removed. Returns the files written."""
+    size = results.size
+    written = 0
+    for code, data in results.units:
+        write_public(directory / results_path(size, code), _json(data))
+        written += 1
+    write_public(directory / RESULTS / str(size) / PROGRESS, _json({"final_actas_by_minute": results.progress}))
+    pointer = {
+        "size": size,
+        "nation": results_path(size, ""),
+        "units": f"{RESULTS}/{size}/unit/",
+        "progress": f"{RESULTS}/{size}/{PROGRESS}",
+        "checkpoint": results.note,
+        "consistency": [base64.b64encode(h).decode() for h in results.consistency],
+    }
+    write_public(directory / RESULTS / LATEST, _json(pointer))
+    sets = sorted((int(p.name) for p in (directory / RESULTS).iterdir() if p.name.isdigit()), reverse=True)
+    for old in sets[KEEP_RESULTS:]:
+        shutil.rmtree(directory / RESULTS / str(old), ignore_errors=True)
+    return written + 2
+
+
+def publish_site(directory: Path, page: str, assets: Iterable[Path]) -> int:
+    """The results site: its page at the top of the directory and the files it loads under static/."""
+    written = 0
+    for asset in assets:
+        write_public(directory / STATIC / asset.name, asset.read_bytes())
+        written += 1
+    write_public(directory / PAGE, page.encode())
+    return written + 1
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, separators=(",", ":")).encode()

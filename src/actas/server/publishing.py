@@ -1,0 +1,140 @@
+"""`actas serve --publish DIR`: the board written as static tiles (`publish`) after each new checkpoint,
+for a static host or a CDN to serve while the server itself stays out of the public's reach. One
+server process publishes at a time (a lock file in DIR); readers never see a half-written
+publication, since the checkpoint is written last. Every unit's results are published too, every
+--results-every seconds, at a checkpoint the published one extends, with the results site's page
+(`web.site`) that reads and checks them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+
+from actas.board import Board
+from actas.errors import ActasError, StillCounting
+from actas.publish import Publication, ResultsSet, publish_board, publish_results, publish_site
+from actas.server.routes.tiles import latest_note
+from actas.web.site import ASSETS, site_page, trail
+
+log = logging.getLogger("actas.publish")
+LOCK = ".publishing"
+
+
+RESULTS_INTERVAL = 30.0
+"""Seconds between two publications of every unit's results (each is a file per unit)."""
+ATTEMPTS = 3
+
+
+class Publisher:
+    def __init__(
+        self, board: Board, directory: Path, interval: float, results_interval: float = RESULTS_INTERVAL
+    ) -> None:
+        self.board = board
+        self.directory = directory
+        self.interval = interval
+        self.results_interval = results_interval
+        self.published = -1
+        self.results_published = -1
+        self.results_at = 0.0
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[bool]:
+        """Whether this process holds the publishing lock (another process may be publishing)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.directory / LOCK, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)
+
+    def publish(self) -> Publication | None:
+        """Publish the latest checkpoint if it is newer than the one published (None when there is nothing
+        new, or another process is publishing)."""
+        found = latest_note(self.board)
+        if found is None or found[1] <= self.published:
+            return None
+        note, size, _ = found
+        with self._turn() as mine:
+            tree = self.board.log.tree_of(size) if mine else None
+            if tree is None:
+                return None
+            entries = self.board.entries
+            done = publish_board(
+                self.directory,
+                tree,
+                size,
+                note,
+                lambda a, b: [d for _, _, d in entries(a, b)],
+                self.board.signer.verifier,
+            )
+        self.published = size
+        return done
+
+    def publish_results(self) -> int | None:
+        """Every unit's results at one counted checkpoint, when due and newer than the last published (tried
+        again if a checkpoint is counted meanwhile, or at the next round while the checkpoint readers are
+        given does not cover it yet); the tree size they were counted at."""
+        if time.monotonic() - self.results_at < self.results_interval:
+            return None
+        board = self.board
+        codes = ["", *(u.code for u in board.election.units)]
+        for _ in range(ATTEMPTS):
+            try:
+                views = [(code, board.results_view(code)) for code in codes]
+            except StillCounting:
+                return None
+            sizes = {view.size for _, view in views}
+            if len(sizes) != 1:
+                continue
+            (size,) = sizes
+            given = latest_note(board)
+            if size <= self.results_published or given is None or given[1] < size:
+                return None
+            note, covering, _ = given
+            proof = board.consistency(size, covering) if size < covering else []
+            if proof is None:
+                return None
+            units = ((code, {**view.json, "trail": trail(board.election, code)}) for code, view in views)
+            with self._turn() as mine:
+                if not mine:
+                    return None
+                publish_results(self.directory, ResultsSet(size, units, note, proof, board.arrivals()))
+            self.results_published, self.results_at = size, time.monotonic()
+            return size
+        return None
+
+    def publish_site(self) -> None:
+        """The results site's page and its scripts, with the keys it checks the board by."""
+        board = self.board
+        policy = board.publication.policy if board.publication is not None else None
+        page = site_page(board.election, board.origin, board.signer.verifier, policy)
+        with self._turn() as mine:
+            if mine:
+                publish_site(self.directory, page, ASSETS)
+
+    async def run(self) -> None:
+        try:
+            await run_in_threadpool(self.publish_site)
+        except OSError as exc:  # the board and the results are published all the same
+            log.warning("cannot write the results site to %s: %s", self.directory, exc.strerror)
+        while True:
+            with contextlib.suppress(ActasError):
+                try:
+                    await run_in_threadpool(self.publish)
+                    await run_in_threadpool(self.publish_results)
+                except OSError as exc:  # tried again at the next interval
+                    log.warning("cannot publish to %s: %s", self.directory, exc.strerror)
+            await asyncio.sleep(self.interval)

@@ -1,0 +1,133 @@
+// A board's checkpoint checked in the browser, as `actas verify` checks it: the board's Ed25519
+// signature (C2SP signed-note), each cosigner's timestamped signature (C2SP tlog-cosignature,
+// cosignature/v1) against the cosigner policy and its quorum, and a consistency proof (RFC 9162,
+// 2.1.4.2) from the checkpoint the results were counted at to the cosigned one. Ed25519 and SHA-256
+// are the browser's own (Web Cryptography); where the browser has no Ed25519, nothing is claimed.
+"use strict";
+const ActasCheckpoint = (() => {
+  const encoder = new TextEncoder();
+  const ALG_ED25519 = 0x01, ALG_COSIGNATURE_V1 = 0x04;
+
+  class Problem extends Error {}
+
+  function fromBase64(text) {
+    let binary;
+    try { binary = atob(text); } catch (err) { throw new Problem("not base64"); }
+    return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+  }
+  const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
+  function concat(...parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.length; }
+    return out;
+  }
+  const equal = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+  const sha256 = async (bytes) => new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+  async function supported() {
+    if (!globalThis.crypto || !crypto.subtle) return false;
+    try {
+      await crypto.subtle.importKey("raw", new Uint8Array(32), { name: "Ed25519" }, false, ["verify"]);
+      return true;
+    } catch (err) {
+      return false;
+    }
+  }
+
+  // A verifier key as signed-note writes it: name+hex key id+base64(algorithm || public key).
+  async function readKey(text, algorithm) {
+    const parts = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(text.trim())?.slice(1);
+    if (!parts) throw new Problem(`not a verifier key: ${text}`);
+    const raw = fromBase64(parts[2]);
+    if (raw.length !== 33 || raw[0] !== algorithm) throw new Problem(`${parts[0]}: not a key of this kind`);
+    const id = (await sha256(concat(encoder.encode(parts[0]), [0x0a], raw))).slice(0, 4);
+    if (hex(id) !== parts[1]) throw new Problem(`${parts[0]}: its key id does not match its key`);
+    const key = await crypto.subtle.importKey("raw", raw.slice(1), { name: "Ed25519" }, false, ["verify"]);
+    return { name: parts[0], id, key };
+  }
+
+  // The note's text and its signature lines ("— name base64(key id || signature)").
+  function readNote(text) {
+    const split = text.lastIndexOf("\n\n");
+    if (split < 0 || !text.endsWith("\n")) throw new Problem("not a signed note");
+    const body = text.slice(0, split + 1);
+    const signatures = text.slice(split + 2, -1).split("\n").map((line) => {
+      const match = /^\u2014 (\S+) (\S+)$/.exec(line);
+      if (!match) throw new Problem("a signature line is malformed");
+      const bytes = fromBase64(match[2]);
+      if (bytes.length < 5) throw new Problem("a signature is too short");
+      return { name: match[1], id: bytes.slice(0, 4), bytes: bytes.slice(4) };
+    });
+    return { body, signatures };
+  }
+
+  // A checkpoint's first three lines (tlog-checkpoint): origin, size, base64 root.
+  function readCheckpoint(body) {
+    const lines = body.split("\n");
+    if (lines.length < 4 || !/^(0|[1-9][0-9]{0,18})$/.test(lines[1])) throw new Problem("not a checkpoint");
+    const root = fromBase64(lines[2]);
+    if (root.length !== 32) throw new Problem("a checkpoint's root is 32 bytes");
+    return { origin: lines[0], size: Number(lines[1]), root };
+  }
+
+  const verify = (key, signature, message) => crypto.subtle.verify({ name: "Ed25519" }, key, signature, message);
+
+  // The checkpoint in `note`, signed by the board and cosigned by at least `policy.quorum` of
+  // `policy.cosigners` (verifier keys): {checkpoint, signed: [names], missing: [names]}, or a Problem.
+  async function check(note, boardKeyText, policy) {
+    const board = await readKey(boardKeyText, ALG_ED25519);
+    const cosigners = await Promise.all(policy.cosigners.map((text) => readKey(text, ALG_COSIGNATURE_V1)));
+    const { body, signatures } = readNote(note);
+    const checkpoint = readCheckpoint(body);
+    const text = encoder.encode(body);
+    let boardSigned = false;
+    const signed = new Set();
+    for (const s of signatures) {
+      if (s.name === board.name && equal(s.id, board.id) && s.bytes.length === 64) {
+        boardSigned = boardSigned || (await verify(board.key, s.bytes, text));
+      }
+      const cosigner = cosigners.find((c) => c.name === s.name && equal(c.id, s.id));
+      if (cosigner && s.bytes.length === 72) {
+        const time = new DataView(s.bytes.buffer, s.bytes.byteOffset, 8).getBigUint64(0);
+        const message = concat(encoder.encode(`cosignature/v1\ntime ${time}\n`), text);
+        if (await verify(cosigner.key, s.bytes.slice(8), message)) signed.add(cosigner.name);
+      }
+    }
+    if (!boardSigned) throw new Problem(`the board's signature (${board.name}) is missing or invalid`);
+    const missing = cosigners.map((c) => c.name).filter((name) => !signed.has(name));
+    return { checkpoint, signed: [...signed], missing, met: signed.size >= policy.quorum };
+  }
+
+  const node = (left, right) => sha256(concat([0x01], left, right));
+
+  // Whether `proof` shows the tree of size1 entries with root1 to be a prefix of size2 with root2.
+  async function consistent(size1, root1, size2, root2, proof) {
+    if (size1 > size2) return false;
+    if (size1 === size2) return proof.length === 0 && equal(root1, root2);
+    if (size1 === 0) return proof.length === 0;
+    let path = proof;
+    if ((size1 & (size1 - 1)) === 0) path = [root1, ...proof];
+    if (!path.length) return false;
+    let fn = size1 - 1, sn = size2 - 1;
+    while (fn % 2 === 1) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+    let fr = path[0], sr = path[0];
+    for (const c of path.slice(1)) {
+      if (sn === 0) return false;
+      if (fn % 2 === 1 || fn === sn) {
+        fr = await node(c, fr);
+        sr = await node(c, sr);
+        if (fn % 2 === 0) {
+          while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+        }
+      } else {
+        sr = await node(sr, c);
+      }
+      fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+    }
+    return sn === 0 && equal(fr, root1) && equal(sr, root2);
+  }
+
+  return { Problem, supported, check, consistent, fromBase64, toBase64 };
+})();

@@ -1,0 +1,132 @@
+"""The board as static tiles (C2SP tlog-tiles): served by the server, written to a directory at each
+checkpoint and by `actas publish`, read back by `actas mirror` and `actas verify`, every tile checked;
+a tampered byte anywhere in the published files is caught."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from actas.ledger.checkpoint import Checkpoint
+from actas.ledger.tiles import bundles_of, tiles_of
+from actas.server.process import RunningServer, start_server
+from actas.signed_note import SignedNote
+from tests.conftest import assert_clean_failure, run_actas, simulated_day, wait_for
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return simulated_day(tmp_path_factory.mktemp("tilesday"), 150, 3)
+
+
+@pytest.fixture
+def published(day: Path, tmp_path: Path) -> Iterator[tuple[RunningServer, Path]]:
+    server = start_server(
+        day / "e", day / "d" / "registry.note", f"sqlite:///{tmp_path / 'board.sqlite'}", tmp_path / "board.key",
+        options=["--publish", str(tmp_path / "www"), "--results-every", "1"],
+    )  # fmt: skip
+    sent = run_actas("transmit", day / "d", "--server", server.url, "--outbox", tmp_path / "sent.jsonl")
+    assert sent.code == 0, sent.stderr
+    yield server, tmp_path / "www"
+    server.stop()
+
+
+def size_of(note: str) -> int:
+    return Checkpoint.from_text(SignedNote.from_text(note).text).size
+
+
+def test_the_server_serves_and_publishes_the_same_tiles_and_readers_check_them(
+    published: tuple[RunningServer, Path], tmp_path: Path
+) -> None:
+    server, www = published
+    served = httpx.get(f"{server.url}/checkpoint", timeout=30)
+    assert served.status_code == 200 and served.headers["cache-control"] == "no-cache"
+    size = size_of(served.text)
+    assert size == 302  # the definition, the registry, 150 zero and 150 final actas
+    assert wait_for(lambda: (www / "checkpoint").exists() and size_of((www / "checkpoint").read_text()) == size)
+    names = [str(p.relative_to(www)) for p in (www / "tile").rglob("*") if p.is_file()] + ["board.pub", "checkpoint"]
+    expected = {str(t) for t in tiles_of(size)} | {str(b) for b in bundles_of(size)} | {"board.pub", "checkpoint"}
+    assert expected == {"board.pub", "checkpoint", "tile/0/000", "tile/0/001.p/46", "tile/1/000.p/1",
+        "tile/entries/000", "tile/entries/001.p/46"}  # fmt: skip
+    assert expected <= set(names) and not any(n.startswith("tile/0/000.p/") for n in names)  # replaced by the full
+    for name in ("tile/0/000", "tile/0/001.p/46", "tile/1/000.p/1", "tile/entries/001.p/46"):
+        answer = httpx.get(f"{server.url}/{name}", timeout=30)
+        assert answer.status_code == 200 and answer.content == (www / name).read_bytes()
+        assert answer.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert len((www / "tile/0/000").read_bytes()) == 8192
+    for outside in ("tile/0/002", "tile/0/001.p/47", "tile/2/000.p/1", "tile/0/1", "tile/0/%2e%2e/000", "tile/"):
+        assert httpx.get(f"{server.url}/{outside}", timeout=30).status_code == 404
+
+    def latest() -> dict[str, object] | None:
+        pointer = www / "results" / "latest.json"
+        return json.loads(pointer.read_text()) if pointer.exists() else None
+
+    assert wait_for(lambda: (latest() or {}).get("size") == size)
+    pointer = latest()
+    assert pointer is not None and pointer["checkpoint"] == served.text and pointer["consistency"] == []
+    nation = json.loads((www / "results" / str(size) / "nation.json").read_text())
+    name = nation["name"]
+    assert nation == {**httpx.get(f"{server.url}/v1/results", timeout=30).json(), "trail": [{"code": "", "name": name}]}
+    region = nation["children"][0]
+    unit = json.loads((www / "results" / str(size) / "unit" / f"{region['code']}.json").read_text())
+    answer = httpx.get(f"{server.url}/v1/results", params={"code": region["code"]}, timeout=30).json()
+    assert unit == {**answer, "trail": [{"code": "", "name": name}, {"code": region["code"], "name": region["name"]}]}
+    progress = json.loads((www / pointer["progress"]).read_text())
+    assert progress == httpx.get(f"{server.url}/v1/progress", timeout=30).json()
+    assert (www / "index.html").exists() and (www / "static" / "checkpoint.js").exists()
+
+    key = ("--board-key", server.board_key.to_text())
+    from_dir = run_actas("verify", www, "--mirror", tmp_path / "m1", *key)
+    assert from_dir.code == 0, from_dir.stdout + from_dir.stderr
+    from_url = run_actas("mirror", server.url, tmp_path / "m2", "--tiles")
+    assert from_url.code == 0, from_url.stderr
+    api = run_actas("mirror", server.url, tmp_path / "m3")
+    assert api.code == 0
+    assert (tmp_path / "m2" / "entries.jsonl").read_bytes() == (tmp_path / "m3" / "entries.jsonl").read_bytes()
+
+    again = run_actas("publish", server.url, "--to", tmp_path / "www2")
+    assert again.code == 0, again.stderr
+    for name in expected:
+        if name != "checkpoint":  # the server's may since carry a later cosignature time; here there are none
+            assert (tmp_path / "www2" / name).read_bytes() == (www / name).read_bytes(), name
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("tile/entries/001.p/46", "does not hash to its level-0 tile"),
+        ("tile/0/001.p/46", "does not hash to its level-0 tile"),
+        ("tile/1/000.p/1", "is not the tile of the board's entries"),
+        ("tile/0/000", "does not hash to its level-0 tile"),
+    ],
+)
+def test_a_tampered_published_file_is_caught(
+    published: tuple[RunningServer, Path], tmp_path: Path, name: str, problem: str
+) -> None:
+    server, www = published
+    assert wait_for(lambda: (www / "checkpoint").exists() and size_of((www / "checkpoint").read_text()) == 302)
+    copy = tmp_path / "copy"  # the board alone: the server goes on publishing results beside it
+    shutil.copytree(www / "tile", copy / "tile", ignore=shutil.ignore_patterns("*.tmp"))
+    for board_file in ("board.pub", "checkpoint"):
+        shutil.copyfile(www / board_file, copy / board_file)
+    data = bytearray((copy / name).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (copy / name).write_bytes(bytes(data))
+    refused = run_actas("mirror", copy, tmp_path / "m")
+    assert refused.code in (1, 2), refused.stdout
+    assert problem in " ".join(refused.stderr.split()), refused.stderr
+    assert not (tmp_path / "m" / "checkpoint.note").exists()
+
+
+def test_publish_refuses_what_is_not_a_board(tmp_path: Path) -> None:
+    (tmp_path / "nothing").mkdir()
+    assert_clean_failure(run_actas("publish", tmp_path / "nothing", "--to", tmp_path / "www"), 2)
+    (tmp_path / "fake").mkdir()
+    (tmp_path / "fake" / "checkpoint").write_text(json.dumps("not a checkpoint"))
+    (tmp_path / "fake" / "tile").mkdir()
+    assert_clean_failure(run_actas("mirror", tmp_path / "fake", tmp_path / "m"), 2)
