@@ -14,7 +14,7 @@ import pytest
 from actas.acta.codec import parse_payload
 from actas.machine.receipt import chain_code, receipt_body
 from actas.server.process import start_server
-from tests.conftest import ACTAS, assert_clean_failure, run_actas, simulated_day, wait_for
+from tests.conftest import ACTAS, alive, assert_clean_failure, children_of, run_actas, simulated_day, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -258,10 +258,29 @@ def test_a_world_readable_key_is_refused(day: Path, tmp_path: Path) -> None:
     assert "chmod 600" in result.stderr
 
 
-def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = run_actas("demo", "--no-serve", "--stations", 60, "--out", tmp_path / "demo")
-    assert result.code == 0, result.stderr
-    said = " ".join(result.stdout.split())
+def test_the_demo_runs_end_to_end_and_its_servers_stop_with_it(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [str(ACTAS), "demo", "--stations", "60", "--out", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+    try:
+        assert demo.stdout is not None
+        lines = []
+        for line in demo.stdout:  # the demo is serving both boards once it says so
+            lines.append(line)
+            if "Serving until interrupted" in line:
+                break
+        servers = children_of(demo.pid)
+        assert len(servers) == 2 and all(alive(p) for p in servers)
+        demo.send_signal(signal.SIGTERM)  # Ctrl-C: tests/web/test_pages.py
+        assert demo.wait(timeout=120) in (0, 130)
+        assert not any(alive(p) for p in servers)
+    finally:
+        demo.kill()
+    said = " ".join("".join(lines).split())
     assert "120 of 120 actas valid" in said and "the checks found what they should" in said
     assert "the server's totals equal the machines' actas' totals" in said and "120 actas accepted, 0 refused" in said
     assert "inclusion proof of R01.001.0001.01's final acta verifies" in said
@@ -321,61 +340,16 @@ def test_an_oversized_bundle_line_is_reported_and_the_rest_still_checked(day: Pa
     assert result.code == 1 and "40 valid, 1 invalid" in result.stdout and "longer than" in result.stdout
 
 
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is `pid`, from /proc."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_the_demos_servers_die_with_it(tmp_path: Path, sig: signal.Signals) -> None:
-    demo = subprocess.Popen(
-        [str(ACTAS), "demo", "--stations", "30", "--out", str(tmp_path / "demo")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
-    try:
-        assert demo.stdout is not None
-        for line in demo.stdout:  # the demo is serving both boards once it says so
-            if "Serving until interrupted" in line:
-                break
-        servers = _children(demo.pid)
-        assert len(servers) == 2 and all(_alive(p) for p in servers)
-        demo.send_signal(sig)
-        assert demo.wait(timeout=120) in (0, 130)
-        assert not any(_alive(p) for p in servers)
-    finally:
-        demo.kill()
-
-
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
 def test_the_servers_worker_processes_die_with_it(tmp_path: Path, sig: signal.Signals) -> None:
     day = simulated_day(tmp_path, 6, 3)
     db = f"sqlite:///{tmp_path / 'board.sqlite'}"
     server = start_server(day / "e", day / "d" / "registry.note", db, tmp_path / "board.key", workers=2)
     try:
-        workers = wait_for(lambda: found if len(found := _children(server.process.pid)) == 2 else None)
-        assert workers is not None and all(_alive(p) for p in workers)
+        workers = wait_for(lambda: found if len(found := children_of(server.process.pid)) == 2 else None)
+        assert workers is not None and all(alive(p) for p in workers)
         server.process.send_signal(sig)
         assert server.process.wait(timeout=60) == 0  # stopped as asked: not a failure
-        assert wait_for(lambda: not any(_alive(p) for p in workers), timeout=30)
+        assert wait_for(lambda: not any(alive(p) for p in workers), timeout=30)
     finally:
         server.stop(signal.SIGKILL)

@@ -24,7 +24,7 @@ from actas.paper.phone_photo import Distortion, phone_photo
 from actas.paper.render import render_acta
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import alter_counts
-from tests.conftest import ACTAS, run_actas, wait_for
+from tests.conftest import ACTAS, alive, children_of, run_actas, wait_for
 from tests.web.conftest import Day
 from tests.witness.test_scan import peak_rss, png_bomb, reset_peak_rss
 
@@ -358,7 +358,10 @@ def test_the_demo_ends_serving_its_pages_until_interrupted(tmp_path: Path) -> No
     assert page.status_code == 200 and embedded(page.text)["view"]["stations"]["reported"] == 12
     compared = wait_for(lambda: httpx.get(observers[1] + "/v1/reconciliation").status_code == 200, timeout=30)
     assert compared and httpx.get(observers[1] + "/v1/reconciliation").json()["counts"]["different"] == 0
-    process.send_signal(signal.SIGINT)
+    servers = children_of(process.pid)
+    assert len(servers) == 2 and all(alive(p) for p in servers)
+    process.send_signal(signal.SIGINT)  # SIGTERM: tests/e2e/test_cli.py
     assert process.wait(timeout=60) == 0
+    assert not any(alive(p) for p in servers)
     with pytest.raises(httpx.TransportError):
         httpx.get(live[1] + "/", timeout=5)

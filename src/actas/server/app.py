@@ -33,7 +33,7 @@ from actas.server.cosigning import DEFAULT_TIMEOUT
 from actas.server.publishing import RESULTS_INTERVAL, Publisher
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors
-from actas.server.routes import actas, board, exports, results, tiles, witnesses
+from actas.server.routes import actas, board, exports, results, tiles
 from actas.server.routes.wrong_board import wrong_board_router
 from actas.server.security import Guard
 from actas.server.state import Refresher, Served
@@ -106,6 +106,8 @@ def create_app(
         app.include_router(actas.router)
         app.include_router(wrong_board_router(OBSERVER))
     else:
+        from actas.server.routes import witnesses  # reads photos (NumPy, zxing-cpp): an observer's alone
+
         app.include_router(witnesses.router)
         app.include_router(wrong_board_router(OFFICIAL))
     app.include_router(pages_router(held, (lambda: reconciler.latest) if reconciler is not None else None))
