@@ -101,8 +101,8 @@ def mirror_board(
                 checkpoint = verify_mirror(directory, note)
             else:
                 note = _from_tiles(reader, directory, held, on_progress)
-                checkpoint = verify_mirror(directory, note)
-                reader.check_tiles(_mirror_tree(directory, checkpoint.size), checkpoint.size)
+                checkpoint, tree = _verified(directory, note)
+                reader.check_tiles(tree, checkpoint.size)
     except (httpx.HTTPError, ValueError, KeyError, TypeError, RecursionError) as exc:
         raise InputError(f"cannot mirror the board of {source}: {exc}") from None
     (directory / CHECKPOINT).write_text(note, encoding="utf-8")
@@ -261,21 +261,22 @@ def mirror_checkpoints(directory: Path) -> list[str]:
 
 def verify_mirror(directory: Path, note: str | None = None) -> Checkpoint:
     """The mirror's checkpoint (or `note`), refused unless the mirror's entries hash to its root."""
+    return _verified(directory, note)[0]
+
+
+def _verified(directory: Path, note: str | None) -> tuple[Checkpoint, MerkleTree]:
+    """`verify_mirror`'s checkpoint, and the tree of the mirror's entries that it checked."""
     if note is None:
         note, checkpoint = latest_checkpoint(directory)
     else:
         checkpoint = _checkpoint(note, str(directory))
-    tree = _mirror_tree(directory, checkpoint.size)
+    tree = MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, checkpoint.size))
     if tree.size < checkpoint.size or tree.root(checkpoint.size) != checkpoint.root:
         raise VerificationError(
             f"{directory}: the entries do not hash to the checkpoint's root (size {checkpoint.size:,}): "
             "the copy is incomplete, or the entries are not the ones the board signed"
         )
-    return checkpoint
-
-
-def _mirror_tree(directory: Path, size: int) -> MerkleTree:
-    return MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, size))
+    return checkpoint, tree
 
 
 def latest_checkpoint(directory: Path) -> tuple[str, Checkpoint]:
