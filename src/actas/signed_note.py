@@ -68,6 +68,22 @@ def read_key_text(text: str, algorithm: int, what: str, error: type[FormatError 
     return name, raw[1:]
 
 
+def private_key_text(name: str, algorithm: int, key_id: bytes, seed: bytes) -> str:
+    """A private key as written to its file: `PRIVATE+KEY+<name>+<hex key id>+<base64(type || seed)>`."""
+    blob = base64.b64encode(bytes([algorithm]) + seed).decode()
+    return f"{PRIVATE_KEY_PREFIX}{name}+{key_id.hex()}+{blob}"
+
+
+def read_private_key_text(text: str, algorithm: int, what: str) -> tuple[str, bytes, str]:
+    """(name, seed, key id in hex) of a private key written by `private_key_text`. The key id is checked
+    by the caller, who knows which id the key has."""
+    if not text.startswith(PRIVATE_KEY_PREFIX):
+        raise KeyFileError("not a private key: expected a line starting with PRIVATE+KEY+")
+    body = text[len(PRIVATE_KEY_PREFIX) :]
+    name, seed = read_key_text(body, algorithm, what, KeyFileError)
+    return name, seed, body.split("+", 2)[1]
+
+
 @dataclass(frozen=True)
 class NoteSignature:
     name: str
@@ -216,16 +232,11 @@ class Signer:
         return SignedNote(text, (NoteSignature(self.name, self._verifier.key_id, signature),))
 
     def to_text(self) -> str:
-        blob = base64.b64encode(bytes([ALG_ED25519]) + bytes(self._key)).decode()
-        return f"{PRIVATE_KEY_PREFIX}{self.name}+{self.verifier.key_id.hex()}+{blob}"
+        return private_key_text(self.name, ALG_ED25519, self.verifier.key_id, bytes(self._key))
 
     @classmethod
     def from_text(cls, text: str) -> Signer:
-        if not text.startswith(PRIVATE_KEY_PREFIX):
-            raise KeyFileError("not a private key: expected a line starting with PRIVATE+KEY+")
-        body = text[len(PRIVATE_KEY_PREFIX) :]
-        name, seed = read_key_text(body, ALG_ED25519, "private key", KeyFileError)
-        hex_id = body.split("+", 2)[1]
+        name, seed, hex_id = read_private_key_text(text, ALG_ED25519, "private key")
         signer = cls(name, seed)
         if signer.verifier.key_id.hex() != hex_id:
             raise KeyFileError(f"private key of {name}: key id {hex_id} does not match the key")

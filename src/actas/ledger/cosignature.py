@@ -18,7 +18,6 @@ history to some and another to others (a split view) would need K cosigners to s
 
 from __future__ import annotations
 
-import base64
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -30,11 +29,11 @@ from actas.errors import FormatError, KeyFileError, VerificationError
 from actas.signed_note import (
     ED25519_KEY_BYTES,
     ED25519_SIGNATURE_BYTES,
-    PRIVATE_KEY_PREFIX,
     NoteSignature,
     PublicKey,
     SignedNote,
-    read_key_text,
+    private_key_text,
+    read_private_key_text,
 )
 
 ALG_COSIGNATURE_V1 = 0x04
@@ -116,17 +115,13 @@ class Cosigner:
         return NoteSignature(self.name, self.key.key_id, timestamp.to_bytes(TIMESTAMP_BYTES, "big") + signature)
 
     def to_text(self) -> str:
-        blob = base64.b64encode(bytes([ALG_COSIGNATURE_V1]) + bytes(self._key)).decode()
-        return f"{PRIVATE_KEY_PREFIX}{self.name}+{self.key.key_id.hex()}+{blob}"
+        return private_key_text(self.name, ALG_COSIGNATURE_V1, self.key.key_id, bytes(self._key))
 
     @classmethod
     def from_text(cls, text: str) -> Cosigner:
-        if not text.startswith(PRIVATE_KEY_PREFIX):
-            raise KeyFileError("not a private key: expected a line starting with PRIVATE+KEY+")
-        body = text[len(PRIVATE_KEY_PREFIX) :]
-        name, seed = read_key_text(body, ALG_COSIGNATURE_V1, "cosigner's private key", KeyFileError)
+        name, seed, hex_id = read_private_key_text(text, ALG_COSIGNATURE_V1, "cosigner's private key")
         cosigner = cls(name, seed)
-        if cosigner.key.key_id.hex() != body.split("+", 2)[1]:
+        if cosigner.key.key_id.hex() != hex_id:
             raise KeyFileError(f"cosigner's private key of {name}: the key id does not match the key")
         return cosigner
 
