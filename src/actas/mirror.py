@@ -85,7 +85,6 @@ def mirror_board(
     import httpx  # the HTTP client, only for the commands that fetch
 
     directory.mkdir(parents=True, exist_ok=True)
-    held = _held(directory / ENTRIES)
     try:
         with httpx.Client(timeout=120, follow_redirects=False) as client:
             if not source.startswith(("http://", "https://")):
@@ -95,15 +94,16 @@ def mirror_board(
             ):
                 reader = None
             else:
-                reader = TileReader(source, client)
+                reader = TileReader(source)
             if reader is None:
-                note = _from_api(client, source.rstrip("/"), directory, held, on_progress)
-                checkpoint = verify_mirror(directory, note)
+                note, checkpoint, _ = _from_api(client, source.rstrip("/"), directory, on_progress)
             else:
-                note = _from_tiles(reader, directory, held, on_progress)
-                checkpoint, tree = _verified(directory, note)
-                reader.check_tiles(tree, checkpoint.size)
-    except (httpx.HTTPError, ValueError, KeyError, TypeError, RecursionError) as exc:
+                try:
+                    note, checkpoint, tree = _from_tiles(reader, directory, on_progress)
+                    reader.check_tiles(tree, checkpoint.size)
+                finally:
+                    reader.close()
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
         raise InputError(f"cannot mirror the board of {source}: {exc}") from None
     (directory / CHECKPOINT).write_text(note, encoding="utf-8")
     policy = board_policy(directory, cosigners)
@@ -119,7 +119,7 @@ def board_policy(directory: Path, given: CosignerPolicy | None = None) -> Cosign
     genesis = list(mirror_entries(directory, 2))
     if len(genesis) < 2:
         return None
-    return KeyRegistry.from_text(genesis[1][2].decode("utf-8")).cosigners
+    return KeyRegistry.policy_from_text(genesis[1][2].decode("utf-8"))
 
 
 def require_quorum(directory: Path, note: str, given: CosignerPolicy | None = None) -> QuorumCheck | None:
@@ -170,61 +170,95 @@ def cosigned_notes(directory: Path) -> list[tuple[str, str]]:
     return found
 
 
-def _grow(directory: Path, held: int, size: int, source: str) -> None:
-    if size < held:
-        raise VerificationError(f"{source} signs a board of {size:,} entries, fewer than the {held:,} already mirrored")
+Row = tuple[int, "str | None", bytes, "bytes | None"]
+"""An entry as fetched: index, the kind the source lists beside it (None where it lists none), bytes,
+and its leaf hash where the source has already checked it (a bundle against its level-0 tile)."""
+
+
+def _append(
+    directory: Path, note: str, source: str, fetch: Callable[[int, int], Iterator[Row]],
+    on_progress: Callable[[int, int], None] | None,
+) -> tuple[Checkpoint, MerkleTree]:  # fmt: skip
+    """Append the entries of the board past those held, as `fetch(start, size)` gives them, hashing each
+    into the tree as it is written: the mirror is accepted only when the tree of all its entries has the
+    checkpoint's root. Each entry's kind must be what its own bytes say."""
+    checkpoint = _checkpoint(note[:MAX_CHECKPOINT_BYTES], source)
+    held = _held(directory / ENTRIES)
+    if checkpoint.size < held:
+        raise VerificationError(
+            f"{source} signs a board of {checkpoint.size:,} entries, fewer than the {held:,} already mirrored"
+        )
+    tree = MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, held)) if held else MerkleTree()
+    with (directory / ENTRIES).open("ab") as out:
+        lines: list[bytes] = []
+        leaves: list[bytes] = []
+        expected = held
+        for index, kind, data, leaf in fetch(held, checkpoint.size):
+            if index != expected:
+                raise VerificationError(f"{source} sent entry {index} where entry {expected} was expected")
+            found = entry_kind(data)
+            if found is None:
+                raise FormatError(f"{source}: entry {index} is not an entry of an actas board")
+            if kind is not None and kind != found:
+                raise FormatError(f"{source}: entry {index} is listed as {kind[:20]!r}, not what it holds")
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise FormatError(f"{source}: entry {index} is not UTF-8 text") from None
+            lines.append(
+                b'{"index": %d, "kind": "%s", "data": %s}\n' % (index, found.encode(), json.dumps(text).encode())
+            )
+            leaves.append(leaf if leaf is not None else leaf_hash(data))
+            expected += 1
+            if len(lines) == WIDTH or expected == checkpoint.size:
+                out.write(b"".join(lines))
+                tree.extend_hashes(leaves)
+                lines, leaves = [], []
+                if on_progress is not None:
+                    on_progress(expected, checkpoint.size)
+        out.flush()
+        os.fsync(out.fileno())
+    _require_root(directory, checkpoint, tree)
+    return checkpoint, tree
 
 
 def _from_api(
-    client: httpx.Client, url: str, directory: Path, held: int, on_progress: Callable[[int, int], None] | None
-) -> str:
-    """The entries past `held` and the checkpoints, from a server's API; its latest checkpoint note."""
+    client: httpx.Client, url: str, directory: Path, on_progress: Callable[[int, int], None] | None
+) -> tuple[str, Checkpoint, MerkleTree]:
+    """The entries past those held and the checkpoints, from a server's API; its latest checkpoint note."""
     note = client.get(f"{url}/v1/board/checkpoint").raise_for_status().text
-    checkpoint = _checkpoint(note[:MAX_CHECKPOINT_BYTES], url)
-    _grow(directory, held, checkpoint.size, url)
-    with (directory / ENTRIES).open("ab") as out:
-        while held < checkpoint.size:
-            end = min(held + PAGE, checkpoint.size)
-            page = client.get(f"{url}/v1/board/entries", params={"start": held, "end": end}).raise_for_status()
+
+    def fetch(start: int, size: int) -> Iterator[Row]:
+        while start < size:
+            end = min(start + PAGE, size)
+            page = client.get(f"{url}/v1/board/entries", params={"start": start, "end": end}).raise_for_status()
             rows = page.json()["entries"]
-            if not rows or [r["index"] for r in rows] != list(range(held, held + len(rows))):
-                raise VerificationError(f"{url} sent entries out of order from {held}")
-            out.write(b"".join(json.dumps(r).encode() + b"\n" for r in rows))
-            held += len(rows)
-            if on_progress:
-                on_progress(held, checkpoint.size)
-        out.flush()
-        os.fsync(out.fileno())
+            if not rows:
+                raise VerificationError(f"{url} sent no entries from {start}")
+            for row in rows:
+                kind, data = row["kind"], row["data"]
+                yield row["index"], kind if isinstance(kind, str) else "", data.encode("utf-8"), None
+            start += len(rows)
+
+    checkpoint, tree = _append(directory, note, url, fetch, on_progress)
     _mirror_checkpoints(client, url, directory / CHECKPOINTS)
     (directory / BOARD_KEY).write_text(client.get(f"{url}/v1/board/key").raise_for_status().text[:1000])
-    return note
+    return note, checkpoint, tree
 
 
-def _from_tiles(reader: TileReader, directory: Path, held: int, on_progress: Callable[[int, int], None] | None) -> str:
-    """The entries past `held` from a board's static tiles, each bundle checked against its level-0 tile;
-    its checkpoint note (kept among the checkpoints seen: tiles have no list of them)."""
+def _from_tiles(
+    reader: TileReader, directory: Path, on_progress: Callable[[int, int], None] | None
+) -> tuple[str, Checkpoint, MerkleTree]:
+    """The entries past those held from a board's static tiles, each bundle checked against its level-0
+    tile; its checkpoint note (kept among the checkpoints seen: tiles have no list of them)."""
     note = reader.checkpoint()
-    checkpoint = _checkpoint(note, reader.source)
-    _grow(directory, held, checkpoint.size, reader.source)
-    with (directory / ENTRIES).open("ab") as out:
-        for index, kind, data in reader.rows(held, checkpoint.size):
-            try:
-                row = {"index": index, "kind": kind, "data": data.decode("utf-8")}
-            except UnicodeDecodeError:
-                raise FormatError(f"{reader.source}: entry {index} is not UTF-8 text") from None
-            if kind is None:
-                raise FormatError(f"{reader.source}: entry {index} is not an entry of an actas board")
-            out.write(json.dumps(row).encode() + b"\n")
-            if on_progress is not None and ((index + 1) % WIDTH == 0 or index + 1 == checkpoint.size):
-                on_progress(index + 1, checkpoint.size)
-        out.flush()
-        os.fsync(out.fileno())
+    checkpoint, tree = _append(directory, note, reader.source, reader.rows, on_progress)
     held_notes = mirror_checkpoints(directory)
     if not held_notes or held_notes[-1] != note:
         with (directory / CHECKPOINTS).open("a", encoding="utf-8") as out_notes:
             out_notes.write(json.dumps(note) + "\n")
     (directory / BOARD_KEY).write_text(reader.board_key())
-    return note
+    return note, checkpoint, tree
 
 
 def _mirror_checkpoints(client: httpx.Client, url: str, path: Path) -> None:
@@ -259,24 +293,20 @@ def mirror_checkpoints(directory: Path) -> list[str]:
     return notes
 
 
-def verify_mirror(directory: Path, note: str | None = None) -> Checkpoint:
-    """The mirror's checkpoint (or `note`), refused unless the mirror's entries hash to its root."""
-    return _verified(directory, note)[0]
-
-
-def _verified(directory: Path, note: str | None) -> tuple[Checkpoint, MerkleTree]:
-    """`verify_mirror`'s checkpoint, and the tree of the mirror's entries that it checked."""
-    if note is None:
-        note, checkpoint = latest_checkpoint(directory)
-    else:
-        checkpoint = _checkpoint(note, str(directory))
+def verify_mirror(directory: Path) -> Checkpoint:
+    """The mirror's checkpoint, refused unless the mirror's entries hash to its root."""
+    checkpoint = latest_checkpoint(directory)[1]
     tree = MerkleTree(leaf_hash(data) for _, _, data in mirror_entries(directory, checkpoint.size))
+    _require_root(directory, checkpoint, tree)
+    return checkpoint
+
+
+def _require_root(directory: Path, checkpoint: Checkpoint, tree: MerkleTree) -> None:
     if tree.size < checkpoint.size or tree.root(checkpoint.size) != checkpoint.root:
         raise VerificationError(
             f"{directory}: the entries do not hash to the checkpoint's root (size {checkpoint.size:,}): "
             "the copy is incomplete, or the entries are not the ones the board signed"
         )
-    return checkpoint, tree
 
 
 def latest_checkpoint(directory: Path) -> tuple[str, Checkpoint]:

@@ -113,65 +113,100 @@ class KeyRegistry:
     @classmethod
     def from_text(cls, note_text: str, *, authority: Verifier | None = None) -> KeyRegistry:
         """Parse a signed registry and check its signature (and the pinned authority key, if given)."""
-        if len(note_text) > MAX_REGISTRY_BYTES:
-            raise FormatError(f"key registry is larger than {MAX_REGISTRY_BYTES} bytes")
-        note = SignedNote.from_text(note_text)
-        registry = _parse(note.text)
-        if authority is not None and authority != registry.authority:
+        note, lines = _signed_lines(note_text)
+        header = _Header.parse(lines)
+        stations = _stations(lines, header.end)
+        header.check(note, authority)
+        return KeyRegistry(
+            header.election_id, header.fingerprint, header.authority, header.contests, stations, header.cosigners
+        )
+
+    @staticmethod
+    def policy_from_text(note_text: str) -> CosignerPolicy | None:
+        """The cosigner policy of a signed registry (its signature checked), without reading its stations."""
+        note, lines = _signed_lines(note_text)
+        header = _Header.parse(lines)
+        header.check(note, None)
+        return header.cosigners
+
+
+def _signed_lines(note_text: str) -> tuple[SignedNote, list[str]]:
+    if len(note_text) > MAX_REGISTRY_BYTES:
+        raise FormatError(f"key registry is larger than {MAX_REGISTRY_BYTES} bytes")
+    note = SignedNote.from_text(note_text)
+    return note, note.text.split("\n")[:-1]
+
+
+def _field(lines: list[str], i: int, key: str) -> str:
+    if i >= len(lines) or not lines[i].startswith(key + " "):
+        found = lines[i][:40] if i < len(lines) else "end of text"
+        raise FormatError(f"key registry line {i + 1}: expected '{key} ...', found {found!r}")
+    return lines[i][len(key) + 1 :]
+
+
+@dataclass(frozen=True)
+class _Header:
+    """A registry's lines before its stations; `end` is the index of the first station line."""
+
+    election_id: str
+    fingerprint: str
+    authority: Verifier
+    contests: tuple[tuple[str, tuple[str, ...]], ...]
+    cosigners: CosignerPolicy | None
+    end: int
+
+    def check(self, note: SignedNote, authority: Verifier | None) -> None:
+        """The note must be signed by the authority key it names, and that key be the pinned one if given."""
+        if authority is not None and authority != self.authority:
             raise VerificationError(
-                f"key registry is signed for authority {registry.authority.to_text()}, "
+                f"key registry is signed for authority {self.authority.to_text()}, "
                 f"not the pinned key {authority.to_text()}"
             )
-        if not registry.authority.verifies(note):
-            raise VerificationError(f"key registry signature by {registry.authority.name} is missing or invalid")
-        return registry
+        if not self.authority.verifies(note):
+            raise VerificationError(f"key registry signature by {self.authority.name} is missing or invalid")
+
+    @classmethod
+    def parse(cls, lines: list[str]) -> _Header:
+        if not lines or lines[0] != HEADER:
+            raise FormatError(f"key registry line 1: expected {HEADER!r}, found {(lines or [''])[0][:40]!r}")
+        election_id = _field(lines, 1, "election")
+        fingerprint = parse_hex64(_field(lines, 2, "fingerprint"), "key registry line 3")
+        authority = Verifier.from_text(_field(lines, 3, "authority"))
+        i = 4
+        contests = []
+        while i < len(lines) and lines[i].startswith("contest "):
+            parts = _field(lines, i, "contest").split(" ")
+            if len(parts) < 2 or not all(TOKEN_RE.fullmatch(p) for p in parts):
+                raise FormatError(f"key registry line {i + 1}: expected 'contest <id> <option id>...'")
+            contests.append((parts[0], tuple(parts[1:])))
+            i += 1
+        if not contests:
+            raise FormatError(f"key registry line {i + 1}: expected at least one 'contest' line")
+        cosigners = None
+        if i < len(lines) and lines[i].startswith("quorum "):
+            end = i + 1
+            while end < len(lines) and lines[end].startswith("cosigner "):
+                end += 1
+            try:
+                cosigners = CosignerPolicy.from_lines(lines[i:end], i + 1)
+            except FormatError as exc:
+                raise FormatError(f"key registry {exc}") from None
+            i = end
+        return cls(election_id, fingerprint, authority, tuple(contests), cosigners, i)
 
 
-def _parse(text: str) -> KeyRegistry:
-    lines = text.split("\n")[:-1]
-
-    def field(i: int, key: str) -> str:
-        if i >= len(lines) or not lines[i].startswith(key + " "):
-            found = lines[i][:40] if i < len(lines) else "end of text"
-            raise FormatError(f"key registry line {i + 1}: expected '{key} ...', found {found!r}")
-        return lines[i][len(key) + 1 :]
-
-    if not lines or lines[0] != HEADER:
-        raise FormatError(f"key registry line 1: expected {HEADER!r}, found {(lines or [''])[0][:40]!r}")
-    election_id = field(1, "election")
-    fingerprint = parse_hex64(field(2, "fingerprint"), "key registry line 3")
-    authority = Verifier.from_text(field(3, "authority"))
-    i = 4
-    contests = []
-    while i < len(lines) and lines[i].startswith("contest "):
-        parts = field(i, "contest").split(" ")
-        if len(parts) < 2 or not all(TOKEN_RE.fullmatch(p) for p in parts):
-            raise FormatError(f"key registry line {i + 1}: expected 'contest <id> <option id>...'")
-        contests.append((parts[0], tuple(parts[1:])))
-        i += 1
-    if not contests:
-        raise FormatError(f"key registry line {i + 1}: expected at least one 'contest' line")
-    cosigners = None
-    if i < len(lines) and lines[i].startswith("quorum "):
-        end = i + 1
-        while end < len(lines) and lines[end].startswith("cosigner "):
-            end += 1
-        try:
-            cosigners = CosignerPolicy.from_lines(lines[i:end], i + 1)
-        except FormatError as exc:
-            raise FormatError(f"key registry {exc}") from None
-        i = end
-    count = parse_uint(field(i, "stations"), f"key registry line {i + 1}")
+def _stations(lines: list[str], i: int) -> dict[str, RegisteredStation]:
+    count = parse_uint(_field(lines, i, "stations"), f"key registry line {i + 1}")
     i += 1
     if len(lines) - i != count:
         raise FormatError(f"key registry announces {count} stations but lists {len(lines) - i}")
     stations: dict[str, RegisteredStation] = {}
     for j in range(i, len(lines)):
-        parts = field(j, "station").split(" ")
+        parts = _field(lines, j, "station").split(" ")
         if len(parts) != 3 or not TOKEN_RE.fullmatch(parts[0]):
             raise FormatError(f"key registry line {j + 1}: expected 'station <code> <registered> <key>'")
         if parts[0] in stations:
             raise FormatError(f"key registry line {j + 1}: station {parts[0]} is listed twice")
         registered = parse_uint(parts[1], f"key registry line {j + 1}")
         stations[parts[0]] = RegisteredStation(parts[0], registered, Verifier.from_text(parts[2]))
-    return KeyRegistry(election_id, fingerprint, authority, tuple(contests), stations, cosigners)
+    return stations

@@ -6,14 +6,19 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
+from actas import tile_reader
+from actas.errors import FormatError, InputError
 from actas.ledger.checkpoint import Checkpoint
 from actas.ledger.tiles import bundles_of, tiles_of
+from actas.mirror import mirror_board
 from actas.server.process import RunningServer, start_server
 from actas.signed_note import SignedNote
 from tests.conftest import assert_clean_failure, run_actas, simulated_day, wait_for
@@ -108,12 +113,7 @@ def test_the_server_serves_and_publishes_the_same_tiles_and_readers_check_them(
 def test_a_tampered_published_file_is_caught(
     published: tuple[RunningServer, Path], tmp_path: Path, name: str, problem: str
 ) -> None:
-    server, www = published
-    assert wait_for(lambda: (www / "checkpoint").exists() and size_of((www / "checkpoint").read_text()) == 302)
-    copy = tmp_path / "copy"  # the board alone: the server goes on publishing results beside it
-    shutil.copytree(www / "tile", copy / "tile", ignore=shutil.ignore_patterns("*.tmp"))
-    for board_file in ("board.pub", "checkpoint"):
-        shutil.copyfile(www / board_file, copy / board_file)
+    copy = board_copy(published[1], tmp_path / "copy")  # the server goes on publishing results beside it
     data = bytearray((copy / name).read_bytes())
     data[len(data) // 2] ^= 0x01
     (copy / name).write_bytes(bytes(data))
@@ -121,6 +121,88 @@ def test_a_tampered_published_file_is_caught(
     assert refused.code in (1, 2), refused.stdout
     assert problem in " ".join(refused.stderr.split()), refused.stderr
     assert not (tmp_path / "m" / "checkpoint.note").exists()
+
+
+def board_copy(www: Path, copy: Path) -> Path:
+    """The published board alone (tiles, key, checkpoint), once the server has published all of it."""
+    assert wait_for(lambda: (www / "checkpoint").exists() and size_of((www / "checkpoint").read_text()) == 302)
+    shutil.copytree(www / "tile", copy / "tile", ignore=shutil.ignore_patterns("*.tmp"))
+    for board_file in ("board.pub", "checkpoint"):
+        shutil.copyfile(www / board_file, copy / board_file)
+    return copy
+
+
+def serve(root: Path, answer: Callable[[SimpleHTTPRequestHandler], bool]) -> tuple[ThreadingHTTPServer, str]:
+    """A static host for `root` on loopback whose requests go first to `answer` (True: answered)."""
+
+    class Host(SimpleHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as CDNs and nginx answer
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            super().__init__(*args, directory=str(root), **kwargs)  # type: ignore[arg-type]
+
+        def do_GET(self) -> None:
+            if not answer(self):
+                super().do_GET()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    host = ThreadingHTTPServer(("127.0.0.1", 0), Host)
+    threading.Thread(target=host.serve_forever, daemon=True).start()
+    return host, f"http://127.0.0.1:{host.server_address[1]}"
+
+
+def test_a_hostile_static_host_is_refused_and_a_dropped_connection_is_opened_again(
+    published: tuple[RunningServer, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = board_copy(published[1], tmp_path / "copy")
+    served: list[str] = []
+
+    def closes_after_each(handler: SimpleHTTPRequestHandler) -> bool:
+        served.append(handler.path)
+        handler.close_connection = True  # without saying so: the reader finds out on its next request
+        return False
+
+    host, url = serve(copy, closes_after_each)
+    try:
+        assert mirror_board(url, tmp_path / "m", tiles=True).size == 302
+    finally:
+        host.shutdown()
+    assert "/tile/entries/001.p/46" in served
+
+    def status(code: int, headers: dict[str, str]) -> Callable[[SimpleHTTPRequestHandler], bool]:
+        def send(handler: SimpleHTTPRequestHandler) -> bool:
+            if not handler.path.startswith("/tile/entries/"):
+                return False
+            handler.send_response(code)
+            for name, value in {**headers, "Content-Length": "0"}.items():
+                handler.send_header(name, value)
+            handler.end_headers()
+            return True
+
+        return send
+
+    for code, headers, problem in [
+        (500, {}, "answered HTTP 500"),
+        (302, {"Location": "http://example.org/"}, "answered HTTP 302"),
+    ]:
+        host, url = serve(copy, status(code, headers))
+        try:
+            with pytest.raises(InputError, match=problem):
+                mirror_board(url, tmp_path / f"m{code}", tiles=True)
+        finally:
+            host.shutdown()
+        assert not (tmp_path / f"m{code}" / "checkpoint.note").exists()
+
+    monkeypatch.setattr(tile_reader, "MAX_FILE_BYTES", 10_000)  # a bundle is ~100 KB: over the limit
+    host, url = serve(copy, lambda handler: False)
+    try:
+        with pytest.raises(FormatError, match="is larger than 10,000 bytes"):
+            mirror_board(url, tmp_path / "big", tiles=True)
+    finally:
+        host.shutdown()
+    assert not (tmp_path / "big" / "checkpoint.note").exists()
 
 
 def test_publish_refuses_what_is_not_a_board(tmp_path: Path) -> None:

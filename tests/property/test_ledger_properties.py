@@ -75,6 +75,23 @@ def test_a_growing_tree_answers_as_a_fresh_one(items: list[bytes], cache: int, d
         merkle.PARTIAL_CACHE = grown_cache
 
 
+@given(entries, st.lists(st.integers(0, 40), max_size=12))
+def test_a_tree_extended_in_chunks_is_the_tree_appended_leaf_by_leaf(items: list[bytes], cuts: list[int]) -> None:
+    """`extend_hashes` with the leaves in chunks of any sizes keeps every level the appends keep."""
+    one_by_one = MerkleTree()
+    for item in items:
+        one_by_one.append(item)
+    chunked, at = MerkleTree(), 0
+    for cut in [*sorted(cuts), len(items)]:
+        chunked.extend_hashes(leaf_hash(x) for x in items[at : max(at, cut)])
+        at = max(at, cut)
+    assert chunked.size == one_by_one.size == len(items)
+    for height in range(len(items).bit_length()):
+        count = len(items) >> height
+        assert chunked.subtree_hashes(height, 0, count) == one_by_one.subtree_hashes(height, 0, count)
+    assert chunked.root() == one_by_one.root()
+
+
 @given(
     st.text("abcdefghij./-", min_size=1, max_size=30), st.integers(0, 2**64 - 1), st.binary(min_size=32, max_size=32)
 )

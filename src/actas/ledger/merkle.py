@@ -43,8 +43,7 @@ class MerkleTree:
         self._partial: dict[tuple[int, int], bytes] = {}
         """Hashes of incomplete subtrees already computed: a range of leaves never changes, and the
         proofs of a batch of entries against one checkpoint share most of them."""
-        for h in leaf_hashes:
-            self.append_hash(h)
+        self.extend_hashes(leaf_hashes)
 
     @property
     def size(self) -> int:
@@ -67,6 +66,25 @@ class MerkleTree:
                 self._levels.append([])
             self._levels[level].append(parent)
         return index
+
+    def extend_hashes(self, leaf_hashes: Iterable[bytes]) -> None:
+        """Append many leaf hashes at once: the same tree as appending each, each level's new pairs
+        hashed in one pass."""
+        added = list(leaf_hashes)
+        if any(len(h) != HASH_SIZE for h in added):
+            raise InputError(f"a leaf hash is {HASH_SIZE} bytes")
+        self._levels[0].extend(added)
+        level = 0
+        while True:
+            below = self._levels[level]
+            done = len(self._levels[level + 1]) if level + 1 < len(self._levels) else 0
+            pairs = len(below) // 2
+            if pairs == done:
+                return
+            if level + 1 == len(self._levels):
+                self._levels.append([])
+            self._levels[level + 1].extend(node_hash(below[2 * k], below[2 * k + 1]) for k in range(done, pairs))
+            level += 1
 
     def leaf(self, index: int) -> bytes:
         return self._levels[0][index]
