@@ -26,7 +26,7 @@ from actas.files import KeySet, save_election, signer_at, write_bundle, write_pr
 from actas.ledger.cosignature import Cosigner, CosignerPolicy, PolicyCosigner
 from actas.outbox import Outbox
 from actas.payload_sources import read_payloads
-from actas.server.cosigning import Cosigning
+from actas.server.cosigning import Cosigning, CosignPace
 from actas.server.process import RunningCosigner, start_cosigner, start_server
 from actas.signed_note import Verifier
 from actas.sim.election_day import VoterModel, simulate
@@ -72,7 +72,7 @@ def time_to_quorum(work: Path, election: Election, policy: CosignerPolicy, count
     times: list[float] = []
 
     async def run() -> None:
-        cosigning = Cosigning(board)
+        cosigning = Cosigning(board, CosignPace(every=0))  # each round's own time, with no pacing
         await cosigning.publish(again=True)
         for payload in payloads:
             checked = board.check(payload.encode())

@@ -4,6 +4,7 @@ refuses to start from a database older than what they cosigned."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from collections.abc import Iterator
@@ -12,11 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from actas.files import write_private
+from actas.board import Board
+from actas.board.outcome import Refused
+from actas.files import load_election, signer_at, write_private
 from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.cosignature import Cosigner, CosignerPolicy, PolicyCosigner
+from actas.server.cosigning import Cosigning, CosignPace
 from actas.server.process import RunningServer, start_server
 from actas.signed_note import SignedNote
+from actas.store.database import Database
 from tests.conftest import (
     Cosigners,
     assert_clean_failure,
@@ -108,6 +113,47 @@ def test_receipts_and_the_checkpoint_carry_a_quorum_of_cosignatures_and_readers_
         assert failed.code == 1 and "FAIL the latest checkpoint's cosignatures" in failed.stdout
     finally:
         server.stop()
+
+
+def test_rounds_of_requests_to_the_cosigners_are_paced_and_each_covers_every_acta_before_it(
+    day: Path, cosigners: Cosigners, tmp_path: Path
+) -> None:
+    registry = (day / "d" / "registry.note").read_text()
+    signer = signer_at(cosigners.board_key, "unused")
+    board = Board(
+        Database(f"sqlite:///{tmp_path / 'paced.sqlite'}"), load_election(day / "e"), registry, signer, origin_of(day)
+    )
+    board.use_cosigners(cosigners.policy)
+    board.open()
+    payloads = finals(day)[:6]
+
+    def commit(payload: str) -> None:
+        checked = board.check(payload.encode())
+        assert not isinstance(checked, Refused), checked
+        board.commit([checked])
+
+    async def run() -> tuple[list[float], list[int]]:
+        cosigning = Cosigning(board, CosignPace(timeout=5, every=0.5))
+        starts, sizes = [], []
+        try:
+            for payload in payloads[:3]:
+                commit(payload)
+                published = await cosigning.publish()
+                assert published is not None and published.met
+                starts.append(cosigning.round_started)
+            for payload in payloads[3:]:
+                commit(payload)  # three actas committed while a round is due: one round covers them all
+            together = await asyncio.gather(*(cosigning.publish() for _ in range(3)))
+            starts.append(cosigning.round_started)
+            sizes = [p.checkpoint.size for p in together if p is not None]
+        finally:
+            await cosigning.close()
+        return starts, sizes
+
+    starts, sizes = asyncio.run(run())
+    assert all(later - earlier >= 0.5 for earlier, later in zip(starts, starts[1:], strict=False))
+    latest = board.latest_checkpoint()
+    assert latest is not None and sizes == [latest[0].size] * 3 == [2 + 6] * 3  # definition, registry, six actas
 
 
 def test_a_board_restored_from_an_older_database_is_caught_by_its_cosigners(

@@ -82,6 +82,14 @@ def serve_command(
     cosign_timeout: Annotated[
         float, typer.Option(help="Seconds to wait for each cosigner after a checkpoint.", min=0.1, max=120)
     ] = 5.0,
+    cosign_every: Annotated[
+        float,
+        typer.Option(
+            help="Seconds between rounds of requests to the cosigners, at least; each covers every acta before it.",
+            min=0,
+            max=60,
+        ),
+    ] = 0.1,
     publish: Annotated[
         Path | None,
         typer.Option(help="Write the board as static tiles (C2SP tlog-tiles) to this directory at each checkpoint."),
@@ -111,9 +119,10 @@ def serve_command(
 
     With a cosigner policy (the registry's, or --cosigners), every checkpoint is sent to the
     cosigners and published with the cosignatures they return within --cosign-timeout; receipts
-    carry it. If a cosigner holds a checkpoint this board signed that its database no longer
-    extends (restored from an old copy, or forked), the server refuses to start, or stops taking
-    anything.
+    carry it. A round of requests covers every acta committed before it, and rounds start at most
+    every --cosign-every seconds, which bounds the cosigners' load. If a cosigner holds a checkpoint
+    this board signed that its database no longer extends (restored from an old copy, or forked),
+    the server refuses to start, or stops taking anything.
 
     The board is also served as static tiles (C2SP tlog-tiles: /checkpoint, /tile/...), and with
     --publish DIR written to a directory at each checkpoint, for any static host or CDN to serve,
@@ -135,6 +144,7 @@ def serve_command(
     from actas.board import COUNT_PAGE, OBSERVER, ROLES, Board
     from actas.server.app import create_app
     from actas.server.connections import ConnectionLimits
+    from actas.server.cosigning import CosignPace
     from actas.server.reconciler import Reconciler
     from actas.server.workers import Listening, listen
     from actas.server.workers import serve as serve_workers
@@ -180,6 +190,7 @@ def serve_command(
     board.open(count_now_up_to=COUNT_PAGE)  # a larger board is counted by each worker once it listens
     if policy is not None:
         ask_cosigners(board, cosign_timeout)
+    pace = CosignPace(cosign_timeout, cosign_every)
     board.db.dispose()  # each worker opens its own connections; the tree built here is shared with them
 
     def make_app() -> ASGIApp:
@@ -189,7 +200,7 @@ def serve_command(
             refresh_interval,
             reconciler,
             insecure_http=insecure_http,
-            cosign_timeout=cosign_timeout,
+            pace=pace,
             publish=publish,
             results_every=results_every,
             cosigner=cosigner() if cosigner is not None else None,  # its database opened in each worker
@@ -226,10 +237,10 @@ def ask_cosigners(board: Board, timeout: float) -> None:
     go on (BoardHalted: a cosigner holds a checkpoint of this board that its database does not extend)."""
     import asyncio
 
-    from actas.server.cosigning import Cosigning
+    from actas.server.cosigning import Cosigning, CosignPace
 
     async def publish() -> None:
-        cosigning = Cosigning(board, timeout, quiet=True)
+        cosigning = Cosigning(board, CosignPace(timeout), quiet=True)
         try:
             published = await cosigning.publish(again=True)
         finally:

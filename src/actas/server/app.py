@@ -29,7 +29,7 @@ from actas.cosigner.app import cosigner_app
 from actas.cosigner.service import CosignerService
 from actas.errors import BoardHalted, StillCounting, StorageError
 from actas.server.answers import RETRY_LATER, body, status, unstored
-from actas.server.cosigning import DEFAULT_TIMEOUT
+from actas.server.cosigning import DEFAULT_PACE, CosignPace
 from actas.server.publishing import RESULTS_INTERVAL, Publisher
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors
@@ -47,7 +47,7 @@ def create_app(
     reconciler: Reconciler | None = None,
     *,
     insecure_http: bool = False,
-    cosign_timeout: float = DEFAULT_TIMEOUT,
+    pace: CosignPace = DEFAULT_PACE,
     publish: Path | None = None,
     results_every: float = RESULTS_INTERVAL,
     cosigner: CosignerService | None = None,
@@ -55,10 +55,10 @@ def create_app(
     """The API and the pages of a board, behind the guard every answer passes (`server.security`); an
     observer's board given a `reconciler` compares itself with the official board. Witnesses' tokens are
     refused over plain HTTP from other machines unless `insecure_http`. A board with a cosigner policy
-    asks its cosigners after each checkpoint, each within `cosign_timeout` seconds (`server.cosigning`).
+    asks its cosigners after each checkpoint, at the `pace` given (`server.cosigning`).
     With `publish`, each new checkpoint is written there as static tiles (`server.publishing`). An
     observer's board given a `cosigner` also cosigns the official board, at `/cosigner/add-checkpoint`."""
-    served = Served.of(held, reconciler, insecure_http, cosign_timeout)
+    served = Served.of(held, reconciler, insecure_http, pace)
     refresher = Refresher(held, refresh_interval)
 
     @contextlib.asynccontextmanager

@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import math
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import quote
@@ -38,9 +40,25 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("actas.cosigning")
 DEFAULT_TIMEOUT = 5.0
+DEFAULT_EVERY = 0.1
+"""Seconds between the starts of two rounds of requests to the cosigners, at least."""
 RETRY_INTERVAL = 5.0
 ROUNDS = 4
 """Requests to one cosigner for one checkpoint: a conflict tells the size to prove from, then again."""
+
+
+@dataclass(frozen=True)
+class CosignPace:
+    """How the server asks its cosigners: each request within `timeout` seconds, and a new round at most
+    every `every` seconds. Each round covers every acta committed before it starts, so pacing the rounds
+    bounds the cosigners' load (a public cosigner budgets each log's requests) without bounding ingest;
+    a receipt waits at most `every` seconds more."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    every: float = DEFAULT_EVERY
+
+
+DEFAULT_PACE = CosignPace()
 
 
 @dataclass
@@ -57,13 +75,16 @@ class CosignerState:
 
 
 class Cosigning:
-    def __init__(self, board: Board, timeout: float = DEFAULT_TIMEOUT, *, quiet: bool = False) -> None:
+    def __init__(self, board: Board, pace: CosignPace = DEFAULT_PACE, *, quiet: bool = False) -> None:
         """`quiet`: a halt is only raised, not logged (at start, where the command says it)."""
         assert board.publication is not None, "a board with a cosigner policy"
         self.board = board
         self.publication = board.publication
         self.policy: CosignerPolicy = board.publication.policy
-        self.timeout = timeout
+        self.timeout = pace.timeout
+        self.every = pace.every
+        self.round_started = -math.inf
+        """When the latest round of requests started (time.monotonic)."""
         self.states = {c.key.name: CosignerState(c.key.name, c.url) for c in self.policy.cosigners}
         self.halted: str | None = None
         self.quiet = quiet
@@ -84,6 +105,9 @@ class Cosigning:
         quorum, or `again` (at start, when every cosigner must be asked what it holds)."""
         self.check_running()
         async with self._lock:
+            wait = self.round_started + self.every - time.monotonic()
+            if wait > 0 and not again:  # what commits meanwhile joins this round
+                await asyncio.sleep(wait)
             latest = await run_in_threadpool(self.board.latest_checkpoint)
             if latest is None:
                 return None
@@ -92,6 +116,7 @@ class Cosigning:
             if current is not None and current.checkpoint.size >= checkpoint.size and current.met and not again:
                 return current
             signed = SignedNote.from_text(note)
+            self.round_started = time.monotonic()
             answers = await asyncio.gather(
                 *(self._within_timeout(c, checkpoint, signed) for c in self.policy.cosigners)
             )

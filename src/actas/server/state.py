@@ -18,7 +18,7 @@ from actas.board import Board
 from actas.board.outcome import Entered, Outcome, Refused
 from actas.errors import BoardHalted, StorageError
 from actas.server.answers import unstored
-from actas.server.cosigning import DEFAULT_TIMEOUT, RETRY_INTERVAL, Cosigning
+from actas.server.cosigning import DEFAULT_PACE, RETRY_INTERVAL, Cosigning, CosignPace
 from actas.server.exports import Exports
 from actas.server.rate_limit import RateLimit
 from actas.server.reconciler import Reconciler
@@ -141,9 +141,9 @@ class Served:
 
     @classmethod
     def of(
-        cls, board: Board, reconciler: Reconciler | None, insecure_http: bool, cosign_timeout: float = DEFAULT_TIMEOUT
+        cls, board: Board, reconciler: Reconciler | None, insecure_http: bool, pace: CosignPace = DEFAULT_PACE
     ) -> Served:
-        cosigning = Cosigning(board, cosign_timeout) if board.publication is not None else None
+        cosigning = Cosigning(board, pace) if board.publication is not None else None
         return cls(
             board,
             Ingest(board, cosigning),
