@@ -8,7 +8,8 @@ the board, both on loopback.
 Then, in one run:
   - mirroring: `actas mirror`'s code from the API, then from the tiles (every bundle checked against its
     tile, every tile against the tree), each into a fresh directory; best of `--repeat`, in turns.
-    Target: tiles at least 3 times faster.
+    Target: tiles at least 3 times faster. Beside each, the CPU time the serving side spent on that
+    mirror (`actas serve`'s processes, or nginx's), read from /proc: what each reader costs the host.
   - readers: Debian's wrk for `--seconds` on the national results, from nginx (the published file) and
     from the server (`/v1/results`). Target: nginx at least 20 times the server's requests per second,
     p99 under 20 ms.
@@ -20,6 +21,7 @@ The issue's size is --stations 472000 (944,000 entries).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -94,6 +96,25 @@ def publish(board: Board, root: Path) -> int:
     return done.size
 
 
+def cpu_seconds(root: int) -> float:
+    """User and system CPU time of a process and its children (read from /proc), in seconds."""
+    pids, total = [root], 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == root:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    for pid in pids:
+        try:
+            fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def wrk(url: str, seconds: int) -> tuple[float, float]:
     """Requests per second and p99 latency (ms) of wrk on one URL."""
     done = subprocess.run(
@@ -128,12 +149,15 @@ def main() -> None:
                     work / "keys" / "board.key", options=["--workers", "2"]) as server:  # fmt: skip
                 api_times: list[float] = []
                 tile_times: list[float] = []
+                served_cpu: dict[bool, list[float]] = {False: [], True: []}
                 for _ in range(args.repeat):
                     for source, times, tiles in ((server.url, api_times, False), (static, tile_times, True)):
+                        host = nginx.pid if tiles else server.process.pid
                         shutil.rmtree(work / "m", ignore_errors=True)
-                        start = time.perf_counter()
+                        cpu, start = cpu_seconds(host), time.perf_counter()
                         mirror_board(source, work / "m", tiles=tiles)
                         times.append(time.perf_counter() - start)
+                        served_cpu[tiles].append(cpu_seconds(host) - cpu)
                 results = f"{static}/{results_path(board.results_view('').size, '')}"
                 static_rate, static_p99 = wrk(results, args.seconds)
                 api_rate, api_p99 = wrk(f"{server.url}/v1/results", args.seconds)
@@ -145,6 +169,14 @@ def main() -> None:
     print(f"mirror from the API          {min(api_times):8.1f} s   ({size / min(api_times):,.0f} entries/s)")
     print(f"mirror from tiles (nginx)    {min(tile_times):8.1f} s   ({size / min(tile_times):,.0f} entries/s)")
     print(f"tiles against the API        {min(api_times) / min(tile_times):8.1f} ×   (target at least 3 ×)")
+    api_cpu, tiles_cpu, tick = min(served_cpu[False]), min(served_cpu[True]), 1 / os.sysconf("SC_CLK_TCK")
+    print(f"host CPU a mirror, server    {api_cpu:8.2f} s")
+    if tiles_cpu >= tick:
+        print(f"host CPU a mirror, nginx     {tiles_cpu:8.2f} s   (the server's spends {api_cpu / tiles_cpu:,.0f} ×)")
+    else:
+        print(
+            f"host CPU a mirror, nginx     under {tick:.2f} s (one clock tick; the server's over {api_cpu / tick:,.0f} ×)"
+        )
     print(f"national results, nginx      {static_rate:10,.0f} requests/s, p99 {static_p99:.1f} ms")
     print(f"national results, actas serve{api_rate:10,.0f} requests/s, p99 {api_p99:.1f} ms (2 workers)")
     print(f"static against the server    {static_rate / api_rate:8.1f} ×   (target at least 20 ×, p99 under 20 ms)")
