@@ -174,9 +174,7 @@ def main() -> None:
     if tiles_cpu >= tick:
         print(f"host CPU a mirror, nginx     {tiles_cpu:8.2f} s   (the server's spends {api_cpu / tiles_cpu:,.0f} ×)")
     else:
-        print(
-            f"host CPU a mirror, nginx     under {tick:.2f} s (one clock tick; the server's over {api_cpu / tick:,.0f} ×)"
-        )
+        print(f"host CPU a mirror, nginx     under {tick:.2f} s (one tick; the server: over {api_cpu / tick:,.0f} ×)")
     print(f"national results, nginx      {static_rate:10,.0f} requests/s, p99 {static_p99:.1f} ms")
     print(f"national results, actas serve{api_rate:10,.0f} requests/s, p99 {api_p99:.1f} ms (2 workers)")
     print(f"static against the server    {static_rate / api_rate:8.1f} ×   (target at least 20 ×, p99 under 20 ms)")
