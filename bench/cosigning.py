@@ -7,7 +7,7 @@ them, in turns, best of `--repeat`. Then, in this process, a board takes one act
 time from each checkpoint to its publication with 3 cosignatures is measured. Target: cosigning costs
 at most 10% of ingest.
 
-Usage: python bench/cosigning.py [--stations N] [--clients C] [--batch B] [--repeat R]
+Usage: python bench/cosigning.py [--stations N] [--clients C] [--batch B] [--repeat R] [--every S]
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--batch", type=int, default=100, help="actas per request (a relay's batch)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--every", type=float, default=0.1, help="actas serve --cosign-every")
     args = parser.parse_args()
     election = synthetic(args.stations, 11)
     keys = KeySet.generate(election, "bench-authority")
@@ -138,7 +139,13 @@ def main() -> None:
                 off.append(ingest(work, "plain", args.clients, args.batch, []))
                 running = fresh(running, work, origin, board.verifier)
                 on.append(
-                    ingest(work, f"cosigned{round_}", args.clients, args.batch, ["--cosigners", str(policy_file)])
+                    ingest(
+                        work,
+                        f"cosigned{round_}",
+                        args.clients,
+                        args.batch,
+                        ["--cosigners", str(policy_file), "--cosign-every", str(args.every)],
+                    )
                 )
             running = fresh(running, work, origin, board.verifier)
             latency = time_to_quorum(work, election, policy, 300)
@@ -148,7 +155,7 @@ def main() -> None:
     actas = 2 * args.stations
     print(
         f"# cosigning, {actas:,} actas over HTTP, {args.clients} clients, {args.batch} a request, SQLite, "
-        f"{COSIGNERS} cosigners on loopback, "
+        f"{COSIGNERS} cosigners on loopback, a round at most every {args.every:g} s, "
         f"{time.strftime('%Y-%m-%d')}"
     )
     print(f"ingest without cosigners   {max(off):>8,.0f} actas/s  (runs: {', '.join(f'{r:,.0f}' for r in off)})")

@@ -100,11 +100,16 @@ class Cosigning:
         if self.halted is not None:
             raise BoardHalted(self.halted)
 
-    async def publish(self, *, again: bool = False) -> Published | None:
+    async def publish(self, *, again: bool = False, covering: int | None = None) -> Published | None:
         """Have the latest checkpoint cosigned and publish it: once per checkpoint unless it is short of its
-        quorum, or `again` (at start, when every cosigner must be asked what it holds)."""
+        quorum, or `again` (at start, when every cosigner must be asked what it holds). With `covering`,
+        a checkpoint of at least that size published once the cosigners were asked, quorum or not, is
+        enough: a write waits for one round of requests that covers it, not for the quorum."""
         self.check_running()
         async with self._lock:
+            current = self.board.published_checkpoint()
+            if covering is not None and current is not None and current.checkpoint.size >= covering:
+                return current
             wait = self.round_started + self.every - time.monotonic()
             if wait > 0 and not again:  # what commits meanwhile joins this round
                 await asyncio.sleep(wait)

@@ -54,7 +54,9 @@ class Ingest:
     checked side by side (Ed25519 verification runs outside the interpreter lock) while a batch commits;
     the valid actas then wait in one queue, and all that are waiting are appended in one transaction,
     covered by one new checkpoint and answered with their receipts. On a board with cosigners a committed
-    batch is answered once the cosigners were asked (`server.cosigning`), while the next one commits."""
+    batch is answered once the cosigners were asked about a checkpoint that covers it (`server.cosigning`:
+    one round at a time, paced, each covering every batch committed before it), while the next batches
+    commit."""
 
     MAX_BATCH = 2000
 
@@ -62,8 +64,8 @@ class Ingest:
         self.board = board
         self.cosigning = cosigning
         self.queue: asyncio.Queue[tuple[SignedActa, asyncio.Future[Outcome]]] = asyncio.Queue()
-        self._answering: asyncio.Task[None] | None = None
-        """The batch waiting for its checkpoint's cosignatures."""
+        self._answering: set[asyncio.Task[None]] = set()
+        """The batches waiting for a cosigned checkpoint that covers them."""
 
     async def submit(self, payloads: list[bytes]) -> list[Outcome]:
         if self.cosigning is not None:
@@ -97,18 +99,17 @@ class Ingest:
                 continue
             if self.cosigning is None:
                 _answer(batch, outcomes)
-            else:  # answered once their checkpoint is cosigned; the next batch commits meanwhile, the one
-                # after waits: one round of requests to the cosigners at a time, each covering more actas
-                if self._answering is not None:
-                    await self._answering
-                self._answering = asyncio.create_task(self._cosigned(self.cosigning, batch, outcomes))
+            else:
+                task = asyncio.create_task(self._cosigned(self.cosigning, batch, outcomes))
+                self._answering.add(task)
+                task.add_done_callback(self._answering.discard)
 
     @staticmethod
     async def _cosigned(cosigning: Cosigning, batch: Batch, outcomes: list[Entered]) -> None:
         """Answer a committed batch once the cosigners were asked about a checkpoint that covers it (the
         latest when its turn comes: one request to the cosigners answers every batch that waited)."""
         try:
-            await cosigning.publish()
+            await cosigning.publish(covering=max((o.index + 1 for o in outcomes), default=0))
         except BoardHalted as exc:  # committed, and kept; the answer says why no receipt comes
             for _, future in batch:
                 future.set_exception(exc)
