@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from actas import tile_reader
-from actas.errors import FormatError, InputError
+from actas.errors import FormatError, InputError, VerificationError
 from actas.ledger.checkpoint import Checkpoint
 from actas.ledger.tiles import bundles_of, tiles_of
 from actas.mirror import mirror_board
@@ -203,6 +203,46 @@ def test_a_hostile_static_host_is_refused_and_a_dropped_connection_is_opened_aga
     finally:
         host.shutdown()
     assert not (tmp_path / "big" / "checkpoint.note").exists()
+
+
+@pytest.mark.parametrize(
+    ("tamper", "error", "problem"),
+    [
+        (lambda rows: rows[5].update(kind="report"), FormatError, "entry 5 is listed as 'report', not what it holds"),
+        (lambda rows: rows.pop(7), VerificationError, "sent entry 8 where entry 7 was expected"),
+        (lambda rows: rows[9].update(data=rows[9]["data"].replace("voters ", "voters 1")), VerificationError,
+            "do not hash to the checkpoint's root"),
+    ],
+)  # fmt: skip
+def test_a_mirror_refuses_entries_a_server_alters_as_it_writes_them(
+    published: tuple[RunningServer, Path],
+    tmp_path: Path,
+    tamper: Callable[[list[dict[str, object]]], object],
+    error: type[Exception],
+    problem: str,
+) -> None:
+    server = published[0]
+    real = {path: httpx.get(f"{server.url}{path}", timeout=30).content for path in
+        ("/v1/board/checkpoint", "/v1/board/key", "/v1/board/checkpoints?start=0")}  # fmt: skip
+    size = size_of(real["/v1/board/checkpoint"].decode())
+    rows = httpx.get(f"{server.url}/v1/board/entries", params={"start": 0, "end": size}, timeout=30).json()["entries"]
+    tamper(rows)
+
+    def answer(handler: SimpleHTTPRequestHandler) -> bool:
+        body = real.get(handler.path) or json.dumps({"entries": rows}).encode()
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+        return True
+
+    host, url = serve(tmp_path, answer)
+    try:
+        with pytest.raises(error, match=problem):
+            mirror_board(url, tmp_path / "m", tiles=False)
+    finally:
+        host.shutdown()
+    assert not (tmp_path / "m" / "checkpoint.note").exists()
 
 
 def test_publish_refuses_what_is_not_a_board(tmp_path: Path) -> None:
