@@ -172,7 +172,7 @@ def main() -> None:
     api_cpu, tiles_cpu, tick = min(served_cpu[False]), min(served_cpu[True]), 1 / os.sysconf("SC_CLK_TCK")
     print(f"host CPU a mirror, server    {api_cpu:8.2f} s")
     if tiles_cpu >= tick:
-        print(f"host CPU a mirror, nginx     {tiles_cpu:8.2f} s   (the server's spends {api_cpu / tiles_cpu:,.0f} ×)")
+        print(f"host CPU a mirror, nginx     {tiles_cpu:8.2f} s   (the server: {api_cpu / tiles_cpu:,.0f} × as much)")
     else:
         print(f"host CPU a mirror, nginx     under {tick:.2f} s (one tick; the server: over {api_cpu / tick:,.0f} ×)")
     print(f"national results, nginx      {static_rate:10,.0f} requests/s, p99 {static_p99:.1f} ms")
