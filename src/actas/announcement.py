@@ -7,6 +7,7 @@ An announcement is a signed note by the authority's key (the one the key registr
     fingerprint <SHA-256 of the definition>
     issued <UTC time>
     title <free text: "First bulletin, 80% of actas counted">
+    [unit <geography unit code>]                      (what the figures are of; the nation without it)
     contest <contest id> <candidate>=<votes> ... [others=<votes>] [null=<votes>]
     [voters <n>]
     [registered <n>]
@@ -49,6 +50,8 @@ class Announcement:
     contests: tuple[AnnouncedContest, ...]
     voters: int | None = None
     registered: int | None = None
+    unit: str = ""
+    """The geography unit the figures are of ("" for the nation): they are held against that unit's actas."""
 
     def to_text(self) -> str:
         lines = [
@@ -58,6 +61,8 @@ class Announcement:
             f"issued {self.issued}",
             f"title {self.title}",
         ]
+        if self.unit:
+            lines.append(f"unit {self.unit}")
         for c in self.contests:
             lines.append(f"contest {c.contest} " + " ".join(f"{k}={n}" for k, n in c.votes))
         if self.voters is not None:
@@ -83,9 +88,14 @@ class Announcement:
             values[key] = value
         if not TOKEN_RE.fullmatch(values["election"]) or len(values["title"]) > 200:
             raise FormatError("announcement: the election id or the title (at most 200 characters) is not valid")
+        unit = ""
+        if lines[5].startswith("unit "):
+            unit = lines.pop(5)[len("unit ") :]
+            if not TOKEN_RE.fullmatch(unit):
+                raise FormatError("announcement line 6: expected 'unit <code>'")
         contests: list[AnnouncedContest] = []
         extra: dict[str, int] = {}
-        for number, line in enumerate(lines[5:], start=6):
+        for number, line in enumerate(lines[5:], start=6 + bool(unit)):
             key, _, value = line.partition(" ")
             if key == "contest" and not extra:
                 contests.append(parse_contest(value, f"announcement line {number}"))
@@ -103,6 +113,7 @@ class Announcement:
             contests=tuple(contests),
             voters=extra.get("voters"),
             registered=extra.get("registered"),
+            unit=unit,
         )
 
 

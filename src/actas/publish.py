@@ -9,8 +9,10 @@ beside them as `board.pub`, for whoever has not pinned it (pin it: `--board-key`
 
 The results of every geography unit are published too, at the checkpoint they were counted at:
 `results/<size>/nation.json` and `results/<size>/unit/<code>.json` (the API's `/v1/results`
-answers, immutable), then `results/latest.json`, the pointer to the latest set, with the checkpoint and the consistency
-proof that let a reader check the set. With the results site's page beside them (`index.html`,
+answers, immutable), the final actas received over time (`results/<size>/progress.json` for the
+nation, `results/<size>/progress/<code>.json` for each unit, as `/v1/progress` answers), then
+`results/latest.json`, the pointer to the latest set, with the checkpoint and the consistency proof
+that let a reader check the set. With the results site's page beside them (`index.html`,
 `web.site`), the public results site is static files on a CDN, the tabulation server out of the
 public's reach."""
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,8 @@ from actas.signed_note import Verifier
 
 CHECKPOINT, BOARD_KEY = "checkpoint", "board.pub"
 RESULTS, LATEST, NATION, PROGRESS = "results", "latest.json", "nation.json", "progress.json"
+UNIT_PROGRESS = "progress"
+"""Each unit's progress over time, `progress/<code>.json` beside the nation's `progress.json`."""
 PAGE, STATIC = "index.html", "static"
 KEEP_RESULTS = 10
 """Result sets kept: a reader who fetched an older pointer still finds its files for a while."""
@@ -117,6 +121,8 @@ class ResultsSet:
     """The consistency proof from the tree of `size` entries to the note's."""
     progress: Sequence[tuple[str, int]]
     """Final actas received, minute by minute (UTC)."""
+    unit_progress: Mapping[str, Sequence[tuple[str, int]]]
+    """The same for each unit that has a final acta."""
 
 
 def publish_results(directory: Path, results: ResultsSet) -> int:
@@ -130,11 +136,17 @@ def publish_results(directory: Path, results: ResultsSet) -> int:
         write_public(directory / results_path(size, code), _json(data))
         written += 1
     write_public(directory / RESULTS / str(size) / PROGRESS, _json({"final_actas_by_minute": results.progress}))
+    for code, rows in results.unit_progress.items():
+        write_public(
+            directory / RESULTS / str(size) / UNIT_PROGRESS / f"{code}.json", _json({"final_actas_by_minute": rows})
+        )
+        written += 1
     pointer = {
         "size": size,
         "nation": results_path(size, ""),
         "units": f"{RESULTS}/{size}/unit/",
         "progress": f"{RESULTS}/{size}/{PROGRESS}",
+        "unit_progress": f"{RESULTS}/{size}/{UNIT_PROGRESS}/",
         "checkpoint": results.note,
         "consistency": [base64.b64encode(h).decode() for h in results.consistency],
     }

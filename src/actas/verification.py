@@ -108,8 +108,12 @@ class BoardVerification:
 
 
 def _announced_problems(announcement: Announcement, results: ProgressiveResults) -> list[str]:
-    """How an announcement differs from what the actas counted so far add up to (empty when it agrees)."""
-    view = results.view()
+    """How an announcement differs from what the actas counted so far add up to, in the unit it is of
+    (empty when it agrees)."""
+    try:
+        view = results.view(announcement.unit)
+    except KeyError:
+        return [f"unit {announcement.unit} is not in the election"]
     problems = []
     contests = {c.id: c for c in view.contests}
     for announced in announcement.contests:

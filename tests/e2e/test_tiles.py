@@ -83,6 +83,9 @@ def test_the_server_serves_and_publishes_the_same_tiles_and_readers_check_them(
     assert unit == {**answer, "trail": [{"code": "", "name": name}, {"code": region["code"], "name": region["name"]}]}
     progress = json.loads((www / pointer["progress"]).read_text())
     assert progress == httpx.get(f"{server.url}/v1/progress", timeout=30).json()
+    regional = json.loads((www / pointer["unit_progress"] / f"{region['code']}.json").read_text())
+    assert regional == httpx.get(f"{server.url}/v1/progress", params={"code": region["code"]}, timeout=30).json()
+    assert sum(n for _, n in regional["final_actas_by_minute"]) == region["reported"] > 0
     assert (www / "index.html").exists() and (www / "static" / "checkpoint.js").exists()
 
     key = ("--board-key", server.board_key.to_text())

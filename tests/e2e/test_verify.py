@@ -141,10 +141,14 @@ def test_an_announcement_that_the_actas_do_not_add_up_to_is_found(
     true = ",".join(f"{c['id']}={c['votes']}" for c in contest["candidates"])
     leader = max(contest["candidates"], key=lambda c: c["votes"])
     false = ",".join(f"{c['id']}={c['votes'] + (500 if c is leader else 0)}" for c in contest["candidates"])
-    for votes, title in ((true, "First bulletin"), (false, "Second bulletin")):
+    region = national["children"][0]["code"]
+    regional = httpx.get(server.url + "/v1/results", params={"code": region}).json()["contests"][0]["candidates"]
+    in_region = ",".join(f"{c['id']}={c['votes']}" for c in regional)  # true of the region, not of the nation
+    for votes, title, unit in ((true, "First bulletin", ""), (false, "Second bulletin", ""),
+            (in_region, "Regional bulletin", region)):  # fmt: skip
         announced = run_actas(
             "announce", "--server", server.url, "--election", day / "e", "--key", day / "d" / "keys" / "authority.key",
-            "--title", title, "--votes", f"{contest['id']}:{votes}",
+            "--title", title, "--votes", f"{contest['id']}:{votes}", *(("--unit", unit) if unit else ()),
         )  # fmt: skip
         assert announced.code == 0, announced.stderr
     code, report, _ = verify(server.url, "--mirror", tmp_path / "m", "--board-key", key_text(server))
@@ -156,7 +160,7 @@ def test_an_announcement_that_the_actas_do_not_add_up_to_is_found(
         == f"{leader['id']}: announced {leader['votes'] + 500:,}, the actas before it say {leader['votes']:,}"
     )
     checks = {c["check"]: c for c in report["checks"]}  # type: ignore[union-attr]
-    assert checks["the announcements against the actas before them"]["detail"] == "1 of 2 announcements agree"
+    assert checks["the announcements against the actas before them"]["detail"] == "2 of 3 announcements agree"
 
 
 def test_what_cannot_be_verified_is_refused_clearly(tmp_path: Path) -> None:

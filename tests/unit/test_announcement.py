@@ -32,6 +32,10 @@ def announcement(small: Any, **changes: Any) -> Announcement:
 def test_round_trip_and_signature(small: Any) -> None:
     a = announcement(small)
     assert Announcement.from_text(a.to_text()) == a
+    region = small.election.units[0].code
+    scoped = announcement(small, unit=region)
+    assert f"\nunit {region}\ncontest " in scoped.to_text() and "\nunit " not in a.to_text()
+    assert Announcement.from_text(scoped.to_text()) == scoped
     assert open_announcement(a.sign(small.keys.authority), small.registry) == a
     assert (
         "contest presidente NM=5150092 EG=4445978 others=462704"
@@ -58,6 +62,9 @@ def test_only_the_authority_can_sign(small: Any) -> None:
         ("voters 99", "voters ninety"),
         ("voters 99\n", "voters 99\nvoters 98\n"),
         ("contest president", "contest"),
+        ("voters 99", "unit R01\nvoters 99"),  # the unit goes right after the title
+        ("title First bulletin, 80% of actas\n", "title First bulletin, 80% of actas\nunit R 01\n"),
+        ("title First bulletin, 80% of actas\n", "title First bulletin, 80% of actas\nunit\n"),
     ],
 )
 def test_malformed_announcements_are_refused(small: Any, old: str, new: str) -> None:
@@ -67,7 +74,10 @@ def test_malformed_announcements_are_refused(small: Any, old: str, new: str) -> 
         Announcement.from_text(text.replace(old, new))
 
 
-@given(st.lists(st.tuples(tokens, st.integers(0, 10**10 - 1)), min_size=1, max_size=12, unique_by=lambda t: t[0]))
-def test_any_announced_votes_round_trip(votes: list[tuple[str, int]]) -> None:
-    a = Announcement("e", "0" * 64, "2030-01-01T00:00:00Z", "t", (AnnouncedContest("c", tuple(votes)),))
+@given(
+    st.lists(st.tuples(tokens, st.integers(0, 10**10 - 1)), min_size=1, max_size=12, unique_by=lambda t: t[0]),
+    st.one_of(st.just(""), tokens),
+)
+def test_any_announced_votes_round_trip(votes: list[tuple[str, int]], unit: str) -> None:
+    a = Announcement("e", "0" * 64, "2030-01-01T00:00:00Z", "t", (AnnouncedContest("c", tuple(votes)),), unit=unit)
     assert Announcement.from_text(a.to_text()) == a

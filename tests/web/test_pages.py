@@ -24,7 +24,7 @@ from actas.paper.phone_photo import Distortion, phone_photo
 from actas.paper.render import render_acta
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import alter_counts
-from tests.conftest import ACTAS, alive, children_of, run_actas, wait_for
+from tests.conftest import ACTAS, alive, assert_clean_failure, children_of, run_actas, wait_for
 from tests.web.conftest import Day
 from tests.witness.test_scan import peak_rss, png_bomb, reset_peak_rss
 
@@ -138,9 +138,25 @@ def test_results_are_answered_304_while_the_checkpoint_is_unchanged(
     assert changed
     progress = httpx.get(official.url + "/v1/progress").json()["final_actas_by_minute"]
     assert sum(n for _, n in progress) == 2 and all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d", m) for m, _ in progress)
+    election = load_election(web_day.election)
+    finals = [p for p in web_day.payloads()[:4] if "\nkind final\n" in p]
+    stations = [election.station_by_code[p.split("\nstation ", 1)[1].split("\n", 1)[0]] for p in finals]
+    region = election.path(stations[0])[0].code
+
+    def unit_progress(url: str, code: str) -> list[list[Any]]:
+        answer = httpx.get(url + "/v1/progress", params={"code": code})
+        assert answer.status_code == 200, answer.text
+        rows: list[list[Any]] = answer.json()["final_actas_by_minute"]
+        return rows
+
+    for unit in election.units:  # each unit counts the final actas of its own mesas, and only those
+        expected = sum(unit.code in {u.code for u in election.path(s)} for s in stations)
+        assert sum(n for _, n in unit_progress(official.url, unit.code)) == expected
+    assert httpx.get(official.url + "/v1/progress", params={"code": "NOWHERE"}).status_code == 404
     # another server process on the same board counts the same progress from the entries themselves
     with start_server(web_day.election, web_day.registry, database_url, tmp_path / "b.key") as other:
         assert httpx.get(other.url + "/v1/progress").json()["final_actas_by_minute"] == progress
+        assert unit_progress(other.url, region) == unit_progress(official.url, region)
 
 
 def test_announcements_are_read_and_shown_beside_the_actas(official: RunningServer, web_day: Day) -> None:
@@ -158,6 +174,21 @@ def test_announcements_are_read_and_shown_beside_the_actas(official: RunningServ
     assert items[0]["note"].startswith("actas announcement")
     shown = embedded(httpx.get(official.url + "/").text)["announcements"]
     assert shown[0]["title"] == "First bulletin" and shown[0]["voters"] == 10100 and "note" not in shown[0]
+
+    region = election.units[0].code
+    scoped = ("--key", web_day.root / "d" / "keys" / "authority.key", "--votes", f"president:{first}=51,others=4")
+    regional = run_actas("announce", "--server", official.url, "--election", web_day.election, "--title",
+        "Regional bulletin", "--unit", region, *scoped)  # fmt: skip
+    assert regional.code == 0, regional.stderr
+    assert httpx.get(official.url + "/v1/announcements").json()["announcements"][1]["unit"] == region
+    national = embedded(httpx.get(official.url + "/").text)["announcements"]
+    on_region = embedded(httpx.get(f"{official.url}/results/{region}").text)["announcements"]
+    assert [a["title"] for a in national] == ["First bulletin"]  # each page holds only what is of its unit
+    assert [a["title"] for a in on_region] == ["Regional bulletin"]
+    nowhere = run_actas("announce", "--server", official.url, "--election", web_day.election, "--title", "x",
+        "--unit", "NOWHERE", *scoped)  # fmt: skip
+    assert_clean_failure(nowhere, 2)
+    assert "no unit 'NOWHERE'" in nowhere.stderr
 
 
 @pytest.mark.parametrize(

@@ -248,7 +248,7 @@ class Board:
         first = self.log.append(statements, [("acta", s.payload.encode()) for s in new])
         statements.add_actas([(s.digest, s.acta.station, s.acta.kind.value, first + i) for i, s in enumerate(new)])
         self.counting.pending.extend((first + i, counted_acta(s.acta, s.digest)) for i, s in enumerate(new))
-        self.counting.arrived(now(), sum(s.acta.kind is ActaKind.FINAL for s in new))
+        self.counting.arrived(now(), [s.acta.station for s in new if s.acta.kind is ActaKind.FINAL])
         return outcomes
 
     def announce(self, payload: bytes) -> Outcome:
@@ -265,6 +265,8 @@ class Board:
             return refuse(payload, Reason.FORBIDDEN, str(exc))
         except ActasError as exc:
             return refuse(payload, Reason.MALFORMED, str(exc))
+        if announcement.unit and announcement.unit not in self.election.unit_by_code:
+            return refuse(payload, Reason.INVALID, f"unit {announcement.unit} is not in election {self.election.id}")
         contests = {c.id: c for c in self.election.contests}
         for announced in announcement.contests:
             contest = contests.get(announced.contest)
@@ -411,8 +413,12 @@ class Board:
                 return None
             return counting.counted_at, self.results.counted(), set(self.results.conflicts())
 
-    def arrivals(self) -> list[tuple[str, int]]:
-        return self.counting.arrivals()
+    def arrivals(self, code: str = "") -> list[tuple[str, int]]:
+        """Final actas received minute by minute (UTC) in the unit of `code` (the nation by default)."""
+        return self.counting.arrivals(code)
+
+    def unit_arrivals(self) -> dict[str, list[tuple[str, int]]]:
+        return self.counting.unit_arrivals()
 
     def announcement_views(self) -> list[dict[str, Any]]:
         """Every announcement on the board, read: what the authority announced, with its signed note."""
@@ -424,6 +430,7 @@ class Board:
                     "index": index,
                     "note": note,
                     "title": announced.title,
+                    "unit": announced.unit,
                     "issued": announced.issued,
                     "voters": announced.voters,
                     "registered": announced.registered,

@@ -34,6 +34,7 @@ COUNT_PAGE = 5000
 UNPARSED = 2**63
 MINUTE = len("2030-06-02T23:41")
 FINAL_ACTA_START = b"actas acta v1\nkind final\n"
+STATION_LINE = b"\nstation "
 """How every final acta's payload starts: enough to count its arrival without reading it."""
 
 Entries = Callable[[int, int], Iterable[tuple[int, str, bytes]]]
@@ -91,6 +92,9 @@ class Counting:
         self._arrivals: dict[str, int] = {}
         """Final actas on the board by the minute (UTC) they were received: kept with the tree, as entries
         are read or appended, so the progress over time never needs a query."""
+        self._finals: list[tuple[str, str]] = []
+        """(station, minute UTC) of every final acta on the board, in the order received: any unit's
+        progress over time."""
 
     # --- following the log -------------------------------------------------------------------------------------
 
@@ -98,7 +102,7 @@ class Counting:
         if entry.kind == "announcement":
             self.announced.append((entry.index, entry.data.decode("utf-8")))
         elif entry.kind == ACTA and entry.data.startswith(FINAL_ACTA_START):
-            self.arrived(entry.received_at, 1)
+            self.arrived(entry.received_at, [_station_line(entry.data)])
         if entry.index >= self.parse_from:
             item = read_entry(entry.index, entry.kind, entry.data)
             if item is not None:
@@ -107,6 +111,7 @@ class Counting:
     def reset(self) -> None:
         with self.lock:
             self._arrivals = {}
+            self._finals = []
             self.announced = []
             self.count = BoardCount(self.election, self.observer)
             self.counted_at = None
@@ -130,10 +135,12 @@ class Counting:
             self.counted_at = checkpoint
             self._views = {}
 
-    def arrived(self, received_at: str, finals: int) -> None:
-        if finals:
+    def arrived(self, received_at: str, stations: list[str]) -> None:
+        """Final actas of `stations` received at `received_at`."""
+        if stations:
             minute = received_at[:MINUTE]
-            self._arrivals[minute] = self._arrivals.get(minute, 0) + finals
+            self._arrivals[minute] = self._arrivals.get(minute, 0) + len(stations)
+            self._finals.extend((station, minute) for station in stations)
 
     @property
     def size(self) -> int:
@@ -227,6 +234,42 @@ class Counting:
                 self._views[code] = view
             return view
 
-    def arrivals(self) -> list[tuple[str, int]]:
-        """(minute UTC, final actas received in it), in order: the board's progress over time."""
-        return sorted(dict(self._arrivals).items())  # a plain dict's copy is atomic: no lock, no wait for a writer
+    def arrivals(self, code: str = "") -> list[tuple[str, int]]:
+        """(minute UTC, final actas received in it), in order: the progress over time of the unit of `code`
+        (the nation by default; KeyError for a code the election does not have)."""
+        if not code:
+            return sorted(dict(self._arrivals).items())  # a plain dict's copy is atomic: no wait for a writer
+        if code not in self.election.unit_by_code:
+            raise KeyError(code)
+        paths = self._paths
+        counts: dict[str, int] = {}
+        for station, minute in self._finals[:]:  # a list's copy is atomic too
+            if code in paths.get(station, ()):
+                counts[minute] = counts.get(minute, 0) + 1
+        return sorted(counts.items())
+
+    def unit_arrivals(self) -> dict[str, list[tuple[str, int]]]:
+        """The progress over time of every unit with a final acta, in one pass (for publishing)."""
+        paths = self._paths
+        counts: dict[str, dict[str, int]] = {}
+        for station, minute in self._finals[:]:
+            for code in paths.get(station, ()):
+                unit = counts.setdefault(code, {})
+                unit[minute] = unit.get(minute, 0) + 1
+        return {code: sorted(unit.items()) for code, unit in counts.items()}
+
+    @cached_property
+    def _paths(self) -> dict[str, tuple[str, ...]]:
+        """The codes of the units above each station of the election."""
+        return {s.code: tuple(u.code for u in self.election.path(s)) for s in self.election.stations}
+
+
+def _station_line(data: bytes) -> str:
+    """The station an acta's bytes name on their `station` line ("" if none: such an acta is refused
+    when it is counted)."""
+    start = data.find(STATION_LINE)
+    if start < 0:
+        return ""
+    start += len(STATION_LINE)
+    end = data.find(b"\n", start)
+    return data[start : end if end >= 0 else len(data)].decode("utf-8", "replace")

@@ -345,6 +345,9 @@ def announce_command(
     voters: Annotated[int | None, typer.Option(help="Voters announced.")] = None,
     registered: Annotated[int | None, typer.Option(help="Registered voters announced.")] = None,
     issued: Annotated[str | None, typer.Option(help="When it was announced (UTC); now by default.")] = None,
+    unit: Annotated[
+        str, typer.Option(help="The code of the geography unit the figures are of; the nation by default.")
+    ] = "",
 ) -> None:
     """Sign an announcement with the authority's key and publish it on the bulletin board.
 
@@ -356,6 +359,8 @@ def announce_command(
     from actas.announcement import Announcement, parse_contest
 
     election = load_election(election_dir)
+    if unit and unit not in election.unit_by_code:
+        raise InputError(f"--unit: no unit {unit[:64]!r} in election {election.id}")
     contests = []
     for item in votes:
         contest, sep, pairs = item.partition(":")
@@ -370,6 +375,7 @@ def announce_command(
         contests=tuple(contests),
         voters=voters,
         registered=registered,
+        unit=unit,
     )
     note = announcement.sign(load_signer(key))
     try:

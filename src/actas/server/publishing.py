@@ -111,7 +111,9 @@ class Publisher:
             with self._turn() as mine:
                 if not mine:
                     return None
-                publish_results(self.directory, ResultsSet(size, units, note, proof, board.arrivals()))
+                publish_results(
+                    self.directory, ResultsSet(size, units, note, proof, board.arrivals(), board.unit_arrivals())
+                )
             self.results_published, self.results_at = size, time.monotonic()
             return size
         return None

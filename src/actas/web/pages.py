@@ -77,7 +77,7 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             **base(view.unit.name),
             view=view.json,
             trail=trail(election, code),
-            announcements=[{k: v for k, v in a.items() if k != "note"} for a in announcements],
+            announcements=[{k: v for k, v in a.items() if k != "note"} for a in announcements if a["unit"] == code],
             candidates=candidates,
             levels={level.id: level.name for level in election.levels},
         )

@@ -108,9 +108,12 @@ async def announcement_list(board: BoardOf) -> Response:
     return JSONResponse({"announcements": await run_in_threadpool(board.announcement_views)})
 
 
-@router.get("/v1/progress", summary="Final actas received, minute by minute (UTC)")
-async def progress(board: BoardOf) -> Response:
-    rows = await run_in_threadpool(board.arrivals)
+@router.get("/v1/progress", summary="Final actas received in a unit (the nation by default), minute by minute (UTC)")
+async def progress(board: BoardOf, code: str = "") -> Response:
+    try:
+        rows = await run_in_threadpool(board.arrivals, code)
+    except KeyError:
+        return error(404, "not_found", f"no unit {code[:64]} in election {board.election.id}")
     return JSONResponse({"final_actas_by_minute": rows})
 
 

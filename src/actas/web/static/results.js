@@ -233,7 +233,7 @@
     if (Date.now() - progressAt < 10000) return;
     progressAt = Date.now();
     try {
-      const response = await fetch("/v1/progress");
+      const response = await fetch(`/v1/progress?code=${encodeURIComponent(view.code)}`);
       if (response.ok) progressChart((await response.json()).final_actas_by_minute);
     } catch (err) { /* the next poll tries again */ }
   }
@@ -294,7 +294,8 @@
         view = v;
         render(v);
         $("figures").hidden = false;
-        fetchJson(pointer.progress).then((p) => progressChart(p.final_actas_by_minute), () => {});
+        const progress = code ? `${pointer.unit_progress}${encodeURIComponent(code)}.json` : pointer.progress;
+        fetchJson(progress).then((p) => progressChart(p.final_actas_by_minute), () => progressChart([]));
       }
       $("updated").textContent = `Published results, read ${new Date().toLocaleTimeString()}.`;
     } catch (err) {
