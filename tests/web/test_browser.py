@@ -205,6 +205,14 @@ def test_drill_down_to_a_mesa_whose_qr_reads_back_from_the_page(
         page.click("#children a[href^='/results/'] >> nth=0")
         page.wait_for_selector("#children a")
     shot(page, "results-unit")
+    # the lowest level charts and lists its mesas with their own votes, not "nothing counted here"
+    assert page.locator("#shares-chart svg rect").count() > 0 and "No actas counted" not in page.text_content("main")
+    first_row = page.locator("#children tbody tr >> nth=0")
+    station = first_row.locator("th a").text_content()
+    signed = web_day.finals()[station].acta
+    cells = [c.strip() for c in first_row.locator("td").all_text_contents()]
+    assert cells[0] == "reported" and cells[2] == f"{signed.voters:,}"
+    assert sum(int(c.replace(",", "")) for c in cells[4:]) == sum(signed.contests[0].votes)
     station = page.text_content("#children a[href^='/mesa/'] >> nth=0")
     page.click("#children a[href^='/mesa/'] >> nth=0")
     page.wait_for_selector("#mesa-status")

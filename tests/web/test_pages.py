@@ -98,6 +98,13 @@ def test_results_drill_down_from_the_nation_to_each_mesa_and_its_checked_acta(
     assert depth == len(election.levels)
     assert [s["code"] for s in view["station_list"]] == [s.code for s in election.stations if s.unit == code]
     assert {s["status"] for s in view["station_list"]} == {"reported"}
+    owner = {o.id: o.candidate for o in election.contests[0].options}
+    for line in view["station_list"]:  # each mesa with the votes of its own final acta
+        acta = finals[line["code"]].acta
+        by_candidate: dict[str, int] = {}
+        for option, votes in zip(election.contests[0].option_ids, acta.contests[0].votes, strict=True):
+            by_candidate[owner[option]] = by_candidate.get(owner[option], 0) + votes
+        assert line["voters"] == acta.voters and line["contests"][0]["candidates"] == by_candidate
     station = view["station_list"][0]["code"]
     mesa = httpx.get(f"{official.url}/mesa/{station}")
     assert mesa.status_code == 200

@@ -193,15 +193,27 @@ class ProgressiveResults:
         """reported (one final acta counted), conflict (actas that disagree) or missing."""
         return station_status([a for _, a in self._finals.get(station, [])], self._zeros.get(station, []))
 
-    def _shares(self, unit: _Unit) -> tuple[ContestShares, ...]:
-        """Per contest: the valid votes and each candidate's, the short form children are listed in."""
+    def _shares(self, counts_by_contest: Iterable[Sequence[int]]) -> tuple[ContestShares, ...]:
+        """Per contest (one count per option in ballot order, then the null votes): the valid votes and each
+        candidate's, the short form child units and mesas are listed in."""
         shares = []
-        for contest, counts, owner in zip(self.election.contests, unit.counts, self._candidate_of, strict=True):
+        for contest, counts, owner in zip(self.election.contests, counts_by_contest, self._candidate_of, strict=True):
             votes = [0] * len(contest.candidates)
-            for i, n in enumerate(counts[:-1]):
+            for i, n in enumerate(counts[: len(owner)]):
                 votes[owner[i]] += n
             shares.append(ContestShares(contest.id, sum(votes), tuple(zip(contest.candidate_ids, votes, strict=True))))
         return tuple(shares)
+
+    def _station_line(self, station: str) -> StationLine:
+        """A mesa as its unit lists it: its status, and the votes of its final acta when one is counted."""
+        status = self.status(station)
+        finals = self._finals.get(station, [])
+        if status != REPORTED or len(finals) != 1:
+            return StationLine(station, self._registered[station], status)
+        acta = finals[0][1]
+        return StationLine(
+            station, self._registered[station], status, acta.voters, self._shares(c.votes for c in acta.contests)
+        )
 
     @staticmethod
     def _coverage(unit: _Unit) -> Coverage:
@@ -224,10 +236,8 @@ class ProgressiveResults:
                 candidates.append(CandidateVotes(cand.id, cand.name, sum(o.votes for o in cards), cards))
             contests.append(ContestResults(contest.id, contest.name, sum(counts[:-1]), counts[-1], tuple(candidates)))
         children = tuple(
-            ChildUnit(child.code, child.name, child.level, self._coverage(child), self._shares(child))
+            ChildUnit(child.code, child.name, child.level, self._coverage(child), self._shares(child.counts))
             for child in (self._units[c] for c in unit.children)
         )
-        stations = tuple(
-            StationLine(s, self._registered[s], self.status(s)) for s in self._stations_of.get(unit.code, [])
-        )
+        stations = tuple(self._station_line(s) for s in self._stations_of.get(unit.code, []))
         return UnitResults(unit.code, unit.name, unit.level, self._coverage(unit), tuple(contests), children, stations)

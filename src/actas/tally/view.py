@@ -74,6 +74,10 @@ class StationLine:
     registered: int
     status: str
     """reported, missing or conflict."""
+    voters: int = 0
+    """Of its counted final acta (0 when none is counted)."""
+    contests: tuple[ContestShares, ...] = ()
+    """Per contest, the votes of its counted final acta (none when none is counted)."""
 
 
 @dataclass(frozen=True)
@@ -133,5 +137,14 @@ class UnitResults:
                 }
                 for child in self.children
             ],
-            "station_list": [{"code": s.code, "registered": s.registered, "status": s.status} for s in self.stations],
+            "station_list": [
+                {
+                    "code": s.code,
+                    "registered": s.registered,
+                    "status": s.status,
+                    "voters": s.voters,
+                    "contests": [{"id": c.id, "valid": c.valid, "candidates": dict(c.candidates)} for c in s.contests],
+                }
+                for s in self.stations
+            ],
         }

@@ -94,9 +94,15 @@
     }
   }
 
-  function sharesChart(children) {
+  // The rows of the shares chart: the child units, or at the lowest level the mesas (right: turnout).
+  function shareRows(v) {
+    if (v.children.length) return v.children.map((c) => ({ name: c.name, contests: c.contests, right: pct(c.reported, c.stations).replace(".00", "") }));
+    return (v.station_list || []).map((s) => ({ name: s.code, contests: s.contests, right: pct(s.voters, s.registered) }));
+  }
+
+  function sharesChart(v) {
     const box = $("shares-chart");
-    const rows = children.filter((c) => c.contests && c.contests[0] && c.contests[0].valid > 0);
+    const rows = shareRows(v).filter((c) => c.contests && c.contests[0] && c.contests[0].valid > 0);
     if (!rows.length) { box.replaceChildren(el("p", { class: "note" }, "No actas counted here yet.")); return; }
     const ns = "http://www.w3.org/2000/svg";
     const rowH = 18, labelW = 170, width = 640, barW = width - labelW - 60;
@@ -121,11 +127,11 @@
       }
       const cover = document.createElementNS(ns, "text");
       cover.setAttribute("x", labelW + barW + 6); cover.setAttribute("y", i * rowH + 13);
-      cover.textContent = pct(child.reported, child.stations).replace(".00", "");
+      cover.textContent = child.right;
       svg.append(cover);
     });
     const legend = el("p", { class: "legend" }, ...Object.entries(initial.candidates).map(([id, name]) =>
-      el("span", {}, el("i", { style: `background:${colorOf[id] || "#888"}` }), name)), el("span", { class: "note" }, "right: actas counted"));
+      el("span", {}, el("i", { style: `background:${colorOf[id] || "#888"}` }), name)), el("span", { class: "note" }, v.children.length ? "right: actas counted" : "right: turnout"));
     box.replaceChildren(svg, legend);
   }
 
@@ -149,12 +155,19 @@
       }
       table.append(body);
     } else {
+      const ids = Object.keys(initial.candidates);
       table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.label),
-        el("th", { scope: "col", class: "num" }, "Registered"), el("th", { scope: "col" }, "Acta"))));
+        el("th", { scope: "col" }, "Acta"), el("th", { scope: "col", class: "num" }, "Registered"),
+        el("th", { scope: "col", class: "num" }, "Voters"), el("th", { scope: "col", class: "num" }, "Turnout"),
+        ...ids.map((id) => el("th", { scope: "col", class: "num" }, initial.candidates[id])))));
       const body = el("tbody");
       for (const s of v.station_list) {
+        const counted = s.contests && s.contests[0];
+        const votes = ids.map((id) => el("td", { class: "num" }, counted ? fmt(counted.candidates[id] || 0) : "–"));
         body.append(el("tr", { "data-station": s.code }, el("th", { scope: "row" }, mesaLink(s.code)),
-          el("td", { class: "num" }, fmt(s.registered)), el("td", {}, el("span", { class: `status ${s.status}` }, s.status))));
+          el("td", {}, el("span", { class: `status ${s.status}` }, s.status)), el("td", { class: "num" }, fmt(s.registered)),
+          el("td", { class: "num" }, counted ? fmt(s.voters) : "–"), el("td", { class: "num" }, counted ? pct(s.voters, s.registered) : "–"),
+          ...votes));
       }
       table.append(body);
     }
@@ -208,7 +221,7 @@
     summary(v);
     $("contests").replaceChildren(...v.contests.map(contestTable));
     announcements(v);
-    sharesChart(v.children);
+    sharesChart(v);
     childrenTable(v);
     document.body.dataset.checkpoint = v.checkpoint ? v.checkpoint.size : 0;
   }
