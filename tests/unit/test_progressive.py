@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from actas.acta.codec import parse_payload, sign_acta
 from actas.sim.election_day import VoterModel, simulate
 from actas.tally.progressive import CONFLICT, MISSING, REPORTED, ProgressiveResults, in_conflict
+from actas.tally.view import CandidateVotes, ContestResults, Coverage, Headline, UnitResults
 
 
 def test_a_final_acta_that_follows_another_zero_acta_than_the_one_on_the_board_is_a_conflict(small: Any) -> None:
@@ -56,3 +57,27 @@ def test_the_results_do_not_depend_on_the_order_the_actas_arrive_in(small: Any, 
         views.append((results.view().to_json(), [results.status(s.station) for s in stations]))
     assert views[0] == views[1]
     assert views[0][1] == [REPORTED, CONFLICT, REPORTED, REPORTED]
+
+
+def headline_of(votes: list[int], reported: int = 3) -> Headline | None:
+    names = ["Ana Álvarez", "Bruno Barros", "Carla Castro"][: len(votes)]
+    contest = ContestResults("president", "President", sum(votes), 2, tuple(
+        CandidateVotes(str(i), name, n, ()) for i, (name, n) in enumerate(zip(names, votes, strict=True))))  # fmt: skip
+    coverage = Coverage(stations=4, reported=reported, conflicts=0, registered=1000, covered=750, voters=sum(votes) + 2)
+    return UnitResults("R01", "Region 01", "region", coverage, (contest,), (), ()).headline
+
+
+def test_the_headline_says_who_leads_by_how_much_over_whom_with_how_much_counted() -> None:
+    lead = headline_of([120, 300, 80])
+    assert lead is not None and (lead.leader, lead.runner_up, lead.margin) == ("Bruno Barros", "Ana Álvarez", 180)
+    assert lead.sentence == (
+        "Bruno Barros leads Ana Álvarez by 180 votes (36.00 points) in the actas counted so far, "
+        "with 3 of 4 actas counted (75.00%), covering 75.00% of registered voters."
+    )
+    tie = headline_of([200, 200, 100])
+    assert tie is not None and tie.sentence.startswith(
+        "Ana Álvarez and Bruno Barros are tied at 200 votes, with 3 of 4"
+    )
+    alone = headline_of([42])
+    assert alone is not None and alone.sentence.startswith("Ana Álvarez has all 42 valid votes counted")
+    assert headline_of([0, 0], reported=0) is None  # nothing counted: no one leads

@@ -200,6 +200,8 @@ def test_drill_down_to_a_mesa_whose_qr_reads_back_from_the_page(
     publish(official, web_day.payloads())
     page.goto(official.url + "/")
     page.wait_for_selector("#children a")
+    page.wait_for_selector(".live.on")  # green once the script runs and polls
+    assert page.text_content("#headline") == httpx.get(official.url + "/v1/results").json()["headline"]["sentence"]
     shot(page, "results-national")
     while page.locator("#children a[href^='/results/']").count():
         page.click("#children a[href^='/results/'] >> nth=0")

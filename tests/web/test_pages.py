@@ -85,6 +85,15 @@ def test_results_drill_down_from_the_nation_to_each_mesa_and_its_checked_acta(
     assert view["stations"] == {"expected": 24, "reported": 24, "conflicts": 0}
     finals = web_day.finals()
     assert view["voters"] == sum(s.acta.voters for s in finals.values())
+    # without its script the page already says it: the headline and the figures are in the HTML served
+    served = " ".join(re.sub(r"<script.*?</script>", "", national.text, flags=re.S).split())
+    ranked = sorted(view["contests"][0]["candidates"], key=lambda c: -c["votes"])
+    margin = ranked[0]["votes"] - ranked[1]["votes"]
+    assert view["headline"]["margin"] == margin and view["headline"]["leader"] == ranked[0]["name"]
+    assert html.escape(view["headline"]["sentence"]) in served
+    assert f"{html.escape(ranked[0]['name'])} leads {html.escape(ranked[1]['name'])} by {margin:,} votes" in served
+    assert 'id="reported">24 of 24</span>' in served and f'id="voters">{view["voters"]:,}</span>' in served
+    assert "Live" not in served  # said only once the script runs and polls
     code, depth = "", 0
     while view["children"]:  # down the first branch of the geography
         child = view["children"][0]

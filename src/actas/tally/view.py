@@ -4,6 +4,7 @@ pages show and what a verifier recomputes. `to_json` is the API's shape, field f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 
@@ -81,6 +82,63 @@ class StationLine:
 
 
 @dataclass(frozen=True)
+class Headline:
+    """Who leads a unit's first contest in the actas counted so far, by how much, over whom, and how much
+    of the unit those actas cover. `sentence` says it in words, from these numbers alone."""
+
+    contest: str
+    leader: str
+    leader_votes: int
+    runner_up: str | None
+    runner_up_votes: int
+    valid: int
+    reported: int
+    stations: int
+    covered: int
+    registered: int
+
+    @property
+    def margin(self) -> int:
+        return self.leader_votes - self.runner_up_votes
+
+    @property
+    def points(self) -> float:
+        """The margin in percentage points of the valid votes counted."""
+        return 100 * self.margin / self.valid
+
+    @property
+    def sentence(self) -> str:
+        counted = (
+            f"with {self.reported:,} of {self.stations:,} actas counted ({_share(self.reported, self.stations)}), "
+            f"covering {_share(self.covered, self.registered)} of registered voters"
+        )
+        if self.runner_up is None:
+            return f"{self.leader} has all {self.leader_votes:,} valid votes counted, {counted}."
+        if self.margin == 0:
+            return f"{self.leader} and {self.runner_up} are tied at {self.leader_votes:,} votes, {counted}."
+        return (
+            f"{self.leader} leads {self.runner_up} by {self.margin:,} votes ({self.points:.2f} points) "
+            f"in the actas counted so far, {counted}."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "contest": self.contest,
+            "leader": self.leader,
+            "leader_votes": self.leader_votes,
+            "runner_up": self.runner_up,
+            "runner_up_votes": self.runner_up_votes,
+            "margin": self.margin,
+            "points": round(self.points, 2),
+            "sentence": self.sentence,
+        }
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.2f}%" if whole else "–"
+
+
+@dataclass(frozen=True)
 class UnitResults:
     """A unit's results: its coverage and every contest; a unit of the lowest level lists its stations,
     each with its status, the others their child units."""
@@ -93,6 +151,19 @@ class UnitResults:
     children: tuple[ChildUnit, ...]
     stations: tuple[StationLine, ...]
 
+    @cached_property
+    def headline(self) -> Headline | None:
+        """The headline of the first contest, once it has valid votes counted (None before)."""
+        if not self.contests or self.contests[0].valid == 0:
+            return None
+        contest, c = self.contests[0], self.coverage
+        ranked = sorted(contest.candidates, key=lambda k: -k.votes)  # stable: ballot order among equals
+        second = ranked[1] if len(ranked) > 1 else None
+        return Headline(
+            contest.name, ranked[0].name, ranked[0].votes, second.name if second else None,
+            second.votes if second else 0, contest.valid, c.reported, c.stations, c.covered, c.registered,
+        )  # fmt: skip
+
     def to_json(self) -> dict[str, Any]:
         c = self.coverage
         return {
@@ -102,6 +173,7 @@ class UnitResults:
             "stations": {"expected": c.stations, "reported": c.reported, "conflicts": c.conflicts},
             "registered": {"expected": c.registered, "covered": c.covered},
             "voters": c.voters,
+            "headline": self.headline.to_json() if self.headline is not None else None,
             "contests": [
                 {
                     "id": contest.id,

@@ -16,6 +16,7 @@ STATIC = HERE / "static"
 environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 environment.globals["zip"] = zip
 environment.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
+environment.filters["percent"] = lambda n, d: f"{100 * n / d:.2f}%" if d else "–"
 
 
 def page_json(data: Any) -> str:

@@ -33,6 +33,9 @@
 
   function summary(v) {
     const s = v.stations, r = v.registered;
+    $("headline").textContent = v.headline ? v.headline.sentence : "No acta counted here yet.";
+    const bar = $("actas-progress");
+    bar.max = s.expected; bar.value = s.reported; bar.textContent = pct(s.reported, s.expected);
     $("reported").textContent = `${fmt(s.reported)} of ${fmt(s.expected)}`;
     $("reported-share").textContent = `${pct(s.reported, s.expected)} of actas`;
     $("voters").textContent = fmt(v.voters);
@@ -226,6 +229,12 @@
     document.body.dataset.checkpoint = v.checkpoint ? v.checkpoint.size : 0;
   }
 
+  // The live indicator: green while polls succeed, grey when they fail (and before the script runs).
+  function live(on, text) {
+    document.querySelector(".live").classList.toggle("on", on);
+    $("updated").textContent = text;
+  }
+
   async function poll() {
     try {
       const headers = etag ? { "If-None-Match": etag } : {};
@@ -235,9 +244,9 @@
         view = await response.json();
         render(view);
       }
-      $("updated").textContent = `Live: checked ${new Date().toLocaleTimeString()}.`;
+      live(true, `Live: checked ${new Date().toLocaleTimeString()}.`);
     } catch (err) {
-      $("updated").textContent = "Offline: showing the last results received; retrying.";
+      live(false, "Offline: showing the last results received; retrying.");
     }
   }
 
@@ -310,10 +319,10 @@
         const progress = code ? `${pointer.unit_progress}${encodeURIComponent(code)}.json` : pointer.progress;
         fetchJson(progress).then((p) => progressChart(p.final_actas_by_minute), () => progressChart([]));
       }
-      $("updated").textContent = `Published results, read ${new Date().toLocaleTimeString()}.`;
+      live(true, `Published results, read ${new Date().toLocaleTimeString()}.`);
     } catch (err) {
       if (!(err instanceof Problem) && shownSet !== null) {
-        $("updated").textContent = "Offline: showing the last results checked; retrying.";
+        live(false, "Offline: showing the last results checked; retrying.");
         return;
       }
       shownSet = null;
@@ -328,6 +337,7 @@
     return;
   }
   render(view);
+  live(true, "Live: the page follows the board as actas arrive.");
   performance.mark("results-rendered");  // how long the first render took, for bench/web.py
   pollProgress();
   setInterval(() => { poll(); pollProgress(); }, POLL_MS);
