@@ -408,7 +408,17 @@ def test_the_demo_ends_serving_its_pages_until_interrupted(tmp_path: Path) -> No
     servers = children_of(process.pid)
     assert len(servers) == 2 and all(alive(p) for p in servers)
     process.send_signal(signal.SIGINT)  # SIGTERM: tests/e2e/test_cli.py
-    assert process.wait(timeout=60) == 0
+    try:
+        code = process.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        running = {
+            pid: (Path("/proc") / str(pid) / "wchan").read_text() for pid in [process.pid, *servers] if alive(pid)
+        }
+        for pid in [*servers, process.pid]:
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        pytest.fail(f"the demo did not stop within 60 s of Ctrl-C; still running (pid: kernel wait): {running}")
+    assert code == 0
     assert not any(alive(p) for p in servers)
     with pytest.raises(httpx.TransportError):
         httpx.get(live[1] + "/", timeout=5)

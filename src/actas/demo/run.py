@@ -141,6 +141,11 @@ def _serve(out_dir: Path, official: RunningServer) -> None:
         try:
             official.process.wait()
         except KeyboardInterrupt:
+            stopping = [threading.Thread(target=server.stop) for server in (observer, official)]
+            for thread in stopping:  # both stop at once, each finishing what is in flight
+                thread.start()
+            for thread in stopping:
+                thread.join()
             out.print("stopped")
 
 

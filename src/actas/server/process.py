@@ -17,6 +17,9 @@ from actas.errors import InputError
 from actas.ledger.cosignature import CosignerKey
 from actas.signed_note import Verifier
 
+STOP_WAIT = 30.0
+"""Seconds a server or cosigner is given to stop before it is killed."""
+
 
 @dataclass
 class RunningServer:
@@ -26,9 +29,7 @@ class RunningServer:
     process: subprocess.Popen[str]
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=30)
+        stop_process(self.process, sig)
 
     def __enter__(self) -> RunningServer:
         return self
@@ -100,9 +101,19 @@ class RunningCosigner:
     process: subprocess.Popen[str]
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            self.process.wait(timeout=30)
+        stop_process(self.process, sig)
+
+
+def stop_process(process: subprocess.Popen[str], sig: int = signal.SIGTERM, timeout: float = STOP_WAIT) -> None:
+    """Ask a server to stop (`sig`), and kill it if it has not within `timeout` seconds: it answers what
+    is in flight and stops in 15 s, so one that is still running is stuck, and waiting longer helps no one."""
+    if process.poll() is None:
+        process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def start_cosigner(key: Path, logs: dict[str, Verifier], db: Path, port: int = 0) -> RunningCosigner:
