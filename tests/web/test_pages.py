@@ -389,8 +389,9 @@ def test_the_demo_ends_serving_its_pages_until_interrupted(tmp_path: Path) -> No
     command = [str(ACTAS), "demo", "--stations", "12", "--out", str(tmp_path / "demo")]
     errors = (tmp_path / "stderr").open("w")
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=errors, text=True, env={**os.environ, "COLUMNS": "300"}
-    )
+        command, stdout=subprocess.PIPE, stderr=errors, text=True, env={**os.environ, "COLUMNS": "300"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as from a terminal, even where the
+    )  # tests run in the background, whose shell starts them with Ctrl-C ignored  # fmt: skip
     assert process.stdout is not None
     lines = []
     for line in process.stdout:
