@@ -34,8 +34,9 @@ COUNT_PAGE = 5000
 UNPARSED = 2**63
 MINUTE = len("2030-06-02T23:41")
 FINAL_ACTA_START = b"actas acta v1\nkind final\n"
-STATION_LINE = b"\nstation "
 """How every final acta's payload starts: enough to count its arrival without reading it."""
+STATION_LINE = b"\nstation "
+"""The line that names an acta's station: enough to count its arrival in the station's units."""
 
 Entries = Callable[[int, int], Iterable[tuple[int, str, bytes]]]
 

@@ -109,8 +109,8 @@ class Headline:
     @property
     def sentence(self) -> str:
         counted = (
-            f"with {self.reported:,} of {self.stations:,} actas counted ({_share(self.reported, self.stations)}), "
-            f"covering {_share(self.covered, self.registered)} of registered voters"
+            f"with {self.reported:,} of {self.stations:,} actas counted ({percent(self.reported, self.stations)}), "
+            f"covering {percent(self.covered, self.registered)} of registered voters"
         )
         if self.runner_up is None:
             return f"{self.leader} has all {self.leader_votes:,} valid votes counted, {counted}."
@@ -134,7 +134,8 @@ class Headline:
         }
 
 
-def _share(part: int, whole: int) -> str:
+def percent(part: int, whole: int) -> str:
+    """A share as the pages and the headline write it: two decimals, "–" where there is no whole."""
     return f"{100 * part / whole:.2f}%" if whole else "–"
 
 

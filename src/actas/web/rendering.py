@@ -9,6 +9,8 @@ from typing import Any
 
 import jinja2
 
+from actas.tally.view import percent
+
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
@@ -16,7 +18,7 @@ STATIC = HERE / "static"
 environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 environment.globals["zip"] = zip
 environment.filters["thousands"] = lambda n: f"{n:,}" if isinstance(n, int) else n
-environment.filters["percent"] = lambda n, d: f"{100 * n / d:.2f}%" if d else "–"
+environment.filters["percent"] = percent
 
 
 def page_json(data: Any) -> str:
