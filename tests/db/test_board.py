@@ -220,7 +220,12 @@ def test_announcements_are_published_once_and_only_from_the_authority(database_u
         (AnnouncedContest("president", (("NOBODY", 5),)),),
     )
     assert status(board.announce(unknown.sign(small.keys.authority).encode())) == 422
-    assert status(board.announce(b"\xff")) == 400 and board.tree.size == 3
+    nowhere = dataclasses.replace(statement, title="Bulletin of no unit", unit="NOWHERE")
+    assert status(board.announce(nowhere.sign(small.keys.authority).encode())) == 422  # not in the election
+    region = dataclasses.replace(statement, title="Regional bulletin", unit=small.election.units[0].code)
+    assert status(board.announce(region.sign(small.keys.authority).encode())) == 201
+    assert board.tree.size == 4 and board.announcement_views()[-1]["unit"] == small.election.units[0].code
+    assert status(board.announce(b"\xff")) == 400 and board.tree.size == 4
 
 
 def test_an_entry_altered_behind_the_servers_back_stops_it(databases: DatabaseUrls, small: Any, day: list[Any]) -> None:
