@@ -46,6 +46,8 @@ class Unit:
 class Candidate:
     id: str
     name: str
+    color: str | None = None
+    """The colour the pages draw the candidate in (`#rrggbb`), where the definition gives one."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,10 @@ class Election:
     contests: tuple[Contest, ...]
     stations: tuple[Station, ...]
     station_label: str = "Station"
+    language: str | None = None
+    """The language its pages, kiosks and printed actas speak by default (`es_VE`); English if none."""
+    time_zone: str | None = None
+    """The IANA time zone its times are shown in (`America/Caracas`); UTC if none."""
 
     @cached_property
     def fingerprint(self) -> str:
@@ -154,12 +160,16 @@ class Election:
                 {
                     "id": c.id,
                     "name": c.name,
-                    "candidates": [{"id": k.id, "name": k.name} for k in c.candidates],
+                    "candidates": [
+                        {"id": k.id, "name": k.name, **({"color": k.color} if k.color else {})} for k in c.candidates
+                    ],
                     "options": [{"id": o.id, "name": o.name, "candidate": o.candidate} for o in c.options],
                 }
                 for c in self.contests
             ],
             "stations": [{"code": s.code, "unit": s.unit, "registered": s.registered} for s in self.stations],
+            **({"language": self.language} if self.language else {}),
+            **({"time_zone": self.time_zone} if self.time_zone else {}),
         }
 
     @classmethod
@@ -169,6 +179,14 @@ class Election:
 
 
 # --- validation -------------------------------------------------------------------------------------------
+
+
+COLOR_RE = re.compile(r"#[0-9a-f]{6}")
+LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
+"""A language as a definition names it: `es`, `es_VE`, `en`."""
+ZONE_RE = re.compile(r"(?:UTC|[A-Z][A-Za-z_-]+(?:/[A-Z][A-Za-z0-9_+-]+){1,2})")
+"""An IANA time zone's name (`America/Caracas`); whether this machine knows it is checked where a page
+or a kiosk is served (`actas.i18n`)."""
 
 
 def _fail(path: str, expected: str, found: Any) -> FormatError:
@@ -274,7 +292,14 @@ def _parse(raw: Any) -> Election:
     station_label = obj.get("station_label", "Station")
     if not isinstance(station_label, str) or not station_label:
         raise _fail("$.station_label", "a non-empty string", station_label)
+    spoken = obj.get("language")
+    if spoken is not None and (not isinstance(spoken, str) or not LANGUAGE_RE.fullmatch(spoken)):
+        raise _fail("$.language", "a language code such as es_VE or en", spoken)
+    zone = obj.get("time_zone")
+    if zone is not None and (not isinstance(zone, str) or not ZONE_RE.fullmatch(zone)):
+        raise _fail("$.time_zone", "an IANA time zone such as America/Caracas", zone)
     known = {"format", "id", "name", "date", "levels", "units", "contests", "stations", "station_label"}
+    known |= {"language", "time_zone"}
     unknown = sorted(set(obj) - known)
     if unknown:
         raise _fail("$", f"only the fields {sorted(known)}", unknown)
@@ -287,6 +312,8 @@ def _parse(raw: Any) -> Election:
         contests=contests,
         stations=tuple(stations),
         station_label=station_label,
+        language=spoken,
+        time_zone=zone,
     )
 
 
@@ -298,12 +325,20 @@ def _parse_unit(raw: Any, path: str) -> Unit:
     return Unit(_token(u, "code", path), _text(u, "name", path), _token(u, "level", path), parent)
 
 
+def _color(obj: Mapping[str, Any], path: str) -> str | None:
+    value = obj.get("color")
+    if value is not None and (not isinstance(value, str) or not COLOR_RE.fullmatch(value)):
+        raise _fail(f"{path}.color", "a colour as #rrggbb", value)
+    return value
+
+
 def _parse_contest(raw: Any, path: str) -> Contest:
     c = _obj(raw, path)
     candidates = tuple(
         Candidate(
             _token(_obj(k, f"{path}.candidates[{i}]"), "id", f"{path}.candidates[{i}]"),
             _text(k, "name", f"{path}.candidates[{i}]"),
+            _color(k, f"{path}.candidates[{i}]"),
         )
         for i, k in enumerate(_list(c.get("candidates"), f"{path}.candidates"))
     )

@@ -15,6 +15,7 @@ from typing import IO
 
 from actas.election import Election
 from actas.errors import FormatError, InputError, KeyFileError, TooLargeError
+from actas.i18n import time_zone
 from actas.ledger.cosignature import MAX_POLICY_BYTES, CosignerPolicy
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
@@ -71,7 +72,10 @@ def load_election(path: Path) -> Election:
         raise FormatError(f"election definition {file}: not valid JSON (line {exc.lineno}: {exc.msg})") from None
     except RecursionError:
         raise FormatError(f"election definition {file}: nested deeper than any definition is") from None
-    return Election.from_json(obj)
+    election = Election.from_json(obj)
+    if election.time_zone is not None:
+        time_zone(election.time_zone)  # a zone this machine's time zone database knows
+    return election
 
 
 def save_election(election: Election, directory: Path) -> Path:

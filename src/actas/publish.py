@@ -157,14 +157,16 @@ def publish_results(directory: Path, results: ResultsSet) -> int:
     return written + 2
 
 
-def publish_site(directory: Path, page: str, assets: Iterable[Path]) -> int:
-    """The results site: its page at the top of the directory and the files it loads under static/."""
+def publish_site(directory: Path, pages: Mapping[str, str], assets: Mapping[str, bytes]) -> int:
+    """The results site: its pages at the top of the directory (`index.html` in the election's language,
+    and one named by each language's code) and the files they load under static/, by file name."""
     written = 0
-    for asset in assets:
-        write_public(directory / STATIC / asset.name, asset.read_bytes())
+    for name, body in assets.items():
+        write_public(directory / STATIC / name, body)
         written += 1
-    write_public(directory / PAGE, page.encode())
-    return written + 1
+    for name, page in pages.items():
+        write_public(directory / name, page.encode())
+    return written + len(pages)
 
 
 def _json(data: Any) -> bytes:

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from actas.acta.codec import parse_payload, sign_acta
+from actas.i18n import language
 from actas.sim.election_day import VoterModel, simulate
 from actas.tally.progressive import CONFLICT, MISSING, REPORTED, ProgressiveResults, in_conflict
 from actas.tally.view import CandidateVotes, ContestResults, Coverage, Headline, UnitResults
@@ -70,14 +71,27 @@ def headline_of(votes: list[int], reported: int = 3) -> Headline | None:
 def test_the_headline_says_who_leads_by_how_much_over_whom_with_how_much_counted() -> None:
     lead = headline_of([120, 300, 80])
     assert lead is not None and (lead.leader, lead.runner_up, lead.margin) == ("Bruno Barros", "Ana Álvarez", 180)
-    assert lead.sentence == (
+    english, spanish = language("en"), language("es_VE")
+    assert lead.sentence(english) == (
         "Bruno Barros leads Ana Álvarez by 180 votes (36.00 points) in the actas counted so far, "
         "with 3 of 4 actas counted (75.00%), covering 75.00% of registered voters."
     )
+    assert lead.sentence(spanish) == (  # the same numbers, as Venezuela writes them
+        "Bruno Barros aventaja a Ana Álvarez por 180 votos (36,00 puntos) en las actas contadas hasta ahora, "
+        "con 3 de 4 actas contadas (75,00%), que cubren el 75,00% de los electores inscritos."
+    )
     tie = headline_of([200, 200, 100])
-    assert tie is not None and tie.sentence.startswith(
+    assert tie is not None and tie.sentence(english).startswith(
         "Ana Álvarez and Bruno Barros are tied at 200 votes, with 3 of 4"
     )
     alone = headline_of([42])
-    assert alone is not None and alone.sentence.startswith("Ana Álvarez has all 42 valid votes counted")
+    assert alone is not None and alone.sentence(english).startswith("Ana Álvarez has all 42 valid votes counted")
+    by_one = headline_of([101, 100])
+    assert (
+        by_one is not None and "by 1 vote (" in by_one.sentence(english) and "por 1 voto (" in by_one.sentence(spanish)
+    )
+    big = headline_of([1_234_567, 1_000_000])
+    assert (
+        big is not None and "by 234,567 votes" in big.sentence(english) and "por 234.567 votos" in big.sentence(spanish)
+    )
     assert headline_of([0, 0], reported=0) is None  # nothing counted: no one leads

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -20,6 +21,7 @@ import pytest
 from actas.acta.codec import parse_payload, sign_acta
 from actas.acta.model import SignedActa
 from actas.files import KeySet
+from actas.server.process import RunningServer, start_server
 from tests.conftest import enroll_witnesses, simulated_day
 
 PIN = "246813"
@@ -48,6 +50,26 @@ class Day:
         moved = (contest.votes[0] - 1, contest.votes[1] + 1, *contest.votes[2:])
         acta = dataclasses.replace(signed.acta, contests=(dataclasses.replace(contest, votes=moved),))
         return sign_acta(acta, keys.machines[station])
+
+
+def publish(server: RunningServer, payloads: list[str]) -> list[dict[str, Any]]:
+    """Send actas to a board as a relay does, in one batch; each one's answer."""
+    body = "".join(json.dumps({"payload": p}) + "\n" for p in payloads)
+    response = httpx.post(
+        server.url + "/v1/actas/batch", content=body, headers={"content-type": "application/x-ndjson"}, timeout=60
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["results"])
+
+
+@pytest.fixture(scope="module")
+def full_board(web_day: Day, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """An official board on SQLite with every acta of the day on it, for a module's tests to read."""
+    root = tmp_path_factory.mktemp("board")
+    running = start_server(web_day.election, web_day.registry, f"sqlite:///{root / 'b.sqlite'}", root / "b.key")
+    publish(running, web_day.payloads())
+    yield running
+    running.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ With ACTAS_SCREENSHOTS=DIR each test also saves its pages there (`make screensho
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 import re
@@ -24,8 +25,9 @@ from PIL import Image
 
 from actas.files import load_election
 from actas.server.process import RunningServer, start_server
-from tests.web.conftest import PIN, Day, RunningKiosk
-from tests.web.test_pages import photo_of, publish
+from tests.conftest import wait_for
+from tests.web.conftest import PIN, Day, RunningKiosk, publish
+from tests.web.test_pages import photo_of
 
 CHROMIUM = os.environ.get("ACTAS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(os.environ["ACTAS_SCREENSHOTS"]) if os.environ.get("ACTAS_SCREENSHOTS") else None
@@ -153,16 +155,29 @@ def test_a_witness_on_a_phone_reports_from_a_photo_and_a_failed_send_is_retried(
         phone.wait_for_selector("#report:not([hidden])")
         stored = phone.evaluate("[localStorage.getItem('actas.witness'), sessionStorage.getItem('actas.witness')]")
         assert stored[0] is None and web_day.tokens["W-0004"] in stored[1]  # forgotten with the tab unless asked
-        phone.set_input_files("#photo", str(photo))
+        scans: list[dict[str, Any]] = []
+        phone.on("response", lambda r: scans.append(r.json()) if r.url.endswith("/scan") else None)
+        large = tmp_path / "acta-large.png"  # as a phone's camera keeps it: large, and not a JPEG
+        Image.open(photo).resize((3000, 4000)).save(large)
+        phone.set_input_files("#photo", str(large))
         phone.wait_for_selector("#scan-result:not([hidden])")
+        # what went up is the phone's smaller JPEG of it, and it still reads
+        assert scans[-1]["photo_sha256"] != hashlib.sha256(large.read_bytes()).hexdigest()
+        assert 0 < scans[-1]["photo_bytes"] < large.stat().st_size / 5
         assert phone.text_content("#scan-verdict") == "verified"
         assert phone.input_value("#station") == station
         shown = [int(n.replace(",", "")) for n in phone.locator("#scan-counts td").all_text_contents()]
         assert sum(shown) == signed.acta.voters
         phone.check("#hand-counted")
         counted = dict(zip(signed.acta.contests[0].options, signed.acta.contests[0].votes, strict=True))
+        first = next(iter(counted))
+        phone.fill(f".hand[data-option='{first}']", str(counted[first] + 2))  # a miscount, marked before sending
+        phone.wait_for_selector(f"label.differs:has(.hand[data-option='{first}'])")
+        assert "+2" in phone.text_content(f"label:has(.hand[data-option='{first}']) .difference")
+        assert phone.text_content("#hand-summary").startswith("The hand count differs from the acta on 1 line")
         for option, votes in counted.items():
             phone.fill(f".hand[data-option='{option}']", str(votes))
+        assert phone.locator("label.differs").count() == 0 and phone.text_content("#hand-summary") == ""
         phone.fill("#receipts", str(sum(counted.values())))
         phone.check(".incident[value='count-not-public']")
         phone.fill("#incident-note", "the count started behind a closed door")
@@ -201,8 +216,26 @@ def test_drill_down_to_a_mesa_whose_qr_reads_back_from_the_page(
     page.goto(official.url + "/")
     page.wait_for_selector("#children a")
     page.wait_for_selector(".live.on")  # green once the script runs and polls
-    assert page.text_content("#headline") == httpx.get(official.url + "/v1/results").json()["headline"]["sentence"]
+    assert (
+        page.text_content("#headline") == httpx.get(official.url + "/v1/results").json()["headline"]["sentences"]["en"]
+    )
     shot(page, "results-national")
+    # the map: a square per first-level unit, linked, saying in text who leads it and by what share
+    nation = httpx.get(official.url + "/v1/results").json()
+    tiles = page.locator("#tile-map a.tile")
+    assert tiles.count() == len(nation["children"])
+    names = {c["name"] for c in nation["contests"][0]["candidates"]}
+    assert all(any(n in t for n in names) and "%" in t for t in tiles.all_text_contents())
+    # the table sorts by any column, and says which way
+    page.click("#children thead th:nth-child(4) button")  # turnout, highest first
+    assert page.get_attribute("#children thead th:nth-child(4)", "aria-sort") == "descending"
+    shares = [
+        float(c.replace("%", "").replace(",", ""))
+        for c in page.locator("#children tbody td:nth-child(4)").all_text_contents()
+    ]
+    assert shares == sorted(shares, reverse=True)
+    page.click("#children thead th:nth-child(4) button")
+    assert page.get_attribute("#children thead th:nth-child(4)", "aria-sort") == "ascending"
     while page.locator("#children a[href^='/results/']").count():
         page.click("#children a[href^='/results/'] >> nth=0")
         page.wait_for_selector("#children a")
@@ -236,7 +269,44 @@ def test_a_conflict_is_shown_on_the_mesa_and_in_the_totals(page: Any, official: 
     publish(official, [web_day.second_final(station).payload])
     page.goto(official.url + "/")
     page.wait_for_selector("#conflicts:text-is('1')")
-    page.goto(f"{official.url}/mesa/{station}")
+    assert "alarm" in (page.get_attribute("#conflicts-figure", "class") or "")
+    page.click(f"#conflict-links a:text-is('{station}')")  # the conflict links to its mesa
+    page.wait_for_selector("#mesa-status")
     assert page.text_content("#mesa-status") == "conflict"
     assert page.locator("article[data-kind='final']").count() == 2
     shot(page, "mesa-conflict")
+
+
+def test_the_witness_app_installs_and_opens_with_no_network_once_visited(
+    browser: Any, web_day: Day, tmp_path: Path
+) -> None:
+    db = f"sqlite:///{tmp_path / 'obs.sqlite'}"
+    with start_server(
+        web_day.election, web_day.registry, db, tmp_path / "o.key", witnesses=web_day.witnesses
+    ) as observer:
+        manifest = httpx.get(observer.url + "/witness.webmanifest").json()
+        assert manifest["start_url"] == "/witness" and manifest["display"] == "standalone"
+        assert httpx.get(observer.url + manifest["icons"][0]["src"]).status_code == 200
+        context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+        phone = context.new_page()
+        # enrolment by the link on the witness's card: nothing to type, and the token leaves the address bar
+        token = web_day.tokens["W-0003"]
+        phone.goto(f"{observer.url}/witness#witness=W-0003&token={token}")
+        phone.wait_for_selector("#report:not([hidden])")
+        assert phone.text_content("#signed-in-as") == "W-0003" and token not in phone.url
+        phone.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        phone.reload()  # now under the service worker's control
+        assert wait_for(lambda: phone.evaluate("navigator.serviceWorker.controller !== null"))
+        context.set_offline(True)
+        phone.reload()
+        phone.wait_for_selector("#report:not([hidden])")  # the app, from what the phone kept
+        phone.fill("#station", election_station(web_day))
+        phone.click("#report-form button[type=submit]")
+        phone.wait_for_selector("#sent-list li.waiting")  # kept until the network returns
+        context.set_offline(False)
+        phone.wait_for_selector("#sent-list li.sent", timeout=30000)
+        context.close()
+
+
+def election_station(day: Day) -> str:
+    return load_election(day.election).stations[2].code

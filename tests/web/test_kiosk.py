@@ -275,6 +275,9 @@ def test_a_printer_that_fails_is_reported_and_the_vote_still_counts(kiosk_factor
     assert cast.status_code == 200 and cast.json()["printed"] is False and "poll worker" in cast.json()["message"]
     status = worker.get("/status").json()
     assert status["voters"] == 1 and status["printer_ok"] is False and "did not print" in status["printer"]
+    # the printer's own complaint names the missing directory: it goes to the log, never to a screen
+    assert str(kiosk.box) not in status["printer"] and "/" not in status["printer"].replace("(exit", "")
+    assert str(kiosk.box) not in cast.text
 
 
 def local_address() -> str | None:

@@ -25,7 +25,7 @@ from actas.paper.render import render_acta
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import alter_counts
 from tests.conftest import ACTAS, alive, assert_clean_failure, children_of, run_actas, wait_for
-from tests.web.conftest import Day
+from tests.web.conftest import Day, publish
 from tests.witness.test_scan import peak_rss, png_bomb, reset_peak_rss
 
 
@@ -57,15 +57,6 @@ def observer(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
     running.stop()
 
 
-def publish(server: RunningServer, payloads: list[str]) -> list[dict[str, Any]]:
-    body = "".join(json.dumps({"payload": p}) + "\n" for p in payloads)
-    response = httpx.post(
-        server.url + "/v1/actas/batch", content=body, headers={"content-type": "application/x-ndjson"}, timeout=60
-    )
-    assert response.status_code == 200, response.text
-    return list(response.json()["results"])
-
-
 def embedded(page: str) -> Any:
     """The JSON a results page carries for its script."""
     found = re.search(r'<script id="initial" type="application/json">(.*?)</script>', page, re.S)
@@ -90,7 +81,7 @@ def test_results_drill_down_from_the_nation_to_each_mesa_and_its_checked_acta(
     ranked = sorted(view["contests"][0]["candidates"], key=lambda c: -c["votes"])
     margin = ranked[0]["votes"] - ranked[1]["votes"]
     assert view["headline"]["margin"] == margin and view["headline"]["leader"] == ranked[0]["name"]
-    assert html.escape(view["headline"]["sentence"]) in served
+    assert html.escape(view["headline"]["sentences"]["en"]) in served
     assert f"{html.escape(ranked[0]['name'])} leads {html.escape(ranked[1]['name'])} by {margin:,} votes" in served
     assert 'id="reported">24 of 24</span>' in served and f'id="voters">{view["voters"]:,}</span>' in served
     assert "Live" not in served  # said only once the script runs and polls
@@ -134,10 +125,26 @@ def test_a_conflict_and_refusals_show_on_the_mesa_page_and_in_the_totals(officia
     assert publish(official, [alter_counts(signed.payload)])[0]["http_status"] == 422
     results = wait_for(lambda: (r := httpx.get(official.url + "/v1/results").json())["stations"]["conflicts"] and r)
     assert results["stations"]["reported"] == 23
-    text = " ".join(httpx.get(f"{official.url}/mesa/{station}").text.split())
+
+    # refusals are recorded beside the answer: wait until the page names them
+    def refusals_shown() -> str | None:
+        page = httpx.get(f"{official.url}/mesa/{station}").text
+        return page if "Refused submissions" in page else None
+
+    page = wait_for(refusals_shown)
+    text = " ".join(page.split())
     assert 'id="mesa-status">conflict' in text and "neither is counted" in text
     assert text.count('data-kind="final"') == 2 and second.digest in text
     assert "Refused submissions naming this" in text and "signature" in text
+    # the two finals side by side, and the counts on which they differ marked in both, subtotals included
+    assert '<div class="finals pair">' in text
+    first_counts = dict(zip(signed.acta.contests[0].options, signed.acta.contests[0].votes, strict=True))
+    second_counts = dict(zip(second.acta.contests[0].options, second.acta.contests[0].votes, strict=True))
+    contest = signed.acta.contests[0].contest
+    differing = {f"{contest}/{o}" for o in first_counts if first_counts[o] != second_counts[o]}
+    marked = set(re.findall(r'<tr class="(?:option|candidate) differs" data-key="([^"]+)"', text))
+    assert differing and marked == differing
+    assert text.index('data-kind="final"') < text.index("zero-actas")  # the final actas first, the zero folded
 
 
 def test_results_are_answered_304_while_the_checkpoint_is_unchanged(
@@ -315,7 +322,10 @@ def test_observer_pages_show_coverage_incidents_and_each_mesas_reports(observer:
     coverage = " ".join(httpx.get(observer.url + "/coverage").text.split())
     assert re.search(r'id="complete">1</span><span class="sub">of 24 mesas', coverage)
     incidents = httpx.get(observer.url + "/incidents").text
-    assert "witness-forced-to-leave" in incidents and "&lt;b&gt;sent out&lt;/b&gt;" in incidents
+    assert "witness forced to leave" in incidents and "&lt;b&gt;sent out&lt;/b&gt;" in incidents
+    assert "1 incident in the witnesses" in incidents  # one, in the singular
+    spanish = httpx.get(observer.url + "/incidents?lang=es_VE").text
+    assert "testigo obligado a salir" in spanish and "1 incidencia en los reportes" in spanish
     assert httpx.get(observer.url + "/v1/incidents").json()["incidents"][0]["station"] == second
     mesa = " ".join(httpx.get(f"{observer.url}/mesa/{second}").text.split())
     assert 'id="mesa-status">partial' in mesa and "Report of witness W-0002" in mesa
@@ -382,7 +392,7 @@ def test_an_observers_board_reconciles_itself_with_the_official_board(
             for station in (withheld, miscounted):
                 assert f'href="{official.url}/mesa/{station}"' in page and f'href="/mesa/{station}"' in page
             mesa = httpx.get(f"{observer.url}/mesa/{withheld}").text
-            assert "Against the official board: only-observer" in mesa
+            assert "Against the official board: only on the witnesses&#39; board" in mesa
 
 
 def test_the_demo_ends_serving_its_pages_until_interrupted(tmp_path: Path) -> None:

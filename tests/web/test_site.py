@@ -23,9 +23,8 @@ from actas.ledger.merkle import verify_consistency
 from actas.server.process import start_server
 from actas.signed_note import SignedNote
 from tests.conftest import running_cosigners, wait_for
-from tests.web.conftest import Day
+from tests.web.conftest import Day, publish
 from tests.web.test_browser import browser, page  # noqa: F401  (fixtures)
-from tests.web.test_pages import publish
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ class Board:
             raise InputError("the key registry is for another election definition (fingerprints differ)")
         self.store = BoardStore(db)
         self.log = BoardLog(self.store, signer, origin, checkpoint_file)
-        self.counting = Counting(election, self.role == OBSERVER, self.log.lock)
+        self.counting = Counting(election, self.role == OBSERVER, self.log.lock, self.store.checkpoint_signed_at)
         self.log.follower = self.counting
         self.refusals = Refusals(self.store)
         self.desk = WitnessDesk(self, witness_list, organization, roving) if witness_list is not None else None

@@ -22,6 +22,7 @@ from typing import Any
 
 from actas.election import Election
 from actas.errors import ActasError, InputError, StillCounting
+from actas.i18n import available, language
 from actas.ledger.checkpoint import Checkpoint
 from actas.store.board_store import StoredEntry
 from actas.tally.board_count import ACTA, BoardCount, Counted, read_entries, read_entry
@@ -53,6 +54,8 @@ class ResultsView:
     election: str
     checkpoint: Checkpoint | None
     unit: UnitResults
+    updated: str | None = None
+    """When the board signed that checkpoint (UTC, ISO 8601): when these results last changed."""
 
     @property
     def size(self) -> int:
@@ -61,13 +64,33 @@ class ResultsView:
 
     @cached_property
     def json(self) -> dict[str, Any]:
-        """The API's answer: made once, then served as it is."""
-        return {"election": self.election, "checkpoint": checkpoint_json(self.checkpoint), **self.unit.to_json()}
+        """The API's answer: made once, then served as it is. The headline is said in every language the
+        pages speak, from the same numbers."""
+        answer = {
+            "election": self.election,
+            "checkpoint": checkpoint_json(self.checkpoint),
+            "updated": self.updated,
+            **self.unit.to_json(),
+        }
+        headline = self.unit.headline
+        if headline is not None:
+            answer["headline"]["sentences"] = {code: headline.sentence(language(code)) for code in available()}
+        return answer
 
 
 class Counting:
-    def __init__(self, election: Election, observer: bool, writers_lock: threading.RLock) -> None:
+    def __init__(
+        self,
+        election: Election,
+        observer: bool,
+        writers_lock: threading.RLock,
+        signed_at: Callable[[int], str | None] = lambda size: None,
+    ) -> None:
         self.election = election
+        self._signed_at = signed_at
+        """When the board signed its checkpoint of a size: what "updated" on the pages says."""
+        self.counted_time: str | None = None
+        """When the checkpoint the results were counted at was signed (UTC)."""
         self.observer = observer
         self.count = BoardCount(election, observer)
         self.lock = threading.Lock()
@@ -116,6 +139,7 @@ class Counting:
             self.announced = []
             self.count = BoardCount(self.election, self.observer)
             self.counted_at = None
+            self.counted_time = None
             self._views = {}
             self.pending = []
             self.parse_from = self.uncounted = self._counting = 0
@@ -124,6 +148,7 @@ class Counting:
     def advance(self, checkpoint: Checkpoint) -> None:
         """Count the entries a checkpoint covers into the results."""
         keep = []
+        signed_at = self._signed_at(checkpoint.size) if checkpoint.size > self.size else None
         with self.lock:
             if checkpoint.size <= self.size or self.uncounted:
                 return  # counted already, or the start's entries are being counted: these wait their turn
@@ -134,6 +159,7 @@ class Counting:
                     keep.append((index, item))
             self.pending = keep
             self.counted_at = checkpoint
+            self.counted_time = signed_at
             self._views = {}
 
     def arrived(self, received_at: str, stations: list[str]) -> None:
@@ -231,7 +257,7 @@ class Counting:
             self.require_counted()
             view = self._views.get(code)
             if view is None:
-                view = ResultsView(self.election.id, self.counted_at, self.results.view(code))
+                view = ResultsView(self.election.id, self.counted_at, self.results.view(code), self.counted_time)
                 self._views[code] = view
             return view
 

@@ -23,20 +23,40 @@ def election_generate(
     out_dir: Annotated[Path, typer.Option("--out", help="Directory to write election.json into.")],
     stations: Annotated[int | None, typer.Option(help="Number of stations (synthetic preset).")] = None,
     seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same definition.")] = 2024,
+    language: Annotated[
+        str | None,
+        typer.Option(help="The language its pages, kiosks and actas speak (es_VE, en); the preset's by default."),
+    ] = None,
+    time_zone: Annotated[
+        str | None, typer.Option(help="The IANA time zone its times are shown in (America/Caracas).")
+    ] = None,
 ) -> None:
     """Write an election definition.
 
     Example: actas election generate --preset venezuela-2024 --out ve2024
     """
+    from dataclasses import replace
+
+    from actas.i18n import CODE_RE
+    from actas.i18n import time_zone as zone_named
     from actas.sim.generator import generate
 
     election = generate(preset, stations=stations, seed=seed)
+    if language is not None:
+        if not CODE_RE.fullmatch(language):
+            raise InputError(f"--language: expected a code such as es_VE or en, found {language[:16]!r}")
+        election = replace(election, language=language)
+    if time_zone is not None:
+        zone_named(time_zone)
+        election = replace(election, time_zone=time_zone)
     path = save_election(election, out_dir)
     out.print(f"wrote {path}: {len(election.stations):,} stations, {election.registered:,} registered voters")
     out.print(f"fingerprint {election.fingerprint}")
 
 
 def _summary(election: Election) -> dict[str, Any]:
+    from actas.i18n import spoken
+
     levels = []
     for level in election.levels:
         levels.append({"id": level.id, "name": level.name, "units": sum(u.level == level.id for u in election.units)})
@@ -48,6 +68,8 @@ def _summary(election: Election) -> dict[str, Any]:
         "levels": levels,
         "stations": len(election.stations),
         "station_label": election.station_label,
+        "language": spoken(election).code,
+        "time_zone": spoken(election).zone.key,
         "registered": election.registered,
         "contests": [
             {

@@ -101,7 +101,7 @@ def kiosk_command(
     )
     logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # the kiosk's log: wrong PINs and lockouts, not requests
-    out.print(f"kiosk of station {station} ({booth.state}); {config.printer.description}", markup=False, soft_wrap=True)
+    out.print(f"kiosk of station {station} ({booth.state}); {booth.printer_status()}", markup=False, soft_wrap=True)
     out.print(f"listening on {listening.scheme}://{_shown(host)}:{voter_port}", markup=False, soft_wrap=True)
     console = f"{listening.scheme}://{_shown(worker_host)}:{bound_worker}"
     out.print(f"poll workers' console on {console}", markup=False, soft_wrap=True)

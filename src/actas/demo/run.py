@@ -30,7 +30,7 @@ from actas.paper.render import render_acta
 from actas.payload_sources import SourcePayload, payloads_from_image, pick_acta, read_payloads
 from actas.server.process import RunningServer, start_server
 from actas.sim.election_day import VoterModel, simulate_bundle
-from actas.sim.generator import generate
+from actas.sim.generator import synthetic
 from actas.sim.scenarios import Tampering, tamper
 from actas.sim.witnesses import WITNESSED_SHARE, assign
 from actas.tally.totals import Totals
@@ -40,7 +40,7 @@ from actas.transmit import TransmitReport, transmit
 def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool) -> None:
     """Every step, printed as it runs; VerificationError when a check does not find what it should."""
     started = time.perf_counter()
-    election = generate("synthetic", stations=stations, seed=seed)
+    election = synthetic(stations, seed, naming="es_VE")  # as its users will see it: in Venezuela's Spanish
     save_election(election, out_dir / "election")
     out.print(
         f"[bold]1. Election[/bold] {election.name}: {len(election.stations):,} stations, "

@@ -27,17 +27,19 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from actas.errors import ActasError, MachineStateError
+from actas.i18n import spoken
 from actas.kiosk.booth import RETRY_SECONDS, BallotNotEnabled, Booth, ChoiceRefused
 from actas.kiosk.pin import PinGuard
 from actas.kiosk.printer import PrinterError
 from actas.server.responses import error, json_errors, read_body
 from actas.server.security import Guard, secrets_allowed
+from actas.web.assets import static_router
 from actas.web.pages import render
-from actas.web.rendering import STATIC, page_json
+from actas.web.palette import candidate_colors
+from actas.web.rendering import page_json, script_language
 
 MAX_BODY = 4096
 SESSION_COOKIE = "actas_worker"
@@ -132,7 +134,7 @@ class KioskService:
             "voters": machine.voters if machine else 0,
             "registered": booth.config.election.station_by_code[booth.config.station].registered,
             "ballot": booth.ballot_enabled,
-            "printer": booth.printer_problem or booth.config.printer.description,
+            "printer": booth.printer_status(),
             "printer_ok": booth.printer_problem is None,
             "printed": booth.printed(),
             "transmission": booth.transmission,
@@ -155,21 +157,29 @@ async def _json(request: Request) -> dict[str, Any] | Response:
 def _app(title: str) -> FastAPI:
     app = FastAPI(title=title, version="1", docs_url=None, redoc_url=None, openapi_url=None)
     json_errors(app)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(static_router())
     return app
 
 
 def _contests(service: KioskService) -> list[dict[str, Any]]:
+    """The ballot as the voter's screen draws it: each card with its candidate and the candidate's colour."""
+    election = service.booth.config.election
+    colors = candidate_colors(election)
     return [
         {
             "id": c.id,
             "name": c.name,
             "options": [
-                {"id": o.id, "name": o.name, "candidate": next(d.name for d in c.candidates if d.id == o.candidate)}
+                {
+                    "id": o.id,
+                    "name": o.name,
+                    "candidate": next(d.name for d in c.candidates if d.id == o.candidate),
+                    "color": colors[o.candidate],
+                }
                 for o in c.options
             ],
         }
-        for c in service.booth.config.election.contests
+        for c in election.contests
     ]
 
 
@@ -179,8 +189,12 @@ def create_voter_app(service: KioskService) -> FastAPI:
 
     @app.get("/")
     async def page() -> Response:
+        lang = spoken(config.election)
         initial = {"contests": _contests(service), "status": service.voter_status()}
-        return render("kiosk.html.j2", election=config.election, station=config.station, initial=page_json(initial))
+        return render(
+            "kiosk.html.j2", lang, election=config.election, station=config.station, initial=page_json(initial),
+            words=script_language(lang),
+        )  # fmt: skip
 
     @app.get("/status")
     async def status() -> Response:
@@ -255,9 +269,16 @@ def create_worker_app(service: KioskService) -> FastAPI:
     @app.get("/")
     async def page(request: Request) -> Response:
         signed_in = service.sessions.valid(request.cookies.get(SESSION_COOKIE))
-        initial = {"signed_in": signed_in, "status": service.worker_status() if signed_in else None}
-        return render("kiosk_worker.html.j2", election=config.election, station=config.station,
-                      initial=page_json(initial))  # fmt: skip
+        lang = spoken(config.election)
+        initial = {
+            "signed_in": signed_in,
+            "status": service.worker_status() if signed_in else None,
+            "label": config.election.station_label,
+        }
+        return render(
+            "kiosk_worker.html.j2", lang, election=config.election, station=config.station, initial=page_json(initial),
+            words=script_language(lang),
+        )  # fmt: skip
 
     @app.get("/status")
     async def status(request: Request) -> Response:

@@ -20,6 +20,7 @@ from actas.election import NULL_VOTE, Election
 from actas.errors import InputError, MachineStateError
 from actas.fields import format_utc_time
 from actas.files import write_private
+from actas.i18n import spoken
 from actas.kiosk.printer import Printer, PrinterError
 from actas.machine.voting_machine import MachineSetup, MachineState
 from actas.outbox import Outbox
@@ -69,7 +70,9 @@ class Booth:
         """Whether a poll worker has enabled a ballot that no vote has used yet."""
         self.delivered = self.machine is None
         """Whether the server has acknowledged every acta printed so far (a resumed kiosk sends again)."""
-        self.transmission = "not yet"
+        self.words = spoken(config.election)
+        """The election's language: what the poll workers' console is told, it is told in."""
+        self.transmission = self.words.gettext("not yet")
         self.printer_problem: str | None = None
 
     @property
@@ -150,12 +153,28 @@ class Booth:
         try:
             self.config.printer.print_pdf(pdf_bytes(render_receipt(receipt, self.config.election)))
         except PrinterError as exc:
-            self.printer_problem = f"the last receipt did not print: {exc}"
+            self.printer_problem = self.words.gettext("the last receipt did not print: %(why)s") % {
+                "why": self._printer_failure(exc)
+            }
             return False
         self.printer_problem = None
         return True
 
     # --- printing and sending actas -------------------------------------------------------------------------
+
+    def _printer_failure(self, exc: PrinterError) -> str:
+        if exc.printer_exit is None:
+            return self.words.gettext("the printer command could not run")
+        return self.words.gettext("the printer failed (exit %(code)s)") % {"code": exc.printer_exit}
+
+    def printer_status(self) -> str:
+        """What the console says of the printer, in the election's language."""
+        if self.printer_problem is not None:
+            return self.printer_problem
+        program = self.config.printer.program
+        if program is None:
+            return self.words.gettext("no printer: printouts go nowhere")
+        return self.words.gettext("printing with %(program)s") % {"program": program}
 
     def _require(self, state: MachineState) -> JournaledMachine:
         if self.state != state.value:
@@ -173,12 +192,16 @@ class Booth:
             self.config.printer.print_pdf(pdf)
             self.printer_problem = None
         except PrinterError as exc:
-            self.printer_problem = f"the {signed.acta.kind.value} acta did not print: {exc}"
+            if signed.acta.kind is ActaKind.FINAL:
+                said = self.words.gettext("the final acta did not print: %(why)s")
+            else:
+                said = self.words.gettext("the zero acta did not print: %(why)s")
+            self.printer_problem = said % {"why": self._printer_failure(exc)}
 
     def transmit(self) -> bool:
         """Send the printed actas to the server; True once the server has acknowledged them."""
         if self.config.server is None:
-            self.transmission = "no server configured: carry the printed acta"
+            self.transmission = self.words.gettext("no server configured: carry the printed acta")
             self.delivered = True
             return True
         if self.machine is None:
@@ -193,9 +216,15 @@ class Booth:
             retry_for=RETRY_SECONDS,
         )
         if report.unsent:
-            self.transmission = f"not delivered to {self.config.server}: retrying every {RETRY_SECONDS:.0f} s"
+            self.transmission = self.words.gettext("not delivered to %(server)s: retrying every %(s)s s") % {
+                "server": self.config.server,
+                "s": f"{RETRY_SECONDS:.0f}",
+            }
             return False
         problems = report.refused + report.conflicts
-        self.transmission = "refused: " + "; ".join(problems) if problems else f"acknowledged by {self.config.server}"
+        if problems:
+            self.transmission = self.words.gettext("refused: %(why)s") % {"why": "; ".join(problems)}
+        else:
+            self.transmission = self.words.gettext("acknowledged by %(server)s") % {"server": self.config.server}
         self.delivered = True
         return True

@@ -8,16 +8,25 @@ same bytes whenever they were printed (`acta.render.pdf_bytes`).
 
 from __future__ import annotations
 
+import logging
 import shlex
 import subprocess
+from pathlib import Path
 
 from actas.errors import InputError
+
+log = logging.getLogger("actas.kiosk")
 
 PRINT_TIMEOUT = 60.0
 
 
 class PrinterError(InputError):
-    """The printer command failed: what was to be printed did not come out."""
+    """The printer command failed: what was to be printed did not come out. `printer_exit` is None when the
+    command could not run at all. What the command said is logged, never shown: it may name files."""
+
+    def __init__(self, message: str, exit_code: int | None) -> None:
+        super().__init__(message)
+        self.printer_exit = exit_code
 
 
 class Printer:
@@ -29,8 +38,9 @@ class Printer:
             raise InputError("--printer is a command that prints a PDF from its standard input, e.g. 'lp -d receipts'")
 
     @property
-    def description(self) -> str:
-        return "no printer: printouts go nowhere" if self.argv is None else f"printing with {self.argv[0]}"
+    def program(self) -> str | None:
+        """The printer command's name, without its directory (None: no printer)."""
+        return Path(self.argv[0]).name if self.argv else None
 
     def print_pdf(self, pdf: bytes) -> None:
         if self.argv is None:
@@ -40,9 +50,9 @@ class Printer:
                 self.argv, input=pdf, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=PRINT_TIMEOUT
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise PrinterError(f"the printer command could not run: {exc.__class__.__name__}") from None
+            log.warning("the printer command could not run: %s", exc.__class__.__name__)
+            raise PrinterError("the printer command could not run", None) from None
         if done.returncode != 0:
             said = done.stderr.decode("utf-8", errors="replace").strip().splitlines()
-            raise PrinterError(
-                f"the printer failed (exit {done.returncode}): {said[0][:120] if said else 'no message'}"
-            )
+            log.warning("the printer failed (exit %s): %s", done.returncode, said[0][:200] if said else "no message")
+            raise PrinterError(f"the printer failed (exit {done.returncode})", done.returncode)

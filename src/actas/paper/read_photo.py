@@ -8,6 +8,7 @@ every code any attempt reads, until the parts join into whole actas. The verdict
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,7 +75,7 @@ def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
     digest = hashlib.sha256(data).hexdigest()
 
     def rejected(reason: str) -> Scan:
-        return Scan(name, digest, REJECTED, reason)
+        return Scan(name, digest, REJECTED, reason, photo_bytes=len(data))
 
     if len(data) > MAX_PHOTO_BYTES:
         return rejected(f"the photo is {len(data):,} bytes, more than {MAX_PHOTO_BYTES:,}")
@@ -90,4 +91,4 @@ def scan_photo(data: bytes, name: str, registry: KeyRegistry) -> Scan:
         return rejected(str(exc))
     if len(payloads) != 1:
         return rejected(f"the photo holds {len(payloads)} different actas; photograph one at a time")
-    return judge(payloads[0], name, digest, registry)
+    return dataclasses.replace(judge(payloads[0], name, digest, registry), photo_bytes=len(data))

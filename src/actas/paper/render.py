@@ -20,6 +20,7 @@ from matplotlib.lines import Line2D
 from actas.acta.model import ActaKind, ContestCount, SignedActa
 from actas.acta.qr import qr_codes
 from actas.election import Contest, Election
+from actas.i18n import Language, language, spoken
 from actas.machine.receipt import Receipt
 
 WIDTH_IN = 4.6
@@ -39,11 +40,14 @@ def pdf_bytes(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _rows(signed: SignedActa, election: Election | None) -> list[tuple[str, str, str]]:
-    """(style, label, value) lines of the sheet, top to bottom."""
+def _rows(signed: SignedActa, election: Election | None, lang: Language) -> list[tuple[str, str, str]]:
+    """(style, label, value) lines of the sheet, top to bottom, in `lang`."""
     acta = signed.acta
-    title = "TALLY SHEET (ACTA) - FINAL RESULTS" if acta.kind is ActaKind.FINAL else "ZERO ACTA - POLLS OPENED"
-    label = election.station_label if election else "Station"
+    if acta.kind is ActaKind.FINAL:
+        title = lang.gettext("TALLY SHEET (ACTA) - FINAL RESULTS")
+    else:
+        title = lang.gettext("ZERO ACTA - POLLS OPENED")
+    label = election.station_label if election else lang.gettext("Station")
     rows = [("title", title, ""), ("head", election.name if election else acta.election, "")]
     if election is not None:
         station = election.station_by_code.get(acta.station)
@@ -52,44 +56,43 @@ def _rows(signed: SignedActa, election: Election | None) -> list[tuple[str, str,
                 rows.append(("info", unit.name, unit.code))
     rows += [
         ("info", label, acta.station),
-        ("info", "Machine", acta.machine),
-        ("info", "Opened (UTC)", acta.opened.replace("T", " ").rstrip("Z")),
+        ("info", lang.gettext("Machine"), acta.machine),
+        ("info", lang.gettext("Opened"), lang.moment_of(acta.opened)),
     ]
     if acta.closed:
-        rows.append(("info", "Closed (UTC)", acta.closed.replace("T", " ").rstrip("Z")))
+        rows.append(("info", lang.gettext("Closed"), lang.moment_of(acta.closed)))
     for count in acta.contests:
         contest = next((c for c in election.contests if c.id == count.contest), None) if election else None
-        rows += _contest_rows(count, contest)
-    turnout = f"{100 * acta.voters / acta.registered:.1f}%" if acta.registered else "-"
+        rows += _contest_rows(count, contest, lang)
     rows += [
         ("rule", "", ""),
-        ("total", "Voters", f"{acta.voters:,}"),
-        ("info", "Registered voters", f"{acta.registered:,}"),
-        ("info", "Receipts printed", f"{acta.receipts:,}"),
-        ("info", "Turnout", turnout),
+        ("total", lang.gettext("Voters"), lang.number(acta.voters)),
+        ("info", lang.gettext("Registered voters"), lang.number(acta.registered)),
+        ("info", lang.gettext("Receipts printed"), lang.number(acta.receipts)),
+        ("info", lang.gettext("Turnout"), lang.percent(acta.voters, acta.registered)),
         ("rule", "", ""),
-        ("small", f"election {acta.fingerprint[:32]}", ""),
+        ("small", lang.gettext("election %(digest)s") % {"digest": acta.fingerprint[:32]}, ""),
     ]
     if acta.zero and acta.chain:
         rows += [
-            ("small", f"zero acta {acta.zero[:32]}", ""),
-            ("small", f"last receipt {acta.chain[:32]}", ""),
+            ("small", lang.gettext("zero acta %(digest)s") % {"digest": acta.zero[:32]}, ""),
+            ("small", lang.gettext("last receipt %(digest)s") % {"digest": acta.chain[:32]}, ""),
         ]
-    rows.append(("small", f"acta {signed.digest[:32]}", ""))
-    rows.append(("small", f"signed by {signed.note.signatures[0].name} (Ed25519)", ""))
+    rows.append(("small", lang.gettext("acta %(digest)s") % {"digest": signed.digest[:32]}, ""))
+    rows.append(("small", lang.gettext("signed by %(key)s (Ed25519)") % {"key": signed.note.signatures[0].name}, ""))
     return rows
 
 
-def _contest_rows(count: ContestCount, contest: Contest | None) -> list[tuple[str, str, str]]:
+def _contest_rows(count: ContestCount, contest: Contest | None, lang: Language) -> list[tuple[str, str, str]]:
     rows = [("rule", "", ""), ("head", contest.name if contest else count.contest, "")]
     if contest is None:
-        rows += [("option", oid, f"{n:,}") for oid, n in zip(count.options, count.votes, strict=True)]
+        rows += [("option", oid, lang.number(n)) for oid, n in zip(count.options, count.votes, strict=True)]
     else:
         for cand in contest.candidates:
             cards = [(o, count.count(o.id)) for o in contest.options if o.candidate == cand.id]
-            rows.append(("candidate", cand.name, f"{sum(n for _, n in cards):,}"))
-            rows += [("option", f"   {o.id}  {o.name}", f"{n:,}") for o, n in cards]
-    rows.append(("candidate", "Null votes", f"{count.null:,}"))
+            rows.append(("candidate", cand.name, lang.number(sum(n for _, n in cards))))
+            rows += [("option", f"   {o.id}  {o.name}", lang.number(n)) for o, n in cards]
+    rows.append(("candidate", lang.gettext("Null votes"), lang.number(count.null)))
     return rows
 
 
@@ -100,7 +103,9 @@ def _draw_qr(ax: Axes, code: segno.QRCode) -> None:
 
 
 def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
-    rows = _rows(signed, election)
+    """The printed tally sheet, in the election's language (English without a definition)."""
+    lang = spoken(election) if election is not None else language()
+    rows = _rows(signed, election, lang)
     codes = qr_codes(signed.payload)
     qr_rows = (len(codes) + 1) // 2
     height = 0.4 + ROW_IN * len(rows) + qr_rows * (QR_IN + 0.3)
@@ -139,7 +144,7 @@ def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
             fig.text(
                 left + size / WIDTH_IN / 2,
                 (top - size - 0.08) / height,
-                f"QR {k + 1} of {len(codes)}",
+                lang.gettext("QR %(i)s of %(n)s") % {"i": k + 1, "n": len(codes)},
                 fontsize=7,
                 ha="center",
                 va="top",
@@ -148,16 +153,24 @@ def render_acta(signed: SignedActa, election: Election | None = None) -> Figure:
 
 
 def render_receipt(receipt: Receipt, election: Election) -> Figure:
-    """A voter's paper receipt: the choices by name, the chain code, and the receipt's text as a QR code."""
+    """A voter's paper receipt, in the election's language: the choices by name, the chain code, and the
+    receipt's text as a QR code."""
+    lang = spoken(election)
     names = {(c.id, o.id): o.name for c in election.contests for o in c.options}
     contests = {c.id: c.name for c in election.contests}
-    lines: list[tuple[str, str]] = [("title", "VOTE RECEIPT"), ("info", election.name)]
-    lines += [("info", f"{election.station_label} {receipt.station}"), ("info", f"Receipt {receipt.seq}"), ("rule", "")]
+    lines: list[tuple[str, str]] = [("title", lang.gettext("VOTE RECEIPT")), ("info", election.name)]
+    lines += [
+        ("info", f"{election.station_label} {receipt.station}"),
+        ("info", lang.gettext("Receipt %(seq)s") % {"seq": receipt.seq}),
+        ("rule", ""),
+    ]
     for contest, option in receipt.choices:
         lines.append(("info", contests.get(contest, contest)))
-        lines.append(("head", "Null vote" if option == "null" else names.get((contest, option), option)))
-    lines += [("rule", ""), ("small", f"code {receipt.code[:32]}"), ("small", f"     {receipt.code[32:]}")]
-    lines.append(("small", "Put this receipt in the ballot box."))
+        chosen = lang.gettext("Null vote") if option == "null" else names.get((contest, option), option)
+        lines.append(("head", chosen))
+    chain = lang.gettext("code %(digest)s") % {"digest": receipt.code[:32]}
+    lines += [("rule", ""), ("small", chain), ("small", " " * chain.index(receipt.code[:32]) + receipt.code[32:])]
+    lines.append(("small", lang.gettext("Put this receipt in the ballot box.")))
     qr_in = 1.6
     codes = qr_codes(receipt.to_text())
     height = 0.35 + ROW_IN * 1.25 * len(lines) + len(codes) * (qr_in + 0.1) + 0.1

@@ -22,7 +22,7 @@ from actas.board import Board
 from actas.errors import ActasError, StillCounting
 from actas.publish import Publication, ResultsSet, publish_board, publish_results, publish_site
 from actas.server.routes.tiles import latest_note
-from actas.web.site import ASSETS, site_page, trail
+from actas.web.site import site_assets, site_pages, trail
 
 log = logging.getLogger("actas.publish")
 LOCK = ".publishing"
@@ -122,10 +122,10 @@ class Publisher:
         """The results site's page and its scripts, with the keys it checks the board by."""
         board = self.board
         policy = board.publication.policy if board.publication is not None else None
-        page = site_page(board.election, board.origin, board.signer.verifier, policy)
+        pages = site_pages(board.election, board.origin, board.signer.verifier, policy)
         with self._turn() as mine:
             if mine:
-                publish_site(self.directory, page, ASSETS)
+                publish_site(self.directory, pages, site_assets())
 
     async def run(self) -> None:
         try:

@@ -9,6 +9,7 @@ pages and the API; if the official board cannot be read, that is said instead, a
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import tempfile
 from pathlib import Path
@@ -80,6 +81,10 @@ class Reconciler:
             "signatures": {
                 "official": compared.signatures(official=True).said(),
                 "observer": compared.signatures(official=False).said(),
+            },
+            "signature_counts": {
+                side: dataclasses.asdict(compared.signatures(official=side == "official"))
+                for side in ("official", "observer")
             },
             "stations": [_compared_json(s) for s in differing[:MAX_LISTED]],
             "listed": min(len(differing), MAX_LISTED),

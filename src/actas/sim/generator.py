@@ -7,6 +7,7 @@ voter); names of places below the state level are made up.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -83,6 +84,8 @@ def venezuela(seed: int = 2024) -> Election:
         contests=(Contest("presidente", "Presidente de la República", candidates, options),),
         stations=tuple(stations),
         station_label="Mesa",
+        language="es_VE",
+        time_zone="America/Caracas",
     )
 
 
@@ -98,8 +101,38 @@ SYNTHETIC_CANDIDATES: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] =
 )
 
 
-def synthetic(n_stations: int, seed: int = 1) -> Election:
-    """An election of any size: regions > districts > centres > stations, about two stations a centre."""
+@dataclass(frozen=True)
+class Naming:
+    """What a synthetic election calls itself and its parts, in one language."""
+
+    election: str
+    levels: tuple[str, str, str]
+    unit: tuple[str, str, str]
+    contest: str
+    station: str
+    language: str | None = None
+    time_zone: str | None = None
+
+
+NAMINGS = {
+    "en": Naming(
+        "Synthetic election ({n:,} stations, seed {seed})", ("Region", "District", "Voting centre"),
+        ("Region {code}", "District {code}", "Centre {code}"), "President", "Station",
+    ),
+    "es_VE": Naming(
+        "Elección simulada ({n} mesas, semilla {seed})", ("Estado", "Municipio", "Centro de votación"),
+        ("Estado {code}", "Municipio {code}", "Centro {code}"), "Presidente de la República", "Mesa",
+        "es_VE", "America/Caracas",
+    ),
+}  # fmt: skip
+"""The synthetic election in English (no language named, as before languages were) and in Venezuela's
+Spanish, with its time zone."""
+
+
+def synthetic(n_stations: int, seed: int = 1, naming: str = "en") -> Election:
+    """An election of any size: regions > districts > centres > stations, about two stations a centre,
+    named in `naming`'s language (its structure and its fingerprint's counts do not depend on it)."""
+    names = NAMINGS[naming]
     if not 1 <= n_stations <= MAX_STATIONS:
         raise InputError(f"--stations must be between 1 and {MAX_STATIONS:,}, found {n_stations:,}")
     rng = np.random.default_rng(seed)
@@ -112,18 +145,20 @@ def synthetic(n_stations: int, seed: int = 1) -> Election:
     per_centre = split_total(n_stations, n_centres, rng, shape=3.0)
     codes = _children([c for c, _ in centres], per_centre, 2, ".")
     sizes = rng.gamma(8.0, 50.0, n_stations).astype(np.int64) + 20
-    units = [Unit(r, f"Region {r[1:]}", "region", None) for r in regions]
-    units += [Unit(c, f"District {c}", "district", p) for c, p in districts]
-    units += [Unit(c, f"Centre {c}", "centre", p) for c, p in centres]
+    units = [Unit(r, names.unit[0].format(code=r[1:]), "region", None) for r in regions]
+    units += [Unit(c, names.unit[1].format(code=c), "district", p) for c, p in districts]
+    units += [Unit(c, names.unit[2].format(code=c), "centre", p) for c, p in centres]
     candidates = tuple(Candidate(cid, name) for cid, name, _ in SYNTHETIC_CANDIDATES)
     options = tuple(BallotOption(oid, oname, cid) for cid, _, cards in SYNTHETIC_CANDIDATES for oid, oname in cards)
     return Election(
         id=f"synthetic-{n_stations}-{seed}",
-        name=f"Synthetic election ({n_stations:,} stations, seed {seed})",
+        name=names.election.format(n=n_stations, seed=seed),
         date="2030-06-02",
-        levels=(Level("region", "Region"), Level("district", "District"), Level("centre", "Voting centre")),
+        levels=tuple(Level(i, n) for i, n in zip(("region", "district", "centre"), names.levels, strict=True)),
         units=tuple(units),
-        contests=(Contest("president", "President", candidates, options),),
+        contests=(Contest("president", names.contest, candidates, options),),
         stations=tuple(Station(c, p, int(r)) for (c, p), r in zip(codes, sizes, strict=True)),
-        station_label="Station",
+        station_label=names.station,
+        language=names.language,
+        time_zone=names.time_zone,
     )

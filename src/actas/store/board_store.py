@@ -183,6 +183,12 @@ class BoardStore:
         with self.reading() as statements:
             return statements.latest_checkpoint_note()
 
+    def checkpoint_signed_at(self, size: int) -> str | None:
+        """When the board signed its checkpoint of `size` entries (UTC, as stored), if it did."""
+        with self.db.reader() as conn:
+            found = conn.execute(select(checkpoints.c.signed_at).where(checkpoints.c.size == size)).scalar()
+        return None if found is None else str(found)
+
     def checkpoint_note(self, size: int) -> str | None:
         with self.db.reader() as conn:
             note = conn.execute(select(checkpoints.c.note).where(checkpoints.c.size == size)).scalar()

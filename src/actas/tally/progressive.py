@@ -30,6 +30,8 @@ from actas.tally.view import (
 NATION = ""
 """The code of the whole election, above the top level of the geography."""
 REPORTED, MISSING, CONFLICT = "reported", "missing", "conflict"
+CONFLICTS_LISTED = 50
+"""How many of a unit's mesas in conflict its results name (the count covers them all)."""
 
 
 def in_conflict(finals: Sequence[Acta], zeros: Collection[str]) -> bool:
@@ -97,6 +99,7 @@ class ProgressiveResults:
         self._finals: dict[str, list[tuple[str, Acta]]] = {}
         self._zeros: dict[str, list[str]] = {}
         """The digests of each station's different zero actas."""
+        self._in_conflict: set[str] = set()
         self._stations_of: dict[str, list[str]] = {}
         """The stations of each lowest-level unit, in the definition's order."""
         for s in election.stations:
@@ -160,7 +163,9 @@ class ProgressiveResults:
         if zeros:
             self._zeros[station] = list(zeros)
         conflicted = self._conflicted(station)
+        self._in_conflict.discard(station)
         if conflicted:
+            self._in_conflict.add(station)
             for unit in path:
                 unit.conflicts += 1
         elif len(finals) == 1:
@@ -240,4 +245,8 @@ class ProgressiveResults:
             for child in (self._units[c] for c in unit.children)
         )
         stations = tuple(self._station_line(s) for s in self._stations_of.get(unit.code, []))
-        return UnitResults(unit.code, unit.name, unit.level, self._coverage(unit), tuple(contests), children, stations)
+        conflicted = sorted(s for s in self._in_conflict if any(u is unit for u in self._paths[s]))
+        return UnitResults(
+            unit.code, unit.name, unit.level, self._coverage(unit), tuple(contests), children, stations,
+            tuple(conflicted[:CONFLICTS_LISTED]),
+        )  # fmt: skip

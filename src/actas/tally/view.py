@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
+
+
+class Words(Protocol):
+    """A language as the headline needs it (`actas.i18n.Language`): its words and its number forms."""
+
+    def gettext(self, message: str) -> str: ...
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+    def number(self, n: int | float) -> str: ...
+    def percent(self, part: int, whole: int) -> str: ...
+    def points(self, value: float) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -106,19 +116,38 @@ class Headline:
         """The margin in percentage points of the valid votes counted."""
         return 100 * self.margin / self.valid
 
-    @property
-    def sentence(self) -> str:
-        counted = (
-            f"with {self.reported:,} of {self.stations:,} actas counted ({percent(self.reported, self.stations)}), "
-            f"covering {percent(self.covered, self.registered)} of registered voters"
+    def sentence(self, lang: Words) -> str:
+        """The headline in `lang`, from these numbers alone."""
+        values = {
+            "leader": self.leader,
+            "runner_up": self.runner_up,
+            "votes": lang.number(self.leader_votes),
+            "margin": lang.number(self.margin),
+            "points": lang.points(self.points),
+            "reported": lang.number(self.reported),
+            "stations": lang.number(self.stations),
+            "share": lang.percent(self.reported, self.stations),
+            "covered": lang.percent(self.covered, self.registered),
+        }
+        values["counted"] = (
+            lang.gettext(
+                "with %(reported)s of %(stations)s actas counted (%(share)s), covering %(covered)s of registered voters"
+            )
+            % values
         )
         if self.runner_up is None:
-            return f"{self.leader} has all {self.leader_votes:,} valid votes counted, {counted}."
+            return lang.gettext("%(leader)s has all %(votes)s valid votes counted, %(counted)s.") % values
         if self.margin == 0:
-            return f"{self.leader} and {self.runner_up} are tied at {self.leader_votes:,} votes, {counted}."
+            return lang.gettext("%(leader)s and %(runner_up)s are tied at %(votes)s votes, %(counted)s.") % values
         return (
-            f"{self.leader} leads {self.runner_up} by {self.margin:,} votes ({self.points:.2f} points) "
-            f"in the actas counted so far, {counted}."
+            lang.ngettext(
+                "%(leader)s leads %(runner_up)s by %(margin)s vote (%(points)s points) in the actas counted so far, "
+                "%(counted)s.",
+                "%(leader)s leads %(runner_up)s by %(margin)s votes (%(points)s points) in the actas counted so far, "
+                "%(counted)s.",
+                self.margin,
+            )
+            % values
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -130,13 +159,7 @@ class Headline:
             "runner_up_votes": self.runner_up_votes,
             "margin": self.margin,
             "points": round(self.points, 2),
-            "sentence": self.sentence,
         }
-
-
-def percent(part: int, whole: int) -> str:
-    """A share as the pages and the headline write it: two decimals, "–" where there is no whole."""
-    return f"{100 * part / whole:.2f}%" if whole else "–"
 
 
 @dataclass(frozen=True)
@@ -151,6 +174,8 @@ class UnitResults:
     contests: tuple[ContestResults, ...]
     children: tuple[ChildUnit, ...]
     stations: tuple[StationLine, ...]
+    conflicted: tuple[str, ...] = ()
+    """Its first mesas in conflict, by code (the coverage counts them all)."""
 
     @cached_property
     def headline(self) -> Headline | None:
@@ -175,6 +200,7 @@ class UnitResults:
             "registered": {"expected": c.registered, "covered": c.covered},
             "voters": c.voters,
             "headline": self.headline.to_json() if self.headline is not None else None,
+            "conflict_list": list(self.conflicted),
             "contests": [
                 {
                     "id": contest.id,

@@ -9,30 +9,59 @@ key registry and their inclusion proofs against the latest signed checkpoint, an
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
+from actas.acta.model import Acta
 from actas.acta.qr import qr_codes
 from actas.board import OBSERVER, OFFICIAL, Board
+from actas.election import Election
 from actas.errors import ActasError
+from actas.i18n import Language, available, spoken
 from actas.ledger.cosignature import QuorumCheck
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.signed_note import SignedNote
 from actas.tally.progressive import status_of
-from actas.web.rendering import render_text
+from actas.web.assets import asset_url
+from actas.web.palette import candidate_colors
+from actas.web.rendering import page_json, render_text, script_language, switch
+from actas.web.search import MAX_QUERY, SearchIndex
 from actas.web.site import trail
+from actas.web.words import words_of_codes
 from actas.witness.report import INCIDENTS
 
 
-def render(template: str, http_status: int = 200, **context: Any) -> HTMLResponse:
-    return HTMLResponse(render_text(template, **context), status_code=http_status)
+def render(template: str, lang: Language, http_status: int = 200, **context: Any) -> HTMLResponse:
+    return HTMLResponse(render_text(template, lang, **context), status_code=http_status)
+
+
+LANGUAGE_COOKIE = "lang"
+
+
+def chosen_language(request: Request, election: Election) -> Language:
+    """The language a page is shown in: the one asked for (`?lang=`, then the one remembered from a
+    switch), where a catalog has it; the election's own otherwise."""
+    for asked in (request.query_params.get("lang"), request.cookies.get(LANGUAGE_COOKIE)):
+        if asked in available():
+            return spoken(election, asked)
+    return spoken(election)
+
+
+def remember_language(request: Request, response: Response) -> Response:
+    """A switch's choice, kept for the pages that follow (a cookie that says nothing but the language)."""
+    asked = request.query_params.get("lang")
+    if asked in available():
+        response.set_cookie(LANGUAGE_COOKIE, asked, max_age=365 * 86400, samesite="strict")
+    return response
 
 
 def qr_svg(payload: str) -> list[str]:
@@ -53,8 +82,12 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
     options = {o.id: o for c in election.contests for o in c.options}
     candidates = {c.id: c.name for contest in election.contests for c in contest.candidates}
 
-    def base(title: str) -> dict[str, Any]:
+    def base(request: Request, title: str) -> dict[str, Any]:
+        lang = chosen_language(request, election)
         return {
+            "lang": lang,
+            "languages": switch(lang),
+            "words": script_language(lang),
             "title": title,
             "election": election,
             "origin": board.origin,
@@ -63,40 +96,72 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             "cosigned": _cosigned(board),
         }
 
-    def not_found(what: str) -> HTMLResponse:
-        return render("not_found.html.j2", 404, **base("Not found"), what=what)
+    def page(request: Request, template: str, title: str, http_status: int = 200, **context: Any) -> Response:
+        found = base(request, title)
+        lang = found.pop("lang")
+        return remember_language(request, render(template, lang, http_status, **found, **context))
 
-    async def results_page(code: str) -> Response:
+    def not_found(request: Request, what: str, code: str) -> Response:
+        lang = chosen_language(request, election)
+        said = lang.gettext("no %(what)s %(code)s in this election") % {"what": what, "code": code[:64]}
+        return page(request, "not_found.html.j2", lang.gettext("Not found"), 404, what=said)
+
+    async def results_page(request: Request, code: str) -> Response:
         try:
             view = await run_in_threadpool(board.results_view, code)
         except KeyError:
-            return not_found(f"no unit {code[:64]} in this election")
+            return not_found(request, chosen_language(request, election).gettext("unit"), code)
         announcements = await run_in_threadpool(board.announcement_views) if board.role == OFFICIAL else []
-        return render(
+        lang = chosen_language(request, election)
+        return page(
+            request,
             "results.html.j2",
-            **base(view.unit.name),
+            view.unit.name,
             view=view.json,
             trail=trail(election, code),
-            announcements=[{k: v for k, v in a.items() if k != "note"} for a in announcements if a["unit"] == code],
+            announcements=[
+                {**{k: v for k, v in a.items() if k != "note"}, "issued_shown": lang.moment_of(a["issued"])}
+                for a in announcements
+                if a["unit"] == code
+            ],
             candidates=candidates,
+            colors=candidate_colors(election),
             levels={level.id: level.name for level in election.levels},
         )
 
     @router.get("/", response_class=HTMLResponse)
-    async def national() -> Response:
-        return await results_page("")
+    async def national(request: Request) -> Response:
+        return await results_page(request, "")
 
     @router.get("/results/{code}", response_class=HTMLResponse)
-    async def unit_results(code: str) -> Response:
-        return await results_page(code)
+    async def unit_results(request: Request, code: str) -> Response:
+        return await results_page(request, code)
+
+    index = SearchIndex(election)
+
+    @router.get("/search", response_class=HTMLResponse)
+    async def search(request: Request, q: str = "") -> Response:
+        hits = index.find(q)
+        lang = chosen_language(request, election)
+        return page(request, "search.html.j2", lang.gettext("Search"), query=q[:MAX_QUERY], hits=hits)
+
+    @router.get("/v1/search-index.json", include_in_schema=False)
+    async def search_index(request: Request) -> Response:
+        tag = f'"{election.fingerprint[:32]}"'
+        if request.headers.get("if-none-match") == tag:
+            return Response(status_code=304, headers={"etag": tag})
+        return Response(
+            page_json(index.to_json()),
+            media_type="application/json",
+            headers={"etag": tag, "cache-control": "public, max-age=3600"},
+        )
 
     @router.get("/mesa/{station}", response_class=HTMLResponse)
-    async def mesa(station: str) -> Response:
+    async def mesa(request: Request, station: str) -> Response:
         found = election.station_by_code.get(station)
         if found is None:
-            return not_found(f"no mesa {station[:64]} in this election")
-        context = {
-            **base(f"{election.station_label} {station}"),
+            return not_found(request, election.station_label.lower(), station)
+        context: dict[str, Any] = {
             "station": found,
             "trail": trail(election, found.unit),
         }
@@ -104,8 +169,10 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             record = (await run_in_threadpool(board.mesa_view, station)).to_json()
             compared = reconciliation() if reconciliation else None
             differing = next((s for s in (compared or {}).get("stations", []) if s["station"] == station), None)
-            return render(
+            return page(
+                request,
                 "mesa_observer.html.j2",
+                f"{election.station_label} {station}",
                 **context,
                 record=record,
                 options=options,
@@ -115,52 +182,154 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
         actas = await run_in_threadpool(_checked_actas, board, station)
         rejections = await run_in_threadpool(board.station_rejections, station)
         status = status_of((a["acta"], a["digest"]) for a in actas if "acta" in a)
-        return render("mesa.html.j2", **context, actas=actas, status=status, rejections=rejections, options=options)
+        finals = [a for a in actas if a["kind"] == "final"]
+        for item in finals:
+            if "acta" in item:
+                item["rows"] = acta_rows(election, item["acta"])
+        return page(
+            request,
+            "mesa.html.j2",
+            f"{election.station_label} {station}",
+            **context,
+            finals=finals,
+            zeros=[a for a in actas if a["kind"] != "final"],
+            differing=differing_counts(election, [a["acta"] for a in finals if "acta" in a]),
+            status=status,
+            rejections=rejections,
+            options=options,
+        )
 
     if observer:
 
         @router.get("/coverage", response_class=HTMLResponse)
-        async def national_coverage() -> Response:
-            return await coverage_page("")
+        async def national_coverage(request: Request) -> Response:
+            return await coverage_page(request, "")
 
         @router.get("/coverage/{code}", response_class=HTMLResponse)
-        async def unit_coverage(code: str) -> Response:
-            return await coverage_page(code)
+        async def unit_coverage(request: Request, code: str) -> Response:
+            return await coverage_page(request, code)
 
-        async def coverage_page(code: str) -> Response:
+        async def coverage_page(request: Request, code: str) -> Response:
             try:
                 view = board.coverage_view(code)
                 results = await run_in_threadpool(board.results_view, code)
             except KeyError:
-                return not_found(f"no unit {code[:64]} in this election")
+                return not_found(request, chosen_language(request, election).gettext("unit"), code)
             mesas = board.mesa_statuses([s.code for s in results.unit.stations])
-            return render(
+            return page(
+                request,
                 "coverage.html.j2",
-                **base(f"Coverage: {view['name']}"),
+                chosen_language(request, election).gettext("Coverage: %(name)s") % {"name": view["name"]},
                 view=view,
                 mesas=mesas,
                 trail=trail(election, code),
             )
 
         @router.get("/incidents", response_class=HTMLResponse)
-        async def incidents() -> Response:
+        async def incidents(request: Request) -> Response:
             items = await run_in_threadpool(board.incidents)
-            return render("incidents.html.j2", **base("Incidents"), incidents=items)
+            title = chosen_language(request, election).gettext("Incidents")
+            return page(request, "incidents.html.j2", title, incidents=items)
 
         @router.get("/reconciliation", response_class=HTMLResponse)
-        async def reconciliation_page() -> Response:
+        async def reconciliation_page(request: Request) -> Response:
             compared = reconciliation() if reconciliation else None
-            return render("reconciliation.html.j2", **base("Reconciliation"), compared=compared)
+            title = chosen_language(request, election).gettext("Reconciliation")
+            return page(request, "reconciliation.html.j2", title, compared=compared)
 
         @router.get("/witness", response_class=HTMLResponse)
-        async def witness_app() -> Response:
+        async def witness_app(request: Request) -> Response:
             contests = [
                 {"id": c.id, "name": c.name, "options": [{"id": o.id, "name": o.name} for o in c.options]}
                 for c in election.contests
             ]
-            return render("witness.html.j2", **base("Witness"), contests=contests, incidents=INCIDENTS)
+            lang = chosen_language(request, election)
+            return page(
+                request,
+                "witness.html.j2",
+                lang.gettext("Witness"),
+                contests=contests,
+                incidents=INCIDENTS,
+                words_of_codes=words_of_codes(lang),
+            )
+
+        @router.get("/witness-sw.js")
+        async def witness_service_worker() -> Response:
+            files = [asset_url(name) for name in WITNESS_FILES]
+            cache_name = "actas-witness-" + hashlib.sha256(" ".join(files).encode()).hexdigest()[:12]
+            script = render_text("witness_sw.js.j2", spoken(election), cache_name=cache_name, files=files)
+            return Response(script, media_type="application/javascript", headers={"cache-control": "no-cache"})
+
+        @router.get("/witness.webmanifest")
+        async def witness_manifest(request: Request) -> Response:
+            lang = chosen_language(request, election)
+            manifest = {
+                "name": lang.gettext("Witness") + " · " + election.name,
+                "short_name": lang.gettext("Witness"),
+                "lang": lang.tag,
+                "start_url": "/witness",
+                "scope": "/",
+                "display": "standalone",
+                "background_color": "#ffffff",
+                "theme_color": "#16202a",
+                "icons": [{"src": asset_url("icon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+            }
+            return Response(page_json(manifest), media_type="application/manifest+json")
 
     return router
+
+
+WITNESS_FILES = ("actas.css", "words.js", "search.js", "witness.js", "icon.svg")
+"""What the witness app needs to open with no network (its service worker keeps them)."""
+
+
+@dataclass(frozen=True)
+class CountRow:
+    """A line of an acta's counts as its page shows them: a ballot option's votes, a candidate's subtotal
+    over its cards, the null votes, the voters or the registered voters."""
+
+    kind: str
+    """option (a card of a candidate with several), subtotal (such a candidate's cards together),
+    candidate (a candidate with one card), null, voters or registered."""
+    name: str
+    votes: int
+    key: str
+    """What the line counts, the same across a mesa's actas: `contest/option`, `contest/=candidate`..."""
+
+
+def acta_rows(election: Election, acta: Acta) -> list[CountRow]:
+    """An acta's counts, each candidate's cards followed by the candidate's subtotal when it has several."""
+    rows: list[CountRow] = []
+    contests = {c.id: c for c in election.contests}
+    for count in acta.contests:
+        votes = dict(zip(count.options, count.votes, strict=True))
+        contest = contests.get(count.contest)
+        if contest is None:  # an acta of another definition: its counts as it states them
+            rows += [CountRow("option", o, n, f"{count.contest}/{o}") for o, n in votes.items()]
+        else:
+            for candidate in contest.candidates:
+                cards = [o for o in contest.options if o.candidate == candidate.id]
+                if len(cards) == 1:  # the candidate and its one card on one line
+                    card = cards[0]
+                    name = f"{candidate.name} ({card.name})"
+                    rows.append(CountRow("candidate", name, votes.get(card.id, 0), f"{contest.id}/{card.id}"))
+                    continue
+                rows += [CountRow("option", o.name, votes.get(o.id, 0), f"{contest.id}/{o.id}") for o in cards]
+                if len(cards) > 1:
+                    total = sum(votes.get(o.id, 0) for o in cards)
+                    rows.append(CountRow("subtotal", candidate.name, total, f"{contest.id}/={candidate.id}"))
+        rows.append(CountRow("null", "", count.null, f"{count.contest}/null"))
+    rows += [CountRow("voters", "", acta.voters, "voters"), CountRow("registered", "", acta.registered, "registered")]
+    return rows
+
+
+def differing_counts(election: Election, finals: list[Acta]) -> set[str]:
+    """The lines (`CountRow.key`) on which a mesa's final actas disagree: none when it has one."""
+    seen: dict[str, set[int]] = {}
+    for acta in finals:
+        for row in acta_rows(election, acta):
+            seen.setdefault(row.key, set()).add(row.votes)
+    return {key for key, values in seen.items() if len(values) > 1}
 
 
 def _cosigned(board: Board) -> QuorumCheck | None:

@@ -9,17 +9,30 @@ it could not check them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from actas.election import Election
+from actas.i18n import Language, available, spoken
 from actas.ledger.cosignature import CosignerPolicy
+from actas.publish import PAGE
 from actas.signed_note import Verifier
-from actas.web.rendering import STATIC, render_text
+from actas.web.assets import assets
+from actas.web.palette import candidate_colors
+from actas.web.rendering import page_json, render_text, script_language, switch
+from actas.web.search import SearchIndex
 
-ASSETS: Sequence[Path] = tuple(STATIC / name for name in ("actas.css", "checkpoint.js", "results.js"))
-"""The files the page loads, published under static/."""
+ASSETS = ("actas.css", "words.js", "search.js", "sort.js", "checkpoint.js", "results.js")
+"""The files the page loads."""
+
+
+def site_assets() -> dict[str, bytes]:
+    """The files the page loads, as published under static/: by their hashed names, which a host may keep
+    for a year (`docs/deployment.md`), and by their plain names."""
+    files = assets()
+    return {name: files[plain].body for plain in ASSETS for name in (files[plain].hashed, plain)}
+
+
+SEARCH_INDEX = "search.json"
 
 
 def trail(election: Election, code: str) -> list[dict[str, str]]:
@@ -28,14 +41,29 @@ def trail(election: Election, code: str) -> list[dict[str, str]]:
     return [{"code": "", "name": election.name}, *({"code": u.code, "name": u.name} for u in above)]
 
 
-def site_page(election: Election, origin: str, board_key: Verifier, policy: CosignerPolicy | None) -> str:
-    """The page, with the keys it checks the board by: the board's, and the cosigner policy's."""
+def site_pages(election: Election, origin: str, board_key: Verifier, policy: CosignerPolicy | None) -> dict[str, str]:
+    """The page in every language, by file name: `index.html` in the election's own, and `<code>.html`
+    in each, with the keys it checks the board by: the board's, and the cosigner policy's; and the index
+    its search box loads."""
+    pages = {
+        f"{code}.html": site_page(election, origin, board_key, policy, spoken(election, code)) for code in available()
+    }
+    pages[PAGE] = pages[f"{spoken(election).code}.html"]
+    pages[SEARCH_INDEX] = page_json(SearchIndex(election).to_json())
+    return pages
+
+
+def site_page(
+    election: Election, origin: str, board_key: Verifier, policy: CosignerPolicy | None, lang: Language
+) -> str:
+    """The page in `lang`."""
     cosigners = [c.key for c in policy.cosigners] if policy is not None else []
     initial: dict[str, Any] = {
         "view": None,
         "election": election.name,
         "announcements": [],
         "candidates": {c.id: c.name for contest in election.contests for c in contest.candidates},
+        "colors": candidate_colors(election),
         "label": election.station_label,
         "levels": {level.id: level.name for level in election.levels},
         "published": {
@@ -48,6 +76,7 @@ def site_page(election: Election, origin: str, board_key: Verifier, policy: Cosi
     }
     return render_text(
         "site.html.j2",
+        lang,
         election=election,
         origin=origin,
         board_key=board_key.to_text(),
@@ -56,4 +85,6 @@ def site_page(election: Election, origin: str, board_key: Verifier, policy: Cosi
         initial=initial,
         view=None,
         announcements=[],
+        languages=[{**other, "href": f"{other['code']}.html"} for other in switch(lang)],
+        words=script_language(lang),
     )

@@ -30,6 +30,8 @@ class Scan:
     votes: dict[str, int] = field(default_factory=dict)
     """Counts per ballot option (party card) as the acta states them."""
     null: int | None = None
+    photo_bytes: int = 0
+    """How large the photo was as received (what the phone sent, after it made it smaller)."""
 
 
 def judge(payload: str, name: str, digest: str, registry: KeyRegistry) -> Scan:

@@ -5,6 +5,7 @@
 // are the browser's own (Web Cryptography); where the browser has no Ed25519, nothing is claimed.
 "use strict";
 const ActasCheckpoint = (() => {
+  const _ = ActasWords._;  // words.js comes first
   const encoder = new TextEncoder();
   const ALG_ED25519 = 0x01, ALG_COSIGNATURE_V1 = 0x04;
 
@@ -12,7 +13,7 @@ const ActasCheckpoint = (() => {
 
   function fromBase64(text) {
     let binary;
-    try { binary = atob(text); } catch (err) { throw new Problem("not base64"); }
+    try { binary = atob(text); } catch (err) { throw new Problem(_("not base64")); }
     return Uint8Array.from(binary, (c) => c.charCodeAt(0));
   }
   const toBase64 = (bytes) => btoa(String.fromCharCode(...bytes));
@@ -39,11 +40,11 @@ const ActasCheckpoint = (() => {
   // A verifier key as signed-note writes it: name+hex key id+base64(algorithm || public key).
   async function readKey(text, algorithm) {
     const parts = /^([^+\s]+)\+([0-9a-f]{8})\+(\S+)$/.exec(text.trim())?.slice(1);
-    if (!parts) throw new Problem(`not a verifier key: ${text}`);
+    if (!parts) throw new Problem(_("not a verifier key: {key}", { key: text }));
     const raw = fromBase64(parts[2]);
-    if (raw.length !== 33 || raw[0] !== algorithm) throw new Problem(`${parts[0]}: not a key of this kind`);
+    if (raw.length !== 33 || raw[0] !== algorithm) throw new Problem(_("{name}: not a key of this kind", { name: parts[0] }));
     const id = (await sha256(concat(encoder.encode(parts[0]), [0x0a], raw))).slice(0, 4);
-    if (hex(id) !== parts[1]) throw new Problem(`${parts[0]}: its key id does not match its key`);
+    if (hex(id) !== parts[1]) throw new Problem(_("{name}: its key id does not match its key", { name: parts[0] }));
     const key = await crypto.subtle.importKey("raw", raw.slice(1), { name: "Ed25519" }, false, ["verify"]);
     return { name: parts[0], id, key };
   }
@@ -51,13 +52,13 @@ const ActasCheckpoint = (() => {
   // The note's text and its signature lines ("— name base64(key id || signature)").
   function readNote(text) {
     const split = text.lastIndexOf("\n\n");
-    if (split < 0 || !text.endsWith("\n")) throw new Problem("not a signed note");
+    if (split < 0 || !text.endsWith("\n")) throw new Problem(_("not a signed note"));
     const body = text.slice(0, split + 1);
     const signatures = text.slice(split + 2, -1).split("\n").map((line) => {
       const match = /^\u2014 (\S+) (\S+)$/.exec(line);
-      if (!match) throw new Problem("a signature line is malformed");
+      if (!match) throw new Problem(_("a signature line is malformed"));
       const bytes = fromBase64(match[2]);
-      if (bytes.length < 5) throw new Problem("a signature is too short");
+      if (bytes.length < 5) throw new Problem(_("a signature is too short"));
       return { name: match[1], id: bytes.slice(0, 4), bytes: bytes.slice(4) };
     });
     return { body, signatures };
@@ -66,9 +67,9 @@ const ActasCheckpoint = (() => {
   // A checkpoint's first three lines (tlog-checkpoint): origin, size, base64 root.
   function readCheckpoint(body) {
     const lines = body.split("\n");
-    if (lines.length < 4 || !/^(0|[1-9][0-9]{0,18})$/.test(lines[1])) throw new Problem("not a checkpoint");
+    if (lines.length < 4 || !/^(0|[1-9][0-9]{0,18})$/.test(lines[1])) throw new Problem(_("not a checkpoint"));
     const root = fromBase64(lines[2]);
-    if (root.length !== 32) throw new Problem("a checkpoint's root is 32 bytes");
+    if (root.length !== 32) throw new Problem(_("a checkpoint's root is 32 bytes"));
     return { origin: lines[0], size: Number(lines[1]), root };
   }
 
@@ -95,7 +96,7 @@ const ActasCheckpoint = (() => {
         if (await verify(cosigner.key, s.bytes.slice(8), message)) signed.add(cosigner.name);
       }
     }
-    if (!boardSigned) throw new Problem(`the board's signature (${board.name}) is missing or invalid`);
+    if (!boardSigned) throw new Problem(_("the board's signature ({name}) is missing or invalid", { name: board.name }));
     const missing = cosigners.map((c) => c.name).filter((name) => !signed.has(name));
     return { checkpoint, signed: [...signed], missing, met: signed.size >= policy.quorum };
   }

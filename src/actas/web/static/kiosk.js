@@ -5,8 +5,11 @@
   const initial = JSON.parse(document.getElementById("initial").textContent);
   const $ = (id) => document.getElementById(id);
   const screens = ["ready", "waiting", "ballot", "confirm", "cast", "closed"];
-  const STATE_NAMES = { ready: "polls not open", open: "polls open", closed: "polls closed" };
+  const { _ } = ActasWords;
+  const STATE_NAMES = { ready: _("polls not open"), open: _("polls open"), closed: _("polls closed") };
   const CAST_SECONDS = 6;
+  const WHY = { no_ballot: _("no ballot is enabled on this screen"), refused: _("the choice was not accepted"),
+    wrong_state: _("the polls are not open"), printer: _("the printer failed") };
   let status = initial.status;
   let current = null;
   let choices = {};
@@ -15,6 +18,7 @@
   function show(name) {
     if (name === current) return;
     current = name;
+    if (name !== "ballot" && name !== "confirm") $("problem").hidden = true;
     for (const s of screens) $(`screen-${s}`).hidden = s !== name;
     const heading = $(`screen-${name}`).querySelector("h1");
     heading.focus();
@@ -32,10 +36,11 @@
   function follow(next) {
     status = next;
     $("machine-state").textContent = STATE_NAMES[status.state] || status.state;
+    $("machine-state").dataset.state = status.state;
     if (status.state === "ready") return show("ready");
     if (status.state === "closed") { forget(); return show("closed"); }
     if (Date.now() < castUntil) return show("cast");
-    if (!status.ballot) { forget(); return show("waiting"); }
+    if (!status.ballot) { forget(); document.body.classList.remove("large"); return show("waiting"); }
     if (!["ballot", "confirm"].includes(current)) { forget(); show("ballot"); }
   }
 
@@ -50,7 +55,7 @@
       group.className = "ballot";
       group.setAttribute("role", "radiogroup");
       group.setAttribute("aria-labelledby", heading.id);
-      const cards = [...contest.options, { id: "null", name: "Null vote", candidate: "No candidate" }];
+      const cards = [...contest.options, { id: "null", name: _("Null vote"), candidate: _("No candidate") }];
       cards.forEach((option, i) => {
         const card = document.createElement("button");
         card.type = "button";
@@ -66,7 +71,8 @@
         candidate.className = "candidate";
         candidate.textContent = option.candidate;
         card.append(party, candidate);
-        card.setAttribute("aria-label", option.id === "null" ? "Null vote" : `${option.name}, candidate ${option.candidate}`);
+        if (option.color) card.style.borderLeft = `0.9rem solid ${option.color}`;  // the candidate's colour
+        card.setAttribute("aria-label", option.id === "null" ? _("Null vote") : _("{party}, candidate {candidate}", { party: option.name, candidate: option.candidate }));
         card.addEventListener("click", () => pick(contest.id, option, group, card));
         card.addEventListener("keydown", (event) => {
           const all = [...group.querySelectorAll(".card")];
@@ -98,7 +104,7 @@
     for (const contest of initial.contests) {
       const option = choices[contest.id];
       const li = document.createElement("li");
-      li.textContent = option.id === "null" ? `${contest.name}: null vote` : `${contest.name}: ${option.name} (${option.candidate})`;
+      li.textContent = option.id === "null" ? _("{contest}: null vote", { contest: contest.name }) : `${contest.name}: ${option.name} (${option.candidate})`;
       list.append(li);
     }
     show("confirm");
@@ -111,14 +117,18 @@
       const response = await fetch("/vote", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
       const data = await response.json();
       forget();
-      if (!response.ok) throw new Error(data.error.message);
+      if (!response.ok) throw new Error(data.error.code);
       $("cast-note").textContent = data.printed
-        ? "Take your receipt from the printer, check it, and put it in the ballot box."
-        : `${data.message}.`;
+        ? _("Take your receipt from the printer, check it, and put it in the ballot box.")
+        : _("Your vote is recorded, but the receipt did not print: call a poll worker.");
       castUntil = Date.now() + CAST_SECONDS * 1000;
       show("cast");
     } catch (err) {
-      $("announce").textContent = `The vote was not recorded: ${err.message}. Call a poll worker.`;
+      // In plain words, never the machine's own message (which may name its files).
+      const said = _("The vote was not recorded: {why}. Call a poll worker.", { why: WHY[err.message] || _("the machine could not record it") });
+      $("problem").textContent = said;
+      $("problem").hidden = false;
+      $("announce").textContent = said;
       current = null;
       await poll();
     } finally {
@@ -132,6 +142,12 @@
       if (response.ok) follow(await response.json());
     } catch (err) { /* the next poll tries again */ }
   }
+
+  // Larger text for the voter who needs it; the next voter starts from the usual size.
+  $("large-text").addEventListener("click", () => {
+    const on = document.body.classList.toggle("large");
+    $("large-text").setAttribute("aria-pressed", String(on));
+  });
 
   buildBallot();
   follow(status);

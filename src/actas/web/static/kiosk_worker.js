@@ -5,6 +5,8 @@
 (function () {
   const initial = JSON.parse(document.getElementById("initial").textContent);
   const $ = (id) => document.getElementById(id);
+  const { _, number } = ActasWords;
+  const STATE_NAMES = { ready: _("polls not open"), open: _("polls open"), closed: _("polls closed") };
 
   function show(name) {
     for (const s of ["signin", "console"]) $(`screen-${s}`).hidden = s !== name;
@@ -14,11 +16,12 @@
   }
 
   function update(status) {
-    $("machine-state").textContent = status.state;
-    $("console-h").textContent = `Station ${status.station}`;
-    $("state").textContent = { ready: "polls not open", open: "polls open", closed: "polls closed" }[status.state] || status.state;
-    $("voters").textContent = `${status.voters} of ${status.registered} registered`;
-    $("ballot").textContent = status.ballot ? "enabled: the voter may vote" : "none enabled";
+    $("machine-state").textContent = STATE_NAMES[status.state] || status.state;
+    $("machine-state").dataset.state = status.state;
+    $("console-h").textContent = `${initial.label} ${status.station}`;
+    $("state").textContent = STATE_NAMES[status.state] || status.state;
+    $("voters").textContent = _("{n} of {m} registered", { n: number(status.voters), m: number(status.registered) });
+    $("ballot").textContent = status.ballot ? _("enabled: the voter may vote") : _("none enabled");
     $("printer").textContent = status.printer;
     $("printer").classList.toggle("problem", !status.printer_ok);
     $("transmission").textContent = status.transmission;
@@ -45,7 +48,7 @@
       try {
         update(await post(path, body ? body() : {}));
         for (const field of ["open-pin", "close-pin"]) $(field).value = "";
-        $("announce").textContent = "Done.";
+        $("announce").textContent = _("Done.");
       } catch (err) {
         $("console-error").textContent = err.message;
       } finally {

@@ -7,14 +7,13 @@
 "use strict";
 (function () {
   const initial = JSON.parse(document.getElementById("initial").textContent);
-  const COLORS = ["#1f5fa8", "#c8102e", "#e3a21a", "#2a9d8f", "#7b4fa0", "#6b7b8c", "#d4633b", "#3c8d3c"];
   const published = initial.published;
   const POLL_MS = published ? 5000 : 2000;
   const code = published ? new URLSearchParams(location.search).get("unit") || "" : initial.view.code;
   let view = initial.view;
   let etag = null;
-  const fmt = (n) => n.toLocaleString("en-US");
-  const pct = (n, d) => (d ? (100 * n / d).toFixed(2) + "%" : "–");
+  const { _, number: fmt, percent: pct } = ActasWords;
+  const STATUS = { reported: _("reported"), missing: _("missing"), conflict: _("conflict") };
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
@@ -26,35 +25,38 @@
     for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
     return node;
   };
-  const colorOf = {};
-  Object.keys(initial.candidates).forEach((id, i) => { colorOf[id] = COLORS[i % COLORS.length]; });
+  const colorOf = initial.colors || {};  // the definition's colours, or a palette kept apart under colour blindness
   const unitHref = (unit) => published ? (unit ? `?unit=${encodeURIComponent(unit)}` : "./") : `/results/${encodeURIComponent(unit)}`;
   const mesaLink = (station) => published ? station : el("a", { href: `/mesa/${encodeURIComponent(station)}` }, station);
 
   function summary(v) {
     const s = v.stations, r = v.registered;
-    $("headline").textContent = v.headline ? v.headline.sentence : "No acta counted here yet.";
+    $("headline").textContent = v.headline ? v.headline.sentences[ActasWords.code] : _("No acta counted here yet.");
+    $("updated-at").textContent = v.updated
+      ? _("Updated {time}, when the board signed the checkpoint these figures were counted at.", { time: ActasWords.time(new Date(v.updated)) }) : "";
     const bar = $("actas-progress");
     bar.max = s.expected; bar.value = s.reported; bar.textContent = pct(s.reported, s.expected);
-    $("reported").textContent = `${fmt(s.reported)} of ${fmt(s.expected)}`;
-    $("reported-share").textContent = `${pct(s.reported, s.expected)} of actas`;
+    $("reported").textContent = _("{n} of {m}", { n: fmt(s.reported), m: fmt(s.expected) });
+    $("reported-share").textContent = _("{share} of actas", { share: pct(s.reported, s.expected) });
     $("voters").textContent = fmt(v.voters);
-    $("turnout").textContent = `turnout ${pct(v.voters, r.covered)} where counted`;
+    $("turnout").textContent = _("turnout {share} where counted", { share: pct(v.voters, r.covered) });
     $("covered").textContent = fmt(r.covered);
-    $("covered-share").textContent = `${pct(r.covered, r.expected)} of ${fmt(r.expected)}`;
+    $("covered-share").textContent = _("{share} of {m}", { share: pct(r.covered, r.expected), m: fmt(r.expected) });
     $("conflicts").textContent = fmt(s.conflicts);
+    $("conflicts-figure").classList.toggle("alarm", s.conflicts > 0);
+    $("conflict-links").replaceChildren(_("not counted"), ...(v.conflict_list || []).slice(0, 5).flatMap((station) => [" · ", mesaLink(station)]));
     $("checkpoint-size").textContent = v.checkpoint ? fmt(v.checkpoint.size) : "0";
-    $("checkpoint-root").textContent = v.checkpoint ? v.checkpoint.root : "none yet";
+    $("checkpoint-root").textContent = v.checkpoint ? v.checkpoint.root : _("none yet");
   }
 
   function contestTable(contest) {
     const total = contest.valid;
     const rows = [...contest.candidates].sort((a, b) => b.votes - a.votes);
     const table = el("table", { class: "data results", "data-contest": contest.id },
-      el("caption", {}, `${contest.name}: ${fmt(total)} valid votes, ${fmt(contest.null)} null`));
-    table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Candidate"),
-      el("th", { scope: "col", class: "num" }, "Votes"), el("th", { scope: "col", class: "num" }, "%"),
-      el("th", { scope: "col", class: "bar-col" }, el("span", { class: "visually-hidden" }, "Share"))))); 
+      el("caption", {}, _("{contest}: {valid} valid votes, {null} null", { contest: contest.name, valid: fmt(total), null: fmt(contest.null) })));
+    table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, _("Candidate")),
+      el("th", { scope: "col", class: "num" }, _("Votes")), el("th", { scope: "col", class: "num" }, "%"),
+      el("th", { scope: "col", class: "bar-col" }, el("span", { class: "visually-hidden" }, _("Share"))))));
     const body = el("tbody");
     for (const c of rows) {
       const share = total ? c.votes / total : 0;
@@ -77,16 +79,16 @@
     for (const a of initial.announcements) {
       const contest = v.contests.find((c) => c.id === (a.contests[0] || {}).id);
       if (!contest) continue;
-      const table = el("table", { class: "data" }, el("caption", {}, `${a.title} (issued ${a.issued.replace("T", " ")})`));
-      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Candidate"),
-        el("th", { scope: "col", class: "num" }, "Announced"), el("th", { scope: "col", class: "num" }, "Actas"),
-        el("th", { scope: "col", class: "num" }, "Difference"))));
+      const table = el("table", { class: "data" }, el("caption", {}, _("{title} (issued {when})", { title: a.title, when: a.issued_shown || a.issued })));
+      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, _("Candidate")),
+        el("th", { scope: "col", class: "num" }, _("Announced")), el("th", { scope: "col", class: "num" }, _("Actas")),
+        el("th", { scope: "col", class: "num" }, _("Difference")))));
       const body = el("tbody");
       const announcedTotal = Object.entries(a.contests[0].votes).filter(([k]) => k !== "null").reduce((t, [, n]) => t + n, 0);
       for (const [key, votes] of Object.entries(a.contests[0].votes)) {
         const cand = contest.candidates.find((c) => c.id === key);
         const counted = cand ? cand.votes : key === "null" ? contest.null : null;
-        const label = cand ? cand.name : key;
+        const label = cand ? cand.name : key === "null" ? _("Null") : key;
         body.append(el("tr", {}, el("th", { scope: "row" }, label),
           el("td", { class: "num" }, `${fmt(votes)} (${pct(votes, announcedTotal)})`),
           el("td", { class: "num" }, counted === null ? "–" : fmt(counted)),
@@ -97,90 +99,132 @@
     }
   }
 
-  // The rows of the shares chart: the child units, or at the lowest level the mesas (right: turnout).
+  // The rows of the shares chart: the child units, or at the lowest level the mesas. Each row says in text
+  // who leads it and with what share; the bar shows every candidate's share.
   function shareRows(v) {
-    if (v.children.length) return v.children.map((c) => ({ name: c.name, contests: c.contests, right: pct(c.reported, c.stations).replace(".00", "") }));
-    return (v.station_list || []).map((s) => ({ name: s.code, contests: s.contests, right: pct(s.voters, s.registered) }));
+    const rows = v.children.length ? v.children.map((c) => ({ name: c.name, contests: c.contests }))
+      : (v.station_list || []).map((s) => ({ name: s.code, contests: s.contests }));
+    return rows.filter((r) => r.contests && r.contests[0] && r.contests[0].valid > 0);
   }
+
+  // Charts are drawn at the width they are shown at, so their text is 12 CSS pixels on any screen.
+  const ns = "http://www.w3.org/2000/svg";
+  function svgText(x, y, text, anchor) {
+    const t = document.createElementNS(ns, "text");
+    t.setAttribute("x", x); t.setAttribute("y", y); t.setAttribute("text-anchor", anchor || "start");
+    t.textContent = text;
+    return t;
+  }
+  const clip = (text, n) => (text.length > n ? text.slice(0, n - 1) + "…" : text);
 
   function sharesChart(v) {
     const box = $("shares-chart");
-    const rows = shareRows(v).filter((c) => c.contests && c.contests[0] && c.contests[0].valid > 0);
-    if (!rows.length) { box.replaceChildren(el("p", { class: "note" }, "No actas counted here yet.")); return; }
-    const ns = "http://www.w3.org/2000/svg";
-    const rowH = 18, labelW = 170, width = 640, barW = width - labelW - 60;
+    const rows = shareRows(v);
+    if (!rows.length) { box.replaceChildren(el("p", { class: "note" }, _("No acta counted here yet."))); return; }
+    const width = Math.max(280, Math.floor(box.clientWidth || 640));
+    const narrow = width < 560;  // on a phone the name goes above its bar, which then takes the whole width
+    const rowH = narrow ? 38 : 22, labelW = narrow ? 0 : Math.min(190, Math.floor(width * 0.28)), rightW = narrow ? 0 : 150;
+    const barW = width - labelW - rightW - (narrow ? 0 : 12);
+    const shown = rows.slice(0, 60);
     const svg = document.createElementNS(ns, "svg");
-    svg.setAttribute("viewBox", `0 0 ${width} ${rows.length * rowH + 4}`);
+    svg.setAttribute("viewBox", `0 0 ${width} ${shown.length * rowH + 4}`);
+    svg.setAttribute("width", width);
     svg.setAttribute("class", "shares");
-    rows.slice(0, 60).forEach((child, i) => {
-      const contest = child.contests[0];
-      const label = document.createElementNS(ns, "text");
-      label.setAttribute("x", labelW - 6); label.setAttribute("y", i * rowH + 13); label.setAttribute("text-anchor", "end");
-      label.textContent = child.name.length > 24 ? child.name.slice(0, 23) + "…" : child.name;
-      svg.append(label);
+    shown.forEach((row, i) => {
+      const contest = row.contests[0];
+      const [leader, most] = Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0];
+      const said = `${clip(initial.candidates[leader] || leader, 18)} ${pct(most, contest.valid)}`;
+      const top = i * rowH;
+      if (narrow) {
+        svg.append(svgText(0, top + 13, clip(row.name, Math.floor(width / 7) - 16)), svgText(width, top + 13, said, "end"));
+      } else {
+        svg.append(svgText(labelW - 6, top + 15, clip(row.name, Math.floor(labelW / 7)), "end"));
+        svg.append(svgText(labelW + barW + 6, top + 15, said));
+      }
       let x = labelW;
+      const y = narrow ? top + 18 : top + 3;
       for (const [id, votes] of Object.entries(contest.candidates)) {
         const w = barW * votes / contest.valid;
         const rect = document.createElementNS(ns, "rect");
-        rect.setAttribute("x", x); rect.setAttribute("y", i * rowH + 2); rect.setAttribute("width", Math.max(w, 0));
-        rect.setAttribute("height", rowH - 4); rect.setAttribute("fill", colorOf[id] || "#888");
+        rect.setAttribute("x", x); rect.setAttribute("y", y); rect.setAttribute("width", Math.max(w, 0));
+        rect.setAttribute("height", 15); rect.setAttribute("fill", colorOf[id] || "#888");
         const tip = document.createElementNS(ns, "title");
-        tip.textContent = `${child.name}: ${initial.candidates[id] || id} ${pct(votes, contest.valid)}`;
+        tip.textContent = `${row.name}: ${initial.candidates[id] || id} ${pct(votes, contest.valid)}`;
         rect.append(tip); svg.append(rect); x += w;
       }
-      const cover = document.createElementNS(ns, "text");
-      cover.setAttribute("x", labelW + barW + 6); cover.setAttribute("y", i * rowH + 13);
-      cover.textContent = child.right;
-      svg.append(cover);
     });
     const legend = el("p", { class: "legend" }, ...Object.entries(initial.candidates).map(([id, name]) =>
-      el("span", {}, el("i", { style: `background:${colorOf[id] || "#888"}` }), name)), el("span", { class: "note" }, v.children.length ? "right: actas counted" : "right: turnout"));
+      el("span", {}, el("i", { style: `background:${colorOf[id] || "#888"}` }), name)));
     box.replaceChildren(svg, legend);
   }
 
+  // The map of the first-level units: one square each, in the colour of who leads it, linked to its page.
+  // A grid in the definition's order, so it needs no shapes; each square says in text who leads and by
+  // what share.
+  function tileMap(v) {
+    const section = $("map-section"), box = $("tile-map");
+    if (!section || v.code !== "" || !v.children.length) { if (section) section.hidden = true; return; }
+    section.hidden = false;
+    box.replaceChildren(...v.children.map((c) => {
+      const contest = c.contests[0];
+      const [leader, most] = contest && contest.valid ? Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0] : [null, 0];
+      const tile = el("a", { class: "tile", href: unitHref(c.code), "data-code": c.code },
+        el("span", { class: "tile-name" }, c.name),
+        el("span", { class: "tile-lead" }, leader ? `${initial.candidates[leader]} ${pct(most, contest.valid)}` : _("no acta counted")));
+      if (leader) tile.style.cssText = `border-top-color:${colorOf[leader] || "#888"}`;
+      return tile;
+    }));
+  }
+
+  // The child units (or at the lowest level the mesas), each with its votes for every candidate, its
+  // turnout and how much of it is counted; sortable by any column, and kept sorted as the figures change.
   function childrenTable(v) {
     const table = $("children");
     table.replaceChildren();
+    table.classList.add("sortable");
+    const ids = Object.keys(initial.candidates);
+    const num = (text, sort) => el("td", { class: "num", "data-sort": sort }, text);
+    const candidateHeads = ids.map((id) => el("th", { scope: "col", class: "num" }, initial.candidates[id]));
+    const votesOf = (contest) => ids.map((id) => contest && contest.valid ? num(fmt(contest.candidates[id] || 0), contest.candidates[id] || 0) : num("–", -1));
     if (v.children.length) {
       const leaders = (c) => {
         const contest = c.contests[0];
         const [id, votes] = Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0] || [null, 0];
         return contest.valid ? `${initial.candidates[id]} ${pct(votes, contest.valid)}` : "–";
       };
-      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.levels[v.children[0].level] || "Unit"),
-        el("th", { scope: "col", class: "num" }, "Actas counted"), el("th", { scope: "col", class: "num" }, "Conflicts"),
-        el("th", { scope: "col", class: "num" }, "Turnout"), el("th", { scope: "col" }, "Leading"))));
+      table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.levels[v.children[0].level] || _("Unit")),
+        el("th", { scope: "col", class: "num" }, _("Actas counted")), el("th", { scope: "col", class: "num" }, _("Conflicts")),
+        el("th", { scope: "col", class: "num" }, _("Turnout")), el("th", { scope: "col" }, _("Leading")), ...candidateHeads)));
       const body = el("tbody");
       for (const c of v.children) {
         body.append(el("tr", { "data-code": c.code }, el("th", { scope: "row" }, el("a", { href: unitHref(c.code) }, c.name)),
-          el("td", { class: "num" }, `${fmt(c.reported)} / ${fmt(c.stations)}`), el("td", { class: "num" }, fmt(c.conflicts)),
-          el("td", { class: "num" }, pct(c.voters, c.covered)), el("td", {}, leaders(c))));
+          num(`${fmt(c.reported)} / ${fmt(c.stations)}`, c.stations ? c.reported / c.stations : 0), num(fmt(c.conflicts), c.conflicts),
+          num(pct(c.voters, c.covered), c.covered ? c.voters / c.covered : -1), el("td", {}, leaders(c)), ...votesOf(c.contests[0])));
       }
       table.append(body);
     } else {
-      const ids = Object.keys(initial.candidates);
       table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.label),
-        el("th", { scope: "col" }, "Acta"), el("th", { scope: "col", class: "num" }, "Registered"),
-        el("th", { scope: "col", class: "num" }, "Voters"), el("th", { scope: "col", class: "num" }, "Turnout"),
-        ...ids.map((id) => el("th", { scope: "col", class: "num" }, initial.candidates[id])))));
+        el("th", { scope: "col" }, _("Acta")), el("th", { scope: "col", class: "num" }, _("Registered")),
+        el("th", { scope: "col", class: "num" }, _("Voters")), el("th", { scope: "col", class: "num" }, _("Turnout")), ...candidateHeads)));
       const body = el("tbody");
       for (const s of v.station_list) {
         const counted = s.contests && s.contests[0];
-        const votes = ids.map((id) => el("td", { class: "num" }, counted ? fmt(counted.candidates[id] || 0) : "–"));
         body.append(el("tr", { "data-station": s.code }, el("th", { scope: "row" }, mesaLink(s.code)),
-          el("td", {}, el("span", { class: `status ${s.status}` }, s.status)), el("td", { class: "num" }, fmt(s.registered)),
-          el("td", { class: "num" }, counted ? fmt(s.voters) : "–"), el("td", { class: "num" }, counted ? pct(s.voters, s.registered) : "–"),
-          ...votes));
+          el("td", {}, el("span", { class: `status ${s.status}` }, STATUS[s.status] || s.status)), num(fmt(s.registered), s.registered),
+          num(counted ? fmt(s.voters) : "–", counted ? s.voters : -1), num(counted ? pct(s.voters, s.registered) : "–", counted && s.registered ? s.voters / s.registered : -1),
+          ...votesOf(counted)));
       }
       table.append(body);
     }
+    ActasSort.apply(table);
   }
 
+
+  const drawn = { progress: null };
   function progressChart(points) {
     const box = $("progress-chart");
-    if (!points.length) { box.replaceChildren(el("p", { class: "note" }, "No final acta received yet.")); return; }
-    const ns = "http://www.w3.org/2000/svg";
-    const width = 640, height = 180, left = 60, bottom = 24;
+    if (!points.length) { box.replaceChildren(el("p", { class: "note" }, _("No final acta received yet."))); return; }
+    const width = Math.max(280, Math.floor(box.clientWidth || 640)), height = 180, left = 60, bottom = 24;
     let total = 0;
     const cumulative = points.map(([minute, n]) => [minute, (total += n)]);
     const times = cumulative.map(([m]) => Date.parse(m + ":00Z") + 60000);  // counted by the minute's end
@@ -191,24 +235,23 @@
     const y = (n) => height - bottom - (height - bottom - 10) * n / total;
     const svg = document.createElementNS(ns, "svg");
     svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
+    svg.setAttribute("width", width);
     const line = document.createElementNS(ns, "polyline");
     line.setAttribute("points", cumulative.map(([, n], i) => `${x(times[i]).toFixed(1)},${y(n).toFixed(1)}`).join(" "));
     line.setAttribute("class", "progress-line");
     svg.append(line);
     const labels = [[left - 6, y(total) + 4, fmt(total), "end"], [left - 6, y(0), "0", "end"],
-      [left, height - 6, cumulative[0][0].slice(11) + " UTC", "start"], [width - 10, height - 6, cumulative[cumulative.length - 1][0].slice(11), "end"]];
-    for (const [lx, ly, text, anchor] of labels) {
-      const t = document.createElementNS(ns, "text");
-      t.setAttribute("x", lx); t.setAttribute("y", ly); t.setAttribute("text-anchor", anchor); t.textContent = text;
-      svg.append(t);
-    }
+      [left, height - 6, ActasWords.clock(new Date(times[0])), "start"], [width - 10, height - 6, ActasWords.clock(new Date(times[times.length - 1])), "end"],
+      [(left + width) / 2, height - 6, ActasWords.zoneName(), "middle"]];
+    for (const [lx, ly, text, anchor] of labels) svg.append(svgText(lx, ly, text, anchor));
     box.replaceChildren(svg);
+    drawn.progress = points;
   }
 
   function heading(v) {
     $("unit-name").textContent = v.name;
     const level = v.children.length ? initial.levels[v.children[0].level] || v.children[0].level : null;
-    $("levels-h").textContent = level ? `By ${level.toLowerCase()}` : `${initial.label}s`;
+    $("levels-h").textContent = level ? _("By {level}", { level }) : initial.label;
     const trail = $("trail");
     if (!published || !trail) return;
     trail.replaceChildren();
@@ -219,11 +262,18 @@
     document.title = `${v.name} · ${initial.election}`;
   }
 
+  let resized = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resized);
+    resized = setTimeout(() => { if (view) sharesChart(view); if (drawn.progress) progressChart(drawn.progress); }, 150);
+  });
+
   function render(v) {
     heading(v);
     summary(v);
     $("contests").replaceChildren(...v.contests.map(contestTable));
     announcements(v);
+    tileMap(v);
     sharesChart(v);
     childrenTable(v);
     document.body.dataset.checkpoint = v.checkpoint ? v.checkpoint.size : 0;
@@ -244,9 +294,9 @@
         view = await response.json();
         render(view);
       }
-      live(true, `Live: checked ${new Date().toLocaleTimeString()}.`);
+      live(true, _("Live: checked {time}.", { time: ActasWords.time(new Date()) }));
     } catch (err) {
-      live(false, "Offline: showing the last results received; retrying.");
+      live(false, _("Offline: showing the last results received; retrying."));
     }
   }
 
@@ -273,34 +323,34 @@
 
   async function fetchJson(path) {
     const response = await fetch(path, { cache: "no-cache" });
-    if (!response.ok) throw new Problem(`${path}: ${response.status === 404 ? "not published" : `HTTP ${response.status}`}`);
-    try { return await response.json(); } catch (err) { throw new Problem(`${path}: not JSON`); }
+    if (!response.ok) throw new Problem(`${path}: ${response.status === 404 ? _("not published") : `HTTP ${response.status}`}`);
+    try { return await response.json(); } catch (err) { throw new Problem(`${path}: ${_("not JSON")}`); }
   }
 
   // What the page can say of a published set: "checked", "failed" (nothing shown) or "unchecked".
   async function checkSet(pointer, v) {
     if (!(await ActasCheckpoint.supported())) {
-      return ["unchecked", "This browser cannot check Ed25519 signatures (or the page is not served over HTTPS): " +
-        "the figures are shown as published, unchecked. `actas verify` checks them, and every acta."];
+      return ["unchecked", _("This browser cannot check Ed25519 signatures (or the page is not served over HTTPS): the figures are shown as published, unchecked. `actas verify` checks them, and every acta.")];
     }
     const c = await ActasCheckpoint.check(pointer.checkpoint, published.board_key, published);
     const point = c.checkpoint;
-    if (point.origin !== published.origin) throw new Problem(`the checkpoint is of another board (${point.origin})`);
-    if (!v.checkpoint || v.checkpoint.size !== pointer.size) throw new Problem("these results are not of the checkpoint the pointer names");
+    if (point.origin !== published.origin) throw new Problem(_("the checkpoint is of another board ({origin})", { origin: point.origin }));
+    if (!v.checkpoint || v.checkpoint.size !== pointer.size) throw new Problem(_("these results are not of the checkpoint the pointer names"));
     const proof = (pointer.consistency || []).map(ActasCheckpoint.fromBase64);
     if (!(await ActasCheckpoint.consistent(v.checkpoint.size, ActasCheckpoint.fromBase64(v.checkpoint.root), point.size, point.root, proof))) {
-      throw new Problem(`the checkpoint of ${fmt(v.checkpoint.size)} entries these results were counted at is not a prefix of the board's checkpoint of ${fmt(point.size)}: the consistency proof fails`);
+      throw new Problem(_("the checkpoint of {n} entries these results were counted at is not a prefix of the board's checkpoint of {m}: the consistency proof fails", { n: fmt(v.checkpoint.size), m: fmt(point.size) }));
     }
-    const counted = `Checked in this browser: these figures were counted at the board's checkpoint of ${fmt(v.checkpoint.size)} entries` +
-      (point.size > v.checkpoint.size ? `, which its checkpoint of ${fmt(point.size)} entries extends,` : ",");
+    const counted = point.size > v.checkpoint.size
+      ? _("Checked in this browser: these figures were counted at the board's checkpoint of {n} entries, which its checkpoint of {m} entries extends,", { n: fmt(v.checkpoint.size), m: fmt(point.size) })
+      : _("Checked in this browser: these figures were counted at the board's checkpoint of {n} entries,", { n: fmt(v.checkpoint.size) });
     if (!published.cosigners.length) {
-      return ["checked", `${counted} signed by the board. This board names no cosigners: nothing here shows that others see the same history.`];
+      return ["checked", `${counted} ${_("signed by the board. This board names no cosigners: nothing here shows that others see the same history.")}`];
     }
     if (!c.met) {
-      throw new Problem(`the board's checkpoint of ${fmt(point.size)} entries has ${c.signed.length} valid cosignatures where ${published.quorum} are required ` +
-        `(missing: ${c.missing.join(", ")}). No figure is shown until independent cosigners confirm it.`);
+      throw new Problem(_("the board's checkpoint of {n} entries has {signed} valid cosignatures where {quorum} are required (missing: {missing}). No figure is shown until independent cosigners confirm it.",
+        { n: fmt(point.size), signed: c.signed.length, quorum: published.quorum, missing: c.missing.join(", ") }));
     }
-    return ["checked", `${counted} signed by the board and cosigned by ${c.signed.join(", ")} (${published.quorum} required).`];
+    return ["checked", `${counted} ${_("signed by the board and cosigned by {names} ({quorum} required).", { names: c.signed.join(", "), quorum: published.quorum })}`];
   }
 
   let shownSet = null;
@@ -319,25 +369,26 @@
         const progress = code ? `${pointer.unit_progress}${encodeURIComponent(code)}.json` : pointer.progress;
         fetchJson(progress).then((p) => progressChart(p.final_actas_by_minute), () => progressChart([]));
       }
-      live(true, `Published results, read ${new Date().toLocaleTimeString()}.`);
+      live(true, _("Published results, read {time}.", { time: ActasWords.time(new Date()) }));
     } catch (err) {
       if (!(err instanceof Problem) && shownSet !== null) {
-        live(false, "Offline: showing the last results checked; retrying.");
+        live(false, _("Offline: showing the last results checked; retrying."));
         return;
       }
       shownSet = null;
       $("figures").hidden = true;
-      verdict("failed", err instanceof Problem ? `Not shown: ${err.message}` : `The published results could not be read: ${err.message}`);
+      verdict("failed", err instanceof Problem ? _("Not shown: {why}", { why: err.message }) : _("The published results could not be read: {why}", { why: err.message }));
     }
   }
 
   if (published) {
+    for (const link of document.querySelectorAll(".languages a")) link.search = location.search;  // the same unit
     pollPublished();
     setInterval(pollPublished, POLL_MS);
     return;
   }
   render(view);
-  live(true, "Live: the page follows the board as actas arrive.");
+  live(true, _("Live: the page follows the board as actas arrive."));
   performance.mark("results-rendered");  // how long the first render took, for bench/web.py
   pollProgress();
   setInterval(() => { poll(); pollProgress(); }, POLL_MS);

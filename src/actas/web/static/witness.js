@@ -9,8 +9,10 @@
   const names = {};
   for (const c of initial.contests) for (const o of c.options) { names[o.id] = o.name; names[`${c.id}/${o.id}`] = o.name; }
   const $ = (id) => document.getElementById(id);
+  const { _, number } = ActasWords;
   const CREDENTIAL = "actas.witness", OUTBOX = "actas.outbox", SENT = "actas.sent";
   const RETRY_MS = 5000;
+  const MAX_SIDE = 1600;
   let scan = null;
 
   const load = (key, fallback, store = localStorage) => { try { return JSON.parse(store.getItem(key)) ?? fallback; } catch (e) { return fallback; } };
@@ -36,14 +38,25 @@
       const response = await fetch("/v1/witness/me", { headers: { Authorization: `Bearer ${token}` } });
       const body = await response.json();
       if (!response.ok) { $("signin-error").textContent = body.error.message; return; }
-      if (body.witness !== witness) { $("signin-error").textContent = `this token is witness ${body.witness}'s, not ${witness}'s`; return; }
+      if (body.witness !== witness) { $("signin-error").textContent = _("this token is witness {other}'s, not {witness}'s", { other: body.witness, witness }); return; }
       save(CREDENTIAL, { witness, token }, $("remember").checked ? localStorage : sessionStorage);
       $("witness-token").value = "";
       show();
     } catch (err) {
-      $("signin-error").textContent = "The server cannot be reached; try again when there is a network.";
+      $("signin-error").textContent = _("The server cannot be reached; try again when there is a network.");
     }
   });
+
+  // Enrolment by a link (the QR code on the witness's card): /witness#witness=ID&token=TOKEN. The part after
+  // # never leaves the phone; it fills the form, signs in, and is wiped from the address bar and history.
+  function enrol() {
+    const given = new URLSearchParams(location.hash.slice(1));
+    if (!given.get("witness") || !given.get("token")) return;
+    history.replaceState(null, "", location.pathname + location.search);
+    $("witness-id").value = given.get("witness");
+    $("witness-token").value = given.get("token");
+    $("signin-form").requestSubmit();
+  }
 
   $("signout").addEventListener("click", () => { localStorage.removeItem(CREDENTIAL); sessionStorage.removeItem(CREDENTIAL); show(); });
 
@@ -52,39 +65,77 @@
     if (!file) return;
     scan = null;
     $("scan-result").hidden = true;
-    $("scan-status").textContent = `Reading ${file.name}…`;
+    $("scan-status").textContent = _("Reading {name}…", { name: file.name });
     try {
-      const response = await fetch("/v1/witness/scan", { method: "POST", headers: { ...auth(), "Content-Type": file.type || "application/octet-stream" }, body: file });
+      const sent = await downscale(file);
+      const response = await fetch("/v1/witness/scan", { method: "POST", headers: { ...auth(), "Content-Type": sent.type || "application/octet-stream" }, body: sent });
       const body = await response.json();
       if (!response.ok) { $("scan-status").textContent = body.error.message; return; }
       scan = body;
       $("scan-status").textContent = "";
-      $("scan-verdict").textContent = body.status;
+      $("scan-verdict").textContent = initial.words[body.status] || body.status;
       $("scan-verdict").className = `status ${body.status}`;
-      $("scan-reason").textContent = body.status === "verified" ? `the signature of ${body.station}'s ${body.kind} acta is valid` : body.reason;
+      const kind = body.kind === "final" ? _("final") : _("zero");
+      $("scan-reason").textContent = body.status === "verified" ? _("the signature of {station}'s {kind} acta is valid", { station: body.station, kind }) : body.reason;
       const rows = $("scan-counts").querySelector("tbody");
       rows.replaceChildren();
       for (const [key, votes] of Object.entries(body.votes || {})) {
         const tr = document.createElement("tr");
         tr.innerHTML = "<th scope='row'></th><td class='num'></td>";
         tr.children[0].textContent = names[key] || key;
-        tr.children[1].textContent = votes.toLocaleString("en-US");
+        tr.children[1].textContent = number(votes);
         rows.append(tr);
       }
       if (body.null !== null && body.null !== undefined) {
         const tr = document.createElement("tr");
-        tr.innerHTML = "<th scope='row'>Null</th><td class='num'></td>";
-        tr.children[1].textContent = body.null.toLocaleString("en-US");
+        tr.innerHTML = "<th scope='row'></th><td class='num'></td>";
+        tr.children[0].textContent = _("Null");
+        tr.children[1].textContent = number(body.null);
         rows.append(tr);
       }
       $("scan-result").hidden = false;
       if (body.station) $("station").value = body.station;
+      compareHand();
     } catch (err) {
-      $("scan-status").textContent = "The photo could not be sent to be read (no network?). Try again, or type the mesa and report without it.";
+      $("scan-status").textContent = _("The photo could not be sent to be read (no network?). Try again, or type the mesa and report without it.");
     }
   });
 
+  // A phone's photo (up to 40 MB) goes up as a JPEG of at most 1600 pixels on its long side: enough for
+  // the QR codes, a fraction of the data on a poor connection. A photo this browser cannot decode goes
+  // as it is, and the server says what it makes of it.
+  async function downscale(file) {
+    try {
+      const bitmap = await createImageBitmap(file);
+      const scale = Math.min(1, MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+      if (scale === 1 && file.type === "image/jpeg") return file;
+      const canvas = document.createElement("canvas");
+      canvas.width = Math.round(bitmap.width * scale);
+      canvas.height = Math.round(bitmap.height * scale);
+      canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+      return await new Promise((resolve) => canvas.toBlob((blob) => resolve(blob || file), "image/jpeg", 0.9));
+    } catch (err) {
+      return file;
+    }
+  }
+
   $("hand-counted").addEventListener("change", () => { $("hand-fields").hidden = !$("hand-counted").checked; });
+
+  // A hand count that differs from the acta read is marked in red, with the difference, before sending.
+  function compareHand() {
+    const votes = (scan && scan.votes) || {};
+    let differ = 0;
+    for (const input of document.querySelectorAll(".hand")) {
+      const key = Object.keys(votes).find((k) => k === input.dataset.option || k.endsWith(`/${input.dataset.option}`));
+      const note = input.parentElement.querySelector(".difference");
+      const differs = key !== undefined && input.value !== "" && Number(input.value) !== votes[key];
+      input.parentElement.classList.toggle("differs", differs);
+      note.textContent = differs ? _("the acta says {n}: {delta}", { n: number(votes[key]), delta: (Number(input.value) > votes[key] ? "+" : "") + number(Number(input.value) - votes[key]) }) : "";
+      differ += differs ? 1 : 0;
+    }
+    $("hand-summary").textContent = differ ? _("The hand count differs from the acta on {n} line(s): check it, then send it as counted.", { n: differ }) : "";
+  }
+  for (const input of document.querySelectorAll(".hand")) input.addEventListener("input", compareHand);
 
   async function digest(file) {
     const bytes = await file.arrayBuffer();
@@ -99,10 +150,10 @@
     const hand = {};
     if (handCounted) {
       for (const input of document.querySelectorAll(".hand")) {
-        if (input.value === "") { $("report-error").textContent = `Enter the hand count of ${names[input.dataset.option]} (0 if none).`; return; }
+        if (input.value === "") { $("report-error").textContent = _("Enter the hand count of {name} (0 if none).", { name: names[input.dataset.option] }); return; }
         hand[input.dataset.option] = Number(input.value);
       }
-      if ($("receipts").value === "") { $("report-error").textContent = "Enter how many receipts there were in all."; return; }
+      if ($("receipts").value === "") { $("report-error").textContent = _("Enter how many receipts there were in all."); return; }
     }
     const note = $("incident-note").value;
     const incidents = [...document.querySelectorAll(".incident:checked")].map((box) => ({ kind: box.value, note }));
@@ -127,6 +178,7 @@
     $("hand-fields").hidden = true;
     $("scan-result").hidden = true;
     scan = null;
+    compareHand();
     await flush();
   });
 
@@ -142,11 +194,11 @@
         try {
           response = await fetch("/v1/witness/reports", { method: "POST", headers: { ...auth(), "Content-Type": "application/json" }, body: JSON.stringify(item.report) });
         } catch (err) {
-          $("outbox-status").textContent = `${outbox.length} report(s) waiting for the network; retrying every ${RETRY_MS / 1000} s.`;
+          $("outbox-status").textContent = _("{n} report(s) waiting for the network; retrying every {s} s.", { n: outbox.length, s: RETRY_MS / 1000 });
           return;
         }
         const body = await response.json().catch(() => ({}));
-        if (response.status >= 500) { $("outbox-status").textContent = "The server could not file the report now; retrying."; return; }
+        if (response.status >= 500) { $("outbox-status").textContent = _("The server could not file the report now; retrying."); return; }
         const sent = load(SENT, []);
         sent.unshift({ station: item.report.station, status: response.ok ? body.status : "refused", index: body.index, mesa: body.mesa, message: response.ok ? "" : (body.error || {}).message });
         save(SENT, sent.slice(0, 50));
@@ -154,7 +206,7 @@
         save(OUTBOX, outbox);
         renderOutbox();
       }
-      $("outbox-status").textContent = "Every report has been received by the board.";
+      $("outbox-status").textContent = _("Every report has been received by the board.");
     } finally {
       flushing = false;
       renderOutbox();
@@ -167,13 +219,15 @@
     for (const item of load(OUTBOX, [])) {
       const li = document.createElement("li");
       li.className = "waiting";
-      li.textContent = `${item.report.station}: waiting to be sent (since ${item.queued.slice(11, 19)})`;
+      li.textContent = _("{station}: waiting to be sent (since {time})", { station: item.report.station, time: ActasWords.time(new Date(item.queued)) });
       list.append(li);
     }
     for (const item of load(SENT, [])) {
       const li = document.createElement("li");
       li.className = item.status === "refused" ? "refused" : "sent";
-      li.textContent = item.status === "refused" ? `${item.station}: refused: ${item.message}` : `${item.station}: ${item.status}, board entry ${item.index}, mesa ${item.mesa}`;
+      li.textContent = item.status === "refused"
+        ? _("{station}: refused: {why}", { station: item.station, why: item.message })
+        : _("{station}: {status}, board entry {index}, mesa {mesa}", { station: item.station, status: initial.words[item.status] || item.status, index: number(item.index), mesa: initial.words[item.mesa] || item.mesa });
       list.append(li);
     }
   }
@@ -181,5 +235,8 @@
   window.addEventListener("online", flush);
   setInterval(flush, RETRY_MS);
   show();
+  enrol();
   flush();
+  // Installable, and opens with no network: the service worker keeps the app's page and files.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/witness-sw.js").catch(() => {});
 })();
