@@ -12,6 +12,7 @@ import typer
 from actas.cli.machine import now
 from actas.cli.options import CosignersFile, Quorum, cosigner_policy
 from actas.console import err, out, progress
+from actas.election import Election
 from actas.errors import InputError, VerificationError
 from actas.files import load_election, load_signer, read_text, signer_at
 from actas.registry import MAX_REGISTRY_BYTES
@@ -97,6 +98,13 @@ def serve_command(
     results_every: Annotated[
         float, typer.Option(help="With --publish: seconds between publications of every unit's results.", min=1)
     ] = 30.0,
+    voters: Annotated[
+        Path | None,
+        typer.Option(
+            help="The authority's voters' table (CSV: national_id,station): the pages find a voter's mesa by id. "
+            "Indexed beside the board key (voters.sqlite); see docs/web.md for what it exposes."
+        ),
+    ] = None,
     cosign_key: Annotated[
         Path | None,
         typer.Option(help="Observer role: also cosign the official board (its key pinned with --official-key)."),
@@ -191,6 +199,7 @@ def serve_command(
     if policy is not None:
         ask_cosigners(board, cosign_timeout)
     pace = CosignPace(cosign_timeout, cosign_every)
+    voters_index = _voters_index(voters, election, board_key) if voters is not None else None
     board.db.dispose()  # each worker opens its own connections; the tree built here is shared with them
 
     def make_app() -> ASGIApp:
@@ -204,6 +213,7 @@ def serve_command(
             publish=publish,
             results_every=results_every,
             cosigner=cosigner() if cosigner is not None else None,  # its database opened in each worker
+            voters=voters_index,
         )
 
     sock, bound = listen(host, port)
@@ -212,6 +222,18 @@ def serve_command(
     sys.stdout.flush()
     if serve_workers(make_app, [sock], workers, listening) != 0:
         raise typer.Exit(2)
+
+
+def _voters_index(voters: Path, election: Election, board_key: Path) -> Path:
+    """The voters' table indexed beside the board's key (rebuilt when the table changed); its path."""
+    from actas.server.voters import VoterTable
+
+    index = board_key.with_name("voters.sqlite")
+    with progress() as bar:
+        task = bar.add_task("voters' table", total=None)
+        table = VoterTable.load(voters, election, index, lambda rows: bar.update(task, completed=rows))
+    err.print(f"voters' table: {len(table):,} voters, indexed in {index}", markup=False, soft_wrap=True)
+    return index
 
 
 def _observer_cosigner(

@@ -37,6 +37,7 @@ from actas.server.routes import actas, board, exports, results, tiles
 from actas.server.routes.wrong_board import wrong_board_router
 from actas.server.security import Guard
 from actas.server.state import Refresher, Served
+from actas.server.voters import VoterTable
 from actas.web.assets import static_router
 from actas.web.pages import pages_router
 
@@ -60,13 +61,16 @@ def create_app(
     publish: Path | None = None,
     results_every: float = RESULTS_INTERVAL,
     cosigner: CosignerService | None = None,
+    voters: Path | None = None,
 ) -> ASGIApp:
     """The API and the pages of a board, behind the guard every answer passes (`server.security`); an
     observer's board given a `reconciler` compares itself with the official board. Witnesses' tokens are
     refused over plain HTTP from other machines unless `insecure_http`. A board with a cosigner policy
     asks its cosigners after each checkpoint, at the `pace` given (`server.cosigning`).
     With `publish`, each new checkpoint is written there as static tiles (`server.publishing`). An
-    observer's board given a `cosigner` also cosigns the official board, at `/cosigner/add-checkpoint`."""
+    observer's board given a `cosigner` also cosigns the official board, at `/cosigner/add-checkpoint`.
+    With `voters`, the index of the authority's voters' table (`server.voters`), the pages find a voter's
+    mesa by national id."""
     served = Served.of(held, reconciler, insecure_http, pace)
     refresher = Refresher(held, refresh_interval)
 
@@ -119,7 +123,8 @@ def create_app(
 
         app.include_router(witnesses.router)
         app.include_router(wrong_board_router(OFFICIAL))
-    app.include_router(pages_router(held, (lambda: reconciler.latest) if reconciler is not None else None))
+    table = VoterTable(voters) if voters is not None else None
+    app.include_router(pages_router(held, (lambda: reconciler.latest) if reconciler is not None else None, table))
     app.include_router(static_router())
     if cosigner is not None:
         app.mount("/cosigner", cosigner_app(cosigner), name="cosigner")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from actas.acta.check import check_acta
@@ -29,12 +29,14 @@ from actas.errors import ActasError
 from actas.i18n import Language, available, spoken
 from actas.ledger.cosignature import QuorumCheck
 from actas.ledger.merkle import leaf_hash, verify_inclusion
+from actas.server.responses import error
+from actas.server.voters import VoterTable
 from actas.signed_note import SignedNote
 from actas.tally.progressive import status_of
 from actas.web.assets import asset_url
 from actas.web.palette import candidate_colors
 from actas.web.rendering import page_json, render_text, script_language, switch
-from actas.web.search import MAX_QUERY, SearchIndex
+from actas.web.search import MAX_QUERY, Hit, SearchIndex
 from actas.web.site import trail
 from actas.web.words import words_of_codes
 from actas.witness.report import INCIDENTS
@@ -74,8 +76,13 @@ def qr_svg(payload: str) -> list[str]:
     return images
 
 
-def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | None] | None = None) -> APIRouter:
-    """The pages of a board; `reconciliation` is the observer's latest comparison with the official board."""
+def pages_router(
+    board: Board,
+    reconciliation: Callable[[], dict[str, Any] | None] | None = None,
+    voters: VoterTable | None = None,
+) -> APIRouter:
+    """The pages of a board; `reconciliation` is the observer's latest comparison with the official board;
+    `voters`, the authority's voters' table, lets the search find a voter's mesa by national id."""
     election = board.election
     router = APIRouter(include_in_schema=False)
     observer = board.role == OBSERVER
@@ -89,6 +96,7 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
             "languages": switch(lang),
             "words": script_language(lang),
             "title": title,
+            "has_voters": voters is not None,
             "election": election,
             "origin": board.origin,
             "observer": observer,
@@ -139,11 +147,32 @@ def pages_router(board: Board, reconciliation: Callable[[], dict[str, Any] | Non
 
     index = SearchIndex(election)
 
+    def voter_hit(query: str) -> Hit | None:
+        """The mesa of the voter whose national id the query is, when this board has the voters' table."""
+        station = voters.station_of(query) if voters is not None else None
+        if station is None:
+            return None
+        found = election.station_by_code[station]
+        within = election.unit_by_code[found.unit].name
+        return Hit("voter", station, f"{election.station_label} {station}", within)
+
     @router.get("/search", response_class=HTMLResponse)
     async def search(request: Request, q: str = "") -> Response:
-        hits = index.find(q)
+        query = q[:MAX_QUERY]
+        voter = await run_in_threadpool(voter_hit, query)
+        hits = ([voter] if voter is not None else []) + index.find(query)
         lang = chosen_language(request, election)
-        return page(request, "search.html.j2", lang.gettext("Search"), query=q[:MAX_QUERY], hits=hits)
+        return page(request, "search.html.j2", lang.gettext("Search"), query=query, hits=hits)
+
+    if voters is not None:
+
+        @router.get("/v1/voters/{national_id}", include_in_schema=True, summary="Where a voter votes, by national id")
+        async def voter(national_id: str) -> Response:
+            hit = await run_in_threadpool(voter_hit, national_id[:MAX_QUERY])
+            if hit is None:
+                return error(404, "not_found", "no voter of that id in the voters' table")
+            trail_to = trail(election, election.station_by_code[hit.code].unit)
+            return JSONResponse({"station": hit.code, "trail": trail_to}, headers={"cache-control": "no-store"})
 
     @router.get("/v1/search-index.json", include_in_schema=False)
     async def search_index(request: Request) -> Response:

@@ -58,23 +58,33 @@
     return kind === "unit" ? `/results/${encodeURIComponent(code)}` : `/mesa/${encodeURIComponent(code)}`;
   }
 
+  function item(href, name, where) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = name;
+    li.append(a);
+    if (where) {
+      const span = document.createElement("span");
+      span.className = "where";
+      span.textContent = where;
+      li.append(" ", span);
+    }
+    return li;
+  }
+
   function show(found, query) {
     list.replaceChildren();
-    if (!query.trim()) { list.hidden = true; return; }
-    for (const hit of found) {
-      const li = document.createElement("li");
-      const a = document.createElement("a");
-      a.href = hit.href;
-      a.textContent = hit.name;
-      const where = document.createElement("span");
-      where.className = "where";
-      where.textContent = hit.where;
-      li.append(a, " ", where);
-      list.append(li);
+    const asked = query.trim();
+    if (!asked) { list.hidden = true; return; }
+    // Where the board has the voters' table, what looks like a national id is asked of the server.
+    if (input.dataset.voters && /^[A-Za-z]?[-. ]?\d[\d. ]{4,}$/.test(asked)) {
+      list.append(item(`/search?q=${encodeURIComponent(asked)}`, input.dataset.voters.replace("{query}", asked)));
     }
-    if (!found.length) {
+    list.append(...found.map((hit) => item(hit.href, hit.name, hit.where)));
+    if (!list.children.length) {
       const li = document.createElement("li");
-      li.textContent = _("Nothing found for “{query}”.", { query });
+      li.textContent = _("Nothing found for “{query}”.", { query: asked });
       list.append(li);
     }
     list.hidden = false;
