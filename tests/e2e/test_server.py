@@ -477,6 +477,8 @@ def test_every_answer_carries_the_security_headers_and_writes_from_other_origins
         headers = httpx.get(server.url + path).headers
         assert "script-src 'self'" in headers["content-security-policy"], path
         assert "frame-ancestors 'none'" in headers["content-security-policy"]
+        assert "'unsafe-eval'" not in headers["content-security-policy"]  # WebAssembly only: 'wasm-unsafe-eval'
+        assert "unsafe-inline" not in headers["content-security-policy"]
         assert (headers["x-frame-options"], headers["x-content-type-options"]) == ("DENY", "nosniff"), path
         assert headers["referrer-policy"] == "no-referrer"
     acta = payloads(day)[3]

@@ -23,8 +23,10 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from actas.acta.codec import parse_payload
 from actas.files import load_election
 from actas.server.process import RunningServer, start_server
+from actas.sim.scenarios import alter_counts
 from tests.conftest import wait_for
 from tests.web.conftest import PIN, Day, RunningKiosk, publish
 from tests.web.test_pages import photo_of
@@ -139,7 +141,8 @@ def test_a_witness_on_a_phone_reports_from_a_photo_and_a_failed_send_is_retried(
     observer = start_server(
         web_day.election, web_day.registry, db, tmp_path / "o.key", refresh_interval=0.3, witnesses=web_day.witnesses
     )
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    # without its service worker: this phone's requests go to the network, where the test can cut them
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True, service_workers="block")
     phone = context.new_page()
     with observer:
         station, signed = next(iter(web_day.finals().items()))
@@ -155,6 +158,8 @@ def test_a_witness_on_a_phone_reports_from_a_photo_and_a_failed_send_is_retried(
         phone.wait_for_selector("#report:not([hidden])")
         stored = phone.evaluate("[localStorage.getItem('actas.witness'), sessionStorage.getItem('actas.witness')]")
         assert stored[0] is None and web_day.tokens["W-0004"] in stored[1]  # forgotten with the tab unless asked
+        # a phone whose browser cannot run the QR reader sends the photo to be read by the server
+        phone.route("**/zxing_reader.*.wasm", lambda route: route.abort())
         scans: list[dict[str, Any]] = []
         phone.on("response", lambda r: scans.append(r.json()) if r.url.endswith("/scan") else None)
         large = tmp_path / "acta-large.png"  # as a phone's camera keeps it: large, and not a JPEG
@@ -300,6 +305,18 @@ def test_the_witness_app_installs_and_opens_with_no_network_once_visited(
         context.set_offline(True)
         phone.reload()
         phone.wait_for_selector("#report:not([hidden])")  # the app, from what the phone kept
+        # the acta in hand, read and checked in the phone with no network: and an altered one refused
+        station, signed = next(iter(web_day.finals().items()))
+        for name, acta, verdict, said in (
+            ("acta.jpg", signed, "verified", "(checked in this phone)"),
+            ("altered.jpg", parse_payload(alter_counts(signed.payload)), "rejected", "signature does not match"),
+        ):
+            photo = tmp_path / name
+            photo.write_bytes(photo_of(acta, web_day.election, seed=3))
+            phone.set_input_files("#photo", str(photo))
+            phone.wait_for_selector(f"#scan-verdict.{verdict}", timeout=30000)
+            assert said in phone.text_content("#scan-reason"), phone.text_content("#scan-reason")
+        assert phone.input_value("#station") == station
         phone.fill("#station", election_station(web_day))
         phone.click("#report-form button[type=submit]")
         phone.wait_for_selector("#sent-list li.waiting")  # kept until the network returns

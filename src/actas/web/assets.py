@@ -14,6 +14,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 STATIC = Path(__file__).parent / "static"
+MEDIA = {".wasm": "application/wasm", ".js": "application/javascript", ".svg": "image/svg+xml"}
+"""Media types named here, whatever this machine's mimetypes table says (WebAssembly compiles as it
+downloads only when it is served as application/wasm)."""
+VENDORED = frozenset({"zxing-reader.js", "noble-ed25519.js", "zxing_reader.wasm"})
+"""Files of libraries from the npm registry, unchanged (src/actas/web/vendor/README.md): not ours to
+translate or lint."""
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 
@@ -39,7 +45,7 @@ def assets() -> dict[str, Asset]:
             continue
         body = path.read_bytes()
         digest = hashlib.sha256(body).hexdigest()[:12]
-        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        media = MEDIA.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         if media.startswith("text/") or media == "application/javascript":
             media += "; charset=utf-8"
         found[path.name] = Asset(path.name, f"{path.stem}.{digest}{path.suffix}", body, media)

@@ -266,6 +266,11 @@ def pages_router(
             title = chosen_language(request, election).gettext("Reconciliation")
             return page(request, "reconciliation.html.j2", title, compared=compared)
 
+        @router.get("/v1/registry", summary="The key registry this board checks actas against (a signed note)")
+        async def registry() -> Response:
+            tag = f'"{hashlib.sha256(board.registry_note.encode()).hexdigest()[:32]}"'
+            return Response(board.registry_note, media_type="text/plain; charset=utf-8", headers={"etag": tag})
+
         @router.get("/witness", response_class=HTMLResponse)
         async def witness_app(request: Request) -> Response:
             contests = [
@@ -280,6 +285,12 @@ def pages_router(
                 contests=contests,
                 incidents=INCIDENTS,
                 words_of_codes=words_of_codes(lang),
+                check={
+                    "registry": "/v1/registry",
+                    "authority": board.registry.authority.to_text(),
+                    "ed25519": asset_url("noble-ed25519.js"),
+                    "zxingWasm": asset_url("zxing_reader.wasm"),
+                },
             )
 
         @router.get("/witness-sw.js")
@@ -308,7 +319,10 @@ def pages_router(
     return router
 
 
-WITNESS_FILES = ("actas.css", "words.js", "search.js", "witness.js", "icon.svg")
+WITNESS_FILES = (
+    "actas.css", "words.js", "search.js", "zxing-reader.js", "zxing_reader.wasm", "noble-ed25519.js",
+    "signed_note.js", "witness_check.js", "witness.js", "icon.svg",
+)  # fmt: skip
 """What the witness app needs to open with no network (its service worker keeps them)."""
 
 

@@ -13,7 +13,7 @@ import jinja2
 from babel.messages.extract import extract_from_file
 
 from actas.i18n import Language, available, language
-from actas.web.assets import STATIC, asset_url
+from actas.web.assets import STATIC, VENDORED, asset_url
 from actas.web.words import word
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -47,7 +47,7 @@ def render_text(template: str, lang: Language, **context: Any) -> str:
 def script_words() -> tuple[str, ...]:
     """Every string the pages' scripts show, as they mark it: `_("...")`."""
     found: dict[str, None] = {}
-    for path in sorted(STATIC.glob("*.js")):
+    for path in sorted(p for p in STATIC.glob("*.js") if p.name not in VENDORED):
         for _line, message, _comments, _context in extract_from_file("javascript", path, keywords={"_": None}):
             if isinstance(message, str):
                 found[message] = None

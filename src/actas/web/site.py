@@ -21,7 +21,7 @@ from actas.web.palette import candidate_colors
 from actas.web.rendering import page_json, render_text, script_language, switch
 from actas.web.search import SearchIndex
 
-ASSETS = ("actas.css", "words.js", "search.js", "sort.js", "checkpoint.js", "results.js")
+ASSETS = ("actas.css", "words.js", "search.js", "sort.js", "signed_note.js", "checkpoint.js", "results.js")
 """The files the page loads."""
 
 

@@ -10,6 +10,7 @@
   for (const c of initial.contests) for (const o of c.options) { names[o.id] = o.name; names[`${c.id}/${o.id}`] = o.name; }
   const $ = (id) => document.getElementById(id);
   const { _, number } = ActasWords;
+  ActasActaCheck.configure(initial.check);
   const CREDENTIAL = "actas.witness", OUTBOX = "actas.outbox", SENT = "actas.sent";
   const RETRY_MS = 5000;
   const MAX_SIDE = 1600;
@@ -60,46 +61,75 @@
 
   $("signout").addEventListener("click", () => { localStorage.removeItem(CREDENTIAL); sessionStorage.removeItem(CREDENTIAL); show(); });
 
+  // The acta's verdict, whoever made it: its status, why, and its counts as it states them.
+  function display(body, here) {
+    scan = body;
+    $("scan-status").textContent = "";
+    $("scan-verdict").textContent = initial.words[body.status] || body.status;
+    $("scan-verdict").className = `status ${body.status}`;
+    const kind = body.kind === "final" ? _("final") : _("zero");
+    const valid = _("the signature of {station}'s {kind} acta is valid", { station: body.station, kind });
+    $("scan-reason").textContent = body.status === "verified" ? (here ? `${valid} ${_("(checked in this phone)")}` : valid) : body.reason;
+    const rows = $("scan-counts").querySelector("tbody");
+    rows.replaceChildren();
+    const line = (name, votes) => {
+      const tr = document.createElement("tr");
+      tr.innerHTML = "<th scope='row'></th><td class='num'></td>";
+      tr.children[0].textContent = name;
+      tr.children[1].textContent = number(votes);
+      rows.append(tr);
+    };
+    for (const [key, votes] of Object.entries(body.votes || {})) line(names[key] || key, votes);
+    if (body.null !== null && body.null !== undefined) line(_("Null"), body.null);
+    $("scan-result").hidden = false;
+    if (body.station) $("station").value = body.station;
+    compareHand();
+  }
+
+  // The acta read from the photo and checked here, with no network once the registry is kept; null
+  // where the phone read no acta, for the server to try.
+  let known = null;
+  async function checkHere(file) {
+    const payloads = await ActasActaCheck.read(file);
+    if (payloads.length !== 1) return null;
+    if (!known) {
+      const response = await fetch(initial.check.registry);
+      if (!response.ok) return null;
+      known = await ActasActaCheck.registry(await response.text());
+    }
+    const { acta, findings } = await ActasActaCheck.check(payloads[0], known);
+    const votes = {};
+    for (const c of acta.contests || []) for (const [option, n] of c.options) votes[`${c.id}/${option}`] = n;
+    return {
+      status: findings.length ? "rejected" : "verified", reason: findings.join("; "), station: acta.station,
+      kind: acta.kind, payload: payloads[0], votes, null: acta.contests && acta.contests.length ? acta.contests[0].null : null,
+    };
+  }
+
   $("photo").addEventListener("change", async () => {
     const file = $("photo").files[0];
     if (!file) return;
     scan = null;
     $("scan-result").hidden = true;
     $("scan-status").textContent = _("Reading {name}…", { name: file.name });
+    let here = null;
+    try {
+      here = await checkHere(file);
+    } catch (err) {
+      if (err instanceof ActasActaCheck.Problem) here = { status: "rejected", reason: err.message };
+    }
+    if (here) { display(here, true); return; }
     try {
       const sent = await downscale(file);
       const response = await fetch("/v1/witness/scan", { method: "POST", headers: { ...auth(), "Content-Type": sent.type || "application/octet-stream" }, body: sent });
       const body = await response.json();
       if (!response.ok) { $("scan-status").textContent = body.error.message; return; }
-      scan = body;
-      $("scan-status").textContent = "";
-      $("scan-verdict").textContent = initial.words[body.status] || body.status;
-      $("scan-verdict").className = `status ${body.status}`;
-      const kind = body.kind === "final" ? _("final") : _("zero");
-      $("scan-reason").textContent = body.status === "verified" ? _("the signature of {station}'s {kind} acta is valid", { station: body.station, kind }) : body.reason;
-      const rows = $("scan-counts").querySelector("tbody");
-      rows.replaceChildren();
-      for (const [key, votes] of Object.entries(body.votes || {})) {
-        const tr = document.createElement("tr");
-        tr.innerHTML = "<th scope='row'></th><td class='num'></td>";
-        tr.children[0].textContent = names[key] || key;
-        tr.children[1].textContent = number(votes);
-        rows.append(tr);
-      }
-      if (body.null !== null && body.null !== undefined) {
-        const tr = document.createElement("tr");
-        tr.innerHTML = "<th scope='row'></th><td class='num'></td>";
-        tr.children[0].textContent = _("Null");
-        tr.children[1].textContent = number(body.null);
-        rows.append(tr);
-      }
-      $("scan-result").hidden = false;
-      if (body.station) $("station").value = body.station;
-      compareHand();
+      display(body, false);
     } catch (err) {
       $("scan-status").textContent = _("The photo could not be sent to be read (no network?). Try again, or type the mesa and report without it.");
     }
   });
+
 
   // A phone's photo (up to 40 MB) goes up as a JPEG of at most 1600 pixels on its long side: enough for
   // the QR codes, a fraction of the data on a poor connection. A photo this browser cannot decode goes
