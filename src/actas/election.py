@@ -57,6 +57,8 @@ class BallotOption:
     id: str
     name: str
     candidate: str
+    logo: str | None = None
+    """The party's logo, an image file beside the definition (`logos/azul.png`), for the kiosk's card."""
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,10 @@ class Election:
                     "candidates": [
                         {"id": k.id, "name": k.name, **({"color": k.color} if k.color else {})} for k in c.candidates
                     ],
-                    "options": [{"id": o.id, "name": o.name, "candidate": o.candidate} for o in c.options],
+                    "options": [
+                        {"id": o.id, "name": o.name, "candidate": o.candidate, **({"logo": o.logo} if o.logo else {})}
+                        for o in c.options
+                    ],
                 }
                 for c in self.contests
             ],
@@ -182,6 +187,10 @@ class Election:
 
 
 COLOR_RE = re.compile(r"#[0-9a-f]{6}")
+LOGO_RE = re.compile(
+    r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){0,3}\.(?:png|jpg|jpeg|svg|webp)"
+)
+"""A logo's file, relative to the definition: no absolute path, no `..`, at most four levels deep."""
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
 """A language as a definition names it: `es`, `es_VE`, `en`."""
 ZONE_RE = re.compile(r"(?:UTC|[A-Z][A-Za-z_-]+(?:/[A-Z][A-Za-z0-9_+-]+){1,2})")
@@ -354,7 +363,12 @@ def _parse_contest(raw: Any, path: str) -> Contest:
         cand = o.get("candidate")
         if cand not in known:
             raise _fail(f"{opath}.candidate", f"one of the contest's candidates {sorted(known)}", cand)
-        options.append(BallotOption(oid, _text(o, "name", opath), cand))
+        logo = o.get("logo")
+        if logo is not None and (not isinstance(logo, str) or not LOGO_RE.fullmatch(logo)):
+            raise _fail(
+                f"{opath}.logo", "a relative path to a .png, .jpg, .svg or .webp file beside the definition", logo
+            )
+        options.append(BallotOption(oid, _text(o, "name", opath), cand, logo))
     _unique([o.id for o in options], f"{path}.options", "option id")
     without = [k.id for k in candidates if not any(o.candidate == k.id for o in options)]
     if without:

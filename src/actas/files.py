@@ -78,6 +78,33 @@ def load_election(path: Path) -> Election:
     return election
 
 
+MAX_LOGO_BYTES = 256 * 1024
+"""A party's logo is a small image: a larger file is refused as it is read."""
+LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"RIFF", "image/webp"))
+
+
+def load_logos(election: Election, path: Path) -> dict[str, tuple[bytes, str]]:
+    """The logos the definition at `path` names, by ballot option: each file's bytes and media type, read
+    from beside the definition, of at most MAX_LOGO_BYTES and of a type its first bytes show."""
+    base = election_path(path).parent.resolve()
+    logos = {}
+    for contest in election.contests:
+        for option in contest.options:
+            if option.logo is None:
+                continue
+            file = (base / option.logo).resolve()
+            if not file.is_relative_to(base):
+                raise InputError(f"the logo of {option.id} ({option.logo}) is not beside the definition")
+            data = read_bytes(file, limit=MAX_LOGO_BYTES, what=f"the logo of {option.id}")
+            found = next((media for magic, media in LOGO_TYPES if data.startswith(magic)), None)
+            if found is None and file.suffix == ".svg" and b"<svg" in data[:1024]:
+                found = "image/svg+xml"
+            if found is None:
+                raise FormatError(f"the logo of {option.id} ({option.logo}) is not a PNG, JPEG, WebP or SVG image")
+            logos[option.id] = (data, found)
+    return logos
+
+
 def save_election(election: Election, directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     file = directory / ELECTION_FILE

@@ -11,7 +11,7 @@ import typer
 
 from actas.console import out
 from actas.errors import InputError
-from actas.files import load_election, load_machine_signer
+from actas.files import load_election, load_logos, load_machine_signer
 from actas.signed_note import Verifier
 
 
@@ -89,6 +89,7 @@ def kiosk_command(
         server,
         Printer(printer),
         Verifier.from_text(board_key) if board_key else None,
+        load_logos(election, election_dir),
     )
     booth = Booth(config)
     service = KioskService(booth, PinGuard(pin, out_dir / "pin.lockout"), insecure_http=insecure_http)

@@ -175,6 +175,7 @@ def _contests(service: KioskService) -> list[dict[str, Any]]:
                     "name": o.name,
                     "candidate": next(d.name for d in c.candidates if d.id == o.candidate),
                     "color": colors[o.candidate],
+                    **({"logo": f"/logo/{o.id}"} if o.id in service.booth.config.logos else {}),
                 }
                 for o in c.options
             ],
@@ -199,6 +200,13 @@ def create_voter_app(service: KioskService) -> FastAPI:
     @app.get("/status")
     async def status() -> Response:
         return JSONResponse(service.voter_status(), headers={"cache-control": "no-store"})
+
+    @app.get("/logo/{option}")
+    async def logo(option: str) -> Response:
+        found = config.logos.get(option)
+        if found is None:
+            return error(404, "not_found", "no logo of that card")
+        return Response(found[0], media_type=found[1], headers={"cache-control": "public, max-age=3600"})
 
     @app.post("/vote")
     async def vote(request: Request) -> Response:

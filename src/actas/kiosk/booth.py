@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from actas.acta.model import ActaKind, SignedActa
@@ -53,6 +53,8 @@ class KioskConfig:
     printer: Printer
     board_key: Verifier | None = None
     """The tabulation server's checkpoint key, pinned; taken from the server when None."""
+    logos: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)
+    """The parties' logos the definition names, by ballot option: bytes and media type (`files.load_logos`)."""
 
 
 def _now() -> str:

@@ -70,6 +70,13 @@
         const candidate = document.createElement("span");
         candidate.className = "candidate";
         candidate.textContent = option.candidate;
+        if (option.logo) {
+          const logo = document.createElement("img");
+          logo.src = option.logo;
+          logo.alt = "";  // the card's name says whose it is
+          logo.className = "logo";
+          card.append(logo);
+        }
         card.append(party, candidate);
         if (option.color) card.style.borderLeft = `0.9rem solid ${option.color}`;  // the candidate's colour
         card.setAttribute("aria-label", option.id === "null" ? _("Null vote") : _("{party}, candidate {candidate}", { party: option.name, candidate: option.candidate }));
