@@ -12,7 +12,7 @@ import datetime as dt
 import gettext
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,8 +31,10 @@ SOURCE = "en"
 CODE_RE = LANGUAGE_RE
 
 
+@cache
 def available() -> tuple[str, ...]:
-    """The languages with a catalog, and the source's, in the order a switch lists them."""
+    """The languages with a catalog, and the source's, in the order a switch lists them (read once: the
+    catalogs are installed with actas)."""
     return (SOURCE, *sorted(p.name for p in LOCALES.iterdir() if (p / "LC_MESSAGES" / f"{DOMAIN}.po").is_file()))
 
 
@@ -78,32 +80,33 @@ class Language:
     def ngettext(self, singular: str, plural: str, n: int) -> str:
         return self.translations.ngettext(singular, plural, n)
 
-    def number(self, n: int | float) -> str:
+    def number(self, n: int) -> str:
         """A count as the locale writes it: 68,939 in English, 68.939 in Spanish."""
-        return format_decimal(n, locale=self.code)
+        return self._separated(f"{n:,}")
 
     def percent(self, part: int, whole: int) -> str:
         """A share with two decimals as the locale writes it (51.23% or 51,23 %); "–" with no whole."""
-        if not whole:
-            return "–"
-        return format_percent(part / whole, format=self.percent_pattern, locale=self.code)
+        return self.symbols["percent"].replace("{}", self.points(100 * part / whole)) if whole else "–"
 
     def points(self, value: float) -> str:
         """Percentage points with two decimals (3.25 or 3,25)."""
-        return format_decimal(value, format="#,##0.00", locale=self.code)
+        return self._separated(f"{value:,.2f}")
 
-    @property
-    def percent_pattern(self) -> str:
-        pattern = str(Locale.parse(self.code).percent_formats[None].pattern)
-        return pattern.replace("#,##0", "#,##0.00", 1)
+    def _separated(self, written: str) -> str:
+        """A number Python wrote with "," between groups of three and "." before the decimals, in the
+        locale's separators: the one way the server and the pages' scripts (words.js) both write
+        numbers, so a figure reads the same before and after a page's script redraws it."""
+        group, decimal = self.symbols["group"], self.symbols["decimal"]
+        return written.replace(",", "\0").replace(".", decimal).replace("\0", group)
 
-    @property
+    @cached_property
     def symbols(self) -> Mapping[str, str]:
-        """What a script needs to write numbers exactly as the server does: the separators and where the
-        percent sign goes (`{}` stands for the number)."""
+        """The locale's separators and where its percent sign goes (`{}` stands for the number), from
+        Babel's CLDR data, read once."""
         locale = Locale.parse(self.code)
-        sample = format_percent(0.5, format=self.percent_pattern, locale=self.code)
-        number = format_decimal(50, format="#,##0.00", locale=self.code)
+        pattern = str(locale.percent_formats[None].pattern).replace("#,##0", "#,##0.00", 1)
+        sample = format_percent(0.5, format=pattern, locale=locale)
+        number = format_decimal(50, format="#,##0.00", locale=locale)
         return {
             "decimal": locale.number_symbols["latn"]["decimal"],
             "group": locale.number_symbols["latn"]["group"],

@@ -89,8 +89,9 @@ class Counting:
         self.election = election
         self._signed_at = signed_at
         """When the board signed its checkpoint of a size: what "updated" on the pages says."""
-        self.counted_time: str | None = None
-        """When the checkpoint the results were counted at was signed (UTC)."""
+        self._signed_time: tuple[int, str | None] = (-1, None)
+        """(size, when signed) of the last checkpoint a results view asked about: looked up once per
+        checkpoint, by a reader, never on the writers' path."""
         self.observer = observer
         self.count = BoardCount(election, observer)
         self.lock = threading.Lock()
@@ -139,7 +140,6 @@ class Counting:
             self.announced = []
             self.count = BoardCount(self.election, self.observer)
             self.counted_at = None
-            self.counted_time = None
             self._views = {}
             self.pending = []
             self.parse_from = self.uncounted = self._counting = 0
@@ -148,7 +148,6 @@ class Counting:
     def advance(self, checkpoint: Checkpoint) -> None:
         """Count the entries a checkpoint covers into the results."""
         keep = []
-        signed_at = self._signed_at(checkpoint.size) if checkpoint.size > self.size else None
         with self.lock:
             if checkpoint.size <= self.size or self.uncounted:
                 return  # counted already, or the start's entries are being counted: these wait their turn
@@ -159,7 +158,6 @@ class Counting:
                     keep.append((index, item))
             self.pending = keep
             self.counted_at = checkpoint
-            self.counted_time = signed_at
             self._views = {}
 
     def arrived(self, received_at: str, stations: list[str]) -> None:
@@ -253,13 +251,28 @@ class Counting:
     def results_view(self, code: str) -> ResultsView:
         """The results of a unit (KeyError if there is none) at the latest checkpoint counted, which the answer
         names. Made once per checkpoint and unit, then answered from memory."""
-        with self.lock:
-            self.require_counted()
-            view = self._views.get(code)
-            if view is None:
-                view = ResultsView(self.election.id, self.counted_at, self.results.view(code), self.counted_time)
-                self._views[code] = view
-            return view
+        while True:
+            counted = self.counted_at
+            updated = self._updated(counted)
+            with self.lock:
+                if self.counted_at is not counted:  # counted on meanwhile: ask again, of the new checkpoint
+                    continue
+                self.require_counted()
+                view = self._views.get(code)
+                if view is None:
+                    view = ResultsView(self.election.id, counted, self.results.view(code), updated)
+                    self._views[code] = view
+                return view
+
+    def _updated(self, counted: Checkpoint | None) -> str | None:
+        """When the board signed the checkpoint `counted` (None before any)."""
+        if counted is None:
+            return None
+        size, signed = self._signed_time
+        if size != counted.size:
+            signed = self._signed_at(counted.size)
+            self._signed_time = (counted.size, signed)
+        return signed
 
     def arrivals(self, code: str = "") -> list[tuple[str, int]]:
         """(minute UTC, final actas received in it), in order: the progress over time of the unit of `code`

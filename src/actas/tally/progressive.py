@@ -245,7 +245,9 @@ class ProgressiveResults:
             for child in (self._units[c] for c in unit.children)
         )
         stations = tuple(self._station_line(s) for s in self._stations_of.get(unit.code, []))
-        conflicted = sorted(s for s in self._in_conflict if any(u is unit for u in self._paths[s]))
+        conflicted = (  # looked for only where there are some: publishing asks every unit of the election
+            sorted(s for s in self._in_conflict if any(u is unit for u in self._paths[s])) if unit.conflicts else []
+        )
         return UnitResults(
             unit.code, unit.name, unit.level, self._coverage(unit), tuple(contests), children, stations,
             tuple(conflicted[:CONFLICTS_LISTED]),

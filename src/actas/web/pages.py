@@ -88,11 +88,10 @@ def pages_router(
     observer = board.role == OBSERVER
     options = {o.id: o for c in election.contests for o in c.options}
     candidates = {c.id: c.name for contest in election.contests for c in contest.candidates}
+    colors = candidate_colors(election)
 
-    def base(request: Request, title: str) -> dict[str, Any]:
-        lang = chosen_language(request, election)
+    def base(lang: Language, title: str) -> dict[str, Any]:
         return {
-            "lang": lang,
             "languages": switch(lang),
             "words": script_language(lang),
             "title": title,
@@ -104,25 +103,27 @@ def pages_router(
             "cosigned": _cosigned(board),
         }
 
-    def page(request: Request, template: str, title: str, http_status: int = 200, **context: Any) -> Response:
-        found = base(request, title)
-        lang = found.pop("lang")
-        return remember_language(request, render(template, lang, http_status, **found, **context))
+    def page(
+        request: Request, lang: Language, template: str, title: str, http_status: int = 200, **context: Any
+    ) -> Response:
+        """A page in the language the request chose (`chosen_language`), that choice kept if it was made."""
+        html = render(template, lang, http_status, **base(lang, title), **context)
+        return remember_language(request, html)
 
-    def not_found(request: Request, what: str, code: str) -> Response:
-        lang = chosen_language(request, election)
+    def not_found(request: Request, lang: Language, what: str, code: str) -> Response:
         said = lang.gettext("no %(what)s %(code)s in this election") % {"what": what, "code": code[:64]}
-        return page(request, "not_found.html.j2", lang.gettext("Not found"), 404, what=said)
+        return page(request, lang, "not_found.html.j2", lang.gettext("Not found"), 404, what=said)
 
     async def results_page(request: Request, code: str) -> Response:
+        lang = chosen_language(request, election)
         try:
             view = await run_in_threadpool(board.results_view, code)
         except KeyError:
-            return not_found(request, chosen_language(request, election).gettext("unit"), code)
+            return not_found(request, lang, lang.gettext("unit"), code)
         announcements = await run_in_threadpool(board.announcement_views) if board.role == OFFICIAL else []
-        lang = chosen_language(request, election)
         return page(
             request,
+            lang,
             "results.html.j2",
             view.unit.name,
             view=view.json,
@@ -133,7 +134,8 @@ def pages_router(
                 if a["unit"] == code
             ],
             candidates=candidates,
-            colors=candidate_colors(election),
+            colors=colors,
+            statuses=words_of_codes(lang),
             levels={level.id: level.name for level in election.levels},
         )
 
@@ -162,7 +164,7 @@ def pages_router(
         voter = await run_in_threadpool(voter_hit, query)
         hits = ([voter] if voter is not None else []) + index.find(query)
         lang = chosen_language(request, election)
-        return page(request, "search.html.j2", lang.gettext("Search"), query=query, hits=hits)
+        return page(request, lang, "search.html.j2", lang.gettext("Search"), query=query, hits=hits)
 
     if voters is not None:
 
@@ -187,9 +189,10 @@ def pages_router(
 
     @router.get("/mesa/{station}", response_class=HTMLResponse)
     async def mesa(request: Request, station: str) -> Response:
+        lang = chosen_language(request, election)
         found = election.station_by_code.get(station)
         if found is None:
-            return not_found(request, election.station_label.lower(), station)
+            return not_found(request, lang, election.station_label.lower(), station)
         context: dict[str, Any] = {
             "station": found,
             "trail": trail(election, found.unit),
@@ -200,6 +203,7 @@ def pages_router(
             differing = next((s for s in (compared or {}).get("stations", []) if s["station"] == station), None)
             return page(
                 request,
+                lang,
                 "mesa_observer.html.j2",
                 f"{election.station_label} {station}",
                 **context,
@@ -217,6 +221,7 @@ def pages_router(
                 item["rows"] = acta_rows(election, item["acta"])
         return page(
             request,
+            lang,
             "mesa.html.j2",
             f"{election.station_label} {station}",
             **context,
@@ -239,16 +244,18 @@ def pages_router(
             return await coverage_page(request, code)
 
         async def coverage_page(request: Request, code: str) -> Response:
+            lang = chosen_language(request, election)
             try:
                 view = board.coverage_view(code)
                 results = await run_in_threadpool(board.results_view, code)
             except KeyError:
-                return not_found(request, chosen_language(request, election).gettext("unit"), code)
+                return not_found(request, lang, lang.gettext("unit"), code)
             mesas = board.mesa_statuses([s.code for s in results.unit.stations])
             return page(
                 request,
+                lang,
                 "coverage.html.j2",
-                chosen_language(request, election).gettext("Coverage: %(name)s") % {"name": view["name"]},
+                lang.gettext("Coverage: %(name)s") % {"name": view["name"]},
                 view=view,
                 mesas=mesas,
                 trail=trail(election, code),
@@ -257,14 +264,14 @@ def pages_router(
         @router.get("/incidents", response_class=HTMLResponse)
         async def incidents(request: Request) -> Response:
             items = await run_in_threadpool(board.incidents)
-            title = chosen_language(request, election).gettext("Incidents")
-            return page(request, "incidents.html.j2", title, incidents=items)
+            lang = chosen_language(request, election)
+            return page(request, lang, "incidents.html.j2", lang.gettext("Incidents"), incidents=items)
 
         @router.get("/reconciliation", response_class=HTMLResponse)
         async def reconciliation_page(request: Request) -> Response:
             compared = reconciliation() if reconciliation else None
-            title = chosen_language(request, election).gettext("Reconciliation")
-            return page(request, "reconciliation.html.j2", title, compared=compared)
+            lang = chosen_language(request, election)
+            return page(request, lang, "reconciliation.html.j2", lang.gettext("Reconciliation"), compared=compared)
 
         @router.get("/v1/registry", summary="The key registry this board checks actas against (a signed note)")
         async def registry() -> Response:
@@ -280,6 +287,7 @@ def pages_router(
             lang = chosen_language(request, election)
             return page(
                 request,
+                lang,
                 "witness.html.j2",
                 lang.gettext("Witness"),
                 contests=contests,
@@ -358,9 +366,8 @@ def acta_rows(election: Election, acta: Acta) -> list[CountRow]:
                     rows.append(CountRow("candidate", name, votes.get(card.id, 0), f"{contest.id}/{card.id}"))
                     continue
                 rows += [CountRow("option", o.name, votes.get(o.id, 0), f"{contest.id}/{o.id}") for o in cards]
-                if len(cards) > 1:
-                    total = sum(votes.get(o.id, 0) for o in cards)
-                    rows.append(CountRow("subtotal", candidate.name, total, f"{contest.id}/={candidate.id}"))
+                total = sum(votes.get(o.id, 0) for o in cards)
+                rows.append(CountRow("subtotal", candidate.name, total, f"{contest.id}/={candidate.id}"))
         rows.append(CountRow("null", "", count.null, f"{count.contest}/null"))
     rows += [CountRow("voters", "", acta.voters, "voters"), CountRow("registered", "", acta.registered, "registered")]
     return rows

@@ -20,6 +20,7 @@ from actas.web.assets import assets
 from actas.web.palette import candidate_colors
 from actas.web.rendering import page_json, render_text, script_language, switch
 from actas.web.search import SearchIndex
+from actas.web.words import words_of_codes
 
 ASSETS = ("actas.css", "words.js", "search.js", "sort.js", "signed_note.js", "checkpoint.js", "results.js")
 """The files the page loads."""
@@ -64,6 +65,7 @@ def site_page(
         "announcements": [],
         "candidates": {c.id: c.name for contest in election.contests for c in contest.candidates},
         "colors": candidate_colors(election),
+        "statuses": words_of_codes(lang),
         "label": election.station_label,
         "levels": {level.id: level.name for level in election.levels},
         "published": {

@@ -13,7 +13,7 @@
   let view = initial.view;
   let etag = null;
   const { _, number: fmt, percent: pct } = ActasWords;
-  const STATUS = { reported: _("reported"), missing: _("missing"), conflict: _("conflict") };
+  const STATUS = initial.statuses;  // a mesa's status in words, as the server's pages say it (web/words.py)
   const $ = (id) => document.getElementById(id);
   const el = (tag, attrs, ...children) => {
     const node = document.createElement(tag);
