@@ -78,6 +78,21 @@ class Contest:
 
 
 @dataclass(frozen=True)
+class ShapesFile:
+    """The shapes of the first-level units, a GeoJSON file (RFC 7946) beside the definition, for the
+    results' map. The definition commits to the file by its SHA-256, so the map drawn is the one published;
+    each feature names its unit by the code in its `property`."""
+
+    file: str
+    sha256: str
+    property: str = "code"
+
+    def to_json(self) -> dict[str, str]:
+        named = {"property": self.property} if self.property != "code" else {}
+        return {"file": self.file, "sha256": self.sha256, **named}
+
+
+@dataclass(frozen=True)
 class Station:
     """A polling station (mesa): one voting machine, one acta."""
 
@@ -112,6 +127,8 @@ class Election:
     """The language its pages, kiosks and printed actas speak by default (`es_VE`); English if none."""
     time_zone: str | None = None
     """The IANA time zone its times are shown in (`America/Caracas`); UTC if none."""
+    shapes: ShapesFile | None = None
+    """Where the first-level units' shapes are, for a map drawn from them (`actas.shapes`)."""
 
     @cached_property
     def fingerprint(self) -> str:
@@ -175,6 +192,7 @@ class Election:
             "stations": [{"code": s.code, "unit": s.unit, "registered": s.registered} for s in self.stations],
             **({"language": self.language} if self.language else {}),
             **({"time_zone": self.time_zone} if self.time_zone else {}),
+            **({"shapes": self.shapes.to_json()} if self.shapes else {}),
         }
 
     @classmethod
@@ -193,6 +211,13 @@ LOGO_RE = re.compile(
 """A logo's file, relative to the definition: no absolute path, no `..`, at most four levels deep."""
 LANGUAGE_RE = re.compile(r"[a-z]{2,3}(?:_[A-Z]{2})?")
 """A language as a definition names it: `es`, `es_VE`, `en`."""
+SHAPES_RE = re.compile(
+    r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}(?:/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){0,3}\.(?:geojson|json)"
+)
+"""The shapes' file, relative to the definition, as a logo's is."""
+SHA256_RE = re.compile(r"[0-9a-f]{64}")
+PROPERTY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
 ZONE_RE = re.compile(r"(?:UTC|[A-Z][A-Za-z_-]+(?:/[A-Z][A-Za-z0-9_+-]+){1,2})")
 """An IANA time zone's name (`America/Caracas`); whether this machine knows it is checked where a page
 or a kiosk is served (`actas.i18n`)."""
@@ -308,7 +333,7 @@ def _parse(raw: Any) -> Election:
     if zone is not None and (not isinstance(zone, str) or not ZONE_RE.fullmatch(zone)):
         raise _fail("$.time_zone", "an IANA time zone such as America/Caracas", zone)
     known = {"format", "id", "name", "date", "levels", "units", "contests", "stations", "station_label"}
-    known |= {"language", "time_zone"}
+    known |= {"language", "time_zone", "shapes"}
     unknown = sorted(set(obj) - known)
     if unknown:
         raise _fail("$", f"only the fields {sorted(known)}", unknown)
@@ -323,7 +348,25 @@ def _parse(raw: Any) -> Election:
         station_label=station_label,
         language=spoken,
         time_zone=zone,
+        shapes=_shapes(obj.get("shapes")),
     )
+
+
+def _shapes(raw: Any) -> ShapesFile | None:
+    if raw is None:
+        return None
+    shapes = _obj(raw, "$.shapes")
+    unknown = sorted(set(shapes) - {"file", "sha256", "property"})
+    if unknown:
+        raise _fail("$.shapes", "only the fields ['file', 'property', 'sha256']", unknown)
+    file, digest, prop = shapes.get("file"), shapes.get("sha256"), shapes.get("property", "code")
+    if not isinstance(file, str) or not SHAPES_RE.fullmatch(file):
+        raise _fail("$.shapes.file", "a relative path to a .geojson or .json file beside the definition", file)
+    if not isinstance(digest, str) or not SHA256_RE.fullmatch(digest):
+        raise _fail("$.shapes.sha256", "the file's SHA-256 as 64 lowercase hexadecimal digits", digest)
+    if not isinstance(prop, str) or not PROPERTY_RE.fullmatch(prop):
+        raise _fail("$.shapes.property", "the name of the features' property that holds the unit's code", prop)
+    return ShapesFile(file, digest, prop)
 
 
 def _parse_unit(raw: Any, path: str) -> Unit:

@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from actas.election import Election
 from actas.errors import FormatError, InputError, KeyFileError, TooLargeError
@@ -20,6 +20,9 @@ from actas.ledger.cosignature import MAX_POLICY_BYTES, CosignerPolicy
 from actas.registry import MAX_REGISTRY_BYTES, KeyRegistry
 from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
 from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, ListedWitness, WitnessList, token_hash
+
+if TYPE_CHECKING:
+    from actas.shapes import Outlines
 
 ELECTION_FILE = "election.json"
 REGISTRY_FILE = "registry.note"
@@ -83,6 +86,20 @@ MAX_LOGO_BYTES = 256 * 1024
 LOGO_TYPES = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"RIFF", "image/webp"))
 
 
+def load_outlines(election: Election, path: Path) -> Outlines | None:
+    """The outlines of the shapes the definition at `path` names (None if it names none), read from beside
+    it with a limit and checked against the digest it commits to (`actas.shapes`)."""
+    from actas.shapes import MAX_SHAPES_BYTES, read_outlines
+
+    if election.shapes is None:
+        return None
+    base = election_path(path).parent.resolve()
+    file = (base / election.shapes.file).resolve()
+    if not file.is_relative_to(base):
+        raise InputError(f"the shapes' file {election.shapes.file} is not beside the definition")
+    return read_outlines(read_bytes(file, limit=MAX_SHAPES_BYTES, what="the shapes' file"), election, election.shapes)
+
+
 def load_logos(election: Election, path: Path) -> dict[str, tuple[bytes, str]]:
     """The logos the definition at `path` names, by ballot option: each file's bytes and media type, read
     from beside the definition, of at most MAX_LOGO_BYTES and of a type its first bytes show."""
@@ -105,8 +122,11 @@ def load_logos(election: Election, path: Path) -> dict[str, tuple[bytes, str]]:
     return logos
 
 
-def save_election(election: Election, directory: Path) -> Path:
+def save_election(election: Election, directory: Path, shapes: bytes | None = None) -> Path:
+    """Write the definition into `directory`, and beside it the `shapes` it names, where given."""
     directory.mkdir(parents=True, exist_ok=True)
+    if shapes is not None and election.shapes is not None:
+        _atomic_write(directory / election.shapes.file, shapes)
     file = directory / ELECTION_FILE
     text = json.dumps(election.to_json(), ensure_ascii=False, separators=(",", ":"))
     _atomic_write(file, text + "\n")

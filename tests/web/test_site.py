@@ -50,6 +50,13 @@ def latest(directory: Path) -> dict[str, Any] | None:
     return json.loads(pointer.read_text()) if pointer.exists() else None
 
 
+def pointer_nation(directory: Path) -> Any:
+    """The nation's results the latest pointer names."""
+    pointer = latest(directory)
+    assert pointer is not None
+    return json.loads((directory / pointer["nation"]).read_text())
+
+
 def note_size(note: str) -> int:
     return Checkpoint.from_text(SignedNote.from_text(note).text).size
 
@@ -100,6 +107,11 @@ def test_the_published_site_checks_the_cosigned_checkpoint_and_refuses_what_was_
     verdict = page.inner_text("#verdict")
     assert f"checkpoint of {last:,} entries" in verdict and "cosigner0.test, cosigner1.test, cosigner2.test" in verdict
     assert page.inner_text("#reported").startswith("24 of 24") and page.is_visible("#figures")
+    # the map, drawn from the definition's shapes, is filled once the figures are checked, never before
+    assert 'fill="#c3cad1"' in (live / "index.html").read_text()
+    leader = max(pointer_nation(live)["children"][0]["contests"][0]["candidates"].items(), key=lambda kv: kv[1])[0]
+    colors = page.evaluate("JSON.parse(document.getElementById('initial').textContent).colors")
+    assert page.get_attribute("#choropleth path", "fill") == colors[leader]
     region = page.locator("#children tbody a").first
     name = region.inner_text()
     region.click()

@@ -49,7 +49,12 @@ def election_generate(
     if time_zone is not None:
         zone_named(time_zone)
         election = replace(election, time_zone=time_zone)
-    path = save_election(election, out_dir)
+    shapes = None
+    if preset == "synthetic":  # a made-up country, drawn with made-up borders
+        from actas.sim.shapes import simulated_shapes
+
+        election, shapes = simulated_shapes(election, seed)
+    path = save_election(election, out_dir, shapes)
     out.print(f"wrote {path}: {len(election.stations):,} stations, {election.registered:,} registered voters")
     out.print(f"fingerprint {election.fingerprint}")
 

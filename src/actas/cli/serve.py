@@ -14,7 +14,7 @@ from actas.cli.options import CosignersFile, Quorum, cosigner_policy
 from actas.console import err, out, progress
 from actas.election import Election
 from actas.errors import InputError, VerificationError
-from actas.files import load_election, load_signer, read_text, signer_at
+from actas.files import load_election, load_outlines, load_signer, read_text, signer_at
 from actas.registry import MAX_REGISTRY_BYTES
 from actas.server.connections import DEFAULT_MAX_CONNECTIONS, DEFAULT_READ_TIMEOUT
 from actas.signed_note import Verifier
@@ -173,6 +173,7 @@ def serve_command(
     if witnesses is not None:
         witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
     election = load_election(election_dir)
+    outlines = load_outlines(election, election_dir)
     cosigner = _observer_cosigner(cosign_key, official_key, election.id, role) if cosign_key or official_key else None
     registry_text = read_text(registry_file, limit=MAX_REGISTRY_BYTES, what="key registry")
     origin = f"actas/{election.id}/{role}"
@@ -214,6 +215,7 @@ def serve_command(
             results_every=results_every,
             cosigner=cosigner() if cosigner is not None else None,  # its database opened in each worker
             voters=voters_index,
+            outlines=outlines,
         )
 
     sock, bound = listen(host, port)

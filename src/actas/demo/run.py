@@ -32,6 +32,7 @@ from actas.server.process import RunningServer, start_server
 from actas.sim.election_day import VoterModel, simulate_bundle
 from actas.sim.generator import synthetic
 from actas.sim.scenarios import Tampering, tamper
+from actas.sim.shapes import simulated_shapes
 from actas.sim.witnesses import WITNESSED_SHARE, assign
 from actas.tally.totals import Totals
 from actas.transmit import TransmitReport, transmit
@@ -40,8 +41,9 @@ from actas.transmit import TransmitReport, transmit
 def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool) -> None:
     """Every step, printed as it runs; VerificationError when a check does not find what it should."""
     started = time.perf_counter()
-    election = synthetic(stations, seed, naming="es_VE")  # as its users will see it: in Venezuela's Spanish
-    save_election(election, out_dir / "election")
+    # as its users will see it: in Venezuela's Spanish, on a map
+    election, shapes = simulated_shapes(synthetic(stations, seed, naming="es_VE"), seed)
+    save_election(election, out_dir / "election", shapes)
     out.print(
         f"[bold]1. Election[/bold] {election.name}: {len(election.stations):,} stations, "
         f"{election.registered:,} registered voters, fingerprint {election.fingerprint[:16]}..."

@@ -38,6 +38,7 @@ from actas.server.routes.wrong_board import wrong_board_router
 from actas.server.security import Guard
 from actas.server.state import Refresher, Served
 from actas.server.voters import VoterTable
+from actas.shapes import Outlines
 from actas.web.assets import static_router
 from actas.web.pages import pages_router
 
@@ -62,6 +63,7 @@ def create_app(
     results_every: float = RESULTS_INTERVAL,
     cosigner: CosignerService | None = None,
     voters: Path | None = None,
+    outlines: Outlines | None = None,
 ) -> ASGIApp:
     """The API and the pages of a board, behind the guard every answer passes (`server.security`); an
     observer's board given a `reconciler` compares itself with the official board. Witnesses' tokens are
@@ -70,7 +72,7 @@ def create_app(
     With `publish`, each new checkpoint is written there as static tiles (`server.publishing`). An
     observer's board given a `cosigner` also cosigns the official board, at `/cosigner/add-checkpoint`.
     With `voters`, the index of the authority's voters' table (`server.voters`), the pages find a voter's
-    mesa by national id."""
+    mesa by national id. With `outlines`, the first-level units' shapes, the national page draws its map."""
     served = Served.of(held, reconciler, insecure_http, pace)
     refresher = Refresher(held, refresh_interval)
 
@@ -84,7 +86,7 @@ def create_app(
         tasks = [asyncio.create_task(refresher.run()), asyncio.create_task(served.ingest.run())]
         tasks.append(asyncio.create_task(served.run_cosigning()))
         if publish is not None:
-            tasks.append(asyncio.create_task(Publisher(held, publish, refresh_interval, results_every).run()))
+            tasks.append(asyncio.create_task(Publisher(held, publish, refresh_interval, results_every, outlines).run()))
         tasks.append(asyncio.create_task(run_in_threadpool(held.count_board)))  # a restarted server's count
         if reconciler is not None:
             tasks.append(asyncio.create_task(reconciler.run()))
@@ -124,7 +126,8 @@ def create_app(
         app.include_router(witnesses.router)
         app.include_router(wrong_board_router(OFFICIAL))
     table = VoterTable(voters) if voters is not None else None
-    app.include_router(pages_router(held, (lambda: reconciler.latest) if reconciler is not None else None, table))
+    reconciliation = (lambda: reconciler.latest) if reconciler is not None else None
+    app.include_router(pages_router(held, reconciliation, table, outlines))
     app.include_router(static_router())
     if cosigner is not None:
         app.mount("/cosigner", cosigner_app(cosigner), name="cosigner")

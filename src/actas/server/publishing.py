@@ -22,6 +22,7 @@ from actas.board import Board
 from actas.errors import ActasError, StillCounting
 from actas.publish import Publication, ResultsSet, publish_board, publish_results, publish_site
 from actas.server.routes.tiles import latest_note
+from actas.shapes import Outlines
 from actas.web.site import site_assets, site_pages, trail
 
 log = logging.getLogger("actas.publish")
@@ -35,9 +36,16 @@ ATTEMPTS = 3
 
 class Publisher:
     def __init__(
-        self, board: Board, directory: Path, interval: float, results_interval: float = RESULTS_INTERVAL
+        self,
+        board: Board,
+        directory: Path,
+        interval: float,
+        results_interval: float = RESULTS_INTERVAL,
+        outlines: Outlines | None = None,
     ) -> None:
         self.board = board
+        self.outlines = outlines
+        """The first-level units' shapes, for the site's map."""
         self.directory = directory
         self.interval = interval
         self.results_interval = results_interval
@@ -122,7 +130,7 @@ class Publisher:
         """The results site's page and its scripts, with the keys it checks the board by."""
         board = self.board
         policy = board.publication.policy if board.publication is not None else None
-        pages = site_pages(board.election, board.origin, board.signer.verifier, policy)
+        pages = site_pages(board.election, board.origin, board.signer.verifier, policy, self.outlines)
         with self._turn() as mine:
             if mine:
                 publish_site(self.directory, pages, site_assets())

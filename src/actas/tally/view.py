@@ -52,6 +52,14 @@ class ContestShares:
     candidates: tuple[tuple[str, int], ...]
     """(candidate id, votes), in ballot order."""
 
+    @property
+    def leader(self) -> tuple[str, int] | None:
+        """(candidate id, votes) of the most voted, the first on the ballot among equals; None before any
+        valid vote is counted."""
+        if self.valid == 0 or not self.candidates:
+            return None
+        return max(self.candidates, key=lambda pair: pair[1])
+
 
 @dataclass(frozen=True)
 class Coverage:

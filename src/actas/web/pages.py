@@ -31,9 +31,11 @@ from actas.ledger.cosignature import QuorumCheck
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.server.responses import error
 from actas.server.voters import VoterTable
+from actas.shapes import Outlines
 from actas.signed_note import SignedNote
 from actas.tally.progressive import status_of
 from actas.web.assets import asset_url
+from actas.web.choropleth import choropleth
 from actas.web.palette import candidate_colors
 from actas.web.rendering import page_json, render_text, script_language, switch
 from actas.web.search import MAX_QUERY, Hit, SearchIndex
@@ -80,9 +82,11 @@ def pages_router(
     board: Board,
     reconciliation: Callable[[], dict[str, Any] | None] | None = None,
     voters: VoterTable | None = None,
+    outlines: Outlines | None = None,
 ) -> APIRouter:
     """The pages of a board; `reconciliation` is the observer's latest comparison with the official board;
-    `voters`, the authority's voters' table, lets the search find a voter's mesa by national id."""
+    `voters`, the authority's voters' table, lets the search find a voter's mesa by national id;
+    `outlines`, the first-level units' shapes, draw the national page's map."""
     election = board.election
     router = APIRouter(include_in_schema=False)
     observer = board.role == OBSERVER
@@ -135,9 +139,15 @@ def pages_router(
             ],
             candidates=candidates,
             colors=colors,
+            choropleth=choropleth(outlines, election, view.unit.children, colors, lang, unit_href)
+            if outlines is not None and not code
+            else None,
             statuses=words_of_codes(lang),
             levels={level.id: level.name for level in election.levels},
         )
+
+    def unit_href(unit: str) -> str:
+        return f"/results/{unit}"  # a unit's code is letters, digits, '.', '_' and '-' (`election.TOKEN_RE`)
 
     @router.get("/", response_class=HTMLResponse)
     async def national(request: Request) -> Response:

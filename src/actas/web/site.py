@@ -15,8 +15,10 @@ from actas.election import Election
 from actas.i18n import Language, available, spoken
 from actas.ledger.cosignature import CosignerPolicy
 from actas.publish import PAGE
+from actas.shapes import Outlines
 from actas.signed_note import Verifier
 from actas.web.assets import assets
+from actas.web.choropleth import choropleth
 from actas.web.palette import candidate_colors
 from actas.web.rendering import page_json, render_text, script_language, switch
 from actas.web.search import SearchIndex
@@ -42,12 +44,19 @@ def trail(election: Election, code: str) -> list[dict[str, str]]:
     return [{"code": "", "name": election.name}, *({"code": u.code, "name": u.name} for u in above)]
 
 
-def site_pages(election: Election, origin: str, board_key: Verifier, policy: CosignerPolicy | None) -> dict[str, str]:
+def site_pages(
+    election: Election,
+    origin: str,
+    board_key: Verifier,
+    policy: CosignerPolicy | None,
+    outlines: Outlines | None = None,
+) -> dict[str, str]:
     """The page in every language, by file name: `index.html` in the election's own, and `<code>.html`
     in each, with the keys it checks the board by: the board's, and the cosigner policy's; and the index
-    its search box loads."""
+    its search box loads. With `outlines`, the page draws the map of the first-level units."""
     pages = {
-        f"{code}.html": site_page(election, origin, board_key, policy, spoken(election, code)) for code in available()
+        f"{code}.html": site_page(election, origin, board_key, policy, spoken(election, code), outlines)
+        for code in available()
     }
     pages[PAGE] = pages[f"{spoken(election).code}.html"]
     pages[SEARCH_INDEX] = page_json(SearchIndex(election).to_json())
@@ -55,9 +64,14 @@ def site_pages(election: Election, origin: str, board_key: Verifier, policy: Cos
 
 
 def site_page(
-    election: Election, origin: str, board_key: Verifier, policy: CosignerPolicy | None, lang: Language
+    election: Election,
+    origin: str,
+    board_key: Verifier,
+    policy: CosignerPolicy | None,
+    lang: Language,
+    outlines: Outlines | None = None,
 ) -> str:
-    """The page in `lang`."""
+    """The page in `lang`; its map unfilled until the script has checked the figures."""
     cosigners = [c.key for c in policy.cosigners] if policy is not None else []
     initial: dict[str, Any] = {
         "view": None,
@@ -87,6 +101,11 @@ def site_page(
         initial=initial,
         view=None,
         announcements=[],
+        candidates=initial["candidates"],
+        colors=initial["colors"],
+        choropleth=choropleth(outlines, election, (), initial["colors"], lang, lambda unit: f"?unit={unit}")
+        if outlines is not None
+        else None,
         languages=[{**other, "href": f"{other['code']}.html"} for other in switch(lang)],
         words=script_language(lang),
     )

@@ -27,6 +27,15 @@
   };
   const colorOf = initial.colors || {};  // the definition's colours, or a palette kept apart under colour blindness
   const unitHref = (unit) => published ? (unit ? `?unit=${encodeURIComponent(unit)}` : "./") : `/results/${encodeURIComponent(unit)}`;
+  // Who leads a unit's (or a mesa's) first contest: [candidate id, votes, valid votes], the first on the
+  // ballot among equals, as the server says it (ContestShares.leader); null before any valid vote.
+  const leadOf = (row) => {
+    const contest = row.contests[0];
+    if (!contest || !contest.valid) return null;
+    const [id, votes] = Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0];
+    return [id, votes, contest.valid];
+  };
+  const leadSaid = ([id, votes, valid]) => `${initial.candidates[id] || id} ${pct(votes, valid)}`;
   const mesaLink = (station) => published ? station : el("a", { href: `/mesa/${encodeURIComponent(station)}` }, station);
 
   function summary(v) {
@@ -132,8 +141,8 @@
     svg.setAttribute("class", "shares");
     shown.forEach((row, i) => {
       const contest = row.contests[0];
-      const [leader, most] = Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0];
-      const said = `${clip(initial.candidates[leader] || leader, 18)} ${pct(most, contest.valid)}`;
+      const [leader, most, valid] = leadOf(row);
+      const said = `${clip(initial.candidates[leader] || leader, 18)} ${pct(most, valid)}`;
       const top = i * rowH;
       if (narrow) {
         svg.append(svgText(0, top + 13, clip(row.name, Math.floor(width / 7) - 16)), svgText(width, top + 13, said, "end"));
@@ -166,14 +175,24 @@
     if (!section || v.code !== "" || !v.children.length) { if (section) section.hidden = true; return; }
     section.hidden = false;
     box.replaceChildren(...v.children.map((c) => {
-      const contest = c.contests[0];
-      const [leader, most] = contest && contest.valid ? Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0] : [null, 0];
+      const lead = leadOf(c);
       const tile = el("a", { class: "tile", href: unitHref(c.code), "data-code": c.code },
         el("span", { class: "tile-name" }, c.name),
-        el("span", { class: "tile-lead" }, leader ? `${initial.candidates[leader]} ${pct(most, contest.valid)}` : _("no acta counted")));
-      if (leader) tile.style.cssText = `border-top-color:${colorOf[leader] || "#888"}`;
+        el("span", { class: "tile-lead" }, lead ? leadSaid(lead) : _("no acta counted")));
+      if (lead) tile.style.cssText = `border-top-color:${colorOf[lead[0]] || "#888"}`;
       return tile;
     }));
+    const map = $("choropleth");  // drawn from the definition's shapes, where it names them
+    if (!map) return;
+    for (const c of v.children) {
+      const shape = map.querySelector(`path[data-code="${CSS.escape(c.code)}"]`);
+      if (!shape) continue;
+      const lead = leadOf(c);
+      const label = `${c.name}: ${lead ? leadSaid(lead) : _("no acta counted")}`;
+      shape.setAttribute("fill", lead ? colorOf[lead[0]] || "#888" : map.dataset.noData);
+      shape.parentNode.setAttribute("aria-label", label);
+      shape.querySelector("title").textContent = label;
+    }
   }
 
   // The child units (or at the lowest level the mesas), each with its votes for every candidate, its
@@ -187,11 +206,7 @@
     const candidateHeads = ids.map((id) => el("th", { scope: "col", class: "num" }, initial.candidates[id]));
     const votesOf = (contest) => ids.map((id) => contest && contest.valid ? num(fmt(contest.candidates[id] || 0), contest.candidates[id] || 0) : num("–", -1));
     if (v.children.length) {
-      const leaders = (c) => {
-        const contest = c.contests[0];
-        const [id, votes] = Object.entries(contest.candidates).sort((a, b) => b[1] - a[1])[0] || [null, 0];
-        return contest.valid ? `${initial.candidates[id]} ${pct(votes, contest.valid)}` : "–";
-      };
+      const leaders = (c) => { const lead = leadOf(c); return lead ? leadSaid(lead) : "–"; };
       table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.levels[v.children[0].level] || _("Unit")),
         el("th", { scope: "col", class: "num" }, _("Actas counted")), el("th", { scope: "col", class: "num" }, _("Conflicts")),
         el("th", { scope: "col", class: "num" }, _("Turnout")), el("th", { scope: "col" }, _("Leading")), ...candidateHeads)));
