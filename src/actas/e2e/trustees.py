@@ -1,0 +1,237 @@
+"""The trustees' key ceremony: n trustees make a joint key whose secret no fewer than k of them can use,
+and none of them ever holds (Pedersen's distributed key generation with Feldman's verifiable shares).
+
+1. Each trustee i draws a polynomial P_i(x) = a_i0 + a_i1·x + … + a_i(k−1)·x^(k−1) and publishes the
+   commitments K_ij = [a_ij]G, each with a Schnorr proof that it knows a_ij, and a box key
+   (X25519) to receive shares on.
+2. Each trustee i sends every other trustee l its share P_i(l), sealed to l's box key (libsodium's
+   `crypto_box_seal`); the sealed shares are published, readable by their recipient alone.
+3. Trustee l opens each share and checks it against the dealer's commitments (Feldman):
+   [P_i(l)]G = Σ_j [l^j]K_ij. A share that fails is a complaint; the dealer answers it by revealing
+   P_i(l) in the clear, which anyone checks the same way. A dealer whose revealed share fails, or who
+   does not answer, is disqualified; the others are the qualified set Q.
+4. The joint key is K = Σ_{i∈Q} K_i0; trustee l's secret share is s_l = Σ_{i∈Q} P_i(l), and its
+   public share key Y_l = [s_l]G = Σ_{i∈Q} Σ_j [l^j]K_ij is computed by anyone from the commitments.
+
+Each trustee's secrets (its coefficients, its box key, its share) live in its own file, never on a
+server; what is published (`Ceremony`) lets anyone check every step."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from actas.e2e.group import IDENTITY, ORDER, Point, add, base_mul, mul, random_scalar, scalar, scalar_bytes
+from actas.e2e.hashing import Context, fields
+from actas.e2e.proofs import SchnorrProof
+from actas.errors import FormatError
+
+COEFFICIENT = "trustee-coefficient"
+MAX_TRUSTEES = 64
+
+
+def ceremony_context(fingerprint: str) -> Context:
+    """The ceremony's proofs are bound to the election; the joint key does not exist yet."""
+    return Context.of(fingerprint, IDENTITY)
+
+
+def coefficient_label(n: int, k: int, index: int, j: int) -> bytes:
+    return fields(str(n).encode(), str(k).encode(), str(index).encode(), str(j).encode())
+
+
+def evaluate(coefficients: Sequence[int], x: int) -> int:
+    """P(x) modulo ℓ, by Horner's rule."""
+    value = 0
+    for a in reversed(coefficients):
+        value = (value * x + a) % ORDER
+    return value
+
+
+def feldman(commitments: Sequence[Point], x: int) -> Point:
+    """Σ_j [x^j]K_j: what [P(x)]G must be."""
+    expected = IDENTITY
+    power = 1
+    for commitment in commitments:
+        expected = add(expected, mul(power, commitment))
+        power = power * x % ORDER
+    return expected
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """Trustee `index`'s first message, published."""
+
+    index: int
+    name: str
+    box_key: bytes
+    commitments: tuple[Point, ...]
+    proofs: tuple[SchnorrProof, ...]
+
+
+@dataclass(frozen=True)
+class SealedShare:
+    dealer: int
+    recipient: int
+    sealed: bytes
+
+
+@dataclass(frozen=True)
+class Complaint:
+    """Trustee `recipient`'s complaint that `dealer`'s share fails its commitments, and the dealer's
+    answer: the share in the clear (None: no answer)."""
+
+    dealer: int
+    recipient: int
+    revealed: int | None = None
+
+
+@dataclass
+class Trustee:
+    """One trustee's secrets, as its own file holds them."""
+
+    index: int
+    n: int
+    k: int
+    coefficients: tuple[int, ...]
+    box_key: bytes
+    share: int | None = None
+    """s_l, once the ceremony is over."""
+
+    @classmethod
+    def new(cls, index: int, n: int, k: int) -> Trustee:
+        if not 1 <= k <= n <= MAX_TRUSTEES or not 1 <= index <= n:
+            raise ValueError(f"trustee {index} of {n} with a quorum of {k}")
+        return cls(index, n, k, tuple(random_scalar() for _ in range(k)), bytes(PrivateKey.generate()))
+
+    def announce(self, fingerprint: str, name: str) -> Announcement:
+        context = ceremony_context(fingerprint)
+        commitments = tuple(base_mul(a) for a in self.coefficients)
+        proofs = tuple(
+            SchnorrProof.prove(context, COEFFICIENT, coefficient_label(self.n, self.k, self.index, j), a, commitment)
+            for j, (a, commitment) in enumerate(zip(self.coefficients, commitments, strict=True))
+        )
+        return Announcement(self.index, name, bytes(PrivateKey(self.box_key).public_key), commitments, proofs)
+
+    def deal(self, announcements: Iterable[Announcement]) -> list[SealedShare]:
+        """This trustee's share for every other trustee, sealed to its box key."""
+        return [
+            SealedShare(
+                self.index,
+                a.index,
+                SealedBox(PublicKey(a.box_key)).encrypt(scalar_bytes(evaluate(self.coefficients, a.index))),
+            )
+            for a in announcements
+            if a.index != self.index
+        ]
+
+    def open(self, sealed: SealedShare) -> int | None:
+        """The share sealed to this trustee, or None if it cannot be opened or is no scalar."""
+        try:
+            return scalar(SealedBox(PrivateKey(self.box_key)).decrypt(sealed.sealed), "share")
+        except Exception:  # noqa: BLE001  (a share that cannot be opened is a complaint, whatever the reason)
+            return None
+
+    def receive(
+        self, announcements: Mapping[int, Announcement], sealed: Iterable[SealedShare]
+    ) -> tuple[dict[int, int], list[Complaint]]:
+        """The shares addressed to this trustee that hold against their dealer's commitments, and a
+        complaint for each that does not."""
+        good: dict[int, int] = {self.index: evaluate(self.coefficients, self.index)}
+        complaints = []
+        for s in sealed:
+            if s.recipient != self.index or s.dealer not in announcements:
+                continue
+            value = self.open(s)
+            if value is not None and base_mul(value) == feldman(announcements[s.dealer].commitments, self.index):
+                good[s.dealer] = value
+            else:
+                complaints.append(Complaint(s.dealer, self.index))
+        return good, complaints
+
+    def answer(self, complaint: Complaint) -> Complaint:
+        """A dealer's answer to a complaint: the share in the clear."""
+        return Complaint(complaint.dealer, complaint.recipient, evaluate(self.coefficients, complaint.recipient))
+
+
+@dataclass(frozen=True)
+class Ceremony:
+    """What the ceremony published: anyone checks it (`problems`) and derives the joint key from it."""
+
+    fingerprint: str
+    n: int
+    k: int
+    announcements: tuple[Announcement, ...]
+    sealed: tuple[SealedShare, ...]
+    complaints: tuple[Complaint, ...] = field(default=())
+
+    def problems(self) -> list[str]:
+        """What is wrong with the record, each named: missing announcements, bad proofs, complaints
+        answered with a share that fails, or not answered."""
+        found = []
+        if sorted(a.index for a in self.announcements) != list(range(1, self.n + 1)):
+            found.append(f"the announcements are not of trustees 1 to {self.n}, once each")
+        for a in self.announcements:
+            found += self._announcement_problems(a)
+        by_index = {a.index: a for a in self.announcements}
+        for c in self.complaints:
+            dealer = by_index.get(c.dealer)
+            if dealer is None or c.revealed is None:
+                found.append(f"trustee {c.dealer} did not answer trustee {c.recipient}'s complaint")
+            elif base_mul(c.revealed) != feldman(dealer.commitments, c.recipient):
+                found.append(f"the share trustee {c.dealer} revealed to trustee {c.recipient} fails its commitments")
+        return found
+
+    def _announcement_problems(self, a: Announcement) -> list[str]:
+        if len(a.commitments) != self.k or len(a.proofs) != self.k:
+            return [f"trustee {a.index} committed to {len(a.commitments)} coefficients, not {self.k}"]
+        context = ceremony_context(self.fingerprint)
+        return [
+            f"trustee {a.index}'s proof of coefficient {j} does not hold"
+            for j, (commitment, proof) in enumerate(zip(a.commitments, a.proofs, strict=True))
+            if not proof.verify(context, COEFFICIENT, coefficient_label(self.n, self.k, a.index, j), commitment)
+        ]
+
+    def disqualified(self) -> set[int]:
+        """Trustees whose announcement's proofs fail, or who answered a complaint with a share that fails
+        their commitments, or did not answer one."""
+        by_index = {a.index: a for a in self.announcements}
+        out = {a.index for a in self.announcements if self._announcement_problems(a)}
+        for c in self.complaints:
+            dealer = by_index.get(c.dealer)
+            if dealer is None or c.revealed is None or base_mul(c.revealed) != feldman(dealer.commitments, c.recipient):
+                out.add(c.dealer)
+        return out
+
+    def qualified(self) -> tuple[int, ...]:
+        bad = self.disqualified()
+        return tuple(sorted(a.index for a in self.announcements if a.index not in bad))
+
+    def joint_key(self) -> Point:
+        """K = Σ_{i∈Q} K_i0."""
+        by_index = {a.index: a for a in self.announcements}
+        key = IDENTITY
+        for i in self.qualified():
+            key = add(key, by_index[i].commitments[0])
+        return key
+
+    def share_key(self, trustee: int) -> Point:
+        """Y_l = [s_l]G, from the qualified trustees' commitments."""
+        by_index = {a.index: a for a in self.announcements}
+        key = IDENTITY
+        for i in self.qualified():
+            key = add(key, feldman(by_index[i].commitments, trustee))
+        return key
+
+
+def finish(trustee: Trustee, shares: Mapping[int, int], ceremony: Ceremony) -> int:
+    """s_l, the sum of the qualified dealers' shares to trustee l (answered complaints included)."""
+    revealed = {c.dealer: c.revealed for c in ceremony.complaints if c.recipient == trustee.index}
+    total = 0
+    for dealer in ceremony.qualified():
+        value = shares.get(dealer, revealed.get(dealer))
+        if value is None:
+            raise FormatError(f"trustee {trustee.index} has no share from trustee {dealer}")
+        total = (total + value) % ORDER
+    return total
