@@ -16,7 +16,7 @@ from actas.e2e.elgamal import DiscreteLog, encrypt, total
 from actas.e2e.group import GENERATOR, ORDER, add, base_mul, mul, random_scalar
 from actas.e2e.hashing import Context
 from actas.e2e.proofs import EqualityProof, SchnorrProof
-from actas.e2e.trustees import Ceremony, Complaint, SealedShare, Trustee, evaluate, finish
+from actas.e2e.trustees import Ceremony, Complaint, SealedShare, Trustee, evaluate, run_ceremony
 from actas.sim.generator import synthetic
 
 ELECTION = synthetic(20, 3)
@@ -26,22 +26,16 @@ N, K = 5, 3
 def ceremony(
     tamper: dict[tuple[int, int], bytes] | None = None, answers: bool = True
 ) -> tuple[list[Trustee], Ceremony, list[Complaint]]:
-    trustees = [Trustee.new(i, N, K) for i in range(1, N + 1)]
-    announcements = [t.announce(ELECTION.fingerprint, f"Trustee {t.index}") for t in trustees]
-    sealed = [s for t in trustees for s in t.deal(announcements)]
-    for (dealer, recipient), replacement in (tamper or {}).items():
-        sealed = [
-            dataclasses.replace(s, sealed=replacement) if (s.dealer, s.recipient) == (dealer, recipient) else s
-            for s in sealed
-        ]
-    by_index = {a.index: a for a in announcements}
-    received = {t.index: t.receive(by_index, sealed) for t in trustees}
-    complaints = [c for _, cs in received.values() for c in cs]
-    answered = [trustees[c.dealer - 1].answer(c) if answers else c for c in complaints]
-    record = Ceremony(ELECTION.fingerprint, N, K, tuple(announcements), tuple(sealed), tuple(answered))
-    for t in trustees:
-        t.share = finish(t, received[t.index][0], record)
-    return trustees, record, complaints
+    """A ceremony whose sealed shares from dealer to recipient in `tamper` are replaced on the way."""
+
+    def deliver(sealed: list[SealedShare]) -> list[SealedShare]:
+        changed = tamper or {}
+        return [dataclasses.replace(s, sealed=changed.get((s.dealer, s.recipient), s.sealed)) for s in sealed]
+
+    trustees, record = run_ceremony(
+        ELECTION.fingerprint, [f"Trustee {i}" for i in range(1, N + 1)], K, deliver, answers
+    )
+    return trustees, record, [Complaint(c.dealer, c.recipient) for c in record.complaints]
 
 
 def test_any_quorum_of_trustees_decrypts_a_tally_and_fewer_cannot() -> None:

@@ -26,6 +26,7 @@ from actas.cli.machine import machine_app
 from actas.cli.quick_count import exit_poll_command, pvt_app
 from actas.cli.serve import announce_command, serve_command, transmit_command
 from actas.cli.simulate import simulate_command
+from actas.cli.trustees import trustees_app
 from actas.cli.verify import verify_command
 from actas.cli.witness import witness_app
 from actas.console import err
@@ -66,6 +67,7 @@ app.command("calibrate")(calibrate_command)
 app.command("kiosk")(kiosk_command)
 app.add_typer(db_app, name="db")
 app.add_typer(cosigner_app, name="cosigner")
+app.add_typer(trustees_app, name="trustees")
 
 
 @app.callback()

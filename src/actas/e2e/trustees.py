@@ -18,7 +18,7 @@ server; what is published (`Ceremony`) lets anyone check every step."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
@@ -37,8 +37,11 @@ def ceremony_context(fingerprint: str) -> Context:
     return Context.of(fingerprint, IDENTITY)
 
 
-def coefficient_label(n: int, k: int, index: int, j: int) -> bytes:
-    return fields(str(n).encode(), str(k).encode(), str(index).encode(), str(j).encode())
+def coefficient_label(n: int, k: int, index: int, name: str, box_key: bytes, j: int) -> bytes:
+    """What binds a coefficient's proof to its ceremony, its trustee (with its name and box key) and its
+    place in the polynomial."""
+    numbers = (str(x).encode() for x in (n, k, index))
+    return fields(*numbers, name.encode(), box_key, str(j).encode())
 
 
 def evaluate(coefficients: Sequence[int], x: int) -> int:
@@ -107,12 +110,15 @@ class Trustee:
 
     def announce(self, fingerprint: str, name: str) -> Announcement:
         context = ceremony_context(fingerprint)
+        box_key = bytes(PrivateKey(self.box_key).public_key)
         commitments = tuple(base_mul(a) for a in self.coefficients)
         proofs = tuple(
-            SchnorrProof.prove(context, COEFFICIENT, coefficient_label(self.n, self.k, self.index, j), a, commitment)
+            SchnorrProof.prove(
+                context, COEFFICIENT, coefficient_label(self.n, self.k, self.index, name, box_key, j), a, commitment
+            )
             for j, (a, commitment) in enumerate(zip(self.coefficients, commitments, strict=True))
         )
-        return Announcement(self.index, name, bytes(PrivateKey(self.box_key).public_key), commitments, proofs)
+        return Announcement(self.index, name, box_key, commitments, proofs)
 
     def deal(self, announcements: Iterable[Announcement]) -> list[SealedShare]:
         """This trustee's share for every other trustee, sealed to its box key."""
@@ -137,17 +143,18 @@ class Trustee:
         self, announcements: Mapping[int, Announcement], sealed: Iterable[SealedShare]
     ) -> tuple[dict[int, int], list[Complaint]]:
         """The shares addressed to this trustee that hold against their dealer's commitments, and a
-        complaint for each that does not."""
+        complaint of each dealer whose share is missing, cannot be opened or does not hold."""
+        mine = {s.dealer: s for s in sealed if s.recipient == self.index}
         good: dict[int, int] = {self.index: evaluate(self.coefficients, self.index)}
         complaints = []
-        for s in sealed:
-            if s.recipient != self.index or s.dealer not in announcements:
+        for dealer, announcement in sorted(announcements.items()):
+            if dealer == self.index:
                 continue
-            value = self.open(s)
-            if value is not None and base_mul(value) == feldman(announcements[s.dealer].commitments, self.index):
-                good[s.dealer] = value
+            value = self.open(mine[dealer]) if dealer in mine else None
+            if value is not None and base_mul(value) == feldman(announcement.commitments, self.index):
+                good[dealer] = value
             else:
-                complaints.append(Complaint(s.dealer, self.index))
+                complaints.append(Complaint(dealer, self.index))
         return good, complaints
 
     def answer(self, complaint: Complaint) -> Complaint:
@@ -190,7 +197,9 @@ class Ceremony:
         return [
             f"trustee {a.index}'s proof of coefficient {j} does not hold"
             for j, (commitment, proof) in enumerate(zip(a.commitments, a.proofs, strict=True))
-            if not proof.verify(context, COEFFICIENT, coefficient_label(self.n, self.k, a.index, j), commitment)
+            if not proof.verify(
+                context, COEFFICIENT, coefficient_label(self.n, self.k, a.index, a.name, a.box_key, j), commitment
+            )
         ]
 
     def disqualified(self) -> set[int]:
@@ -235,3 +244,27 @@ def finish(trustee: Trustee, shares: Mapping[int, int], ceremony: Ceremony) -> i
             raise FormatError(f"trustee {trustee.index} has no share from trustee {dealer}")
         total = (total + value) % ORDER
     return total
+
+
+def run_ceremony(
+    fingerprint: str,
+    names: Sequence[str],
+    k: int,
+    deliver: Callable[[list[SealedShare]], list[SealedShare]] = lambda sealed: sealed,
+    answering: bool = True,
+) -> tuple[list[Trustee], Ceremony]:
+    """Every round of the ceremony for trustees named `names`, in one place: each trustee's secrets are
+    its own object, to be written to its own file. `deliver` is the channel the sealed shares cross
+    (a test tampers with it); a dealer complained of answers unless `answering` is false."""
+    n = len(names)
+    trustees = [Trustee.new(i, n, k) for i in range(1, n + 1)]
+    announcements = [t.announce(fingerprint, name) for t, name in zip(trustees, names, strict=True)]
+    by_index = {a.index: a for a in announcements}
+    sealed = deliver([s for t in trustees for s in t.deal(announcements)])
+    received = {t.index: t.receive(by_index, sealed) for t in trustees}
+    complaints = [c for _, found in received.values() for c in found]
+    answered = [trustees[c.dealer - 1].answer(c) if answering else c for c in complaints]
+    ceremony = Ceremony(fingerprint, n, k, tuple(announcements), tuple(sealed), tuple(answered))
+    for t in trustees:
+        t.share = finish(t, received[t.index][0], ceremony)
+    return trustees, ceremony
