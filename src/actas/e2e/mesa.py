@@ -1,0 +1,247 @@
+"""A mesa's encrypted ballots: the machine's ballot box, which encrypts each vote and lets the voter cast
+or challenge it, and the check of the record it publishes.
+
+Each vote is encrypted before the voter decides, and its confirmation code, which chains it to every
+ballot before it, is shown then: the code commits the machine to the ballot. The voter then casts it,
+and it counts; or challenges it (Benaloh), and the machine reveals its nonces, the ballot is spoiled,
+never counted, and anyone can decrypt it from the nonces to see whether the machine encrypted the
+voter's choice. Both kinds stay in the chain, in the order they were made; the last code commits to the
+whole record. Nothing in the record says who voted or when.
+
+The record (`MesaRecord`) is written as JSON lines: a header, then one line per ballot with its code, its
+bytes in base64 and, for a spoiled ballot, the choice and the nonces revealed."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from actas.e2e.ballot import (
+    CODE_BYTES,
+    Encrypted,
+    EncryptedBallot,
+    ballot_problems,
+    choices,
+    encrypt_ballot,
+    first_code,
+    next_code,
+    spoiled_choice,
+)
+from actas.e2e.elgamal import Ciphertext, total
+from actas.e2e.group import scalar, scalar_bytes
+from actas.e2e.hashing import Context
+from actas.election import Contest
+from actas.errors import FormatError, MachineStateError
+
+RECORD_FORMAT = "actas-e2e/1 mesa"
+MAX_BALLOT_LINE = 64 * 1024
+"""A ballot of up to 300 options, in base64 with its spoiled nonces: longer lines are refused."""
+
+
+@dataclass(frozen=True)
+class Spoiled:
+    """What the machine reveals of a challenged ballot."""
+
+    choice: str
+    nonces: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class RecordedBallot:
+    code: bytes
+    ballot: EncryptedBallot
+    spoiled: Spoiled | None = None
+
+
+@dataclass(frozen=True)
+class MesaRecord:
+    fingerprint: str
+    station: str
+    contest: str
+    ballots: tuple[RecordedBallot, ...]
+
+    @property
+    def last_code(self) -> bytes:
+        """The code that commits to the whole record: the one a final acta carries."""
+        return self.ballots[-1].code if self.ballots else first_code(self.fingerprint, self.station)
+
+    @property
+    def cast(self) -> tuple[EncryptedBallot, ...]:
+        return tuple(b.ballot for b in self.ballots if b.spoiled is None)
+
+    def to_lines(self) -> list[str]:
+        header = {"format": RECORD_FORMAT, "fingerprint": self.fingerprint, "station": self.station}
+        lines = [json.dumps({**header, "contest": self.contest})]
+        for b in self.ballots:
+            line: dict[str, object] = {"code": b.code.hex(), "ballot": base64.b64encode(b.ballot.encode()).decode()}
+            if b.spoiled is not None:
+                line["spoiled"] = {
+                    "choice": b.spoiled.choice,
+                    "nonces": [scalar_bytes(n).hex() for n in b.spoiled.nonces],
+                }
+            lines.append(json.dumps(line))
+        return [line + "\n" for line in lines]
+
+    @classmethod
+    def from_lines(cls, lines: Iterable[str]) -> MesaRecord:
+        """A record from its lines, each checked as it is read (ballots' proofs are checked by `check`)."""
+        header: dict[str, str] | None = None
+        ballots = []
+        for number, line in enumerate(lines, start=1):
+            if len(line) > MAX_BALLOT_LINE:
+                raise FormatError(f"mesa record, line {number}: longer than {MAX_BALLOT_LINE:,} characters")
+            try:
+                obj = json.loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                raise FormatError(f"mesa record, line {number}: not a JSON object") from None
+            if not isinstance(obj, dict):
+                raise FormatError(f"mesa record, line {number}: not a JSON object")
+            if header is None:
+                header = _header(obj)
+                continue
+            ballots.append(_ballot(obj, number))
+        if header is None:
+            raise FormatError("mesa record: empty")
+        return cls(header["fingerprint"], header["station"], header["contest"], tuple(ballots))
+
+
+def _header(obj: dict[str, object]) -> dict[str, str]:
+    if obj.get("format") != RECORD_FORMAT:
+        raise FormatError(f"mesa record: expected format {RECORD_FORMAT!r} on its first line")
+    found = {key: obj.get(key) for key in ("fingerprint", "station", "contest")}
+    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in found.values()):
+        raise FormatError("mesa record: its header names no fingerprint, station or contest")
+    return {k: str(v) for k, v in found.items()}
+
+
+def _ballot(obj: dict[str, object], number: int) -> RecordedBallot:
+    at = f"mesa record, line {number}"
+    code, data = obj.get("code"), obj.get("ballot")
+    try:
+        code_bytes = bytes.fromhex(code) if isinstance(code, str) else b""
+        ballot_bytes = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
+    except (ValueError, binascii.Error):
+        raise FormatError(f"{at}: its code or its ballot is not hexadecimal and base64") from None
+    if len(code_bytes) != CODE_BYTES or not ballot_bytes:
+        raise FormatError(f"{at}: expected a 32-byte code and a ballot")
+    ballot = EncryptedBallot.decode(ballot_bytes)
+    revealed = obj.get("spoiled")
+    spoiled = None
+    if revealed is not None:
+        if not isinstance(revealed, dict) or not isinstance(revealed.get("choice"), str):
+            raise FormatError(f"{at}: a spoiled ballot names its choice and its nonces")
+        nonces = revealed.get("nonces")
+        if not isinstance(nonces, list) or len(nonces) != len(ballot.selections):
+            raise FormatError(f"{at}: a spoiled ballot reveals one nonce per option")
+        spoiled = Spoiled(str(revealed["choice"]), tuple(_nonce(n, at) for n in nonces))
+    return RecordedBallot(code_bytes, ballot, spoiled)
+
+
+def _nonce(value: object, at: str) -> int:
+    try:
+        data = bytes.fromhex(value) if isinstance(value, str) else b""
+    except ValueError:
+        data = b""
+    return scalar(data, f"{at}: nonce")
+
+
+@dataclass
+class BallotBox:
+    """A machine's encrypted ballots for one mesa and one contest, as the day goes."""
+
+    context: Context
+    station: str
+    contest: Contest
+    recorded: list[RecordedBallot] = field(default_factory=list)
+    pending: Encrypted | None = None
+    """The ballot encrypted and shown to the voter, not yet cast or challenged."""
+    pending_choice: str = ""
+
+    def encrypt(self, choice: str) -> bytes:
+        """Encrypt the voter's choice; its confirmation code, to show before the voter decides."""
+        if self.pending is not None:
+            raise MachineStateError("a ballot is waiting to be cast or challenged")
+        self.pending, self.pending_choice = encrypt_ballot(self.context, self.station, self.contest, choice), choice
+        return next_code(self.last_code, self.pending.ballot)
+
+    @property
+    def last_code(self) -> bytes:
+        return self.recorded[-1].code if self.recorded else first_code(self.context.fingerprint.hex(), self.station)
+
+    def cast(self) -> bytes:
+        """Cast the pending ballot: it counts, and its nonces are forgotten. Its code."""
+        pending = self._take()
+        self.recorded.append(RecordedBallot(next_code(self.last_code, pending.ballot), pending.ballot))
+        return self.recorded[-1].code
+
+    def challenge(self) -> Spoiled:
+        """Challenge the pending ballot: spoiled, never counted, its nonces revealed with the choice."""
+        choice, pending = self.pending_choice, self._take()
+        spoiled = Spoiled(choice, pending.nonces)
+        self.recorded.append(RecordedBallot(next_code(self.last_code, pending.ballot), pending.ballot, spoiled))
+        return spoiled
+
+    def _take(self) -> Encrypted:
+        if self.pending is None:
+            raise MachineStateError("no ballot is waiting to be cast or challenged")
+        pending, self.pending, self.pending_choice = self.pending, None, ""
+        return pending
+
+    def record(self) -> MesaRecord:
+        return MesaRecord(self.context.fingerprint.hex(), self.station, self.contest.id, tuple(self.recorded))
+
+
+@dataclass(frozen=True)
+class MesaCheck:
+    """What checking a mesa's record found."""
+
+    problems: tuple[str, ...]
+    cast: int
+    spoiled: tuple[tuple[bytes, str], ...]
+    """Each spoiled ballot's code and the choice its nonces show."""
+    tally: tuple[Ciphertext, ...]
+    """Per option (cards, then null), the sum of the cast ballots' ciphertexts: what the trustees decrypt."""
+    last_code: bytes
+
+
+def check_mesa(context: Context, contest: Contest, record: MesaRecord) -> MesaCheck:
+    """Check every ballot of a mesa's record, its chain of codes, that no nonce is used twice in the mesa,
+    and that each spoiled ballot decrypts, from its nonces, to the choice the machine said; and add up
+    the cast ballots. Each problem names the ballot by its place and code."""
+    problems = []
+    if record.fingerprint != context.fingerprint.hex():
+        problems.append("the record is of another election")
+    if record.contest != contest.id:
+        problems.append(f"the record is of contest {record.contest[:40]!r}, not {contest.id}")
+    code = first_code(record.fingerprint, record.station)
+    seen: dict[bytes, int] = {}
+    spoiled = []
+    valid: list[EncryptedBallot] = []
+    """The cast ballots that hold: what the tally adds (a mesa with any other is flagged all the same)."""
+    for place, entry in enumerate(record.ballots, start=1):
+        at = f"ballot {place} ({entry.code.hex()[:12]})"
+        code = next_code(code, entry.ballot)
+        if entry.code != code:
+            problems.append(f"{at}: its code does not follow from the ballots before it")
+            code = entry.code
+        found = ballot_problems(context, entry.ballot, contest, record.station)
+        problems += [f"{at}: {p}" for p in found]
+        if not found and entry.spoiled is None:
+            valid.append(entry.ballot)
+        for s in entry.ballot.selections:
+            if s.ciphertext.alpha in seen and seen[s.ciphertext.alpha] != place:
+                problems.append(f"{at}: it shares a nonce with ballot {seen[s.ciphertext.alpha]}")
+                break
+            seen[s.ciphertext.alpha] = place
+        if entry.spoiled is not None:
+            shown = spoiled_choice(context, entry.ballot, entry.spoiled.nonces)
+            if shown != entry.spoiled.choice:
+                problems.append(
+                    f"{at}: spoiled, its nonces show {shown or 'no valid vote'}, not {entry.spoiled.choice}"
+                )
+            spoiled.append((entry.code, entry.spoiled.choice))
+    tally = tuple(total(b.selections[i].ciphertext for b in valid) for i in range(len(choices(contest))))
+    return MesaCheck(tuple(problems), len(record.cast), tuple(spoiled), tally, record.last_code)
