@@ -10,7 +10,12 @@ With --electionguard, the same ballot is also encrypted and verified by election
 (bench/electionguard_peer.py), installed by this benchmark in its own Python 3.10 environment under
 build/ (electionguard 1.4.0 does not import on Python 3.11); without a Python 3.10 it says so and skips.
 
-Usage: python bench/ballots.py [--ballots N] [--repeat R] [--mesa 600] [--electionguard]
+With --mesas M, the first M mesas of the preset, each with 60% of its registered voters (the
+simulator's default turnout), are encrypted ballot by ballot through the machine's ballot box and then
+checked whole (every proof, the chain, the nonces, the tally) on every core, and the time is projected
+to the preset's 30,026 mesas.
+
+Usage: python bench/ballots.py [--ballots N] [--repeat R] [--mesa 600] [--electionguard] [--mesas M]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import ctypes
 import ctypes.util
 import glob
 import json
+import multiprocessing
 import os
 import platform
 import shutil
@@ -36,6 +42,8 @@ from actas.e2e import group
 from actas.e2e.ballot import EncryptedBallot, ballot_problems, encrypt_ballot
 from actas.e2e.group import base_mul, random_scalar, scalar_bytes
 from actas.e2e.hashing import Context
+from actas.e2e.mesa import BallotBox, MesaRecord, check_mesa
+from actas.election import Contest
 from actas.sim.generator import venezuela
 
 
@@ -145,6 +153,54 @@ def ristretto_floor(calls: Counter[str], times: int) -> Callable[[], None] | Non
     return repeated(bare, calls, times)
 
 
+TURNOUT = 0.6
+
+
+def _encrypt_mesa(job: tuple[Context, Contest, str, int]) -> list[str]:
+    context, contest, station, voters = job
+    options = contest.option_ids
+    box = BallotBox(context, station, contest)
+    for i in range(voters):
+        box.encrypt(options[(i * 7) % len(options)])
+        box.cast()
+    return box.record().to_lines()
+
+
+def _check_mesa(job: tuple[Context, Contest, list[str]]) -> int:
+    context, contest, lines = job
+    checked = check_mesa(context, contest, MesaRecord.from_lines(lines))
+    if checked.problems:
+        raise SystemExit(f"a mesa failed: {checked.problems[0]}")
+    return checked.cast
+
+
+def national(mesas: int) -> None:
+    """Encrypt and check the first `mesas` mesas of the preset on every core; project to all of them."""
+    election = venezuela()
+    context = Context.of(election.fingerprint, base_mul(random_scalar()))
+    stations = election.stations[:mesas]
+    contest = election.contests[0]
+    jobs = [(context, contest, s.code, round(s.registered * TURNOUT)) for s in stations]
+    workers = os.cpu_count() or 1
+    with multiprocessing.Pool(workers) as pool:
+        start = time.perf_counter()
+        records = pool.map(_encrypt_mesa, jobs, chunksize=1)
+        encrypted_s = time.perf_counter() - start
+        start = time.perf_counter()
+        ballots = sum(pool.map(_check_mesa, [(context, contest, lines) for lines in records], chunksize=1))
+        checked_s = time.perf_counter() - start
+    size = sum(len(line) for lines in records for line in lines)
+    share = sum(s.registered for s in stations) / election.registered
+    print(f"\n{mesas} mesas, {ballots:,} ballots, on {workers} cores ({share:.3%} of the registered voters):")
+    print(f"  encrypted by the ballot box: {encrypted_s:,.1f} s, {ballots / encrypted_s:,.1f} ballots/s")
+    print(f"  checked (proofs, chain, nonces, tally): {checked_s:,.1f} s, {ballots / checked_s:,.1f} ballots/s")
+    print(f"  record: {size / ballots:,.0f} bytes a ballot, as published")
+    hours = checked_s / share / 3600
+    print(f"  all {len(election.stations):,} mesas, projected: a record of {size / share / 1e9:,.0f} GB, checked in")
+    for cores in sorted({1, workers, 16, 64}):
+        print(f"    {hours * workers / cores:8,.1f} h on {cores} cores")
+
+
 def best(work: Callable[[], object], repeat: int) -> float:
     seconds = []
     for _ in range(repeat):
@@ -161,6 +217,7 @@ def main() -> None:
     parser.add_argument("--mesa", type=int, default=0, help="Also verify one mesa of this many ballots.")
     parser.add_argument("--electionguard", action="store_true", help="Also run electionguard 1.4.0 on the ballot.")
     parser.add_argument("--peer-ballots", type=int, default=6, help="Ballots electionguard encrypts and verifies.")
+    parser.add_argument("--mesas", type=int, default=0, help="Also encrypt and check this many whole mesas.")
     args = parser.parse_args()
 
     election = venezuela()
@@ -222,6 +279,9 @@ def main() -> None:
             if ballot_problems(context, EncryptedBallot.decode(b.encode()), contest, station):
                 raise SystemExit("a ballot failed to verify")
         print(f"one mesa of {args.mesa} ballots verified on one core: {time.perf_counter() - start:.1f} s (measured)")
+
+    if args.mesas:
+        national(args.mesas)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ def test_a_trustee_file_that_is_not_one_is_refused() -> None:
         ({"format": "x"}, "expected format"),
         ({"coefficients": good["coefficients"][:1]}, "coefficients: expected 3"),
         ({"index": 9}, "trustee 9 of 4"),
-        ({"share": "zz" * 32}, "share: expected 64 hexadecimal digits"),
+        ({"share": "zz" * 32}, "share: expected 64 lowercase hexadecimal digits"),
         ({"fingerprint": "ABC"}, "fingerprint: expected 64 lowercase"),
     ]:
         with pytest.raises(FormatError, match=said):

@@ -45,5 +45,6 @@ def actas(draw: st.DrawFn) -> Acta:
         closed=draw(times) if final else None,
         zero=draw(hex64) if final else None,
         chain=draw(hex64) if final else None,
+        ballots=draw(st.one_of(st.none(), hex64)) if final else None,
         contests=tuple(contests),
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 import actas
 
 SRC = Path(actas.__file__).parent
-CORE_PACKAGES = ("acta", "machine", "ledger", "tally", "audit", "forensics", "dataset", "witness")
+CORE_PACKAGES = ("acta", "machine", "ledger", "tally", "audit", "forensics", "dataset", "witness", "e2e")
 """The domain: every module under these packages is pure."""
 CORE_MODULES = ("canonical", "election", "errors", "fields", "registry", "signed_note", "announcement", "pvalues")
 """The model's modules at the top of the package, as pure as the packages."""
@@ -32,6 +32,7 @@ ALLOWED = {
     "re",
     "statistics",
     "random",
+    "secrets",
     "typing",
     "nacl",
     "segno",

@@ -51,6 +51,8 @@ def acta_text(acta: Acta) -> str:
     ]
     if acta.kind is ActaKind.FINAL:
         lines += [f"closed {acta.closed}", f"zero {acta.zero}", f"chain {acta.chain}"]
+        if acta.ballots is not None:
+            lines.append(f"ballots {acta.ballots}")
     for c in acta.contests:
         votes = " ".join(f"{oid}={n}" for oid, n in zip(c.options, c.votes, strict=True))
         lines.append(f"contest {c.contest} {votes} {NULL_VOTE}={c.null}")
@@ -76,9 +78,9 @@ def parse_payload(payload: str | bytes) -> SignedActa:
     if match is not None:
         acta = _from_match(match)
         if acta is not None:
-            raw = base64.b64decode(match[15])
-            signature = NoteSignature(match[14], raw[:KEY_ID_BYTES], raw[KEY_ID_BYTES:])
-            signed = SignedActa(acta, SignedNote(payload[: match.end(13)], (signature,)))
+            raw = base64.b64decode(match[16])
+            signature = NoteSignature(match[15], raw[:KEY_ID_BYTES], raw[KEY_ID_BYTES:])
+            signed = SignedActa(acta, SignedNote(payload[: match.end(14)], (signature,)))
             signed.__dict__["payload"] = payload  # the whole input matched: it is the payload, not re-written
             return signed
     if not payload.startswith(FORMAT_LINE + "\n"):
@@ -96,7 +98,7 @@ _HEX = r"[0-9a-f]{64}"
 _WHOLE_ACTA = re.compile(
     rf"{FORMAT_LINE}\nkind (zero|final)\nelection ({_TOKEN})\nfingerprint ({_HEX})\nstation ({_TOKEN})\n"
     rf"machine ({_TOKEN})\nregistered ({_UINT})\nvoters ({_UINT})\nreceipts ({_UINT})\nopened ({_TIME})\n"
-    rf"(?:closed ({_TIME})\nzero ({_HEX})\nchain ({_HEX})\n)?"
+    rf"(?:closed ({_TIME})\nzero ({_HEX})\nchain ({_HEX})\n(?:ballots ({_HEX})\n)?)?"
     rf"((?:contest {_TOKEN}(?: {_TOKEN}={_UINT})+ {NULL_VOTE}={_UINT}\n)+)"
 )
 _WHOLE_PAYLOAD = re.compile(rf"{_WHOLE_ACTA.pattern}\n{SIGNATURE_PREFIX}({_TOKEN}) ([A-Za-z0-9+/]{{91}}=)\n")
@@ -121,7 +123,7 @@ def _from_match(m: re.Match[str]) -> Acta | None:
     if (kind == "final") != (closed is not None):
         return None
     contests = []
-    for line in m[13][:-1].split("\n"):
+    for line in m[14][:-1].split("\n"):
         flat = line.replace("=", " ").split(" ")
         options = tuple(flat[2:-2:2])
         if len(set(options)) != len(options) or NULL_VOTE in options:
@@ -148,6 +150,7 @@ def _from_match(m: re.Match[str]) -> Acta | None:
         closed=closed,
         zero=m[11],
         chain=m[12],
+        ballots=m[13],
         contests=tuple(contests),
     )
 
@@ -181,6 +184,8 @@ def _parse_lines(text: str) -> Acta:
     if kind is ActaKind.FINAL:
         for key in _FINAL_KEYS:
             values[key] = take(key)
+        if pos < len(lines) and lines[pos].startswith("ballots "):
+            values["ballots"] = take("ballots")
     contests = []
     seen: set[str] = set()
     while pos < len(lines):
@@ -211,6 +216,7 @@ def _parse_lines(text: str) -> Acta:
         closed=parse_utc_time(values["closed"], "acta closed") if final else None,
         zero=parse_hex64(values["zero"], "acta zero") if final else None,
         chain=parse_hex64(values["chain"], "acta chain") if final else None,
+        ballots=parse_hex64(values["ballots"], "acta ballots") if "ballots" in values else None,
         contests=tuple(contests),
     )
 

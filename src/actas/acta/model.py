@@ -56,6 +56,9 @@ class Acta:
     """SHA-256 of the zero acta's payload: the seed of the receipt chain (final actas only)."""
     chain: str | None = None
     """The code of the last receipt printed, or the seed when no vote was cast (final actas only)."""
+    ballots: str | None = None
+    """The last confirmation code of the mesa's encrypted ballots, which commits to all of them in
+    order (final actas of a machine that encrypts its ballots, docs/e2e.md)."""
 
     def __reduce__(self) -> tuple[type[Acta], tuple[Any, ...]]:
         """Pickled as its fields in order: five times faster to load than a dataclass's state, which

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from actas.e2e.elgamal import Ciphertext, encrypt, total
 from actas.e2e.group import (
@@ -32,7 +33,7 @@ from actas.e2e.group import (
 )
 from actas.e2e.hashing import FORMAT, Context, fields
 from actas.e2e.proofs import BitProof, Draw, EqualityProof
-from actas.election import NULL_VOTE, Contest
+from actas.election import NULL_VOTE
 from actas.errors import FormatError
 
 SUM = "ballot-sum"
@@ -46,7 +47,18 @@ def label(station: str, contest: str, option: str | None = None) -> bytes:
     return fields(station.encode(), contest.encode(), *((option.encode(),) if option is not None else ()))
 
 
-def choices(contest: Contest) -> tuple[str, ...]:
+class Ballot(Protocol):
+    """A contest as its ballot is encrypted: its id and its cards in ballot order (an election's
+    `Contest`, or what a voting machine is loaded with)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def option_ids(self) -> tuple[str, ...]: ...
+
+
+def choices(contest: Ballot) -> tuple[str, ...]:
     """The ballot's options in order: every card, then null."""
     return (*contest.option_ids, NULL_VOTE)
 
@@ -145,7 +157,7 @@ class Encrypted:
 
 
 def encrypt_ballot(
-    context: Context, station: str, contest: Contest, choice: str, draw: Draw = random_scalar
+    context: Context, station: str, contest: Ballot, choice: str, draw: Draw = random_scalar
 ) -> Encrypted:
     """The ballot of a vote for the card `choice` (or `null`), with fresh nonces. Its random scalars are
     drawn in this order: each option's nonce, then each option's proof's (c, v of the simulated branch,
@@ -174,7 +186,7 @@ def encrypt_ballot(
     return Encrypted(EncryptedBallot(station, contest.id, tuple(selections), sum_proof), nonces)
 
 
-def ballot_problems(context: Context, ballot: EncryptedBallot, contest: Contest, station: str) -> list[str]:
+def ballot_problems(context: Context, ballot: EncryptedBallot, contest: Ballot, station: str) -> list[str]:
     """What is wrong with a ballot of `station`'s mesa in `contest`, each named; none when it is valid."""
     problems = []
     if ballot.station != station:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from actas.e2e.ballot import (
     CODE_BYTES,
+    Ballot,
     Encrypted,
     EncryptedBallot,
     ballot_problems,
@@ -33,7 +34,6 @@ from actas.e2e.ballot import (
 from actas.e2e.elgamal import Ciphertext, total
 from actas.e2e.group import scalar, scalar_bytes
 from actas.e2e.hashing import Context
-from actas.election import Contest
 from actas.errors import FormatError, MachineStateError
 
 RECORD_FORMAT = "actas-e2e/1 mesa"
@@ -121,12 +121,12 @@ def _ballot(obj: dict[str, object], number: int) -> RecordedBallot:
     at = f"mesa record, line {number}"
     code, data = obj.get("code"), obj.get("ballot")
     try:
-        code_bytes = bytes.fromhex(code) if isinstance(code, str) else b""
+        code_bytes = bytes.fromhex(code) if isinstance(code, str) and code == code.lower() else b""
         ballot_bytes = base64.b64decode(data, validate=True) if isinstance(data, str) else b""
     except (ValueError, binascii.Error):
         raise FormatError(f"{at}: its code or its ballot is not hexadecimal and base64") from None
-    if len(code_bytes) != CODE_BYTES or not ballot_bytes:
-        raise FormatError(f"{at}: expected a 32-byte code and a ballot")
+    if len(code_bytes) != CODE_BYTES or not ballot_bytes or base64.b64encode(ballot_bytes).decode() != data:
+        raise FormatError(f"{at}: expected a 32-byte code in lowercase hexadecimal and a ballot in base64")
     ballot = EncryptedBallot.decode(ballot_bytes)
     revealed = obj.get("spoiled")
     spoiled = None
@@ -142,7 +142,7 @@ def _ballot(obj: dict[str, object], number: int) -> RecordedBallot:
 
 def _nonce(value: object, at: str) -> int:
     try:
-        data = bytes.fromhex(value) if isinstance(value, str) else b""
+        data = bytes.fromhex(value) if isinstance(value, str) and value == value.lower() else b""
     except ValueError:
         data = b""
     return scalar(data, f"{at}: nonce")
@@ -154,7 +154,7 @@ class BallotBox:
 
     context: Context
     station: str
-    contest: Contest
+    contest: Ballot
     recorded: list[RecordedBallot] = field(default_factory=list)
     pending: Encrypted | None = None
     """The ballot encrypted and shown to the voter, not yet cast or challenged."""
@@ -207,7 +207,7 @@ class MesaCheck:
     last_code: bytes
 
 
-def check_mesa(context: Context, contest: Contest, record: MesaRecord) -> MesaCheck:
+def check_mesa(context: Context, contest: Ballot, record: MesaRecord) -> MesaCheck:
     """Check every ballot of a mesa's record, its chain of codes, that no nonce is used twice in the mesa,
     and that each spoiled ballot decrypts, from its nonces, to the choice the machine said; and add up
     the cast ballots. Each problem names the ballot by its place and code."""

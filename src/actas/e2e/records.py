@@ -155,12 +155,10 @@ def _hex64(obj: Mapping[str, Any], key: str, what: str) -> str:
 
 
 def _bytes_hex(value: Any, what: str) -> bytes:
-    if not isinstance(value, str) or len(value) != 64:
-        raise FormatError(f"{what}: expected 64 hexadecimal digits")
-    try:
-        return bytes.fromhex(value)
-    except ValueError:
-        raise FormatError(f"{what}: expected 64 hexadecimal digits") from None
+    """32 bytes as 64 lowercase hexadecimal digits: one spelling for each value."""
+    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+        raise FormatError(f"{what}: expected 64 lowercase hexadecimal digits")
+    return bytes.fromhex(value)
 
 
 def _scalar(value: Any, what: str) -> int:
@@ -172,11 +170,12 @@ def _point(value: Any, what: str) -> Point:
 
 
 def _b64(value: Any, what: str, size: int) -> bytes:
+    """`size` bytes in canonical base64 (padding bits zero): one spelling for each value."""
     try:
         data = base64.b64decode(value, validate=True) if isinstance(value, str) else b""
     except binascii.Error:
         data = b""
-    if len(data) != size:
+    if len(data) != size or base64.b64encode(data).decode() != value:
         raise FormatError(f"{what}: expected {size} bytes in base64")
     return data
 

@@ -181,6 +181,12 @@ class Ceremony:
             found.append(f"the announcements are not of trustees 1 to {self.n}, once each")
         for a in self.announcements:
             found += self._announcement_problems(a)
+        indices = [a.index for a in self.announcements]
+        sealed = [(s.dealer, s.recipient) for s in self.sealed]
+        expected = {(d, r) for d in indices for r in indices if d != r}
+        complained = {(c.dealer, c.recipient) for c in self.complaints}
+        if len(set(sealed)) != len(sealed) or not set(sealed) <= expected or expected - set(sealed) - complained:
+            found.append("the sealed shares are not one from each trustee to each other trustee")
         by_index = {a.index: a for a in self.announcements}
         for c in self.complaints:
             dealer = by_index.get(c.dealer)

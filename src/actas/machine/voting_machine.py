@@ -14,8 +14,12 @@ from typing import Any
 
 from actas.acta.codec import parse_payload, sign_acta
 from actas.acta.model import Acta, ActaKind, ContestCount, SignedActa
+from actas.e2e.group import point
+from actas.e2e.hashing import Context
+from actas.e2e.mesa import BallotBox
 from actas.election import NULL_VOTE, Election
 from actas.errors import FormatError, MachineStateError
+from actas.fields import parse_hex64
 from actas.machine.receipt import Receipt, chain_code, receipt_body
 from actas.signed_note import Signer
 
@@ -37,9 +41,13 @@ class MachineSetup:
     registered: int
     ballot: tuple[tuple[str, tuple[str, ...]], ...]
     """(contest id, option ids in ballot order) for each contest."""
+    encryption_key: str | None = None
+    """The trustees' joint key (hex), for a machine that encrypts each ballot (docs/e2e.md)."""
 
     @classmethod
-    def for_station(cls, election: Election, station: str, machine: str) -> MachineSetup:
+    def for_station(
+        cls, election: Election, station: str, machine: str, encryption_key: str | None = None
+    ) -> MachineSetup:
         found = election.station_by_code.get(station)
         if found is None:
             raise FormatError(f"station {station} is not in election {election.id}")
@@ -50,6 +58,7 @@ class MachineSetup:
             machine=machine,
             registered=found.registered,
             ballot=tuple((c.id, c.option_ids) for c in election.contests),
+            encryption_key=encryption_key,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -60,6 +69,7 @@ class MachineSetup:
             "machine": self.machine,
             "registered": self.registered,
             "ballot": [[cid, list(options)] for cid, options in self.ballot],
+            **({"encryption_key": self.encryption_key} if self.encryption_key else {}),
         }
 
     @classmethod
@@ -72,6 +82,9 @@ class MachineSetup:
                 machine=str(obj["machine"]),
                 registered=int(obj["registered"]),
                 ballot=tuple((str(cid), tuple(str(o) for o in options)) for cid, options in obj["ballot"]),
+                encryption_key=parse_hex64(obj["encryption_key"], "the trustees' key")
+                if obj.get("encryption_key") is not None
+                else None,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise FormatError(f"machine setup is incomplete or malformed ({exc.__class__.__name__})") from None
@@ -126,9 +139,19 @@ class MachineRecord:
         return cls(MachineSetup.from_json(setup), zero, counts, voters, code, final)
 
 
+@dataclass(frozen=True)
+class BallotStyle:
+    """A contest as the machine knows it: its id and its cards."""
+
+    id: str
+    option_ids: tuple[str, ...]
+
+
 class VotingMachine:
     def __init__(self, setup: MachineSetup) -> None:
         self.setup = setup
+        self.box = self._box(setup)
+        """The encrypted ballots, for a machine set up with the trustees' key."""
         self.state = MachineState.READY
         self._index = [{oid: i for i, oid in enumerate(options)} for _, options in setup.ballot]
         self._counts = [[0] * (len(options) + 1) for _, options in setup.ballot]
@@ -157,6 +180,9 @@ class VotingMachine:
         choices = []
         for (cid, options), pick in zip(self.setup.ballot, picks, strict=True):
             choices.append((cid, NULL_VOTE if pick == len(options) else options[pick]))
+        if self.box is not None:
+            self.box.encrypt(choices[0][1])
+            self.box.cast()
         return self._record(picks, tuple(choices))
 
     def cast_many(self, contest_picks: Sequence[int]) -> None:
@@ -170,6 +196,10 @@ class VotingMachine:
         if self.voters + len(contest_picks) > self.setup.registered:
             raise MachineStateError(f"station {self.setup.station} would have more voters than registered")
         cid, options = self.setup.ballot[0]
+        if self.box is not None:
+            for pick in contest_picks:
+                self.box.encrypt((*options, NULL_VOTE)[pick])
+                self.box.cast()
         words = [f"{cid} {o}\n".encode() for o in (*options, NULL_VOTE)]
         counts = self._counts[0]
         prefix = receipt_body(self.setup.station, 0, ())[: -len("0\n")].encode()
@@ -200,6 +230,10 @@ class VotingMachine:
     @classmethod
     def from_record(cls, record: MachineRecord) -> VotingMachine:
         """The machine a record describes, refused unless every part of it agrees with the others."""
+        if record.setup.encryption_key is not None and record.voters:
+            raise MachineStateError(
+                "the journal keeps no encrypted ballots: a machine that encrypts them cannot resume"
+            )
         machine = cls(record.setup)
         shapes = [len(options) + 1 for _, options in record.setup.ballot]
         if [len(c) for c in record.counts] != shapes or any(n < 0 for c in record.counts for n in c):
@@ -227,6 +261,16 @@ class VotingMachine:
         return machine
 
     # --- internals -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _box(setup: MachineSetup) -> BallotBox | None:
+        if setup.encryption_key is None:
+            return None
+        if len(setup.ballot) != 1:
+            raise FormatError("a machine encrypts the ballots of a single-contest election only")
+        cid, options = setup.ballot[0]
+        context = Context.of(setup.fingerprint, point(bytes.fromhex(setup.encryption_key), "the trustees' key"))
+        return BallotBox(context, setup.station, BallotStyle(cid, options))
 
     def _require(self, state: MachineState, action: str) -> None:
         if self.state is not state:
@@ -281,6 +325,7 @@ class VotingMachine:
             closed=closed if final else None,
             zero=self.zero_digest if final else None,
             chain=self.code if final else None,
+            ballots=self.box.last_code.hex() if final and self.box is not None else None,
             contests=tuple(
                 ContestCount(cid, options, tuple(counts[:-1]), counts[-1])
                 for (cid, options), counts in zip(self.setup.ballot, self._counts, strict=True)
