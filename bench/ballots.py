@@ -198,7 +198,7 @@ def national(mesas: int) -> None:
     hours = checked_s / share / 3600
     print(f"  all {len(election.stations):,} mesas, projected: a record of {size / share / 1e9:,.0f} GB, checked in")
     for cores in sorted({1, workers, 16, 64}):
-        print(f"    {hours * workers / cores:8,.1f} h on {cores} cores")
+        print(f"    {hours * workers / cores:8,.1f} h on {cores} {'core' if cores == 1 else 'cores'}")
 
 
 def best(work: Callable[[], object], repeat: int) -> float:
