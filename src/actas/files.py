@@ -29,6 +29,8 @@ REGISTRY_FILE = "registry.note"
 AUTHORITY_KEY_FILE = "authority.key"
 MACHINE_KEYS_FILE = "machines.keys"
 BUNDLE_FILE = "actas.jsonl"
+BALLOTS_DIR = "ballots"
+"""Where each mesa's encrypted ballots are written, as <mesa>.jsonl."""
 KEYS_DIR = "keys"
 MAX_ELECTION_BYTES = 512 * 1024 * 1024
 READ_CHUNK = 1024 * 1024
@@ -277,6 +279,24 @@ def write_bundle(path: Path, records: Iterable[tuple[str, str, str]]) -> int:
         os.fsync(out.fileno())
     os.replace(tmp, path)
     return count
+
+
+def read_lines(path: Path, *, limit: int, what: str) -> Iterator[str]:
+    """A text file's lines, each refused as soon as it passes `limit` characters, as it is read."""
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read {what} {path}: {exc.strerror}") from None
+    with handle:
+        try:
+            number = 0
+            while line := handle.readline(limit + 1):
+                number += 1
+                if len(line) > limit:
+                    raise FormatError(f"{what} {path}, line {number}: longer than {limit:,} characters")
+                yield line
+        except UnicodeDecodeError:
+            raise FormatError(f"{what} {path} is not UTF-8 text") from None
 
 
 def read_bundle(path: Path) -> Iterator[tuple[int, str | FormatError]]:

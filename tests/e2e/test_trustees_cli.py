@@ -4,16 +4,20 @@ one of another election; bad requests are refused in one line, with nothing writ
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
 import stat
 from pathlib import Path
 
 import pytest
 
+from actas.acta.codec import parse_payload, sign_acta
 from actas.e2e.group import base_mul
 from actas.e2e.records import ceremony_from_text, trustee_from_text
 from actas.e2e.trustees import Ceremony
-from tests.conftest import assert_clean_failure, run_actas
+from actas.files import KeySet
+from tests.conftest import Run, assert_clean_failure, run_actas
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +84,95 @@ def test_bad_requests_are_refused_and_write_nothing(election: Path, tmp_path: Pa
     again = run_actas("trustees", "ceremony", "--election", election, "--out", tmp_path / "c")
     assert_clean_failure(again, 2)
     assert "never run over another" in again.stderr and (tmp_path / "c" / "ceremony.json").read_text() == before
+
+
+@pytest.fixture(scope="module")
+def encrypted_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small election whose machines encrypted every ballot, 3 of 5 trustees, and trustees 1, 2, 4
+    and 5 each with their shares of every mesa's tally."""
+    root = tmp_path_factory.mktemp("encrypted")
+    steps = [
+        ("election", "generate", "--preset", "synthetic", "--stations", 3, "--out", root / "e"),
+        ("trustees", "ceremony", "--election", root / "e", "--out", root / "c"),
+        ("simulate", "--election", root / "e", "--out", root / "d", "--encrypt", root / "c" / "ceremony.json"),
+    ]
+    for step in steps:
+        done = run_actas(*step)
+        assert done.code == 0, done.stderr
+    for i in (1, 2, 4, 5):
+        done = run_actas("trustees", "decrypt", "--trustee", root / "c" / "trustees" / f"trustee-{i}.key",
+                         "--ceremony", root / "c" / "ceremony.json", "--election", root / "e",
+                         "--ballots", root / "d" / "ballots", "--out", root / f"shares-{i}.jsonl")  # fmt: skip
+        assert done.code == 0, done.stderr
+    return root
+
+
+def tally(root: Path, *shares: Path, day: str = "d") -> Run:
+    args = [arg for path in shares for arg in ("--shares", path)]
+    return run_actas("trustees", "tally", "--ceremony", root / "c" / "ceremony.json", "--election", root / "e",
+                     "--day", root / day, "--json", *args)  # fmt: skip
+
+
+def test_any_three_trustees_decrypt_every_mesas_tally_and_it_equals_the_signed_acta(encrypted_day: Path) -> None:
+    root = encrypted_day
+    done = tally(root, *(root / f"shares-{i}.jsonl" for i in (1, 4, 5)))
+    assert done.code == 0, done.stdout + done.stderr
+    verdicts = json.loads(done.stdout)
+    finals = {
+        json.loads(line)["station"]: parse_payload(json.loads(line)["payload"]).acta
+        for line in (root / "d" / "actas.jsonl").read_text().splitlines()
+        if json.loads(line)["kind"] == "final"
+    }
+    assert len(verdicts) == 3 and all(v["status"] == "agrees" and not v["problems"] for v in verdicts)
+    for v in verdicts:
+        counted = finals[v["station"]].contests[0]
+        assert v["decrypted"] == {**dict(zip(counted.options, counted.votes, strict=True)), "null": counted.null}
+        assert finals[v["station"]].ballots is not None
+
+
+def test_an_acta_altered_and_re_signed_by_its_machine_is_named_against_its_ballots(
+    encrypted_day: Path, tmp_path: Path
+) -> None:
+    root = encrypted_day
+    shutil.copytree(root / "d", root / "altered", dirs_exist_ok=True)
+    keys = KeySet.load(root / "d" / "keys")
+    lines = (root / "d" / "actas.jsonl").read_text().splitlines()
+    record = next(json.loads(line) for line in lines if json.loads(line)["kind"] == "final")
+    signed = parse_payload(record["payload"])
+    contest = signed.acta.contests[0]
+    most = contest.votes.index(max(contest.votes))
+    other = (most + 1) % len(contest.votes)
+    moved = list(contest.votes)
+    moved[most], moved[other] = moved[most] - 1, moved[other] + 1  # one vote moved from the leading card
+    acta = dataclasses.replace(signed.acta, contests=(dataclasses.replace(contest, votes=tuple(moved)),))
+    forged = sign_acta(acta, keys.machines[acta.station]).payload
+    (root / "altered" / "actas.jsonl").write_text(
+        "\n".join(line if json.loads(line) != record else json.dumps({**record, "payload": forged}) for line in lines)
+        + "\n"
+    )
+    done = tally(root, *(root / f"shares-{i}.jsonl" for i in (1, 2, 4)), day="altered")
+    assert done.code == 1
+    verdicts = {v["station"]: v for v in json.loads(done.stdout)}
+    bad = verdicts[acta.station]
+    assert bad["status"] == "differs", bad
+    assert bad["problems"] == [
+        f"{contest.options[i]}: the acta says {moved[i]}, the ballots {contest.votes[i]}" for i in sorted((most, other))
+    ]
+    assert sum(v["status"] == "agrees" for v in verdicts.values()) == 2
+
+
+def test_a_false_share_is_refused_and_the_quorum_met_without_it(encrypted_day: Path, tmp_path: Path) -> None:
+    root = encrypted_day
+    lines = (root / "shares-2.jsonl").read_text().splitlines()
+    first = json.loads(lines[1])
+    first["shares"][0][0] = base_mul(12345).hex()
+    (tmp_path / "lying.jsonl").write_text("\n".join([lines[0], json.dumps(first), *lines[2:]]) + "\n")
+    done = tally(root, tmp_path / "lying.jsonl", *(root / f"shares-{i}.jsonl" for i in (1, 4, 5)))
+    assert done.code == 0, done.stdout
+    verdict = next(v for v in json.loads(done.stdout) if v["station"] == first["station"])
+    assert verdict["status"] == "agrees" and verdict["refused"] == ["trustee 2's shares do not hold: refused"]
+    short = tally(root, tmp_path / "lying.jsonl", root / "shares-1.jsonl", root / "shares-4.jsonl")
+    assert short.code == 1
+    verdict = next(v for v in json.loads(short.stdout) if v["station"] == first["station"])
+    assert verdict["status"] == "unchecked"
+    assert "2 trustees' shares hold, fewer than the quorum of 3" in verdict["problems"]

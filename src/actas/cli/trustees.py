@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from actas.console import Col, out, print_json, table
+from actas.console import Col, out, print_json, progress, table
 from actas.errors import InputError, VerificationError
-from actas.files import load_election, read_text, write_private, write_text
+from actas.files import BALLOTS_DIR, load_election, load_registry, read_lines, read_text, write_private, write_text
 
 if TYPE_CHECKING:
+    from actas.e2e.decryption import DecryptionShare
+    from actas.e2e.hashing import Context
+    from actas.e2e.mesa import MesaRecord
     from actas.e2e.trustees import Ceremony
+    from actas.election import Election
 
 trustees_app = typer.Typer(
     help="The trustees who make the election's joint key and decrypt each mesa's tally (docs/e2e.md).",
@@ -92,6 +97,157 @@ def trustees_check(
             out.print(f"problem: {problem}", markup=False)
     if problems:
         raise VerificationError(f"{len(problems)} problems in the ceremony's record")
+
+
+@trustees_app.command("decrypt")
+def trustees_decrypt(
+    trustee_file: Annotated[Path, typer.Option("--trustee", help="This trustee's own file (trustee-N.key).")],
+    record: Annotated[Path, typer.Option("--ceremony", help="The ceremony's record (ceremony.json).")],
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    ballots: Annotated[Path, typer.Option(help="The mesas' encrypted ballots (a directory of <mesa>.jsonl).")],
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write this trustee's shares (JSON lines).")],
+) -> None:
+    """One trustee's share of the decryption of every mesa's tally, each with its proof: the sum of the
+    mesa's cast ballots that hold, option by option; no ballot is ever decrypted alone. Any quorum of
+    trustees' shares decrypts the tallies (`actas trustees tally`).
+
+    Example: actas trustees decrypt --trustee trustee-2.key --ceremony ceremony.json --election ve2024
+    --ballots day/ballots --out shares-2.jsonl
+    """
+    from actas.e2e.decryption import decryption_share, share_label
+    from actas.e2e.group import base_mul
+    from actas.e2e.mesa import check_mesa
+    from actas.e2e.records import shares_lines, trustee_from_text
+
+    election, ceremony, context = _ceremony(record, election_dir)
+    trustee, fingerprint = trustee_from_text(read_text(trustee_file, limit=64 * 1024, what="trustee file"))
+    if fingerprint != election.fingerprint or trustee.share is None:
+        raise InputError(f"{trustee_file} is not a trustee's file of election {election.id} with its share")
+    if base_mul(trustee.share) != ceremony.share_key(trustee.index):
+        raise InputError(
+            f"{trustee_file}: its share is not the one the ceremony's record gives trustee {trustee.index}"
+        )
+    contest = election.contests[0]
+    key = ceremony.share_key(trustee.index)
+
+    def mesas() -> Iterator[tuple[str, list[DecryptionShare]]]:
+        with progress() as bar:
+            files = _mesa_files(ballots, election)
+            task = bar.add_task("mesas", total=len(files))
+            for station, path in files:
+                checked = check_mesa(context, contest, _mesa_record(path))
+                labels = [share_label(station, contest.id, o) for o in (*contest.option_ids, "null")]
+                yield (
+                    station,
+                    [
+                        decryption_share(context, trustee.index, trustee.share or 0, key, c, label)
+                        for c, label in zip(checked.tally, labels, strict=True)
+                    ],
+                )
+                bar.advance(task)
+
+    write_text(out_file, "".join(shares_lines(election.fingerprint, trustee.index, mesas())))
+    out.print(f"trustee {trustee.index}: wrote its shares of every mesa's tally to {out_file}", markup=False)
+
+
+@trustees_app.command("tally")
+def trustees_tally(
+    record: Annotated[Path, typer.Option("--ceremony", help="The ceremony's record (ceremony.json).")],
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    day: Annotated[Path, typer.Option(help=f"The day's directory: actas.jsonl, registry.note and {BALLOTS_DIR}/.")],
+    shares: Annotated[list[Path], typer.Option("--shares", help="A trustee's shares file; repeat for each.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON, one verdict per mesa.")] = False,
+) -> None:
+    """Decrypt every mesa's tally with any quorum of the trustees' shares and set it against the mesa's
+    signed final acta. A mesa agrees when its encrypted ballots hold, its acta commits to them, and every
+    option's decrypted count equals the acta's; a share whose proof fails is refused and the quorum met
+    without it. Exit 0 when every mesa agrees, 1 when any differs or cannot be compared (each named).
+
+    Example: actas trustees tally --ceremony ceremony.json --election ve2024 --day day
+    --shares shares-1.jsonl --shares shares-3.jsonl --shares shares-4.jsonl
+    """
+    from actas.acta.check import check_acta
+    from actas.acta.codec import parse_payload
+    from actas.acta.model import ActaKind
+    from actas.e2e.elgamal import DiscreteLog
+    from actas.e2e.mesa import check_mesa
+    from actas.e2e.records import MAX_SHARES_LINE, read_shares
+    from actas.e2e.tally import AGREES, mesa_verdict
+    from actas.errors import FormatError
+    from actas.files import BUNDLE_FILE, REGISTRY_FILE, read_bundle
+
+    election, ceremony, context = _ceremony(record, election_dir)
+    registry = load_registry(day / REGISTRY_FILE)
+    finals = {}
+    for _, payload in read_bundle(day / BUNDLE_FILE):
+        try:
+            signed = parse_payload(payload) if isinstance(payload, str) else None
+        except FormatError:
+            signed = None  # a damaged line leaves its mesa without a final acta, which the verdict names
+        if signed is not None and signed.acta.kind is ActaKind.FINAL and not check_acta(signed, registry):
+            finals[signed.acta.station] = signed.acta
+    by_trustee = {}
+    for path in shares:
+        fingerprint, trustee, found = read_shares(read_lines(path, limit=MAX_SHARES_LINE, what="decryption shares"))
+        if fingerprint != election.fingerprint:
+            raise InputError(f"{path} holds the shares of another election than {election.id}")
+        by_trustee[trustee] = found
+    contest, table = election.contests[0], DiscreteLog()
+    verdicts = []
+    with progress() as bar:
+        files = _mesa_files(day / BALLOTS_DIR, election)
+        task = bar.add_task("mesas", total=len(files))
+        for station, path in files:
+            checked = check_mesa(context, contest, _mesa_record(path))
+            given = {t: found[station] for t, found in by_trustee.items() if station in found}
+            verdicts.append(
+                mesa_verdict(context, ceremony, contest, station, checked, given, finals.get(station), table)
+            )
+            bar.advance(task)
+    if as_json:
+        print_json([{"station": v.station, "status": v.status, "decrypted": v.decrypted, "problems": list(v.problems),
+                     "refused": list(v.refused)} for v in verdicts])  # fmt: skip
+    else:
+        for v in verdicts:
+            for said in (*v.problems, *v.refused):
+                out.print(f"{v.station}: {v.status}: {said}", markup=False, soft_wrap=True)
+        agree = sum(v.status == AGREES for v in verdicts)
+        out.print(f"{agree:,} of {len(verdicts):,} mesas: the decrypted tally equals the signed acta", markup=False)
+    if any(v.status != AGREES for v in verdicts):
+        raise VerificationError(f"{sum(v.status != AGREES for v in verdicts):,} mesas do not agree")
+
+
+def _ceremony(record: Path, election_dir: Path) -> tuple[Election, Ceremony, Context]:
+    from actas.e2e.hashing import Context
+    from actas.e2e.records import MAX_RECORD_BYTES, ceremony_from_text
+
+    election = load_election(election_dir)
+    ceremony = ceremony_from_text(read_text(record, limit=MAX_RECORD_BYTES, what="ceremony record"))
+    if ceremony.fingerprint != election.fingerprint:
+        raise InputError(f"{record} is the ceremony of another election than {election.id}")
+    if ceremony.problems():
+        raise InputError(f"{record}: {ceremony.problems()[0]} (actas trustees check names every problem)")
+    return election, ceremony, Context.of(election.fingerprint, ceremony.joint_key())
+
+
+def _mesa_files(directory: Path, election: Election) -> list[tuple[str, Path]]:
+    """The mesas' records in a directory, by mesa, in the definition's order; a file of no mesa is refused."""
+    if not directory.is_dir():
+        raise InputError(f"{directory} is not a directory of the mesas' encrypted ballots")
+    found = {path.stem: path for path in directory.glob("*.jsonl")}
+    unknown = sorted(set(found) - set(election.station_by_code))
+    if unknown:
+        raise InputError(f"{found[unknown[0]]}: no mesa {unknown[0][:64]!r} in election {election.id}")
+    return [(s.code, found[s.code]) for s in election.stations if s.code in found]
+
+
+def _mesa_record(path: Path) -> MesaRecord:
+    from actas.e2e.mesa import MAX_BALLOT_LINE, MesaRecord
+
+    record = MesaRecord.from_lines(read_lines(path, limit=MAX_BALLOT_LINE, what="mesa record"))
+    if record.station != path.stem:
+        raise InputError(f"{path} holds the ballots of mesa {record.station[:64]!r}, not {path.stem}")
+    return record
 
 
 def _show(ceremony: Ceremony) -> None:

@@ -8,15 +8,18 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
+from actas.e2e.decryption import DecryptionShare
 from actas.e2e.group import Point, point, scalar, scalar_bytes
-from actas.e2e.proofs import SchnorrProof
+from actas.e2e.proofs import EqualityProof, SchnorrProof
 from actas.e2e.trustees import MAX_TRUSTEES, Announcement, Ceremony, Complaint, SealedShare, Trustee
 from actas.errors import FormatError
 
 CEREMONY_FORMAT = "actas-e2e/1 ceremony"
+SHARES_FORMAT = "actas-e2e/1 decryption-shares"
+MAX_SHARES_LINE = 64 * 1024
 TRUSTEE_FORMAT = "actas-e2e/1 trustee"
 MAX_RECORD_BYTES = 4 * 1024 * 1024
 MAX_NAME = 200
@@ -222,4 +225,50 @@ def _complaint(value: Any, what: str) -> Complaint:
     revealed = c.get("revealed")
     return Complaint(
         _count(c, "dealer"), _count(c, "recipient"), _scalar(revealed, f"{what}: revealed") if revealed else None
+    )
+
+
+def shares_lines(
+    fingerprint: str, trustee: int, mesas: Iterable[tuple[str, Sequence[DecryptionShare]]]
+) -> Iterator[str]:
+    """A trustee's shares of each mesa's tally, as JSON lines: a header, then one line per mesa with one
+    [share, challenge, response] per option."""
+    yield json.dumps({"format": SHARES_FORMAT, "fingerprint": fingerprint, "trustee": trustee}) + "\n"
+    for station, shares in mesas:
+        written = [
+            [s.share.hex(), scalar_bytes(s.proof.challenge).hex(), scalar_bytes(s.proof.response).hex()] for s in shares
+        ]
+        yield json.dumps({"station": station, "shares": written}) + "\n"
+
+
+def read_shares(lines: Iterable[str]) -> tuple[str, int, dict[str, list[DecryptionShare]]]:
+    """A trustee's shares file: the election's fingerprint, the trustee, and its shares by mesa."""
+    header: tuple[str, int] | None = None
+    found: dict[str, list[DecryptionShare]] = {}
+    for number, line in enumerate(lines, start=1):
+        what = f"decryption shares, line {number}"
+        if len(line) > MAX_SHARES_LINE:
+            raise FormatError(f"{what}: longer than {MAX_SHARES_LINE:,} characters")
+        obj = _object(_json(line, what), what)
+        if header is None:
+            if obj.get("format") != SHARES_FORMAT:
+                raise FormatError(f"{what}: expected format {SHARES_FORMAT!r}")
+            header = (_hex64(obj, "fingerprint", what), _count(obj, "trustee"))
+            continue
+        station, shares = obj.get("station"), obj.get("shares")
+        if not isinstance(station, str) or not 0 < len(station) <= 64 or not isinstance(shares, list):
+            raise FormatError(f"{what}: expected a station and its shares")
+        if station in found:
+            raise FormatError(f"{what}: mesa {station} appears twice")
+        found[station] = [_share(header[1], item, f"{what}, mesa {station}") for item in shares[: MAX_TRUSTEES * 64]]
+    if header is None:
+        raise FormatError("decryption shares: empty")
+    return header[0], header[1], found
+
+
+def _share(trustee: int, value: Any, what: str) -> DecryptionShare:
+    if not isinstance(value, list) or len(value) != 3:
+        raise FormatError(f"{what}: expected [share, challenge, response]")
+    return DecryptionShare(
+        trustee, _point(value[0], what), EqualityProof(_scalar(value[1], what), _scalar(value[2], what))
     )

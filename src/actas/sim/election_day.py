@@ -25,7 +25,7 @@ from actas.acta.model import ActaKind
 from actas.election import Election
 from actas.errors import InputError
 from actas.fields import parse_weights
-from actas.files import write_bundle
+from actas.files import write_bundle, write_public
 from actas.machine.voting_machine import MachineSetup, VotingMachine
 from actas.signed_note import Signer
 from actas.tally.totals import Totals
@@ -58,6 +58,8 @@ class SimulatedStation:
     zero: str
     final: str
     voters: int
+    ballots: tuple[str, ...] = ()
+    """Its encrypted ballots' record as JSON lines, for a machine set up with the trustees' key."""
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,9 @@ def _option_probs(election: Election, model: VoterModel, rng: np.random.Generato
     return result
 
 
-def _jobs(election: Election, signers: Mapping[str, Signer], model: VoterModel) -> list[_Job]:
+def _jobs(
+    election: Election, signers: Mapping[str, Signer], model: VoterModel, encryption_key: str | None = None
+) -> list[_Job]:
     rng = np.random.default_rng(model.seed)
     national = _option_probs(election, model, rng)
     regions = sorted({election.path(s)[0].code for s in election.stations})
@@ -116,7 +120,7 @@ def _jobs(election: Election, signers: Mapping[str, Signer], model: VoterModel) 
             if signer is None:
                 raise InputError(f"no machine key for station {s.code}")
             region = election.path(s)[0].code
-            setups.append(MachineSetup.for_station(election, s.code, signer.name))
+            setups.append(MachineSetup.for_station(election, s.code, signer.name, encryption_key))
             seeds.append(signer.private_bytes())
             t = region_turnout[region]
             turnout.append(float(per_station_rng.beta(t * 60, (1 - t) * 60)))
@@ -160,7 +164,8 @@ def _run(job: _Job) -> list[SimulatedStation]:
                 )
         minutes = int(rng.integers(0, 120))
         final = machine.close(signer, f"{job.date}T{22 + minutes // 60:02d}:{minutes % 60:02d}:00Z")
-        out.append(SimulatedStation(setup.station, zero.payload, final.payload, voters))
+        ballots = tuple(machine.box.record().to_lines()) if machine.box is not None else ()
+        out.append(SimulatedStation(setup.station, zero.payload, final.payload, voters, ballots))
     return out
 
 
@@ -171,9 +176,11 @@ def simulate(
     *,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    encryption_key: str | None = None,
 ) -> Iterator[SimulatedStation]:
-    """Run every station's machine; yields stations in the definition's order."""
-    jobs = _jobs(election, signers, model)
+    """Run every station's machine; yields stations in the definition's order. With the trustees'
+    `encryption_key`, every machine also encrypts each ballot (docs/e2e.md)."""
+    jobs = _jobs(election, signers, model, encryption_key)
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(jobs) == 1:
         results: Iterator[list[SimulatedStation]] = map(_run, jobs)
@@ -190,12 +197,18 @@ def simulate_bundle(
     model: VoterModel,
     workers: int | None = None,
     on_progress: Callable[[int], None] | None = None,
+    ballots: tuple[str, Path] | None = None,
 ) -> Totals:
-    """Run every station's machine and write their zero and final actas as a bundle; the finals' totals."""
+    """Run every station's machine and write their zero and final actas as a bundle; the finals' totals.
+    With `ballots`, (the trustees' key, a directory), each machine encrypts its ballots, and each mesa's
+    record is written there as <station>.jsonl."""
     totals = Totals()
+    key, directory = ballots if ballots is not None else (None, None)
 
     def records() -> Iterator[tuple[str, str, str]]:
-        for station in simulate(election, signers, model, workers=workers, on_progress=on_progress):
+        for station in simulate(election, signers, model, workers=workers, on_progress=on_progress, encryption_key=key):
+            if directory is not None:
+                write_public(directory / f"{station.station}.jsonl", "".join(station.ballots).encode())
             totals.add(parse_payload(station.final).acta)
             yield station.station, ActaKind.ZERO.value, station.zero
             yield station.station, ActaKind.FINAL.value, station.final
