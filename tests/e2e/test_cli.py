@@ -6,6 +6,7 @@ import json
 import os
 import re
 import signal
+import stat
 import subprocess
 from pathlib import Path
 
@@ -353,3 +354,21 @@ def test_the_servers_worker_processes_die_with_it(tmp_path: Path, sig: signal.Si
         assert wait_for(lambda: not any(alive(p) for p in workers), timeout=30)
     finally:
         server.stop(signal.SIGKILL)
+
+
+def test_the_demo_with_encrypted_ballots_finds_exactly_the_altered_machines(tmp_path: Path) -> None:
+    result = run_actas(
+        "demo", "--no-serve", "--stations", 20, "--out", tmp_path / "demo", "--scenario", "altered-machines", "--e2e"
+    )
+    assert result.code == 0, result.stdout + result.stderr
+    said = " ".join(result.stdout.split())
+    altered = re.search(r"(\d+) machines print and sign counts other than their paper", said)
+    assert altered is not None and int(altered[1]) > 0
+    assert "2b. Trustees Ana, Bruno, Carla, Diego, Elena made the election's key, any 3 of them can decrypt" in said
+    assert re.search(r"A voter of mesa \S+ challenged a ballot: code [0-9a-f]{16}…, which its nonces decrypt to", said)
+    found = re.search(
+        r"(\d+) of 20 mesas: the trustees' decryption of the ballots equals the signed acta; (\d+) differ", said
+    )
+    assert found is not None and int(found[2]) == int(altered[1]) and int(found[1]) + int(found[2]) == 20
+    assert "the acta says" in said and "the ballots" in said
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in (tmp_path / "demo" / "trustees").iterdir())

@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from actas.acta.check import check_acta
@@ -18,11 +19,12 @@ from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
 from actas.acta_batch import check_many
 from actas.console import VOTES_COLUMNS, candidate_rows, out, progress, table
+from actas.demo import e2e as encrypted
 from actas.demo.checks import final_checks
 from actas.demo.parallel import parallel_tabulation, publish_tampered
 from actas.election import Election
 from actas.errors import FormatError, VerificationError
-from actas.files import BUNDLE_FILE, KEYS_DIR, REGISTRY_FILE, publish_keys, save_election
+from actas.files import BALLOTS_DIR, BUNDLE_FILE, KEYS_DIR, REGISTRY_FILE, publish_keys, save_election
 from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.outbox import Outbox
@@ -38,7 +40,7 @@ from actas.tally.totals import Totals
 from actas.transmit import TransmitReport, transmit
 
 
-def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool) -> None:
+def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool, e2e: bool = False) -> None:
     """Every step, printed as it runs; VerificationError when a check does not find what it should."""
     started = time.perf_counter()
     # as its users will see it: in Venezuela's Spanish, on a map
@@ -53,11 +55,26 @@ def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool
         f"[bold]2. Keys[/bold] {len(keys.machines):,} machine keys (private, {out_dir / KEYS_DIR}); "
         f"registry signed by {keys.authority.verifier.to_text()}"
     )
+    trustees = None
+    if e2e:
+        trustees = encrypted.ceremony(out_dir, election)
+        out.print(
+            f"[bold]2b. Trustees[/bold] {', '.join(encrypted.TRUSTEES)} made the election's key, any "
+            f"{encrypted.QUORUM} of them can decrypt: {trustees[1].joint_key().hex()[:16]}... "
+            f"({out_dir / 'ceremony.json'}; each one's secrets in {out_dir / 'trustees'}, 0600)"
+        )
+    ballots = (trustees[1].joint_key().hex(), out_dir / BALLOTS_DIR) if trustees is not None else None
     day_started = time.perf_counter()
     with progress() as bar:
         task = bar.add_task("machines", total=len(election.stations))
         totals = simulate_bundle(
-            election, out_dir / BUNDLE_FILE, keys.machines, VoterModel(seed=seed), None, lambda n: bar.advance(task, n)
+            election,
+            out_dir / BUNDLE_FILE,
+            keys.machines,
+            VoterModel(seed=seed),
+            None,
+            lambda n: bar.advance(task, n),
+            ballots,
         )
     seconds = time.perf_counter() - day_started
     out.print(
@@ -105,8 +122,13 @@ def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool
         )
         found = parallel_tabulation(out_dir, official, election, registry_note, printed, paper, tampering, seed)
         checked = final_checks(out_dir, official, election, found, paper, scenario, seed)
+        e2e_ok = True
+        if trustees is not None:
+            mesas = encrypted.tallies(out_dir, election, *trustees, printed)
+            said, e2e_ok = encrypted.summary(mesas, set(tampering.machines))
+            out.print(f"[bold]13. Encrypted ballots[/bold] {escape(said)}")
 
-        all_ok = invalid == 0 and scan_ok and board_ok and found.ok and checked
+        all_ok = invalid == 0 and scan_ok and board_ok and found.ok and checked and e2e_ok
         verdict = "the checks found what they should" if all_ok else "A CHECK DID NOT BEHAVE AS IT SHOULD"
         out.print(f"[bold]{found.summary}; {verdict}[/bold]; demo finished in {time.perf_counter() - started:.1f} s")
         command = sys.argv[0] if sys.argv[0].endswith("actas") else "actas"

@@ -149,6 +149,9 @@ def _run(job: _Job) -> list[SimulatedStation]:
         machine = VotingMachine(setup)
         minute = int(rng.integers(0, 20))
         zero = machine.open(signer, f"{job.date}T10:{minute:02d}:00Z")
+        if machine.box is not None and index == 0:  # the first mesa's first voter challenges a ballot once
+            machine.box.encrypt(setup.ballot[0][1][0])
+            machine.box.challenge()
         voters = int(rng.binomial(setup.registered, turnout))
         picks = [rng.permutation(np.repeat(np.arange(len(p)), rng.multinomial(voters, p))) for p in probs]
         if len(picks) == 1:
