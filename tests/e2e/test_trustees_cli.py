@@ -176,3 +176,25 @@ def test_a_false_share_is_refused_and_the_quorum_met_without_it(encrypted_day: P
     verdict = next(v for v in json.loads(short.stdout) if v["station"] == first["station"])
     assert verdict["status"] == "unchecked"
     assert "2 trustees' shares hold, fewer than the quorum of 3" in verdict["problems"]
+
+
+def test_a_voter_finds_their_ballot_by_its_code(encrypted_day: Path) -> None:
+    root = encrypted_day
+    first = sorted((root / "d" / "ballots").glob("*.jsonl"))[0]
+    lines = [json.loads(line) for line in first.read_text().splitlines()[1:]]
+    challenged = next(line for line in lines if "spoiled" in line)
+    cast = next(line for line in lines if "spoiled" not in line)
+    common = ("--day", root / "d", "--election", root / "e", "--ceremony", root / "c" / "ceremony.json", "--json")
+    shown = run_actas("ballot", "check", challenged["code"][:16], *common)
+    assert shown.code == 0, shown.stdout + shown.stderr
+    facts = json.loads(shown.stdout)
+    options = json.loads((root / "e" / "election.json").read_text())["contests"][0]["options"]
+    assert facts["status"] == "challenged" and facts["choice_revealed"] == options[0]["id"]
+    assert facts["code"] == challenged["code"] and facts["mesa"] == first.stem and facts["acta_commits"]
+    counted = json.loads(run_actas("ballot", "check", cast["code"], *common).stdout)
+    assert counted["status"] == "cast" and counted["record_holds"] and counted["choice_revealed"] is None
+    said = run_actas("ballot", "check", cast["code"], *common[:-1])
+    assert said.code == 0 and f"counted in mesa {first.stem}'s tally" in said.stdout
+    missing = run_actas("ballot", "check", "0" * 64, *common)
+    assert missing.code == 1 and json.loads(missing.stdout) == {"code": "0" * 64, "found": False}
+    assert_clean_failure(run_actas("ballot", "check", "abc", *common), 2)

@@ -160,15 +160,15 @@ def test_a_witness_on_a_phone_reports_from_a_photo_and_a_failed_send_is_retried(
         assert stored[0] is None and web_day.tokens["W-0004"] in stored[1]  # forgotten with the tab unless asked
         # a phone whose browser cannot run the QR reader sends the photo to be read by the server
         phone.route("**/zxing_reader.*.wasm", lambda route: route.abort())
-        scans: list[dict[str, Any]] = []
-        phone.on("response", lambda r: scans.append(r.json()) if r.url.endswith("/scan") else None)
         large = tmp_path / "acta-large.png"  # as a phone's camera keeps it: large, and not a JPEG
         Image.open(photo).resize((3000, 4000)).save(large)
-        phone.set_input_files("#photo", str(large))
+        with phone.expect_response(lambda r: r.url.endswith("/scan"), timeout=120_000) as answered:
+            phone.set_input_files("#photo", str(large))
+        scan = answered.value.json()
         phone.wait_for_selector("#scan-result:not([hidden])")
         # what went up is the phone's smaller JPEG of it, and it still reads
-        assert scans[-1]["photo_sha256"] != hashlib.sha256(large.read_bytes()).hexdigest()
-        assert 0 < scans[-1]["photo_bytes"] < large.stat().st_size / 5
+        assert scan["photo_sha256"] != hashlib.sha256(large.read_bytes()).hexdigest()
+        assert 0 < scan["photo_bytes"] < large.stat().st_size / 5
         assert phone.text_content("#scan-verdict") == "verified"
         assert phone.input_value("#station") == station
         shown = [int(n.replace(",", "")) for n in phone.locator("#scan-counts td").all_text_contents()]

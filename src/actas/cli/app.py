@@ -13,6 +13,7 @@ import typer
 
 from actas.cli.acta import acta_app
 from actas.cli.audit import audit_app
+from actas.cli.ballot import ballot_app
 from actas.cli.calibrate import calibrate_command
 from actas.cli.cosigner import cosigner_app, publish_command
 from actas.cli.datasets import mirror_command, outcome_command, reconcile_command, results
@@ -68,6 +69,7 @@ app.command("kiosk")(kiosk_command)
 app.add_typer(db_app, name="db")
 app.add_typer(cosigner_app, name="cosigner")
 app.add_typer(trustees_app, name="trustees")
+app.add_typer(ballot_app, name="ballot")
 
 
 @app.callback()

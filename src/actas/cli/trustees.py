@@ -13,6 +13,7 @@ from actas.errors import InputError, VerificationError
 from actas.files import BALLOTS_DIR, load_election, load_registry, read_lines, read_text, write_private, write_text
 
 if TYPE_CHECKING:
+    from actas.acta.model import Acta
     from actas.e2e.decryption import DecryptionShare
     from actas.e2e.hashing import Context
     from actas.e2e.mesa import MesaRecord
@@ -29,7 +30,7 @@ TRUSTEES_DIR = "trustees"
 
 
 @trustees_app.command("ceremony")
-def trustees_ceremony(
+def trusteesload_ceremony(
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the record and the trustees' files.")],
     trustees: Annotated[int, typer.Option(help="How many trustees (n).")] = 5,
@@ -119,7 +120,7 @@ def trustees_decrypt(
     from actas.e2e.mesa import check_mesa
     from actas.e2e.records import shares_lines, trustee_from_text
 
-    election, ceremony, context = _ceremony(record, election_dir)
+    election, ceremony, context = load_ceremony(record, election_dir)
     trustee, fingerprint = trustee_from_text(read_text(trustee_file, limit=64 * 1024, what="trustee file"))
     if fingerprint != election.fingerprint or trustee.share is None:
         raise InputError(f"{trustee_file} is not a trustee's file of election {election.id} with its share")
@@ -132,10 +133,10 @@ def trustees_decrypt(
 
     def mesas() -> Iterator[tuple[str, list[DecryptionShare]]]:
         with progress() as bar:
-            files = _mesa_files(ballots, election)
+            files = mesa_files(ballots, election)
             task = bar.add_task("mesas", total=len(files))
             for station, path in files:
-                checked = check_mesa(context, contest, _mesa_record(path))
+                checked = check_mesa(context, contest, mesa_record(path))
                 labels = [share_label(station, contest.id, o) for o in (*contest.option_ids, "null")]
                 yield (
                     station,
@@ -166,26 +167,13 @@ def trustees_tally(
     Example: actas trustees tally --ceremony ceremony.json --election ve2024 --day day
     --shares shares-1.jsonl --shares shares-3.jsonl --shares shares-4.jsonl
     """
-    from actas.acta.check import check_acta
-    from actas.acta.codec import parse_payload
-    from actas.acta.model import ActaKind
     from actas.e2e.elgamal import DiscreteLog
     from actas.e2e.mesa import check_mesa
     from actas.e2e.records import MAX_SHARES_LINE, read_shares
     from actas.e2e.tally import AGREES, mesa_verdict
-    from actas.errors import FormatError
-    from actas.files import BUNDLE_FILE, REGISTRY_FILE, read_bundle
 
-    election, ceremony, context = _ceremony(record, election_dir)
-    registry = load_registry(day / REGISTRY_FILE)
-    finals = {}
-    for _, payload in read_bundle(day / BUNDLE_FILE):
-        try:
-            signed = parse_payload(payload) if isinstance(payload, str) else None
-        except FormatError:
-            signed = None  # a damaged line leaves its mesa without a final acta, which the verdict names
-        if signed is not None and signed.acta.kind is ActaKind.FINAL and not check_acta(signed, registry):
-            finals[signed.acta.station] = signed.acta
+    election, ceremony, context = load_ceremony(record, election_dir)
+    finals = signed_finals(day)
     by_trustee = {}
     for path in shares:
         fingerprint, trustee, found = read_shares(read_lines(path, limit=MAX_SHARES_LINE, what="decryption shares"))
@@ -195,10 +183,10 @@ def trustees_tally(
     contest, table = election.contests[0], DiscreteLog()
     verdicts = []
     with progress() as bar:
-        files = _mesa_files(day / BALLOTS_DIR, election)
+        files = mesa_files(day / BALLOTS_DIR, election)
         task = bar.add_task("mesas", total=len(files))
         for station, path in files:
-            checked = check_mesa(context, contest, _mesa_record(path))
+            checked = check_mesa(context, contest, mesa_record(path))
             given = {t: found[station] for t, found in by_trustee.items() if station in found}
             verdicts.append(
                 mesa_verdict(context, ceremony, contest, station, checked, given, finals.get(station), table)
@@ -217,7 +205,28 @@ def trustees_tally(
         raise VerificationError(f"{sum(v.status != AGREES for v in verdicts):,} mesas do not agree")
 
 
-def _ceremony(record: Path, election_dir: Path) -> tuple[Election, Ceremony, Context]:
+def signed_finals(day: Path) -> dict[str, Acta]:
+    """The final actas of a day's bundle whose signatures hold against its key registry, by mesa; a
+    damaged line leaves its mesa without one, which is said where it matters."""
+    from actas.acta.check import check_acta
+    from actas.acta.codec import parse_payload
+    from actas.acta.model import ActaKind
+    from actas.errors import FormatError
+    from actas.files import BUNDLE_FILE, REGISTRY_FILE, read_bundle
+
+    registry = load_registry(day / REGISTRY_FILE)
+    finals = {}
+    for _, payload in read_bundle(day / BUNDLE_FILE):
+        try:
+            signed = parse_payload(payload) if isinstance(payload, str) else None
+        except FormatError:
+            signed = None
+        if signed is not None and signed.acta.kind is ActaKind.FINAL and not check_acta(signed, registry):
+            finals[signed.acta.station] = signed.acta
+    return finals
+
+
+def load_ceremony(record: Path, election_dir: Path) -> tuple[Election, Ceremony, Context]:
     from actas.e2e.hashing import Context
     from actas.e2e.records import MAX_RECORD_BYTES, ceremony_from_text
 
@@ -230,7 +239,7 @@ def _ceremony(record: Path, election_dir: Path) -> tuple[Election, Ceremony, Con
     return election, ceremony, Context.of(election.fingerprint, ceremony.joint_key())
 
 
-def _mesa_files(directory: Path, election: Election) -> list[tuple[str, Path]]:
+def mesa_files(directory: Path, election: Election) -> list[tuple[str, Path]]:
     """The mesas' records in a directory, by mesa, in the definition's order; a file of no mesa is refused."""
     if not directory.is_dir():
         raise InputError(f"{directory} is not a directory of the mesas' encrypted ballots")
@@ -241,7 +250,7 @@ def _mesa_files(directory: Path, election: Election) -> list[tuple[str, Path]]:
     return [(s.code, found[s.code]) for s in election.stations if s.code in found]
 
 
-def _mesa_record(path: Path) -> MesaRecord:
+def mesa_record(path: Path) -> MesaRecord:
     from actas.e2e.mesa import MAX_BALLOT_LINE, MesaRecord
 
     record = MesaRecord.from_lines(read_lines(path, limit=MAX_BALLOT_LINE, what="mesa record"))

@@ -1,0 +1,98 @@
+"""`actas ballot check CODE`: a voter's confirmation code looked up in the published encrypted ballots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from actas.console import out, print_json
+from actas.errors import InputError, VerificationError
+from actas.files import BALLOTS_DIR, read_lines
+
+ballot_app = typer.Typer(
+    help="A voter's encrypted ballot, by its confirmation code (docs/e2e.md).", no_args_is_help=True
+)
+
+MIN_PREFIX = 16
+"""A code may be given by its first 16 hexadecimal digits (64 bits), or more."""
+
+
+@ballot_app.command("check")
+def ballot_check(
+    code: Annotated[str, typer.Argument(help="The confirmation code on the voter's receipt (at least 16 hex digits).")],
+    day: Annotated[Path, typer.Option(help=f"The published day: actas.jsonl, registry.note and {BALLOTS_DIR}/.")],
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    record: Annotated[Path, typer.Option("--ceremony", help="The ceremony's record (ceremony.json).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Find the ballot with this confirmation code and say what became of it: in which mesa it is, at
+    which place of its chain, whether it was cast (and so is in that mesa's tally, which the trustees
+    decrypt) or challenged (and then what its revealed nonces show the machine encrypted), whether the
+    mesa's whole record holds, and whether the mesa's signed final acta commits to it. Exit 0 when the
+    ballot is found and everything holds, 1 when it is not found or something does not hold.
+
+    Example: actas ballot check 6639a55114a068cd --day day --election e --ceremony ceremony.json
+    """
+    from actas.cli.trustees import load_ceremony, mesa_files, mesa_record, signed_finals
+    from actas.e2e.mesa import MAX_BALLOT_LINE, check_mesa
+
+    wanted = code.strip().lower()
+    if len(wanted) < MIN_PREFIX or len(wanted) > 64 or wanted.strip("0123456789abcdef"):
+        raise InputError(f"a confirmation code is {MIN_PREFIX} to 64 hexadecimal digits, found {code[:70]!r}")
+    election, _, context = load_ceremony(record, election_dir)
+    found = None
+    for station, path in mesa_files(day / BALLOTS_DIR, election):
+        for line in read_lines(path, limit=MAX_BALLOT_LINE, what="mesa record"):
+            try:
+                given = json.loads(line).get("code")
+            except (ValueError, AttributeError, RecursionError):
+                continue  # the mesa's check below names a damaged line
+            if isinstance(given, str) and given.startswith(wanted):
+                if found is not None and found[0] != (station, given):
+                    raise InputError(f"{code[:70]} is the start of more than one code: give more of it")
+                found = ((station, given), path)
+    if found is None:
+        if as_json:
+            print_json({"code": wanted, "found": False})
+        raise VerificationError(f"no ballot with code {wanted} in {day / BALLOTS_DIR}")
+    (station, full), path = found
+    mesa = mesa_record(path)
+    checked = check_mesa(context, election.contests[0], mesa)
+    place, entry = next((i, b) for i, b in enumerate(mesa.ballots, start=1) if b.code.hex() == full)
+    final = signed_finals(day).get(station)
+    spoiled = {c.hex(): choice for c, choice in checked.spoiled}
+    committed = final is not None and final.ballots == checked.last_code.hex()
+    facts = {
+        "code": full,
+        "found": True,
+        "mesa": station,
+        "place": place,
+        "of": len(mesa.ballots),
+        "status": "challenged" if entry.spoiled is not None else "cast",
+        "choice_revealed": spoiled.get(full),
+        "record_holds": not checked.problems,
+        "problems": list(checked.problems),
+        "acta_commits": committed,
+    }
+    if as_json:
+        print_json(facts)
+    else:
+        out.print(f"Ballot {full}", markup=False)
+        out.print(f"  mesa {station}, ballot {place} of {len(mesa.ballots)} in its chain of codes", markup=False)
+        if entry.spoiled is not None:
+            shown = spoiled.get(full)
+            held = shown or "no valid vote"
+            out.print(f"  challenged: not counted; its revealed nonces show it held {held}", markup=False)
+        else:
+            out.print(
+                f"  cast: counted in mesa {station}'s tally, which only the trustees decrypt, whole", markup=False
+            )
+        holds = "holds" if not checked.problems else f"does NOT hold: {checked.problems[0]}"
+        out.print(f"  the mesa's record of {len(mesa.ballots)} ballots {holds}", markup=False)
+        commits = "commits to this record" if committed else "does NOT commit to this record"
+        out.print(f"  the mesa's signed final acta {commits}", markup=False)
+    if checked.problems or not committed:
+        raise VerificationError(f"the record of ballot {full[:16]}… or its acta does not hold")
