@@ -48,6 +48,7 @@ bench: $(STAMP) $(COMPILED)
 	$(BIN)/python bench/restart.py
 	$(BIN)/python bench/cosigning.py
 	$(BIN)/python bench/tiles.py
+	$(BIN)/python bench/ballots.py --electionguard
 
 docs: $(STAMP) $(COMPILED)
 	$(BIN)/python -m actas.cli.reference > docs/cli.md
