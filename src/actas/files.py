@@ -22,6 +22,7 @@ from actas.signed_note import PRIVATE_KEY_PREFIX, Signer, Verifier
 from actas.witness.credentials import MAX_WITNESS_LIST_BYTES, ListedWitness, WitnessList, token_hash
 
 if TYPE_CHECKING:
+    from actas.e2e.trustees import Ceremony
     from actas.shapes import Outlines
 
 ELECTION_FILE = "election.json"
@@ -95,25 +96,29 @@ def load_outlines(election: Election, path: Path) -> Outlines | None:
 
     if election.shapes is None:
         return None
-    base = election_path(path).parent.resolve()
-    file = (base / election.shapes.file).resolve()
-    if not file.is_relative_to(base):
-        raise InputError(f"the shapes' file {election.shapes.file} is not beside the definition")
+    file = _beside(path, election.shapes.file, f"the shapes' file {election.shapes.file}")
     return read_outlines(read_bytes(file, limit=MAX_SHAPES_BYTES, what="the shapes' file"), election, election.shapes)
+
+
+def _beside(definition: Path, relative: str, what: str) -> Path:
+    """A file the definition at `definition` names, refused unless its real path lies beside it (a link
+    out of the definition's directory is refused too)."""
+    base = election_path(definition).parent.resolve()
+    file = (base / relative).resolve()
+    if not file.is_relative_to(base):
+        raise InputError(f"{what} is not beside the definition")
+    return file
 
 
 def load_logos(election: Election, path: Path) -> dict[str, tuple[bytes, str]]:
     """The logos the definition at `path` names, by ballot option: each file's bytes and media type, read
     from beside the definition, of at most MAX_LOGO_BYTES and of a type its first bytes show."""
-    base = election_path(path).parent.resolve()
     logos = {}
     for contest in election.contests:
         for option in contest.options:
             if option.logo is None:
                 continue
-            file = (base / option.logo).resolve()
-            if not file.is_relative_to(base):
-                raise InputError(f"the logo of {option.id} ({option.logo}) is not beside the definition")
+            file = _beside(path, option.logo, f"the logo of {option.id} ({option.logo})")
             data = read_bytes(file, limit=MAX_LOGO_BYTES, what=f"the logo of {option.id}")
             found = next((media for magic, media in LOGO_TYPES if data.startswith(magic)), None)
             if found is None and file.suffix == ".svg" and b"<svg" in data[:1024]:
@@ -279,6 +284,13 @@ def write_bundle(path: Path, records: Iterable[tuple[str, str, str]]) -> int:
         os.fsync(out.fileno())
     os.replace(tmp, path)
     return count
+
+
+def read_ceremony(path: Path) -> Ceremony:
+    """A key ceremony's public record, read with its limit and checked field by field (`actas.e2e.records`)."""
+    from actas.e2e.records import MAX_RECORD_BYTES, ceremony_from_text
+
+    return ceremony_from_text(read_text(path, limit=MAX_RECORD_BYTES, what="ceremony record"))
 
 
 def read_lines(path: Path, *, limit: int, what: str) -> Iterator[str]:

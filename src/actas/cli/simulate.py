@@ -11,7 +11,7 @@ import typer
 from actas.console import VOTES_COLUMNS, out, progress, table
 from actas.election import Election
 from actas.errors import InputError
-from actas.files import BALLOTS_DIR, BUNDLE_FILE, REGISTRY_FILE, KeySet, load_election, publish_keys, read_text
+from actas.files import BALLOTS_DIR, BUNDLE_FILE, REGISTRY_FILE, KeySet, load_election, publish_keys, read_ceremony
 from actas.sim import CLEAN
 
 if TYPE_CHECKING:
@@ -55,9 +55,7 @@ def simulate_command(
     election = load_election(election_dir)
     ballots = None
     if encrypt is not None:
-        from actas.e2e.records import MAX_RECORD_BYTES, ceremony_from_text
-
-        ceremony = ceremony_from_text(read_text(encrypt, limit=MAX_RECORD_BYTES, what="ceremony record"))
+        ceremony = read_ceremony(encrypt)
         if ceremony.fingerprint != election.fingerprint:
             raise InputError(f"--encrypt: {encrypt} is the ceremony of another election than {election.id}")
         if len(election.contests) != 1:

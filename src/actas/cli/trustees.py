@@ -10,7 +10,16 @@ import typer
 
 from actas.console import Col, out, print_json, progress, table
 from actas.errors import InputError, VerificationError
-from actas.files import BALLOTS_DIR, load_election, load_registry, read_lines, read_text, write_private, write_text
+from actas.files import (
+    BALLOTS_DIR,
+    load_election,
+    load_registry,
+    read_ceremony,
+    read_lines,
+    read_text,
+    write_private,
+    write_text,
+)
 
 if TYPE_CHECKING:
     from actas.acta.model import Acta
@@ -30,7 +39,7 @@ TRUSTEES_DIR = "trustees"
 
 
 @trustees_app.command("ceremony")
-def trusteesload_ceremony(
+def trustees_ceremony(
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
     out_dir: Annotated[Path, typer.Option("--out", help="Directory for the record and the trustees' files.")],
     trustees: Annotated[int, typer.Option(help="How many trustees (n).")] = 5,
@@ -82,10 +91,8 @@ def trustees_check(
 
     Example: actas trustees check ceremony/ceremony.json --election ve2024
     """
-    from actas.e2e.records import MAX_RECORD_BYTES, ceremony_from_text
-
     election = load_election(election_dir)
-    ceremony = ceremony_from_text(read_text(record, limit=MAX_RECORD_BYTES, what="ceremony record"))
+    ceremony = read_ceremony(record)
     problems = ceremony.problems()
     if ceremony.fingerprint != election.fingerprint:
         problems.insert(0, f"it is for the election of fingerprint {ceremony.fingerprint[:16]}…, not {election.id}")
@@ -115,21 +122,21 @@ def trustees_decrypt(
     Example: actas trustees decrypt --trustee trustee-2.key --ceremony ceremony.json --election ve2024
     --ballots day/ballots --out shares-2.jsonl
     """
-    from actas.e2e.decryption import decryption_share, share_label
     from actas.e2e.group import base_mul
     from actas.e2e.mesa import check_mesa
     from actas.e2e.records import shares_lines, trustee_from_text
+    from actas.e2e.tally import tally_shares
 
     election, ceremony, context = load_ceremony(record, election_dir)
     trustee, fingerprint = trustee_from_text(read_text(trustee_file, limit=64 * 1024, what="trustee file"))
     if fingerprint != election.fingerprint or trustee.share is None:
         raise InputError(f"{trustee_file} is not a trustee's file of election {election.id} with its share")
-    if base_mul(trustee.share) != ceremony.share_key(trustee.index):
+    secret, key = trustee.share, ceremony.share_key(trustee.index)
+    if base_mul(secret) != key:
         raise InputError(
             f"{trustee_file}: its share is not the one the ceremony's record gives trustee {trustee.index}"
         )
     contest = election.contests[0]
-    key = ceremony.share_key(trustee.index)
 
     def mesas() -> Iterator[tuple[str, list[DecryptionShare]]]:
         with progress() as bar:
@@ -137,14 +144,7 @@ def trustees_decrypt(
             task = bar.add_task("mesas", total=len(files))
             for station, path in files:
                 checked = check_mesa(context, contest, mesa_record(path))
-                labels = [share_label(station, contest.id, o) for o in (*contest.option_ids, "null")]
-                yield (
-                    station,
-                    [
-                        decryption_share(context, trustee.index, trustee.share or 0, key, c, label)
-                        for c, label in zip(checked.tally, labels, strict=True)
-                    ],
-                )
+                yield station, tally_shares(context, trustee.index, secret, key, station, contest, checked)
                 bar.advance(task)
 
     write_text(out_file, "".join(shares_lines(election.fingerprint, trustee.index, mesas())))
@@ -228,14 +228,14 @@ def signed_finals(day: Path) -> dict[str, Acta]:
 
 def load_ceremony(record: Path, election_dir: Path) -> tuple[Election, Ceremony, Context]:
     from actas.e2e.hashing import Context
-    from actas.e2e.records import MAX_RECORD_BYTES, ceremony_from_text
 
     election = load_election(election_dir)
-    ceremony = ceremony_from_text(read_text(record, limit=MAX_RECORD_BYTES, what="ceremony record"))
+    ceremony = read_ceremony(record)
     if ceremony.fingerprint != election.fingerprint:
         raise InputError(f"{record} is the ceremony of another election than {election.id}")
-    if ceremony.problems():
-        raise InputError(f"{record}: {ceremony.problems()[0]} (actas trustees check names every problem)")
+    problems = ceremony.problems()
+    if problems:
+        raise InputError(f"{record}: {problems[0]} (actas trustees check names every problem)")
     return election, ceremony, Context.of(election.fingerprint, ceremony.joint_key())
 
 

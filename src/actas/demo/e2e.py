@@ -12,13 +12,11 @@ from pathlib import Path
 
 from actas.acta.codec import parse_payload
 from actas.console import out, progress
-from actas.e2e.ballot import choices
-from actas.e2e.decryption import decryption_share, share_label
 from actas.e2e.elgamal import DiscreteLog
 from actas.e2e.hashing import Context
 from actas.e2e.mesa import MAX_BALLOT_LINE, MesaRecord, check_mesa
 from actas.e2e.records import ceremony_to_json, dumps, trustee_to_json
-from actas.e2e.tally import AGREES, DIFFERS, MesaVerdict, mesa_verdict
+from actas.e2e.tally import AGREES, DIFFERS, MesaVerdict, mesa_verdict, tally_shares
 from actas.e2e.trustees import Ceremony, Trustee, run_ceremony
 from actas.election import Election
 from actas.files import BALLOTS_DIR, read_lines, write_private, write_text
@@ -58,12 +56,8 @@ def _verdict(job: _Mesa) -> tuple[MesaVerdict, tuple[tuple[bytes, str], ...]]:
     contest = BallotStyle(job.contest_id, job.options)
     lines = read_lines(job.path, limit=MAX_BALLOT_LINE, what="mesa record")
     checked = check_mesa(job.context, contest, MesaRecord.from_lines(lines))
-    labels = [share_label(job.station, contest.id, o) for o in choices(contest)]
     shares = {
-        index: [
-            decryption_share(job.context, index, secret, job.ceremony.share_key(index), c, label)
-            for c, label in zip(checked.tally, labels, strict=True)
-        ]
+        index: tally_shares(job.context, index, secret, job.ceremony.share_key(index), job.station, contest, checked)
         for index, secret in job.trustees
     }
     acta = parse_payload(job.final).acta

@@ -148,6 +148,15 @@ def _nonce(value: object, at: str) -> int:
     return scalar(data, f"{at}: nonce")
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A ballot encrypted and shown to the voter by its code, not yet cast or challenged."""
+
+    encrypted: Encrypted
+    choice: str
+    code: bytes
+
+
 @dataclass
 class BallotBox:
     """A machine's encrypted ballots for one mesa and one contest, as the day goes."""
@@ -156,16 +165,15 @@ class BallotBox:
     station: str
     contest: Ballot
     recorded: list[RecordedBallot] = field(default_factory=list)
-    pending: Encrypted | None = None
-    """The ballot encrypted and shown to the voter, not yet cast or challenged."""
-    pending_choice: str = ""
+    pending: Pending | None = None
 
     def encrypt(self, choice: str) -> bytes:
         """Encrypt the voter's choice; its confirmation code, to show before the voter decides."""
         if self.pending is not None:
             raise MachineStateError("a ballot is waiting to be cast or challenged")
-        self.pending, self.pending_choice = encrypt_ballot(self.context, self.station, self.contest, choice), choice
-        return next_code(self.last_code, self.pending.ballot)
+        encrypted = encrypt_ballot(self.context, self.station, self.contest, choice)
+        self.pending = Pending(encrypted, choice, next_code(self.last_code, encrypted.ballot))
+        return self.pending.code
 
     @property
     def last_code(self) -> bytes:
@@ -174,20 +182,20 @@ class BallotBox:
     def cast(self) -> bytes:
         """Cast the pending ballot: it counts, and its nonces are forgotten. Its code."""
         pending = self._take()
-        self.recorded.append(RecordedBallot(next_code(self.last_code, pending.ballot), pending.ballot))
-        return self.recorded[-1].code
+        self.recorded.append(RecordedBallot(pending.code, pending.encrypted.ballot))
+        return pending.code
 
     def challenge(self) -> Spoiled:
         """Challenge the pending ballot: spoiled, never counted, its nonces revealed with the choice."""
-        choice, pending = self.pending_choice, self._take()
-        spoiled = Spoiled(choice, pending.nonces)
-        self.recorded.append(RecordedBallot(next_code(self.last_code, pending.ballot), pending.ballot, spoiled))
+        pending = self._take()
+        spoiled = Spoiled(pending.choice, pending.encrypted.nonces)
+        self.recorded.append(RecordedBallot(pending.code, pending.encrypted.ballot, spoiled))
         return spoiled
 
-    def _take(self) -> Encrypted:
+    def _take(self) -> Pending:
         if self.pending is None:
             raise MachineStateError("no ballot is waiting to be cast or challenged")
-        pending, self.pending, self.pending_choice = self.pending, None, ""
+        pending, self.pending = self.pending, None
         return pending
 
     def record(self) -> MesaRecord:

@@ -16,6 +16,7 @@ from actas.e2e.group import Point, point, scalar, scalar_bytes
 from actas.e2e.proofs import EqualityProof, SchnorrProof
 from actas.e2e.trustees import MAX_TRUSTEES, Announcement, Ceremony, Complaint, SealedShare, Trustee
 from actas.errors import FormatError
+from actas.fields import parse_hex64
 
 CEREMONY_FORMAT = "actas-e2e/1 ceremony"
 SHARES_FORMAT = "actas-e2e/1 decryption-shares"
@@ -152,9 +153,7 @@ def _count(obj: Mapping[str, Any], key: str) -> int:
 
 def _hex64(obj: Mapping[str, Any], key: str, what: str) -> str:
     value = obj.get(key)
-    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
-        raise FormatError(f"{what}: {key}: expected 64 lowercase hexadecimal digits")
-    return value
+    return parse_hex64(value if isinstance(value, str) else repr(value), f"{what}: {key}")
 
 
 def _bytes_hex(value: Any, what: str) -> bytes:

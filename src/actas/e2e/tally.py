@@ -14,8 +14,16 @@ from dataclasses import dataclass
 
 from actas.acta.model import Acta
 from actas.e2e.ballot import Ballot, choices
-from actas.e2e.decryption import DecryptionShare, combine, decrypt_count, share_holds, share_label
+from actas.e2e.decryption import (
+    DecryptionShare,
+    combine,
+    decrypt_count,
+    decryption_share,
+    share_holds,
+    share_label,
+)
 from actas.e2e.elgamal import DiscreteLog
+from actas.e2e.group import Point
 from actas.e2e.hashing import Context
 from actas.e2e.mesa import MesaCheck
 from actas.e2e.trustees import Ceremony
@@ -40,6 +48,22 @@ class MesaVerdict:
     """Trustees' shares refused; the quorum may still be met without them."""
 
 
+def tally_labels(station: str, contest: Ballot) -> list[bytes]:
+    """What binds each option's decryption share to its mesa, contest and option, in ballot order."""
+    return [share_label(station, contest.id, option) for option in choices(contest)]
+
+
+def tally_shares(
+    context: Context, trustee: int, secret: int, share_key: Point, station: str, contest: Ballot, check: MesaCheck
+) -> list[DecryptionShare]:
+    """A trustee's share of the decryption of each option of a mesa's checked tally, with its proof."""
+    labels = tally_labels(station, contest)
+    return [
+        decryption_share(context, trustee, secret, share_key, c, label)
+        for c, label in zip(check.tally, labels, strict=True)
+    ]
+
+
 def mesa_verdict(
     context: Context,
     ceremony: Ceremony,
@@ -59,10 +83,10 @@ def mesa_verdict(
         said = "commits to no encrypted ballots" if acta.ballots is None else "commits to other encrypted ballots"
         problems.append(f"its final acta {said} than this record")
     options = choices(contest)
+    labels = tally_labels(station, contest)
     good: dict[int, list[DecryptionShare]] = {}
     refused = []
     for trustee, given in sorted(shares.items()):
-        labels = [share_label(station, contest.id, option) for option in options]
         key = ceremony.share_key(trustee)
         if trustee not in ceremony.qualified():
             refused.append(f"trustee {trustee} is not a qualified trustee: its shares are refused")

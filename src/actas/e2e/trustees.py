@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
@@ -174,54 +175,66 @@ class Ceremony:
     complaints: tuple[Complaint, ...] = field(default=())
 
     def problems(self) -> list[str]:
-        """What is wrong with the record, each named: missing announcements, bad proofs, complaints
-        answered with a share that fails, or not answered."""
+        """What is wrong with the record, each named: missing announcements, bad proofs, sealed shares
+        not one from each trustee to each other, complaints answered with a share that fails, or not
+        answered."""
         found = []
         if sorted(a.index for a in self.announcements) != list(range(1, self.n + 1)):
             found.append(f"the announcements are not of trustees 1 to {self.n}, once each")
-        for a in self.announcements:
-            found += self._announcement_problems(a)
+        announced, complained_of = self._failures
+        found += [why for _, why in announced]
         indices = [a.index for a in self.announcements]
         sealed = [(s.dealer, s.recipient) for s in self.sealed]
         expected = {(d, r) for d in indices for r in indices if d != r}
         complained = {(c.dealer, c.recipient) for c in self.complaints}
         if len(set(sealed)) != len(sealed) or not set(sealed) <= expected or expected - set(sealed) - complained:
             found.append("the sealed shares are not one from each trustee to each other trustee")
+        return found + [why for _, why in complained_of]
+
+    @cached_property
+    def _failures(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:
+        """(trustee, why) of each step a trustee failed, which disqualifies it: its announcement's proofs,
+        then the complaints it did not answer or answered with a share that fails its commitments.
+        Checked once: each check verifies proofs or multiplies points."""
+        context = ceremony_context(self.fingerprint)
+        announced = []
+        for a in self.announcements:
+            if len(a.commitments) != self.k or len(a.proofs) != self.k:
+                announced.append(
+                    (a.index, f"trustee {a.index} committed to {len(a.commitments)} coefficients, not {self.k}")
+                )
+                continue
+            announced += [
+                (a.index, f"trustee {a.index}'s proof of coefficient {j} does not hold")
+                for j, (commitment, proof) in enumerate(zip(a.commitments, a.proofs, strict=True))
+                if not proof.verify(
+                    context, COEFFICIENT, coefficient_label(self.n, self.k, a.index, a.name, a.box_key, j), commitment
+                )
+            ]
         by_index = {a.index: a for a in self.announcements}
+        complained_of = []
         for c in self.complaints:
             dealer = by_index.get(c.dealer)
             if dealer is None or c.revealed is None:
-                found.append(f"trustee {c.dealer} did not answer trustee {c.recipient}'s complaint")
+                complained_of.append((c.dealer, f"trustee {c.dealer} did not answer trustee {c.recipient}'s complaint"))
             elif base_mul(c.revealed) != feldman(dealer.commitments, c.recipient):
-                found.append(f"the share trustee {c.dealer} revealed to trustee {c.recipient} fails its commitments")
-        return found
-
-    def _announcement_problems(self, a: Announcement) -> list[str]:
-        if len(a.commitments) != self.k or len(a.proofs) != self.k:
-            return [f"trustee {a.index} committed to {len(a.commitments)} coefficients, not {self.k}"]
-        context = ceremony_context(self.fingerprint)
-        return [
-            f"trustee {a.index}'s proof of coefficient {j} does not hold"
-            for j, (commitment, proof) in enumerate(zip(a.commitments, a.proofs, strict=True))
-            if not proof.verify(
-                context, COEFFICIENT, coefficient_label(self.n, self.k, a.index, a.name, a.box_key, j), commitment
-            )
-        ]
+                said = f"the share trustee {c.dealer} revealed to trustee {c.recipient} fails its commitments"
+                complained_of.append((c.dealer, said))
+        return tuple(announced), tuple(complained_of)
 
     def disqualified(self) -> set[int]:
         """Trustees whose announcement's proofs fail, or who answered a complaint with a share that fails
         their commitments, or did not answer one."""
-        by_index = {a.index: a for a in self.announcements}
-        out = {a.index for a in self.announcements if self._announcement_problems(a)}
-        for c in self.complaints:
-            dealer = by_index.get(c.dealer)
-            if dealer is None or c.revealed is None or base_mul(c.revealed) != feldman(dealer.commitments, c.recipient):
-                out.add(c.dealer)
-        return out
+        announced, complained_of = self._failures
+        return {trustee for trustee, _ in (*announced, *complained_of)}
 
-    def qualified(self) -> tuple[int, ...]:
+    @cached_property
+    def _qualified(self) -> tuple[int, ...]:
         bad = self.disqualified()
         return tuple(sorted(a.index for a in self.announcements if a.index not in bad))
+
+    def qualified(self) -> tuple[int, ...]:
+        return self._qualified
 
     def joint_key(self) -> Point:
         """K = Σ_{i∈Q} K_i0."""
@@ -231,13 +244,19 @@ class Ceremony:
             key = add(key, by_index[i].commitments[0])
         return key
 
+    @cached_property
+    def _share_keys(self) -> dict[int, Point]:
+        return {}
+
     def share_key(self, trustee: int) -> Point:
-        """Y_l = [s_l]G, from the qualified trustees' commitments."""
-        by_index = {a.index: a for a in self.announcements}
-        key = IDENTITY
-        for i in self.qualified():
-            key = add(key, feldman(by_index[i].commitments, trustee))
-        return key
+        """Y_l = [s_l]G, from the qualified trustees' commitments; computed once per trustee."""
+        if trustee not in self._share_keys:
+            by_index = {a.index: a for a in self.announcements}
+            key = IDENTITY
+            for i in self.qualified():
+                key = add(key, feldman(by_index[i].commitments, trustee))
+            self._share_keys[trustee] = key
+        return self._share_keys[trustee]
 
 
 def finish(trustee: Trustee, shares: Mapping[int, int], ceremony: Ceremony) -> int:
