@@ -55,7 +55,7 @@ class TransmitReport:
     """Whether that key was given (pinned), or read from the server itself."""
 
 
-class _Checkpoints:
+class Checkpoints:
     """Checkpoints whose signature was checked, by their note: the receipts of one answer share one."""
 
     def __init__(self, board_key: Verifier, cosigners: CosignerPolicy | None) -> None:
@@ -78,7 +78,7 @@ class _Checkpoints:
         return found
 
 
-def _receipt(payload: str, body: dict[str, object], checkpoints: _Checkpoints) -> BoardReceipt | str:
+def checked_receipt(payload: str, body: dict[str, object], checkpoints: Checkpoints) -> BoardReceipt | str:
     """The server's receipt for `payload`, checked; or why it does not prove the acta is on the board."""
     try:
         receipt = BoardReceipt.from_json(body)
@@ -88,7 +88,7 @@ def _receipt(payload: str, body: dict[str, object], checkpoints: _Checkpoints) -
     return receipt
 
 
-def _retrying(call: Callable[[], httpx.Response], report: TransmitReport, deadline: float) -> httpx.Response | None:
+def retrying(call: Callable[[], httpx.Response], report: TransmitReport, deadline: float) -> httpx.Response | None:
     """The server's answer, retrying with jittered exponential backoff (capped at MAX_DELAY) while it cannot be
     reached or fails, until `deadline` (time.monotonic()); always tried at least once."""
     delay = 0.2
@@ -107,7 +107,7 @@ def _retrying(call: Callable[[], httpx.Response], report: TransmitReport, deadli
         delay = min(delay * 2, MAX_DELAY)
 
 
-def _json(response: httpx.Response | None) -> dict[str, object]:
+def answer_json(response: httpx.Response | None) -> dict[str, object]:
     if response is None:
         return {}
     try:
@@ -117,9 +117,9 @@ def _json(response: httpx.Response | None) -> dict[str, object]:
     return body if isinstance(body, dict) else {}
 
 
-def _board_key(client: httpx.Client, base: str, report: TransmitReport, deadline: float) -> Verifier | None:
+def board_key_of(client: httpx.Client, base: str, report: TransmitReport, deadline: float) -> Verifier | None:
     """The key the server says signs its checkpoints (None if it cannot be reached or read)."""
-    response = _retrying(lambda: client.get(base + "/v1/board/key"), report, deadline)
+    response = retrying(lambda: client.get(base + "/v1/board/key"), report, deadline)
     if response is None or response.status_code != 200:
         return None
     try:
@@ -154,15 +154,15 @@ def transmit(
     base = server.rstrip("/")
     lock = threading.Lock()
     key_lock = threading.Lock()
-    opened: list[_Checkpoints] = []
+    opened: list[Checkpoints] = []
 
-    def checkpoints() -> _Checkpoints | None:
+    def checkpoints() -> Checkpoints | None:
         """Checkpoints opened with the board's key: pinned, or read from the server the first time it answers."""
         with key_lock:
             if report.board_key is None:
-                report.board_key = _board_key(client, base, report, deadline)
+                report.board_key = board_key_of(client, base, report, deadline)
             if report.board_key is not None and not opened:
-                opened.append(_Checkpoints(report.board_key, cosigners))
+                opened.append(Checkpoints(report.board_key, cosigners))
             return opened[0] if opened else None
 
     def settle(answers: list[Answer]) -> None:
@@ -173,7 +173,7 @@ def transmit(
         opener = checkpoints() if acknowledged else None
         receipts: dict[str, BoardReceipt | str] = {}
         if opener is not None:
-            receipts = {digest: _receipt(payload, body, opener) for _, payload, digest, _, body in acknowledged}
+            receipts = {digest: checked_receipt(payload, body, opener) for _, payload, digest, _, body in acknowledged}
         logged = []
         for item, _, digest, status, _ in acknowledged:
             receipt = receipts.get(digest)
@@ -226,21 +226,21 @@ def transmit(
         if batch == 1:
             (item, payload, digest) = todo[0]
             headers = {"content-type": "text/plain"}
-            response = _retrying(
+            response = retrying(
                 lambda: client.post(base + "/v1/actas", content=payload.encode(), headers=headers), report, deadline
             )
             status = response.status_code if response is not None else None
-            settle([(item, payload, digest, status, _json(response))])
+            settle([(item, payload, digest, status, answer_json(response))])
             return
         lines = "".join(json.dumps({"payload": payload}) + "\n" for _, payload, _ in todo).encode()
         headers = {"content-type": "application/x-ndjson"}
-        response = _retrying(
+        response = retrying(
             lambda: client.post(base + "/v1/actas/batch", content=lines, headers=headers), report, deadline
         )
-        results = _json(response).get("results") if response is not None and response.status_code == 200 else None
+        results = answer_json(response).get("results") if response is not None and response.status_code == 200 else None
         if not isinstance(results, list) or len(results) != len(todo):
             status = response.status_code if response is not None else None
-            settle([(item, payload, digest, status, _json(response)) for item, payload, digest in todo])
+            settle([(item, payload, digest, status, answer_json(response)) for item, payload, digest in todo])
             return
         answers: list[Answer] = []
         for (item, payload, digest), result in zip(todo, results, strict=True):

@@ -22,6 +22,7 @@ by someone who trusts nobody.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
@@ -36,6 +37,14 @@ from typing import Any
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.announcement import NULL, OTHERS, Announcement, open_announcement
+from actas.ballot_verification import (
+    CEREMONY_ITEM,
+    BallotFindings,
+    BallotKeys,
+    check_ballot_entry,
+    keys_of,
+    read_ceremony_entry,
+)
 from actas.election import Election
 from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import Checkpoint, open_checkpoint
@@ -44,7 +53,18 @@ from actas.ledger.merkle import MerkleTree, leaf_hash
 from actas.outbox import read_outbox
 from actas.registry import KeyRegistry
 from actas.signed_note import SignedNote, Verifier
-from actas.tally.board_count import ACTA, REPORT, BoardCount, Counted, counted_acta, read_entry
+from actas.tally.board_count import (
+    ACTA,
+    BALLOTS,
+    CEREMONY,
+    REPORT,
+    SHARES,
+    BoardCount,
+    Counted,
+    counted_acta,
+    entry_kind,
+    read_entry,
+)
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.view import UnitResults
 from actas.tally.witnessed import Filed
@@ -136,6 +156,8 @@ def _announced_problems(announcement: Announcement, results: ProgressiveResults)
 
 _registry: KeyRegistry | None = None
 """The registry the checking processes check against (they are forked after it is read)."""
+_ballot_keys: BallotKeys | None = None
+"""What they check encrypted ballots and trustees' shares against, on a board that publishes them."""
 
 _Checked = tuple[int, str, bytes, bytes | None, Counted | None, str, tuple[str, ...]]
 """(index, kind, leaf hash, the data when the checking process cannot judge it (an announcement), what
@@ -147,6 +169,9 @@ def _check_entry(index: int, kind: str, data: bytes) -> _Checked:
     assert _registry is not None
     leaf = leaf_hash(data)
     item: Counted | None
+    if kind in (BALLOTS, SHARES):
+        found, station, problems = check_ballot_entry(_ballot_keys, index, kind, data)
+        return index, kind, leaf, None, found, station, problems
     try:
         if kind == ACTA:
             signed = parse_payload(data)
@@ -195,7 +220,7 @@ def verify_board(
     definition and the registry are read first; then every entry is read and its acta checked on
     every core, while this process rebuilds the tree, counts the results and checks the
     announcements, in board order."""
-    global _registry
+    global _registry, _ballot_keys
     report = BoardVerification()
     head = Checkpoint.from_text(SignedNote.from_text(latest).text)
     report.origin, report.size = head.origin, head.size
@@ -222,6 +247,16 @@ def verify_board(
     )
     count = BoardCount(election, observer=True)
     report.count = count
+    findings = None
+    third = next(stream, None)
+    if third is not None and entry_kind(third[2]) == CEREMONY:
+        tree.append_hash(leaf_hash(third[2]))
+        if on_entry:
+            on_entry()
+        findings = BallotFindings()
+        _read_ceremony(third[2], election, count, report)
+    elif third is not None:
+        stream = itertools.chain([third], stream)
     actas = announcements = announced_wrong = 0
     before_actas = report.failed
     announcement_failures: list[Failure] = []
@@ -232,6 +267,10 @@ def verify_board(
             tree.append_hash(leaf)
             if on_entry:
                 on_entry()
+            if kind in (BALLOTS, SHARES):
+                findings = findings or BallotFindings()
+                findings.add(index, kind, item, station, problems, count)
+                continue
             if announced is not None:
                 announcements += 1
                 try:
@@ -249,8 +288,14 @@ def verify_board(
             if item is not None:
                 count.add(item)
     finally:
-        _registry = None
+        _registry = _ballot_keys = None
     report.check("every acta against the key registry", before_actas, f"{actas:,} actas")
+    if findings is not None:
+        before = report.failed
+        detail = findings.finish(count)
+        for item_said, problem in findings.failures:
+            report.fail(item_said, problem)
+        report.check("the encrypted ballots", before, detail)
 
     before = report.failed
     if tree.size < head.size or tree.root(head.size) != head.root:
@@ -290,6 +335,22 @@ def verify_board(
     )
     report.results = count.results.view()
     return report
+
+
+def _read_ceremony(data: bytes, election: Election, count: BoardCount, report: BoardVerification) -> None:
+    """Entry 2, the trustees' key ceremony: checked, and what the checking processes check ballots against."""
+    global _ballot_keys
+    before = report.failed
+    ceremony, failures, disqualified = read_ceremony_entry(data, election)
+    for failure in failures:
+        report.fail(CEREMONY_ITEM, failure)
+    if ceremony is None:
+        report.check("the trustees' key ceremony", before, "it cannot be used: no ballot can be checked")
+        return
+    _ballot_keys = keys_of(ceremony, election)
+    count.add(ceremony)
+    said = f"{ceremony.k} of {ceremony.n} trustees decrypt, {len(ceremony.qualified())} qualified"
+    report.check("the trustees' key ceremony", before, "; ".join([said, *disqualified]))
 
 
 def held_receipts(outbox: Path) -> list[HeldCheckpoint]:

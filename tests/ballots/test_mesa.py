@@ -161,3 +161,50 @@ def test_any_character_changed_in_a_ballots_line_is_caught(line: int, data: st.D
 def test_a_bad_record_is_refused_naming_its_line(lines: list[str], said: str) -> None:
     with pytest.raises(FormatError, match=said):
         MesaRecord.from_lines(lines)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 4_000))
+def test_a_record_split_in_parts_joins_back_and_each_part_checks_alone(most: int) -> None:
+    record = day()[0].record()
+    parts = record.split(most)
+    assert [b for p in parts for b in p.ballots] == list(record.ballots)
+    assert [(p.part, p.parts) for p in parts] == [(i, len(parts)) for i in range(1, len(parts) + 1)]
+    assert parts[-1].last_code == record.last_code
+    assert all(len("".join(p.to_lines())) <= most or len(p.ballots) == 1 for p in parts)  # a line is never split
+    tallies = []
+    for before, part in zip([None, *parts], parts, strict=False):
+        read = MesaRecord.from_lines(part.to_lines())
+        assert read == part and read.start == (before.last_code if before else record.start)
+        checked = check_mesa(CONTEXT, CONTEST, read)
+        assert checked.problems == ()
+        tallies.append(checked.tally)
+    summed = tuple(sum(column[1:], column[0]) for column in zip(*tallies, strict=True))
+    assert summed == check_mesa(CONTEXT, CONTEST, record).tally
+
+
+def test_a_part_out_of_its_place_does_not_check() -> None:
+    parts = day()[0].record().split(3_000)
+    assert len(parts) >= 3
+    moved = dataclasses.replace(parts[2], after=parts[0].last_code)
+    assert "does not follow from the ballots before it" in check_mesa(CONTEXT, CONTEST, moved).problems[0]
+
+
+@pytest.mark.parametrize(
+    ("header", "said"),
+    [
+        ({"part": 0, "parts": 2, "after": ""}, "a part is numbered"),
+        ({"part": 3, "parts": 2, "after": "00" * 32}, "a part is numbered"),
+        ({"part": 1, "parts": 1, "after": ""}, "a part is numbered"),
+        ({"part": 2, "parts": 2, "after": ""}, "names the code before its first ballot"),
+        ({"part": 1, "parts": 2, "after": "00" * 32}, "names the code before its first ballot"),
+        ({"part": 2, "parts": 2, "after": "ZZ" * 32}, "names the code before its first ballot"),
+        ({"part": "2", "parts": 2, "after": "00" * 32}, "a part is numbered"),
+    ],
+)
+def test_a_parts_header_is_read_strictly(header: dict[str, object], said: str) -> None:
+    import json
+
+    first = json.loads(LINES[0]) | header
+    with pytest.raises(FormatError, match=said):
+        MesaRecord.from_lines([json.dumps(first) + "\n", *LINES[1:]])

@@ -1,6 +1,7 @@
 """The ceremony's files (`actas.e2e.records`): the public record and a trustee's secret file read back as
 written; every character changed in the record outside the sealed shares (which only their recipient
-can open) is refused as it is read or named by its check; bad fields are named."""
+can open) is refused as it is read or named by its check; bad fields are named. A trustee's shares read
+back as written, and any character changed in them is refused, fails a proof or names another tally."""
 
 from __future__ import annotations
 
@@ -10,7 +11,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actas.e2e.records import ceremony_from_text, ceremony_to_json, dumps, trustee_from_text, trustee_to_json
+from actas.e2e.ballot import choices, encrypt_ballot
+from actas.e2e.elgamal import total
+from actas.e2e.hashing import Context
+from actas.e2e.records import (
+    ceremony_from_text,
+    ceremony_to_json,
+    dumps,
+    read_shares,
+    shares_lines,
+    trustee_from_text,
+    trustee_to_json,
+)
+from actas.e2e.tally import MesaShares, shares_refused, tally_shares
 from actas.e2e.trustees import run_ceremony
 from actas.errors import FormatError
 from actas.sim.generator import synthetic
@@ -114,3 +127,51 @@ def test_a_trustee_file_that_is_not_one_is_refused() -> None:
         trustee_from_text("{")
     with pytest.raises(FormatError, match="more than"):
         trustee_from_text(" " * (5 * 1024 * 1024))
+
+
+def shares_file() -> tuple[str, dict[str, MesaShares]]:
+    """Trustee 2's shares of two mesas' tallies, of ballots encrypted under the ceremony's key."""
+    election = synthetic(20, 3)
+    context = Context.of(FINGERPRINT, CEREMONY.joint_key())
+    contest = election.contests[0]
+    mesas = {}
+    for station in (s.code for s in election.stations[:2]):
+        ballots = [encrypt_ballot(context, station, contest, c).ballot for c in ("null", contest.option_ids[0])]
+        tally = tuple(total(b.selections[i].ciphertext for b in ballots) for i in range(len(choices(contest))))
+        member = TRUSTEES[1]
+        key = CEREMONY.share_key(member.index)
+        mesas[station] = tally_shares(context, member.index, member.share or 0, key, station, contest, tally)
+    return "".join(shares_lines(FINGERPRINT, 2, mesas.values())), mesas
+
+
+SHARES_TEXT, SHARES = shares_file()
+SHARES_CONTEXT = Context.of(FINGERPRINT, CEREMONY.joint_key())
+
+
+def test_a_trustees_shares_read_back_as_written_and_hold() -> None:
+    fingerprint, trustee, found = read_shares(SHARES_TEXT.splitlines(keepends=True))
+    assert (fingerprint, trustee, found) == (FINGERPRINT, 2, SHARES)
+    contest = synthetic(20, 3).contests[0]
+    assert all(shares_refused(SHARES_CONTEXT, CEREMONY, contest, s) is None for s in found.values())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, len(SHARES_TEXT) - 1), st.sampled_from('0123456789abcdefx"[],: {}'))
+def test_any_character_changed_in_a_trustees_shares_is_caught(at: int, new: str) -> None:
+    if SHARES_TEXT[at] == new or SHARES_TEXT[at] == "\n":
+        return
+    changed = SHARES_TEXT[:at] + new + SHARES_TEXT[at + 1 :]
+    try:
+        fingerprint, trustee, found = read_shares(changed.splitlines(keepends=True))
+    except FormatError:
+        return
+    contest = synthetic(20, 3).contests[0]
+    assert (
+        fingerprint != FINGERPRINT
+        or trustee != 2
+        or found.keys() != SHARES.keys()
+        or any(
+            shares_refused(SHARES_CONTEXT, CEREMONY, contest, s) is not None or s.tally != SHARES[s.station].tally
+            for s in found.values()
+        )
+    )

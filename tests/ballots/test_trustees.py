@@ -101,6 +101,7 @@ def test_a_dealer_that_does_not_answer_a_complaint_is_disqualified_and_the_quoru
     trustees, record, _ = ceremony(tamper={(2, 4): b"garbage"}, answers=False)
     assert record.qualified() == (1, 3, 4, 5)
     assert "trustee 2 did not answer trustee 4's complaint" in record.problems()
+    assert record.unusable() == []  # its dealer alone is disqualified: the others' joint key stands
     key = record.joint_key()
     assert key == base_mul(sum(t.coefficients[0] for t in trustees if t.index != 2))
     context = Context.of(ELECTION.fingerprint, key)
@@ -130,7 +131,8 @@ def test_a_coefficient_proof_that_fails_is_named_and_its_trustee_disqualified() 
     assert "trustee 1's proof of coefficient 0 does not hold" in broken.problems()
     assert 1 not in broken.qualified()
     other = dataclasses.replace(record, fingerprint="00" * 32)  # the proofs are bound to the election
-    assert len(other.problems()) == N * K
+    assert other.unusable() == [f"0 trustees are qualified, fewer than the quorum of {K}"]
+    assert len(other.problems()) == 1 + N * K
 
 
 def test_a_share_sealed_to_one_trustee_cannot_be_opened_by_another() -> None:
@@ -154,3 +156,10 @@ def test_an_equality_proof_is_bound_to_its_statement() -> None:
     assert not proof.verify(Context.of(ELECTION.fingerprint, base_mul(6)), "t", b"l", public, h, y)
     lying = EqualityProof.prove(context, "t", b"l", x, public, h, add(y, GENERATOR))  # Y is not [x]H
     assert not lying.verify(context, "t", b"l", public, h, add(y, GENERATOR))
+
+
+def test_a_record_with_fewer_qualified_trustees_than_the_quorum_is_unusable() -> None:
+    _, record, _ = ceremony(tamper={(2, 4): b"garbage", (3, 1): b"garbage", (5, 1): b"garbage"}, answers=False)
+    assert record.qualified() == (1, 4)
+    assert record.unusable() == [f"2 trustees are qualified, fewer than the quorum of {K}"]
+    assert record.unusable()[0] in record.problems()

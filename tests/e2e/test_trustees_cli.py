@@ -8,8 +8,10 @@ import dataclasses
 import json
 import shutil
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from actas.acta.codec import parse_payload, sign_acta
@@ -17,7 +19,10 @@ from actas.e2e.group import base_mul
 from actas.e2e.records import ceremony_from_text, trustee_from_text
 from actas.e2e.trustees import Ceremony
 from actas.files import KeySet
-from tests.conftest import Run, assert_clean_failure, run_actas
+from actas.ledger.checkpoint import open_checkpoint
+from actas.ledger.merkle import leaf_hash, verify_inclusion
+from actas.server.process import start_server
+from tests.conftest import Run, assert_clean_failure, run_actas, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -107,6 +112,14 @@ def encrypted_day(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def differences(change: Altered) -> list[str]:
+    return [
+        f"{option}: the acta says {signed}, the ballots {cast}"
+        for option, signed, cast in zip(change.options, change.signed, change.cast, strict=True)
+        if signed != cast
+    ]
+
+
 def tally(root: Path, *shares: Path, day: str = "d") -> Run:
     args = [arg for path in shares for arg in ("--shares", path)]
     return run_actas("trustees", "tally", "--ceremony", root / "c" / "ceremony.json", "--election", root / "e",
@@ -130,10 +143,19 @@ def test_any_three_trustees_decrypt_every_mesas_tally_and_it_equals_the_signed_a
         assert finals[v["station"]].ballots is not None
 
 
-def test_an_acta_altered_and_re_signed_by_its_machine_is_named_against_its_ballots(
-    encrypted_day: Path, tmp_path: Path
-) -> None:
-    root = encrypted_day
+@dataclass(frozen=True)
+class Altered:
+    station: str
+    options: tuple[str, ...]
+    signed: tuple[int, ...]
+    """The counts the altered acta gives."""
+    cast: tuple[int, ...]
+    """The counts the machine's ballots hold."""
+
+
+def altered(root: Path) -> Altered:
+    """root/altered: the day, with one mesa's final acta altered and signed again by its machine (one vote
+    moved from the leading card), its `ballots` line unchanged."""
     shutil.copytree(root / "d", root / "altered", dirs_exist_ok=True)
     keys = KeySet.load(root / "d" / "keys")
     lines = (root / "d" / "actas.jsonl").read_text().splitlines()
@@ -143,21 +165,27 @@ def test_an_acta_altered_and_re_signed_by_its_machine_is_named_against_its_ballo
     most = contest.votes.index(max(contest.votes))
     other = (most + 1) % len(contest.votes)
     moved = list(contest.votes)
-    moved[most], moved[other] = moved[most] - 1, moved[other] + 1  # one vote moved from the leading card
+    moved[most], moved[other] = moved[most] - 1, moved[other] + 1
     acta = dataclasses.replace(signed.acta, contests=(dataclasses.replace(contest, votes=tuple(moved)),))
     forged = sign_acta(acta, keys.machines[acta.station]).payload
     (root / "altered" / "actas.jsonl").write_text(
         "\n".join(line if json.loads(line) != record else json.dumps({**record, "payload": forged}) for line in lines)
         + "\n"
     )
+    return Altered(acta.station, contest.options, tuple(moved), contest.votes)
+
+
+def test_an_acta_altered_and_re_signed_by_its_machine_is_named_against_its_ballots(
+    encrypted_day: Path, tmp_path: Path
+) -> None:
+    root = encrypted_day
+    change = altered(root)
     done = tally(root, *(root / f"shares-{i}.jsonl" for i in (1, 2, 4)), day="altered")
     assert done.code == 1
     verdicts = {v["station"]: v for v in json.loads(done.stdout)}
-    bad = verdicts[acta.station]
+    bad = verdicts[change.station]
     assert bad["status"] == "differs", bad
-    assert bad["problems"] == [
-        f"{contest.options[i]}: the acta says {moved[i]}, the ballots {contest.votes[i]}" for i in sorted((most, other))
-    ]
+    assert bad["problems"] == differences(change)
     assert sum(v["status"] == "agrees" for v in verdicts.values()) == 2
 
 
@@ -198,3 +226,83 @@ def test_a_voter_finds_their_ballot_by_its_code(encrypted_day: Path) -> None:
     missing = run_actas("ballot", "check", "0" * 64, *common)
     assert missing.code == 1 and json.loads(missing.stdout) == {"code": "0" * 64, "found": False}
     assert_clean_failure(run_actas("ballot", "check", "abc", *common), 2)
+
+
+def test_the_board_takes_the_ballots_and_shares_decrypts_each_mesa_and_flags_the_altered_one(
+    encrypted_day: Path, tmp_path: Path
+) -> None:
+    root = encrypted_day
+    change = altered(root)
+    record = root / "c" / "ceremony.json"
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    with start_server(root / "e", root / "altered" / "registry.note", db, tmp_path / "board.key",
+                      options=["--ceremony", str(record)]) as server:  # fmt: skip
+        url, key = server.url, server.board_key.to_text()
+        send = ("--server", url, "--board-key", key, "--retry-for", "5s")
+        publish = ("ballot", "publish", root / "d" / "ballots", "--election", root / "e", *send)
+        early = run_actas(*publish)
+        assert early.code == 1 and "its final acta, which commits to its ballots, goes first" in early.stdout
+        assert run_actas("transmit", root / "altered", *send).code == 0
+        taken = run_actas(*publish)
+        assert taken.code == 0 and "3 accepted" in taken.stdout, taken.stdout + taken.stderr
+        assert "3 already on the board" in run_actas(*publish).stdout
+        lying = tmp_path / "lying.jsonl"
+        lines = (root / "shares-2.jsonl").read_text().splitlines()
+        first = json.loads(lines[1])
+        first["shares"][0][0] = base_mul(12345).hex()
+        lying.write_text("\n".join([lines[0], json.dumps(first), *lines[2:]]) + "\n")
+        refused = run_actas("trustees", "publish", lying, *send)
+        assert refused.code == 1 and "trustee 2's shares do not hold" in refused.stdout, refused.stdout
+        for i in (1, 4, 5):
+            assert run_actas("trustees", "publish", root / f"shares-{i}.jsonl", *send).code == 0
+        view = wait_for(lambda: _decrypted(url))
+        assert view is not None and (view["agree"], view["differ"], view["differ_list"]) == (2, 1, [change.station])
+        page = httpx.get(f"{url}/mesa/{change.station}", params={"lang": "es_VE"}).text
+        assert "difiere de su acta" in page and 'class="differs"' in page
+        ballot_line = json.loads((root / "d" / "ballots" / f"{change.station}.jsonl").read_text().splitlines()[3])
+        code = ballot_line["code"]
+        found = httpx.get(f"{url}/v1/ballot/{code[:16]}").json()
+        assert (found["code"], found["station"], found["state"], found["mesa"]) == (code, change.station, "cast",
+                                                                                   "differs")  # fmt: skip
+        checkpoint = open_checkpoint(found["checkpoint"], server.board_key)
+        proof = [bytes.fromhex(p) for p in found["inclusion_proof"]["proof"]]
+        leaf = leaf_hash(found["entry"].encode())
+        verify_inclusion(leaf, found["index"], checkpoint.size, proof, checkpoint.root)
+        assert code in found["entry"]
+        mine = httpx.get(f"{url}/ballot/{code[:16]}", params={"lang": "es_VE"})
+        assert mine.status_code == 200 and "Su boleta está en el tablero" in mine.text
+        assert httpx.get(f"{url}/ballot/{'0' * 16}").status_code == 404
+        checked = run_actas("verify", url, "--mirror", tmp_path / "m", "--board-key", key, "--json")
+        assert checked.code == 1, checked.stdout + checked.stderr
+        report = json.loads(checked.stdout)
+        checks = {c["check"]: c["passed"] for c in report["checks"]}
+        assert checks == {**{c: True for c in checks}, "the encrypted ballots": False}
+        assert [f for f in report["failures"]] == [
+            {"item": f"mesa {change.station}", "problem": "its decrypted ballots differ from its acta: "
+             + "; ".join(differences(change))}
+        ]  # fmt: skip
+    mirror = tmp_path / "m" / "entries.jsonl"  # a copy whose holder changed one ballot's code
+    rows = [json.loads(line) for line in mirror.read_text().splitlines()]
+    part = next(i for i, row in enumerate(rows) if row["kind"] == "ballots")
+    lines = rows[part]["data"].splitlines(keepends=True)
+    ballot = json.loads(lines[1])
+    lines[1] = json.dumps(ballot | {"code": "0" * 64}) + "\n"
+    rows[part]["data"] = "".join(lines)
+    mirror.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    again = run_actas("verify", tmp_path / "m", "--board-key", key, "--json")
+    failures = json.loads(again.stdout)["failures"]
+    assert again.code == 1 and any(
+        f["item"] == f"entry {part} (a mesa's encrypted ballots, mesa {ballot_station(lines)})"
+        and "its code does not follow from the ballots before it" in f["problem"]
+        for f in failures
+    ), failures
+    assert any(f["item"] == "the latest checkpoint" for f in failures)
+
+
+def ballot_station(lines: list[str]) -> str:
+    return str(json.loads(lines[0])["station"])
+
+
+def _decrypted(url: str) -> dict[str, object] | None:
+    encrypted: dict[str, object] = httpx.get(url + "/v1/results").json()["encrypted"]
+    return encrypted if encrypted["published"] == 0 else None

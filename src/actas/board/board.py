@@ -24,6 +24,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import MAX_ACTA_BYTES, parse_payload
 from actas.acta.model import Acta, ActaKind, SignedActa
 from actas.announcement import MAX_ANNOUNCEMENT_BYTES, NULL, OTHERS, open_announcement
+from actas.board.ballots import BallotDesk, CheckedRecord, FoundBallot, found_ballot
 from actas.board.counting import COUNT_PAGE, UNPARSED, Counting, ResultsView
 from actas.board.log import BoardLog, now
 from actas.board.outcome import Entered, Entry, Outcome, Reason, Refused
@@ -40,7 +41,7 @@ from actas.registry import KeyRegistry
 from actas.signed_note import Signer, Verifier
 from actas.store.board_store import BoardStore, Statements
 from actas.store.database import Database
-from actas.tally.board_count import BoardCount, counted_acta, read_entry
+from actas.tally.board_count import CEREMONY, BoardCount, counted_acta, entry_kind, read_entry
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import WitnessTally
 
@@ -61,10 +62,13 @@ class Board:
         checkpoint_file: Path | None = None,
         organization: Verifier | None = None,
         roving: bool = False,
+        ceremony: str | None = None,
     ) -> None:
         """An official board, or an observer's when given the organization's signed witness list (its
         organization key pinned with `organization`; reports on mesas a witness is not assigned to are
-        taken only when `roving`). The latest checkpoint it signs is also kept in `checkpoint_file`
+        taken only when `roving`). An official board given the trustees' key `ceremony` (its record's
+        text) publishes it as entry 2 and takes the machines' encrypted ballots and the trustees' shares
+        (`board.ballots`). The latest checkpoint it signs is also kept in `checkpoint_file`
         (`store.checkpoint_file`)."""
         self.db = db
         self.role = OBSERVER if witness_list is not None else OFFICIAL
@@ -78,7 +82,12 @@ class Board:
         self.counting = Counting(election, self.role == OBSERVER, self.log.lock, self.store.checkpoint_signed_at)
         self.log.follower = self.counting
         self.refusals = Refusals(self.store)
+        if ceremony is not None and witness_list is not None:
+            raise InputError("an observer's board takes no encrypted ballots: the official board publishes them")
         self.desk = WitnessDesk(self, witness_list, organization, roving) if witness_list is not None else None
+        self.ballots = (
+            BallotDesk(election, ceremony, self.log, self.refusals, self.counting) if ceremony is not None else None
+        )
         self.publication: Publication | None = None
 
     def use_cosigners(self, policy: CosignerPolicy) -> None:
@@ -138,6 +147,9 @@ class Board:
                     ("election", canonical_json(self.election.to_json())),
                     ("registry", self.registry_note.encode()),
                 ]
+                if self.ballots is not None:
+                    genesis.append((CEREMONY, self.ballots.ceremony_text.encode()))
+                    counting.pending.append((2, self.ballots.ceremony))
                 self.log.append(statements, genesis)
                 signed = self.log.sign(statements)
             else:
@@ -166,6 +178,14 @@ class Board:
                     f"this database holds another board: its entry {index} is not this {kind}; "
                     "use a new database for a new election"
                 )
+        published = entry_kind(first.get(2, b"")) == CEREMONY
+        if self.ballots is None and published:
+            raise InputError("this board publishes encrypted ballots: give it the key ceremony's record (--ceremony)")
+        if self.ballots is not None and first.get(2) != self.ballots.ceremony_text.encode():
+            raise InputError(
+                "this board's entry 2 is not this key ceremony's record: a board's ceremony is published when the "
+                "board is made, and never changes"
+            )
 
     def count_board(self, page: int = COUNT_PAGE) -> None:
         """Count the entries `open` left uncounted (results are answered meanwhile by no one:
@@ -291,6 +311,39 @@ class Board:
         """(index, signed note) of every announcement on the board, as far as this process has read it (other
         processes' follow with their checkpoints, as the results do)."""
         return list(self.counting.announced)
+
+    # --- encrypted ballots ------------------------------------------------------------------------------------
+
+    def _ballot_desk(self) -> BallotDesk:
+        if self.ballots is None:
+            raise InputError("this board publishes no encrypted ballots")
+        return self.ballots
+
+    def check_record(self, payload: bytes) -> CheckedRecord | Refused:
+        return self._ballot_desk().check_record(payload)
+
+    def publish_record(self, checked: CheckedRecord) -> Outcome:
+        """Append a mesa's checked record of encrypted ballots, answered with its receipt."""
+        return self.receipts([self._ballot_desk().publish_record(checked)])[0]
+
+    def publish_shares(self, payload: bytes) -> list[tuple[str, Outcome]]:
+        """A trustee's shares of mesas' tallies, each mesa's answered with its receipt or refusal."""
+        answered = self._ballot_desk().publish_shares(payload)
+        receipts = self.receipts([outcome for _, outcome in answered])
+        return [(station, outcome) for (station, _), outcome in zip(answered, receipts, strict=True)]
+
+    def station_records(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, last code, record) of every record of encrypted ballots of a mesa, in board order."""
+        return self.store.station_records(station)
+
+    def find_ballots(self, prefix: str) -> list[FoundBallot]:
+        """The ballots whose confirmation code starts with `prefix` (lowercase hexadecimal): none, one, or two
+        when the prefix is too short to tell them apart."""
+        found = []
+        for code, index, place in self.store.ballot_codes(prefix, 2):
+            ((_, _, part),) = self.entries(index, index + 1)
+            found.append(found_ballot(code, index, place, part))
+        return found
 
     # --- witnesses' reports (observer role) -----------------------------------------------------------------
 

@@ -96,3 +96,44 @@ def ballot_check(
         out.print(f"  the mesa's signed final acta {commits}", markup=False)
     if checked.problems or not committed:
         raise VerificationError(f"the record of ballot {full[:16]}… or its acta does not hold")
+
+
+@ballot_app.command("publish")
+def ballot_publish(
+    ballots: Annotated[Path, typer.Argument(help=f"The mesas' records: a directory of <mesa>.jsonl ({BALLOTS_DIR}/).")],
+    server: Annotated[str, typer.Option(help="The official board's URL (served with --ceremony).")],
+    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
+    board_key: Annotated[
+        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
+    ] = None,
+    retry_for: Annotated[
+        str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
+    ] = "10m",
+) -> None:
+    """Publish each mesa's record of encrypted ballots on the official board, after its final acta (which
+    commits to it: send the actas first, with `actas transmit`). The board checks every ballot's proofs
+    and the chain of codes before it takes a record, and refuses it with the reason otherwise; every
+    receipt is checked with the board's key.
+
+    Exit 0 when every record is on the board, 1 when one was refused, 2 when some could not be delivered.
+
+    Example: actas ballot publish day/ballots --server http://127.0.0.1:8080 --election ve2024
+    """
+    from actas.cli.serve import duration, say_sent
+    from actas.cli.trustees import mesa_files
+    from actas.console import progress
+    from actas.files import load_election
+    from actas.send_ballots import send_records
+    from actas.signed_note import Verifier
+
+    files = mesa_files(ballots, load_election(election_dir))
+    with progress() as bar:
+        task = bar.add_task("records", total=len(files))
+        report = send_records(
+            server,
+            files,
+            board_key=Verifier.from_text(board_key) if board_key else None,
+            retry_for=duration(retry_for, "--retry-for"),
+            on_progress=lambda: bar.advance(task),
+        )
+    say_sent(report, "records", server)

@@ -22,6 +22,7 @@ from actas.signed_note import Verifier
 if TYPE_CHECKING:
     from actas.board import Board
     from actas.cosigner.service import CosignerService
+    from actas.transmit import TransmitReport
 
 
 def serve_command(
@@ -112,6 +113,13 @@ def serve_command(
     official_key: Annotated[
         str | None, typer.Option(help="Observer role, with --cosign-key: the key that signs the official board.")
     ] = None,
+    ceremony: Annotated[
+        Path | None,
+        typer.Option(
+            help="Official role: the trustees' key ceremony (ceremony.json). The board publishes it as entry 2 "
+            "and takes each mesa's encrypted ballots and the trustees' shares of its tally (docs/e2e.md)."
+        ),
+    ] = None,
 ) -> None:
     """Run the tabulation server: receive actas, publish the bulletin board, answer results, serve the pages.
 
@@ -141,6 +149,11 @@ def serve_command(
     (--cosign-key, the official board's key pinned with --official-key): it answers tlog-witness's
     add-checkpoint at /cosigner/add-checkpoint, keeping what it cosigned beside its key.
 
+    With --ceremony, the official board publishes the trustees' key ceremony and takes each mesa's
+    encrypted ballots (POST /v1/ballots) once its final acta, which commits to them, is on the board,
+    and the trustees' shares of each mesa's tally (POST /v1/shares); the results say, for every mesa,
+    whether its decrypted ballots equal its acta.
+
     Open the URL it prints in a browser: live results down to each mesa; on an observer's board also
     coverage, incidents, the reconciliation and the witness app (/witness).
 
@@ -169,6 +182,13 @@ def serve_command(
     listening = Listening.checked(tls_cert, tls_key, ConnectionLimits(read_timeout, max_connections))
     if (organization is not None or roving) and role != OBSERVER:
         raise InputError("--organization and --roving are for the observer role")
+    if ceremony is not None and role == OBSERVER:
+        raise InputError("--ceremony is for the official role: the official board publishes the encrypted ballots")
+    ceremony_text = None
+    if ceremony is not None:
+        from actas.e2e.records import MAX_RECORD_BYTES
+
+        ceremony_text = read_text(ceremony, limit=MAX_RECORD_BYTES, what="ceremony record")
     witness_list = None
     if witnesses is not None:
         witness_list = read_text(witnesses, limit=MAX_WITNESS_LIST_BYTES, what="witness list")
@@ -190,6 +210,7 @@ def serve_command(
         checkpoint_file=checkpoint_file_for(board_key),
         organization=Verifier.from_text(organization) if organization else None,
         roving=roving,
+        ceremony=ceremony_text,
     )
     policy = cosigner_policy(cosigners, quorum)
     if policy is None and role != OBSERVER:
@@ -342,18 +363,25 @@ def transmit_command(
             retry_for=seconds,
             cosigners=cosigner_policy(cosigners, quorum),
         )
+    say_sent(report, "actas", server)
+
+
+def say_sent(report: TransmitReport, what: str, server: str) -> None:
+    """What a server made of what was sent to it; exit 1 when it refused something or found a conflict, 2
+    when some could not be delivered."""
     if not report.key_pinned and report.board_key is not None:
         err.print("the board's key was taken from the server itself; pin it with --board-key", markup=False)
+    skipped = f", {report.skipped:,} skipped (acknowledged before), {len(report.conflicts):,} conflicts"
     out.print(
-        f"{report.accepted:,} accepted, {report.duplicates:,} already on the board, {report.skipped:,} skipped "
-        f"(acknowledged before), {len(report.conflicts):,} conflicts, {len(report.refused):,} refused, "
-        f"{len(report.unsent):,} not delivered",
+        f"{report.accepted:,} accepted, {report.duplicates:,} already on the board"
+        + (skipped if what == "actas" else "")
+        + f", {len(report.refused):,} refused, {len(report.unsent):,} not delivered",
         markup=False,
     )
     for line in (report.conflicts + report.refused)[:20]:
-        out.print(f"  {line}", markup=False)
+        out.print(f"  {line}", markup=False, soft_wrap=True)
     if report.unsent:
-        raise InputError(f"{len(report.unsent):,} actas could not be delivered to {server}; run again to send them")
+        raise InputError(f"{len(report.unsent):,} {what} could not be delivered to {server}; run again to send them")
     if report.conflicts or report.refused:
         raise typer.Exit(1)
 

@@ -11,7 +11,7 @@ import typer
 from actas.console import VOTES_COLUMNS, out, progress, table
 from actas.election import Election
 from actas.errors import InputError
-from actas.files import BALLOTS_DIR, BUNDLE_FILE, REGISTRY_FILE, KeySet, load_election, publish_keys, read_ceremony
+from actas.files import BALLOTS_DIR, BUNDLE_FILE, REGISTRY_FILE, KeySet, load_election, publish_keys
 from actas.sim import CLEAN
 
 if TYPE_CHECKING:
@@ -55,9 +55,9 @@ def simulate_command(
     election = load_election(election_dir)
     ballots = None
     if encrypt is not None:
-        ceremony = read_ceremony(encrypt)
-        if ceremony.fingerprint != election.fingerprint:
-            raise InputError(f"--encrypt: {encrypt} is the ceremony of another election than {election.id}")
+        from actas.cli.trustees import load_ceremony
+
+        _, ceremony, _ = load_ceremony(encrypt, election_dir)
         if len(election.contests) != 1:
             raise InputError("--encrypt: ballots are encrypted for single-contest elections only")
         ballots = (ceremony.joint_key().hex(), out_dir / BALLOTS_DIR)

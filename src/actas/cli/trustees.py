@@ -23,9 +23,9 @@ from actas.files import (
 
 if TYPE_CHECKING:
     from actas.acta.model import Acta
-    from actas.e2e.decryption import DecryptionShare
     from actas.e2e.hashing import Context
     from actas.e2e.mesa import MesaRecord
+    from actas.e2e.tally import MesaShares
     from actas.e2e.trustees import Ceremony
     from actas.election import Election
 
@@ -138,17 +138,56 @@ def trustees_decrypt(
         )
     contest = election.contests[0]
 
-    def mesas() -> Iterator[tuple[str, list[DecryptionShare]]]:
+    def mesas() -> Iterator[MesaShares]:
         with progress() as bar:
             files = mesa_files(ballots, election)
             task = bar.add_task("mesas", total=len(files))
             for station, path in files:
                 checked = check_mesa(context, contest, mesa_record(path))
-                yield station, tally_shares(context, trustee.index, secret, key, station, contest, checked)
+                yield tally_shares(context, trustee.index, secret, key, station, contest, checked.tally)
                 bar.advance(task)
 
     write_text(out_file, "".join(shares_lines(election.fingerprint, trustee.index, mesas())))
     out.print(f"trustee {trustee.index}: wrote its shares of every mesa's tally to {out_file}", markup=False)
+
+
+@trustees_app.command("publish")
+def trustees_publish(
+    shares: Annotated[Path, typer.Argument(help="This trustee's shares file (actas trustees decrypt --out).")],
+    server: Annotated[str, typer.Option(help="The official board's URL (served with --ceremony).")],
+    board_key: Annotated[
+        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
+    ] = None,
+    retry_for: Annotated[
+        str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
+    ] = "10m",
+) -> None:
+    """Publish a trustee's shares of the mesas' tallies on the official board. The board takes each mesa's
+    shares when every proof holds against the trustee's key from the ceremony, for the tally of the
+    mesa's record on the board, and refuses them with the reason otherwise; once a quorum of trustees'
+    shares of a mesa is in, its results say whether its decrypted ballots equal its acta.
+
+    Exit 0 when every mesa's shares are on the board, 1 when some were refused, 2 when some could not
+    be delivered.
+
+    Example: actas trustees publish shares-2.jsonl --server http://127.0.0.1:8080
+    """
+    from actas.cli.serve import duration, say_sent
+    from actas.e2e.records import MAX_SHARES_LINE
+    from actas.send_ballots import send_shares
+    from actas.signed_note import Verifier
+
+    lines = list(read_lines(shares, limit=MAX_SHARES_LINE, what="decryption shares"))
+    with progress() as bar:
+        task = bar.add_task("mesas", total=max(len(lines) - 1, 0))
+        report = send_shares(
+            server,
+            lines,
+            board_key=Verifier.from_text(board_key) if board_key else None,
+            retry_for=duration(retry_for, "--retry-for"),
+            on_progress=lambda: bar.advance(task),
+        )
+    say_sent(report, "mesas' shares", server)
 
 
 @trustees_app.command("tally")
@@ -187,7 +226,7 @@ def trustees_tally(
         task = bar.add_task("mesas", total=len(files))
         for station, path in files:
             checked = check_mesa(context, contest, mesa_record(path))
-            given = {t: found[station] for t, found in by_trustee.items() if station in found}
+            given = [found[station] for found in by_trustee.values() if station in found]
             verdicts.append(
                 mesa_verdict(context, ceremony, contest, station, checked, given, finals.get(station), table)
             )
@@ -233,9 +272,9 @@ def load_ceremony(record: Path, election_dir: Path) -> tuple[Election, Ceremony,
     ceremony = read_ceremony(record)
     if ceremony.fingerprint != election.fingerprint:
         raise InputError(f"{record} is the ceremony of another election than {election.id}")
-    problems = ceremony.problems()
-    if problems:
-        raise InputError(f"{record}: {problems[0]} (actas trustees check names every problem)")
+    unusable = ceremony.unusable()
+    if unusable:
+        raise InputError(f"{record}: {unusable[0]} (actas trustees check names every problem)")
     return election, ceremony, Context.of(election.fingerprint, ceremony.joint_key())
 
 

@@ -56,10 +56,10 @@ def _verdict(job: _Mesa) -> tuple[MesaVerdict, tuple[tuple[bytes, str], ...]]:
     contest = BallotStyle(job.contest_id, job.options)
     lines = read_lines(job.path, limit=MAX_BALLOT_LINE, what="mesa record")
     checked = check_mesa(job.context, contest, MesaRecord.from_lines(lines))
-    shares = {
-        index: tally_shares(job.context, index, secret, job.ceremony.share_key(index), job.station, contest, checked)
+    shares = [
+        tally_shares(job.context, index, secret, job.ceremony.share_key(index), job.station, contest, checked.tally)
         for index, secret in job.trustees
-    }
+    ]
     acta = parse_payload(job.final).acta
     verdict = mesa_verdict(job.context, job.ceremony, contest, job.station, checked, shares, acta, DiscreteLog())
     return verdict, checked.spoiled

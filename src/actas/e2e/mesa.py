@@ -39,6 +39,9 @@ from actas.errors import FormatError, MachineStateError
 RECORD_FORMAT = "actas-e2e/1 mesa"
 MAX_BALLOT_LINE = 64 * 1024
 """A ballot of up to 300 options, in base64 with its spoiled nonces: longer lines are refused."""
+MAX_PARTS = 10_000
+PART_HEADER = 200
+"""What a part's header adds to a whole record's: its number, their count and the code it follows."""
 
 
 @dataclass(frozen=True)
@@ -58,23 +61,57 @@ class RecordedBallot:
 
 @dataclass(frozen=True)
 class MesaRecord:
+    """A mesa's encrypted ballots in the order they were made; or one part of them (`split`), which says
+    which part it is and the code its first ballot follows, so that each part is checked alone."""
+
     fingerprint: str
     station: str
     contest: str
     ballots: tuple[RecordedBallot, ...]
+    part: int = 1
+    parts: int = 1
+    after: bytes = b""
+    """The code before its first ballot: the chain's start for a whole record or a first part (empty)."""
+
+    @property
+    def start(self) -> bytes:
+        return self.after or first_code(self.fingerprint, self.station)
 
     @property
     def last_code(self) -> bytes:
-        """The code that commits to the whole record: the one a final acta carries."""
-        return self.ballots[-1].code if self.ballots else first_code(self.fingerprint, self.station)
+        """The code that commits to the record and every ballot before it: a whole record's is the one its
+        final acta carries."""
+        return self.ballots[-1].code if self.ballots else self.start
+
+    def split(self, most_bytes: int) -> list[MesaRecord]:
+        """The record in parts of at most `most_bytes` written each (a ballot's line is never split), in
+        order; one part when it fits whole."""
+        groups: list[list[RecordedBallot]] = [[]]
+        size = len(self.to_lines()[0]) + PART_HEADER
+        for ballot, line in zip(self.ballots, self.to_lines()[1:], strict=True):
+            if groups[-1] and size + len(line) > most_bytes:
+                groups.append([])
+                size = len(self.to_lines()[0]) + PART_HEADER
+            groups[-1].append(ballot)
+            size += len(line)
+        parts, after = [], b""
+        for number, group in enumerate(groups, start=1):
+            parts.append(
+                MesaRecord(self.fingerprint, self.station, self.contest, tuple(group), number, len(groups), after)
+            )
+            after = parts[-1].last_code
+        return parts
 
     @property
     def cast(self) -> tuple[EncryptedBallot, ...]:
         return tuple(b.ballot for b in self.ballots if b.spoiled is None)
 
     def to_lines(self) -> list[str]:
-        header = {"format": RECORD_FORMAT, "fingerprint": self.fingerprint, "station": self.station}
-        lines = [json.dumps({**header, "contest": self.contest})]
+        header: dict[str, object] = {"format": RECORD_FORMAT, "fingerprint": self.fingerprint, "station": self.station}
+        header["contest"] = self.contest
+        if self.parts > 1:
+            header |= {"part": self.part, "parts": self.parts, "after": self.after.hex()}
+        lines = [json.dumps(header)]
         for b in self.ballots:
             line: dict[str, object] = {"code": b.code.hex(), "ballot": base64.b64encode(b.ballot.encode()).decode()}
             if b.spoiled is not None:
@@ -88,7 +125,7 @@ class MesaRecord:
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> MesaRecord:
         """A record from its lines, each checked as it is read (ballots' proofs are checked by `check`)."""
-        header: dict[str, str] | None = None
+        header: _Header | None = None
         ballots = []
         for number, line in enumerate(lines, start=1):
             if len(line) > MAX_BALLOT_LINE:
@@ -105,16 +142,102 @@ class MesaRecord:
             ballots.append(_ballot(obj, number))
         if header is None:
             raise FormatError("mesa record: empty")
-        return cls(header["fingerprint"], header["station"], header["contest"], tuple(ballots))
+        return cls(header.fingerprint, header.station, header.contest, tuple(ballots), *header.part)
 
 
-def _header(obj: dict[str, object]) -> dict[str, str]:
+@dataclass(frozen=True)
+class RecordSummary:
+    """What a mesa's record says without its ballots read: how the board counts a record it has checked."""
+
+    station: str
+    part: int
+    parts: int
+    start: bytes
+    """The code before its first ballot."""
+    last_code: bytes
+    cast: int
+    spoiled: int
+    first: bytes
+    """The first ballot's code (empty when there is none)."""
+
+
+def record_summary(data: bytes) -> RecordSummary:
+    """A record's station, last code and how many ballots were cast and spoiled, read from its JSON lines
+    alone (its ballots are neither decoded nor checked: `check_mesa` does that)."""
+    header: _Header | None = None
+    first, last, cast, spoiled = b"", b"", 0, 0
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line:
+            continue
+        try:
+            obj = json.loads(line)
+        except (ValueError, RecursionError):
+            raise FormatError(f"mesa record, line {number}: not a JSON object") from None
+        if not isinstance(obj, dict):
+            raise FormatError(f"mesa record, line {number}: not a JSON object")
+        if header is None:
+            header = _header(obj)
+            last = header.part[2] or first_code(header.fingerprint, header.station)
+            continue
+        code = obj.get("code")
+        if not isinstance(code, str) or len(code) != 2 * CODE_BYTES:
+            raise FormatError(f"mesa record, line {number}: expected a 32-byte code in hexadecimal")
+        try:
+            last = bytes.fromhex(code)
+        except ValueError:
+            raise FormatError(f"mesa record, line {number}: expected a 32-byte code in hexadecimal") from None
+        first = first or last
+        spoiled += "spoiled" in obj
+        cast += "spoiled" not in obj
+    if header is None:
+        raise FormatError("mesa record: empty")
+    part, parts, after = header.part
+    return RecordSummary(header.station, part, parts, after or first_code(header.fingerprint, header.station), last,
+                         cast, spoiled, first)  # fmt: skip
+
+
+def ballot_in(data: bytes, code: str) -> RecordedBallot:
+    """The ballot of this code (64 hexadecimal digits) in a record's or a part's JSON lines, read alone."""
+    needle = f'"code": "{code}"'.encode()
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if needle in line:
+            try:
+                obj = json.loads(line)
+            except (ValueError, RecursionError):
+                raise FormatError(f"mesa record, line {number}: not a JSON object") from None
+            if isinstance(obj, dict) and obj.get("code") == code:
+                return _ballot(obj, number)
+    raise FormatError(f"mesa record: no ballot of code {code[:16]}…")
+
+
+@dataclass(frozen=True)
+class _Header:
+    fingerprint: str
+    station: str
+    contest: str
+    part: tuple[int, int, bytes]
+    """(part, parts, the code before its first ballot or empty) of a part; (1, 1, b"") of a whole record."""
+
+
+def _header(obj: dict[str, object]) -> _Header:
     if obj.get("format") != RECORD_FORMAT:
         raise FormatError(f"mesa record: expected format {RECORD_FORMAT!r} on its first line")
-    found = {key: obj.get(key) for key in ("fingerprint", "station", "contest")}
-    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in found.values()):
+    found = [obj.get(key) for key in ("fingerprint", "station", "contest")]
+    if not all(isinstance(v, str) and 0 < len(v) <= 64 for v in found):
         raise FormatError("mesa record: its header names no fingerprint, station or contest")
-    return {k: str(v) for k, v in found.items()}
+    fingerprint, station, contest = (str(v) for v in found)
+    if "parts" not in obj and "part" not in obj and "after" not in obj:
+        return _Header(fingerprint, station, contest, (1, 1, b""))
+    part, parts, after = obj.get("part"), obj.get("parts"), obj.get("after")
+    if type(part) is not int or type(parts) is not int or not 1 <= part <= parts <= MAX_PARTS or parts == 1:
+        raise FormatError(f"mesa record: a part is numbered 1 to its parts, at most {MAX_PARTS:,}")
+    if not isinstance(after, str) or (part == 1) != (after == "") or (after and not _is_code(after)):
+        raise FormatError("mesa record: a part after the first names the code before its first ballot")
+    return _Header(fingerprint, station, contest, (part, parts, bytes.fromhex(after)))
+
+
+def _is_code(text: str) -> bool:
+    return len(text) == 2 * CODE_BYTES and not text.strip("0123456789abcdef")
 
 
 def _ballot(obj: dict[str, object], number: int) -> RecordedBallot:
@@ -224,7 +347,7 @@ def check_mesa(context: Context, contest: Ballot, record: MesaRecord) -> MesaChe
         problems.append("the record is of another election")
     if record.contest != contest.id:
         problems.append(f"the record is of contest {record.contest[:40]!r}, not {contest.id}")
-    code = first_code(record.fingerprint, record.station)
+    code = record.start
     seen: dict[bytes, int] = {}
     spoiled = []
     valid: list[EncryptedBallot] = []

@@ -8,12 +8,15 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
+from actas.e2e.ballot import MAX_OPTIONS
 from actas.e2e.decryption import DecryptionShare
+from actas.e2e.elgamal import Ciphertext
 from actas.e2e.group import Point, point, scalar, scalar_bytes
 from actas.e2e.proofs import EqualityProof, SchnorrProof
+from actas.e2e.tally import MesaShares
 from actas.e2e.trustees import MAX_TRUSTEES, Announcement, Ceremony, Complaint, SealedShare, Trustee
 from actas.errors import FormatError
 from actas.fields import parse_hex64
@@ -227,23 +230,23 @@ def _complaint(value: Any, what: str) -> Complaint:
     )
 
 
-def shares_lines(
-    fingerprint: str, trustee: int, mesas: Iterable[tuple[str, Sequence[DecryptionShare]]]
-) -> Iterator[str]:
-    """A trustee's shares of each mesa's tally, as JSON lines: a header, then one line per mesa with one
-    [share, challenge, response] per option."""
+def shares_lines(fingerprint: str, trustee: int, mesas: Iterable[MesaShares]) -> Iterator[str]:
+    """A trustee's shares of each mesa's tally, as JSON lines: a header, then one line per mesa with the
+    tally decrypted, one [α, β] per option, and one [share, challenge, response] per option."""
     yield json.dumps({"format": SHARES_FORMAT, "fingerprint": fingerprint, "trustee": trustee}) + "\n"
-    for station, shares in mesas:
+    for mesa in mesas:
+        tally = [[c.alpha.hex(), c.beta.hex()] for c in mesa.tally]
         written = [
-            [s.share.hex(), scalar_bytes(s.proof.challenge).hex(), scalar_bytes(s.proof.response).hex()] for s in shares
+            [s.share.hex(), scalar_bytes(s.proof.challenge).hex(), scalar_bytes(s.proof.response).hex()]
+            for s in mesa.shares
         ]
-        yield json.dumps({"station": station, "shares": written}) + "\n"
+        yield json.dumps({"station": mesa.station, "tally": tally, "shares": written}) + "\n"
 
 
-def read_shares(lines: Iterable[str]) -> tuple[str, int, dict[str, list[DecryptionShare]]]:
+def read_shares(lines: Iterable[str]) -> tuple[str, int, dict[str, MesaShares]]:
     """A trustee's shares file: the election's fingerprint, the trustee, and its shares by mesa."""
     header: tuple[str, int] | None = None
-    found: dict[str, list[DecryptionShare]] = {}
+    found: dict[str, MesaShares] = {}
     for number, line in enumerate(lines, start=1):
         what = f"decryption shares, line {number}"
         if len(line) > MAX_SHARES_LINE:
@@ -254,15 +257,29 @@ def read_shares(lines: Iterable[str]) -> tuple[str, int, dict[str, list[Decrypti
                 raise FormatError(f"{what}: expected format {SHARES_FORMAT!r}")
             header = (_hex64(obj, "fingerprint", what), _count(obj, "trustee"))
             continue
-        station, shares = obj.get("station"), obj.get("shares")
-        if not isinstance(station, str) or not 0 < len(station) <= 64 or not isinstance(shares, list):
-            raise FormatError(f"{what}: expected a station and its shares")
+        station, tally, shares = obj.get("station"), obj.get("tally"), obj.get("shares")
+        if not isinstance(station, str) or not 0 < len(station) <= 64:
+            raise FormatError(f"{what}: expected a station, its tally and its shares")
+        if not isinstance(tally, list) or not isinstance(shares, list) or not 0 < len(tally) <= MAX_OPTIONS:
+            raise FormatError(f"{what}: expected a station, its tally and its shares")
         if station in found:
             raise FormatError(f"{what}: mesa {station} appears twice")
-        found[station] = [_share(header[1], item, f"{what}, mesa {station}") for item in shares[: MAX_TRUSTEES * 64]]
+        at = f"{what}, mesa {station}"
+        found[station] = MesaShares(
+            station,
+            header[1],
+            tuple(_ciphertext(item, at) for item in tally),
+            tuple(_share(header[1], item, at) for item in shares[:MAX_OPTIONS]),
+        )
     if header is None:
         raise FormatError("decryption shares: empty")
     return header[0], header[1], found
+
+
+def _ciphertext(value: Any, what: str) -> Ciphertext:
+    if not isinstance(value, list) or len(value) != 2:
+        raise FormatError(f"{what}: expected [alpha, beta]")
+    return Ciphertext(_point(value[0], what), _point(value[1], what))
 
 
 def _share(trustee: int, value: Any, what: str) -> DecryptionShare:

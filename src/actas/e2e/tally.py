@@ -9,7 +9,7 @@ with both numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from actas.acta.model import Acta
@@ -22,7 +22,7 @@ from actas.e2e.decryption import (
     share_holds,
     share_label,
 )
-from actas.e2e.elgamal import DiscreteLog
+from actas.e2e.elgamal import Ciphertext, DiscreteLog
 from actas.e2e.group import Point
 from actas.e2e.hashing import Context
 from actas.e2e.mesa import MesaCheck
@@ -48,20 +48,63 @@ class MesaVerdict:
     """Trustees' shares refused; the quorum may still be met without them."""
 
 
+@dataclass(frozen=True)
+class MesaShares:
+    """One trustee's shares of a mesa's tally: the tally they decrypt (per option, cards then null, the sum
+    of the mesa's cast ballots) and one share per option with its proof."""
+
+    station: str
+    trustee: int
+    tally: tuple[Ciphertext, ...]
+    shares: tuple[DecryptionShare, ...]
+
+
 def tally_labels(station: str, contest: Ballot) -> list[bytes]:
     """What binds each option's decryption share to its mesa, contest and option, in ballot order."""
     return [share_label(station, contest.id, option) for option in choices(contest)]
 
 
 def tally_shares(
-    context: Context, trustee: int, secret: int, share_key: Point, station: str, contest: Ballot, check: MesaCheck
-) -> list[DecryptionShare]:
+    context: Context,
+    trustee: int,
+    secret: int,
+    share_key: Point,
+    station: str,
+    contest: Ballot,
+    tally: Sequence[Ciphertext],
+) -> MesaShares:
     """A trustee's share of the decryption of each option of a mesa's checked tally, with its proof."""
     labels = tally_labels(station, contest)
-    return [
-        decryption_share(context, trustee, secret, share_key, c, label)
-        for c, label in zip(check.tally, labels, strict=True)
-    ]
+    shares = tuple(
+        decryption_share(context, trustee, secret, share_key, c, label) for c, label in zip(tally, labels, strict=True)
+    )
+    return MesaShares(station, trustee, tuple(tally), shares)
+
+
+def shares_refused(context: Context, ceremony: Ceremony, contest: Ballot, given: MesaShares) -> str | None:
+    """Why a trustee's shares of a mesa's tally are refused (None when every proof holds): a trustee the
+    ceremony did not qualify, a share missing, or a proof that fails."""
+    trustee, options = given.trustee, choices(contest)
+    if trustee not in ceremony.qualified():
+        return f"trustee {trustee} is not a qualified trustee: its shares are refused"
+    key, labels = ceremony.share_key(trustee), tally_labels(given.station, contest)
+    if len(given.shares) != len(options) or len(given.tally) != len(options):
+        return f"trustee {trustee}'s shares are not one for each of the {len(options)} options: refused"
+    if not all(
+        share_holds(context, s, key, c, label) for s, c, label in zip(given.shares, given.tally, labels, strict=True)
+    ):
+        return f"trustee {trustee}'s shares do not hold: refused"
+    return None
+
+
+def commitment_problems(acta: Acta | None, last_code: bytes) -> list[str]:
+    """How a mesa's final acta fails to commit to its record of encrypted ballots (empty when it does)."""
+    if acta is None:
+        return ["no final acta of this mesa"]
+    if acta.ballots != last_code.hex():
+        said = "commits to no encrypted ballots" if acta.ballots is None else "commits to other encrypted ballots"
+        return [f"its final acta {said} than this record"]
+    return []
 
 
 def mesa_verdict(
@@ -70,50 +113,61 @@ def mesa_verdict(
     contest: Ballot,
     station: str,
     check: MesaCheck,
-    shares: Mapping[int, Sequence[DecryptionShare]],
+    shares: Iterable[MesaShares],
     acta: Acta | None,
     table: DiscreteLog,
 ) -> MesaVerdict:
-    """The verdict on one mesa, from its checked record, each trustee's shares of its tally (one per
-    option) and its final acta."""
-    problems = list(check.problems)
-    if acta is None:
-        problems.append("no final acta of this mesa")
-    elif acta.ballots != check.last_code.hex():
-        said = "commits to no encrypted ballots" if acta.ballots is None else "commits to other encrypted ballots"
-        problems.append(f"its final acta {said} than this record")
-    options = choices(contest)
-    labels = tally_labels(station, contest)
-    good: dict[int, list[DecryptionShare]] = {}
-    refused = []
-    for trustee, given in sorted(shares.items()):
-        key = ceremony.share_key(trustee)
-        if trustee not in ceremony.qualified():
-            refused.append(f"trustee {trustee} is not a qualified trustee: its shares are refused")
-        elif len(given) != len(options) or not all(
-            share_holds(context, s, key, c, label) for s, c, label in zip(given, check.tally, labels, strict=False)
-        ):
-            refused.append(f"trustee {trustee}'s shares do not hold: refused")
+    """The verdict on one mesa, from its checked record, each trustee's shares of its tally and its final
+    acta: every share's proof checked, and a share of another tally than the record's refused."""
+    good, refused = [], []
+    for given in shares:
+        why = shares_refused(context, ceremony, contest, given)
+        if why is None and given.tally != check.tally:
+            why = f"trustee {given.trustee}'s shares are of another tally than this record's: refused"
+        if why is None:
+            good.append(given)
         else:
-            good[trustee] = list(given)
-    if len(good) < ceremony.k:
-        problems.append(f"{len(good)} trustees' shares hold, fewer than the quorum of {ceremony.k}")
-        return MesaVerdict(station, UNCHECKED, None, tuple(problems), tuple(refused))
+            refused.append(why)
+    problems = [*check.problems, *commitment_problems(acta, check.last_code)]
+    return compare(station, decrypt_tally(ceremony.k, contest, check.cast, good, table), acta, problems, tuple(refused))
+
+
+def decrypt_tally(
+    k: int, contest: Ballot, cast: int, good: Sequence[MesaShares], table: DiscreteLog
+) -> dict[str, int] | str:
+    """Each option's count, decrypted with the first k trustees' checked shares of one tally of `cast`
+    ballots; or why it cannot be."""
+    if len(good) < k:
+        return f"{len(good)} trustees' shares hold, fewer than the quorum of {k}"
     decrypted = {}
-    for i, (option, ciphertext) in enumerate(zip(options, check.tally, strict=True)):
-        mask = combine({t: s[i].share for t, s in good.items()}, ceremony.k)
-        count = decrypt_count(ciphertext, mask, table, check.cast)
+    tally = good[0].tally
+    for i, (option, ciphertext) in enumerate(zip(choices(contest), tally, strict=True)):
+        mask = combine({g.trustee: g.shares[i].share for g in good}, k)
+        count = decrypt_count(ciphertext, mask, table, cast)
         if count is None:
-            problems.append(f"option {option}: no count of at most {check.cast} decrypts from the shares")
-            return MesaVerdict(station, UNCHECKED, None, tuple(problems), tuple(refused))
+            return f"option {option}: no count of at most {cast} decrypts from the shares"
         decrypted[option] = count
+    return decrypted
+
+
+def compare(
+    station: str,
+    decrypted: Mapping[str, int] | str,
+    acta: Acta | None,
+    problems: Sequence[str],
+    refused: tuple[str, ...] = (),
+) -> MesaVerdict:
+    """A mesa's decrypted tally (or why there is none) against its final acta: it agrees or differs only
+    when nothing in `problems` stands in the way."""
+    if isinstance(decrypted, str):
+        return MesaVerdict(station, UNCHECKED, None, (*problems, decrypted), refused)
     if problems or acta is None:
-        return MesaVerdict(station, UNCHECKED, decrypted, tuple(problems), tuple(refused))
+        return MesaVerdict(station, UNCHECKED, decrypted, tuple(problems), refused)
     counted = acta.contests[0]
     signed = {**dict(zip(counted.options, counted.votes, strict=True)), NULL_VOTE: counted.null}
     differences = [
-        f"{option}: the acta says {signed.get(option)}, the ballots {decrypted[option]}"
-        for option in options
-        if signed.get(option) != decrypted[option]
+        f"{option}: the acta says {signed.get(option)}, the ballots {count}"
+        for option, count in decrypted.items()
+        if signed.get(option) != count
     ]
-    return MesaVerdict(station, DIFFERS if differences else AGREES, decrypted, tuple(differences), tuple(refused))
+    return MesaVerdict(station, DIFFERS if differences else AGREES, decrypted, tuple(differences), refused)

@@ -175,21 +175,28 @@ class Ceremony:
     complaints: tuple[Complaint, ...] = field(default=())
 
     def problems(self) -> list[str]:
-        """What is wrong with the record, each named: missing announcements, bad proofs, sealed shares
-        not one from each trustee to each other, complaints answered with a share that fails, or not
-        answered."""
+        """What is wrong with the record, each named: what makes it unusable (`unusable`), then each
+        trustee's failure, which disqualifies that trustee alone: bad proofs, complaints answered with a
+        share that fails, or not answered."""
+        announced, complained_of = self._failures
+        return [*self.unusable(), *(why for _, why in announced), *(why for _, why in complained_of)]
+
+    def unusable(self) -> list[str]:
+        """Why no joint key can be taken from the record: announcements missing, sealed shares not one
+        from each trustee to each other, or fewer qualified trustees than the quorum. A trustee's own
+        failure only disqualifies it: the others' joint key stands while a quorum is qualified."""
         found = []
         if sorted(a.index for a in self.announcements) != list(range(1, self.n + 1)):
             found.append(f"the announcements are not of trustees 1 to {self.n}, once each")
-        announced, complained_of = self._failures
-        found += [why for _, why in announced]
         indices = [a.index for a in self.announcements]
         sealed = [(s.dealer, s.recipient) for s in self.sealed]
         expected = {(d, r) for d in indices for r in indices if d != r}
         complained = {(c.dealer, c.recipient) for c in self.complaints}
         if len(set(sealed)) != len(sealed) or not set(sealed) <= expected or expected - set(sealed) - complained:
             found.append("the sealed shares are not one from each trustee to each other trustee")
-        return found + [why for _, why in complained_of]
+        if len(self.qualified()) < self.k:
+            found.append(f"{len(self.qualified())} trustees are qualified, fewer than the quorum of {self.k}")
+        return found
 
     @cached_property
     def _failures(self) -> tuple[tuple[tuple[int, str], ...], tuple[tuple[int, str], ...]]:

@@ -33,7 +33,7 @@ from actas.server.cosigning import DEFAULT_PACE, CosignPace
 from actas.server.publishing import RESULTS_INTERVAL, Publisher
 from actas.server.reconciler import Reconciler
 from actas.server.responses import error, json_errors
-from actas.server.routes import actas, board, exports, results, tiles
+from actas.server.routes import actas, ballots, board, exports, results, tiles
 from actas.server.routes.wrong_board import wrong_board_router
 from actas.server.security import Guard
 from actas.server.state import Refresher, Served
@@ -119,6 +119,7 @@ def create_app(
         app.include_router(router)
     if held.role == OFFICIAL:
         app.include_router(actas.router)
+        app.include_router(ballots.router)
         app.include_router(wrong_board_router(OBSERVER))
     else:
         from actas.server.routes import witnesses  # reads photos (NumPy, zxing-cpp): an observer's alone

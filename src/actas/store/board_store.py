@@ -15,7 +15,17 @@ from typing import Any
 from sqlalchemy import Column, Connection, Table, func, insert, select
 
 from actas.store.database import Database
-from actas.store.schema import actas, checkpoints, entries, published, rejections, reports
+from actas.store.schema import (
+    actas,
+    ballot_codes,
+    ballot_records,
+    checkpoints,
+    entries,
+    published,
+    rejections,
+    reports,
+    tally_shares,
+)
 
 SYNC_PAGE = 10_000
 _PUBLISHED = (
@@ -99,8 +109,9 @@ class Statements:
         self._insert(entries, [(e.index, e.kind, e.data, e.leaf_hash, e.received_at) for e in added])
 
     def first_entries(self) -> dict[int, bytes]:
-        """Entries 0 and 1 (the definition and the registry), as far as they exist."""
-        rows = self._conn.execute(select(entries.c.idx, entries.c.data).where(entries.c.idx < 2)).all()
+        """Entries 0, 1 and 2 (the definition, the registry, and where ballots are encrypted the trustees' key
+        ceremony), as far as they exist."""
+        rows = self._conn.execute(select(entries.c.idx, entries.c.data).where(entries.c.idx < 3)).all()
         return {int(i): bytes(d) for i, d in rows}
 
     def latest_of_kind(self, kind: str) -> bytes | None:
@@ -148,6 +159,66 @@ class Statements:
 
     def add_report(self, digest: str, station: str, witness: str, index: int) -> None:
         self._conn.execute(insert(reports).values(digest=digest, station=station, witness=witness, idx=index))
+
+    def final_actas(self, station: str) -> list[bytes]:
+        """The payload of every final acta of a station on the board."""
+        rows = self._conn.execute(
+            select(entries.c.data)
+            .join(actas, actas.c.idx == entries.c.idx)
+            .where(actas.c.station == station, actas.c.kind == "final")
+        ).all()
+        return [bytes(d) for (d,) in rows]
+
+    def record_index(self, last_code: str) -> int | None:
+        """The last part's entry of the record of encrypted ballots that ends with this code, if the board has it."""
+        found = self._conn.execute(select(ballot_records.c.idx).where(ballot_records.c.last_code == last_code)).scalar()
+        return None if found is None else int(found)
+
+    def codes_held(self, codes: Sequence[str]) -> dict[str, int]:
+        """Which of these confirmation codes the board holds already, each with its record's entry."""
+        held: dict[str, int] = {}
+        for start in range(0, len(codes), MAX_PARAMETERS):
+            rows = self._conn.execute(
+                select(ballot_codes.c.code, ballot_codes.c.idx).where(
+                    ballot_codes.c.code.in_(codes[start : start + MAX_PARAMETERS])
+                )
+            ).all()
+            held.update((str(c), int(i)) for c, i in rows)
+        return held
+
+    def add_record(
+        self,
+        station: str,
+        record: str,
+        parts: Sequence[tuple[int, str]],
+        tally: bytes,
+        codes: Sequence[tuple[str, int]],
+    ) -> None:
+        """Index a mesa's record: each part's (entry, last code), the record's tally with its last part, and
+        each confirmation code with its part's entry, in the order of the record."""
+        rows = [
+            (index, station, record, last, tally if i == len(parts) - 1 else b"")
+            for i, (index, last) in enumerate(parts)
+        ]
+        self._insert(ballot_records, rows)
+        self._insert(ballot_codes, [(code, index, place) for place, (code, index) in enumerate(codes, start=1)])
+
+    def record_tallies(self, station: str) -> list[bytes]:
+        """The tally of each record of encrypted ballots of a station (one, unless its final actas conflict)."""
+        rows = self._conn.execute(
+            select(ballot_records.c.tally).where(ballot_records.c.station == station, ballot_records.c.tally != b"")
+        ).all()
+        return [bytes(t) for (t,) in rows]
+
+    def share_index(self, station: str, trustee: int) -> int | None:
+        found = self._conn.execute(
+            select(tally_shares.c.idx).where(tally_shares.c.station == station, tally_shares.c.trustee == trustee)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def add_shares(self, rows: Sequence[tuple[int, str, int]]) -> None:
+        """Index trustees' shares: (idx, station, trustee) of each."""
+        self._insert(tally_shares, rows)
 
     def rejections_recorded(self) -> int:
         return int(self._conn.execute(select(func.count()).select_from(rejections)).scalar() or 0)
@@ -241,6 +312,24 @@ class BoardStore:
                 .order_by(entries.c.idx)
             ).all()
         return [(int(i), str(k), bytes(d)) for i, k, d in rows]
+
+    def station_records(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, its record's last code, part) of every part of a record of encrypted ballots of a mesa, in
+        board order."""
+        return self._station_entries(ballot_records, ballot_records.c.record, station)
+
+    def ballot_codes(self, prefix: str, limit: int) -> list[tuple[str, int, int]]:
+        """(code, record's index, place) of the confirmation codes that start with `prefix` (lowercase
+        hexadecimal), at most `limit` of them."""
+        end = prefix + "g"  # after every code that starts with the prefix: "g" sorts after the hex digits
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(ballot_codes.c.code, ballot_codes.c.idx, ballot_codes.c.place)
+                .where(ballot_codes.c.code >= prefix, ballot_codes.c.code < end)
+                .order_by(ballot_codes.c.code)
+                .limit(limit)
+            ).all()
+        return [(str(c), int(i), int(p)) for c, i, p in rows]
 
     def station_rejections(self, station: str, limit: int) -> list[dict[str, Any]]:
         """Refusals that named a station, a row per digest and reason: count, first and last time."""

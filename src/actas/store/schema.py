@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Integer, LargeBinary, MetaData, String, Table, Text, UniqueConstraint
 
 metadata = MetaData()
 
@@ -74,3 +74,37 @@ published = Table(
 )
 """Checkpoints as published with their cosigners' cosignatures (a board with a cosigner policy). A
 checkpoint asked again later, with more cosignatures, is another row; readers take the best."""
+
+ballot_records = Table(
+    "ballot_records",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("station", String(64), nullable=False, index=True),
+    Column("record", String(64), nullable=False, index=True),
+    Column("last_code", String(64), nullable=False, unique=True),
+    Column("tally", LargeBinary, nullable=False),
+)
+"""An index of the parts of the mesas' records of encrypted ballots (an entry each): which mesa, the record's
+last code (the one its final acta carries), the part's own, and with the last part the record's tally, the
+sum of its cast ballots (per option α then β, 32 bytes each), which the trustees' shares must decrypt (empty
+with the other parts)."""
+
+ballot_codes = Table(
+    "ballot_codes",
+    metadata,
+    Column("code", String(64), primary_key=True),
+    Column("idx", BigInteger, nullable=False),
+    Column("place", Integer, nullable=False),
+)
+"""Every confirmation code on the board: the part of a record that holds its ballot, and the ballot's place
+in its mesa's record."""
+
+tally_shares = Table(
+    "tally_shares",
+    metadata,
+    Column("idx", BigInteger, primary_key=True, autoincrement=False),
+    Column("station", String(64), nullable=False),
+    Column("trustee", Integer, nullable=False),
+    UniqueConstraint("station", "trustee"),
+)
+"""An index of the trustees' shares of each mesa's tally: one entry per mesa and trustee."""

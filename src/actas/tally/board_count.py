@@ -15,10 +15,15 @@ from actas.acta.codec import FORMAT_LINE as ACTA_FORMAT
 from actas.acta.codec import parse_payload
 from actas.acta.model import Acta, ActaKind
 from actas.announcement import HEADER as ANNOUNCEMENT_FORMAT
+from actas.e2e.mesa import RECORD_FORMAT, record_summary
+from actas.e2e.records import CEREMONY_FORMAT, SHARES_FORMAT, ceremony_from_text, read_shares
+from actas.e2e.tally import MesaShares
+from actas.e2e.trustees import Ceremony
 from actas.election import FORMAT_TAG as ELECTION_FORMAT
 from actas.election import Election
 from actas.errors import FormatError
 from actas.registry import HEADER as REGISTRY_FORMAT
+from actas.tally.encrypted import EncryptedTally, PublishedBallots
 from actas.tally.progressive import ProgressiveResults
 from actas.tally.witnessed import Filed, WitnessTally
 from actas.witness.credentials import FORMAT_LINE as WITNESS_LIST_FORMAT
@@ -27,6 +32,7 @@ from actas.witness.report import FORMAT as REPORT_FORMAT
 from actas.witness.report import WitnessReport
 
 ACTA, REPORT, WITNESSES = "acta", "report", "witnesses"
+CEREMONY, BALLOTS, SHARES = "ceremony", "ballots", "shares"
 
 
 @dataclass(frozen=True)
@@ -37,9 +43,10 @@ class ZeroActa:
     digest: str
 
 
-Counted = tuple[Acta, str] | ZeroActa | Filed | WitnessList
-"""What counts in an entry: a final acta with its digest, a zero acta, a filed report, or the witness list
-that says which reports are assigned."""
+Counted = tuple[Acta, str] | ZeroActa | Filed | WitnessList | Ceremony | PublishedBallots | MesaShares
+"""What counts in an entry: a final acta with its digest, a zero acta, a filed report, the witness list
+that says which reports are assigned; the trustees' key ceremony, a mesa's record of encrypted ballots,
+a trustee's shares of its tally."""
 
 
 def counted_acta(acta: Acta, digest: str) -> tuple[Acta, str] | ZeroActa:
@@ -52,17 +59,25 @@ _FIRST_LINES = {
     ANNOUNCEMENT_FORMAT: "announcement",
     WITNESS_LIST_FORMAT: WITNESSES,
 }
-_JSON_FORMATS = {ELECTION_FORMAT: "election", REPORT_FORMAT: REPORT}
+_JSON_FORMATS = {
+    ELECTION_FORMAT: "election",
+    REPORT_FORMAT: REPORT,
+    CEREMONY_FORMAT: CEREMONY,
+    RECORD_FORMAT: BALLOTS,
+    SHARES_FORMAT: SHARES,
+}
 
 
 def entry_kind(data: bytes) -> str | None:
-    """What an entry is, read from its own bytes (the first line of a text, the format of a JSON object).
+    """What an entry is, read from its own bytes (the first line of a text, the format of a JSON object,
+    or of the first line of JSON lines).
 
     The kind a board lists beside an entry is not under the Merkle tree's hashes; whoever replays a
     copy of a board checks it against this instead of trusting it."""
     if data.startswith(b"{"):
+        head = data.split(b"\n", 1)[0]
         try:
-            found = json.loads(data).get("format")
+            found = json.loads(head if head.endswith(b"}") else data).get("format")
         except (ValueError, AttributeError, RecursionError):
             return None
         return _JSON_FORMATS.get(found) if isinstance(found, str) else None
@@ -84,12 +99,32 @@ def read_entry(index: int, kind: str, data: bytes) -> Counted | None:
             return Filed(index, report)
         signed = parse_payload(report.acta)
         return Filed(index, report, signed.acta, signed.digest)
+    if kind == CEREMONY:
+        return ceremony_from_text(_text(data, index, "a key ceremony's record"))
+    if kind == BALLOTS:
+        summary = record_summary(data)
+        s = summary
+        return PublishedBallots(
+            index, s.station, s.part, s.parts, s.start, s.last_code, s.cast, s.spoiled, first=s.first
+        )
+    if kind == SHARES:
+        _, _, shares = read_shares(_text(data, index, "a trustee's shares").splitlines(keepends=True))
+        if len(shares) != 1:
+            raise FormatError(f"entry {index}: a trustee's shares of one mesa's tally, not {len(shares)}")
+        return next(iter(shares.values()))
     if kind == WITNESSES:
         try:
             return WitnessList.from_note(data.decode("utf-8"))
         except UnicodeDecodeError:
             raise FormatError(f"entry {index} is not a witness list (UTF-8 text)") from None
     return None
+
+
+def _text(data: bytes, index: int, what: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(f"entry {index} is not {what} (UTF-8 text)") from None
 
 
 def read_entries(rows: list[tuple[int, str, bytes]]) -> list[tuple[int, Counted]]:
@@ -99,17 +134,37 @@ def read_entries(rows: list[tuple[int, str, bytes]]) -> list[tuple[int, Counted]
 
 class BoardCount:
     def __init__(self, election: Election, observer: bool) -> None:
+        self.election = election
         self.witnessed = WitnessTally(election) if observer else None
         self.results = self.witnessed.results if self.witnessed is not None else ProgressiveResults(election)
 
+    @property
+    def encrypted(self) -> EncryptedTally | None:
+        """What the encrypted ballots say of each mesa, on a board that publishes them."""
+        return self.results.encrypted
+
     def add(self, item: Counted) -> None:
+        encrypted = self.results.encrypted
         if isinstance(item, Filed):
             if self.witnessed is not None:
                 self.witnessed.add(item)
         elif isinstance(item, ZeroActa):
             self.results.add_zero(item.station, item.digest)
+            if encrypted is not None:
+                encrypted.settle(item.station, self.results.counted_final(item.station))
         elif isinstance(item, WitnessList):
             if self.witnessed is not None:
                 self.witnessed.assign(item.assignments())
+        elif isinstance(item, Ceremony):
+            if encrypted is None:
+                self.results.encrypted = EncryptedTally(self.election, item)
+        elif isinstance(item, PublishedBallots):
+            if encrypted is not None:
+                encrypted.add_ballots(item, self.results.counted_final(item.station))
+        elif isinstance(item, MesaShares):
+            if encrypted is not None:
+                encrypted.add_shares(item, self.results.counted_final(item.station))
         else:
             self.results.add(*item)
+            if encrypted is not None:
+                encrypted.settle(item[0].station, self.results.counted_final(item[0].station))

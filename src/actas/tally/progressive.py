@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from actas.acta.model import Acta, ActaKind
 from actas.election import Election
+from actas.tally.encrypted import EncryptedTally
 from actas.tally.view import (
     CandidateVotes,
     ChildUnit,
@@ -105,6 +106,8 @@ class ProgressiveResults:
         for s in election.stations:
             self._stations_of.setdefault(s.unit, []).append(s.code)
         self._registered = {s.code: s.registered for s in election.stations}
+        self.encrypted: EncryptedTally | None = None
+        """What each mesa's encrypted ballots say, on a board that publishes them (`tally.board_count`)."""
         self._candidate_of = [
             [contest.candidate_ids.index(o.candidate) for o in contest.options] for contest in election.contests
         ]
@@ -194,6 +197,11 @@ class ProgressiveResults:
         """Station -> (digest, acta) of every station whose final acta is counted (one, no conflict)."""
         return {code: seen[0] for code, seen in self._finals.items() if len(seen) == 1 and not self._conflicted(code)}
 
+    def counted_final(self, station: str) -> Acta | None:
+        """The station's counted final acta (None when it has none, or actas in conflict)."""
+        seen = self._finals.get(station)
+        return seen[0][1] if seen is not None and len(seen) == 1 and not self._conflicted(station) else None
+
     def status(self, station: str) -> str:
         """reported (one final acta counted), conflict (actas that disagree) or missing."""
         return station_status([a for _, a in self._finals.get(station, [])], self._zeros.get(station, []))
@@ -213,12 +221,14 @@ class ProgressiveResults:
         """A mesa as its unit lists it: its status, and the votes of its final acta when one is counted."""
         status = self.status(station)
         finals = self._finals.get(station, [])
+        ballots = self.encrypted.status(station) if self.encrypted is not None else ""
         if status != REPORTED or len(finals) != 1:
-            return StationLine(station, self._registered[station], status)
+            return StationLine(station, self._registered[station], status, ballots=ballots)
         acta = finals[0][1]
         return StationLine(
-            station, self._registered[station], status, acta.voters, self._shares(c.votes for c in acta.contests)
-        )
+            station, self._registered[station], status, acta.voters, self._shares(c.votes for c in acta.contests),
+            ballots,
+        )  # fmt: skip
 
     @staticmethod
     def _coverage(unit: _Unit) -> Coverage:
@@ -248,7 +258,9 @@ class ProgressiveResults:
         conflicted = (  # looked for only where there are some: publishing asks every unit of the election
             sorted(s for s in self._in_conflict if any(u is unit for u in self._paths[s])) if unit.conflicts else []
         )
+        encrypted = self.encrypted
         return UnitResults(
             unit.code, unit.name, unit.level, self._coverage(unit), tuple(contests), children, stations,
-            tuple(conflicted[:CONFLICTS_LISTED]),
+            tuple(conflicted[:CONFLICTS_LISTED]), encrypted.coverage(code) if encrypted is not None else None,
+            encrypted.differing(code) if encrypted is not None else (),
         )  # fmt: skip

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
+from actas.tally.encrypted import EncryptedCoverage
+
 
 class Words(Protocol):
     """A language as the headline needs it (`actas.i18n.Language`): its words and its number forms."""
@@ -97,6 +99,8 @@ class StationLine:
     """Of its counted final acta (0 when none is counted)."""
     contests: tuple[ContestShares, ...] = ()
     """Per contest, the votes of its counted final acta (none when none is counted)."""
+    ballots: str = ""
+    """What its encrypted ballots say (`tally.encrypted`), on a board that publishes them."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,10 @@ class UnitResults:
     stations: tuple[StationLine, ...]
     conflicted: tuple[str, ...] = ()
     """Its first mesas in conflict, by code (the coverage counts them all)."""
+    encrypted: EncryptedCoverage | None = None
+    """Its mesas by what their encrypted ballots say, on a board that publishes them."""
+    differing: tuple[str, ...] = ()
+    """Its first mesas whose decrypted ballots differ from their acta, by code."""
 
     @cached_property
     def headline(self) -> Headline | None:
@@ -200,7 +208,7 @@ class UnitResults:
 
     def to_json(self) -> dict[str, Any]:
         c = self.coverage
-        return {
+        view = {
             "code": self.code,
             "name": self.name,
             "level": self.level,
@@ -252,6 +260,10 @@ class UnitResults:
                     "voters": s.voters,
                     "contests": [{"id": c.id, "valid": c.valid, "candidates": dict(c.candidates)} for c in s.contests],
                 }
+                | ({"ballots": s.ballots} if self.encrypted is not None else {})
                 for s in self.stations
             ],
         }
+        if self.encrypted is not None:
+            view["encrypted"] = {**self.encrypted.to_json(), "differ_list": list(self.differing)}
+        return view

@@ -24,7 +24,8 @@ from actas.acta.codec import parse_payload
 from actas.acta.model import Acta
 from actas.acta.qr import qr_codes
 from actas.board import OBSERVER, OFFICIAL, Board
-from actas.election import Election
+from actas.board.ballots import CODE, FoundBallot
+from actas.election import BallotOption, Election
 from actas.errors import ActasError
 from actas.i18n import Language, available, spoken
 from actas.ledger.cosignature import QuorumCheck
@@ -35,6 +36,7 @@ from actas.shapes import Outlines
 from actas.signed_note import SignedNote
 from actas.tally.progressive import status_of
 from actas.web.assets import asset_url
+from actas.web.ballots import mesa_ballots
 from actas.web.choropleth import choropleth
 from actas.web.palette import candidate_colors
 from actas.web.rendering import page_json, render_text, script_language, switch
@@ -241,7 +243,49 @@ def pages_router(
             status=status,
             rejections=rejections,
             options=options,
+            ballots=await run_in_threadpool(mesa_ballots, board, station),
         )
+
+    if board.ballots is not None:
+
+        @router.get("/ballot", response_class=HTMLResponse)
+        async def ballot_form(request: Request, code: str = "") -> Response:
+            return await ballot_page(request, code)
+
+        @router.get("/ballot/{code}", response_class=HTMLResponse)
+        async def ballot_by_code(request: Request, code: str) -> Response:
+            return await ballot_page(request, code)
+
+        async def ballot_page(request: Request, code: str) -> Response:
+            """A voter's ballot found by its confirmation code, or why it is not found."""
+            lang = chosen_language(request, election)
+            wanted = code.strip().lower()[:MAX_QUERY]
+            found: list[FoundBallot] = []
+            problem = ""
+            if wanted and not CODE.fullmatch(wanted):
+                problem = lang.gettext("A confirmation code is 16 to 64 hexadecimal digits (0-9, a-f).")
+            elif wanted:
+                found = await run_in_threadpool(board.find_ballots, wanted)
+                if not found:
+                    problem = lang.gettext("No ballot with this confirmation code is on the board.")
+                elif len(found) > 1:
+                    problem = lang.gettext("More than one ballot's code starts with these digits: give more of them.")
+            ballot = found[0] if len(found) == 1 else None
+            mesa = await run_in_threadpool(mesa_ballots, board, ballot.station) if ballot is not None else None
+            latest = await run_in_threadpool(board.latest_checkpoint)
+            return page(
+                request,
+                lang,
+                "ballot.html.j2",
+                lang.gettext("Find your ballot"),
+                404 if problem and wanted and CODE.fullmatch(wanted) else 400 if problem else 200,
+                code=wanted,
+                problem=problem,
+                ballot=ballot,
+                mesa=mesa,
+                choice=_choice_name(options, ballot.spoiled, lang) if ballot is not None and ballot.spoiled else "",
+                checkpoint=latest[0] if latest is not None else None,
+            )
 
     if observer:
 
@@ -390,6 +434,10 @@ def differing_counts(election: Election, finals: list[Acta]) -> set[str]:
         for row in acta_rows(election, acta):
             seen.setdefault(row.key, set()).add(row.votes)
     return {key for key, values in seen.items() if len(values) > 1}
+
+
+def _choice_name(options: dict[str, BallotOption], choice: str, lang: Language) -> str:
+    return options[choice].name if choice in options else lang.gettext("a null vote")
 
 
 def _cosigned(board: Board) -> QuorumCheck | None:

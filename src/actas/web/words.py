@@ -31,6 +31,10 @@ WORDS: Mapping[str, str] = {
     "other": N_("other"),
     "accepted": N_("accepted"),
     "duplicate": N_("already on the board"),
+    "published": N_("published, not yet decrypted"),
+    "agrees": N_("agrees with its acta"),
+    "differs": N_("differs from its acta"),
+    "unchecked": N_("cannot be compared"),
 }
 
 

@@ -54,6 +54,14 @@
     $("conflicts").textContent = fmt(s.conflicts);
     $("conflicts-figure").classList.toggle("alarm", s.conflicts > 0);
     $("conflict-links").replaceChildren(_("not counted"), ...(v.conflict_list || []).slice(0, 5).flatMap((station) => [" · ", mesaLink(station)]));
+    const enc = v.encrypted, figure = $("ballots-figure");
+    if (enc && figure) {
+      $("ballots-differ").textContent = fmt(enc.differ);
+      figure.classList.toggle("alarm", enc.differ > 0 || enc.missing > 0);
+      const said = _("{agree} of {decrypted} decrypted agree; {missing} not published",
+        { agree: fmt(enc.agree), decrypted: fmt(enc.agree + enc.differ + enc.unchecked), missing: fmt(enc.missing) });
+      $("ballots-links").replaceChildren(said, ...enc.differ_list.slice(0, 5).flatMap((station) => [" · ", mesaLink(station)]));
+    }
     $("checkpoint-size").textContent = v.checkpoint ? fmt(v.checkpoint.size) : "0";
     $("checkpoint-root").textContent = v.checkpoint ? v.checkpoint.root : _("none yet");
   }
