@@ -6,8 +6,10 @@ key, as an acta's is."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -38,6 +40,7 @@ class _Sender:
         self.deadline = time.monotonic() + retry_for
         self.client = httpx.Client(timeout=TIMEOUT)
         self._checkpoints: Checkpoints | None = None
+        self.lock = threading.Lock()
 
     def post(self, path: str, body: bytes) -> httpx.Response | None:
         return retrying(lambda: self.client.post(self.base + path, content=body, headers=NDJSON), self.report,
@@ -45,6 +48,10 @@ class _Sender:
 
     def settle(self, what: str, entry: bytes, status: int, answer: dict[str, object]) -> None:
         """Count one answer: accepted or already on the board with a receipt that checks, or refused."""
+        with self.lock:
+            self._settle(what, entry, status, answer)
+
+    def _settle(self, what: str, entry: bytes, status: int, answer: dict[str, object]) -> None:
         report = self.report
         if status not in (200, 201):
             error = answer.get("error")
@@ -77,19 +84,27 @@ def send_records(
     board_key: Verifier | None = None,
     retry_for: float = RETRY_FOR,
     on_progress: Callable[[], None] | None = None,
+    workers: int = 4,
 ) -> TransmitReport:
-    """Send each mesa's record (mesa, file), one request each, in the order given."""
+    """Send each mesa's record (mesa, file), one request each, `workers` at once: the board checks each
+    record in a thread of its own, and a board of several processes on all of them."""
     sender = _Sender(server, board_key, retry_for)
-    try:
-        for station, path in records:
-            payload = path.read_bytes()
-            response = sender.post("/v1/ballots", payload)
-            if response is None:
+
+    def send(station: str, path: Path) -> None:
+        payload = path.read_bytes()
+        response = sender.post("/v1/ballots", payload)
+        if response is None:
+            with sender.lock:
                 sender.report.unsent.append(f"mesa {station}: the server could not be reached")
-            else:
-                sender.settle(f"mesa {station}", _last_part(payload), response.status_code, answer_json(response))
-            if on_progress:
-                on_progress()
+        else:
+            sender.settle(f"mesa {station}", _last_part(payload), response.status_code, answer_json(response))
+        if on_progress:
+            on_progress()
+
+    try:
+        with ThreadPoolExecutor(workers) as pool:
+            for done in [pool.submit(send, station, path) for station, path in records]:
+                done.result()
     finally:
         sender.close()
     return sender.report

@@ -8,7 +8,15 @@ import json
 from pathlib import Path
 
 from actas.dataset.model import Dataset, Option, Provenance, Signature, Signatures, StationRow
-from actas.dataset.reconcile import DIFFERENT, IDENTICAL, ONLY_OBSERVER, ONLY_OFFICIAL, PAPER_DIFFERS, reconcile
+from actas.dataset.reconcile import (
+    BALLOTS_DIFFER,
+    DIFFERENT,
+    IDENTICAL,
+    ONLY_OBSERVER,
+    ONLY_OFFICIAL,
+    PAPER_DIFFERS,
+    reconcile,
+)
 from actas.importers.csv_import import import_csv
 from actas.importers.mapping import load_mapping
 from actas.store.dataset_file import write_dataset
@@ -192,3 +200,19 @@ def test_reconcile_says_when_the_ids_are_written_differently(tmp_path: Path) -> 
     # a sample of the mesas (witnesses at one in ten) is not a mismatch of ids
     sample = dataset("sample", CANDIDATES, {"10101001.1": (5, 5)})
     assert reconcile(official, sample).unmatched() is None
+
+
+def test_an_official_acta_whose_decrypted_ballots_differ_is_a_difference_of_its_own() -> None:
+    official = dataset("official", CARDS, {"1a": (10, 20, 30), "1b": (5, 5, 5)}, Signature.VALID)
+    official.ballots = {"1a": (10, 20, 30), "1b": (7, 5, 3)}  # the trustees' decryption of each mesa's ballots
+    observer = dataset("observer", CANDIDATES, {"1a": (30, 30), "1b": (10, 5)}, Signature.VALID)
+    result = reconcile(official, observer)
+    assert result.encrypted and result.kinds[-1] == BALLOTS_DIFFER
+    (differs,) = [s for s in result.stations if s.ballots]
+    assert differs.station == "1b" and differs.status == IDENTICAL  # the witnesses' acta is the official one
+    assert [(d.candidate, d.official, d.observer) for d in differs.ballots] == [("ana", 10, 12), ("bo", 5, 3)]
+    assert result.count(BALLOTS_DIFFER) == 1 and result.differs
+    assert result.by_unit(("region",), "region")[("1",)][BALLOTS_DIFFER] == 1
+    assert ("1b", BALLOTS_DIFFER, "ana", 10, 12, -2, "valid", "valid") in list(result.rows())
+    plain = reconcile(dataset("o", CANDIDATES, {"1a": (1, 2)}), dataset("w", CANDIDATES, {"1a": (1, 2)}))
+    assert not plain.encrypted and BALLOTS_DIFFER not in plain.kinds and not plain.differs

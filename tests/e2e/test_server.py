@@ -342,7 +342,8 @@ def assert_no_server_error(url: str) -> None:
     schemathesis = Path(sys.executable).with_name("st")
     result = subprocess.run(
         [str(schemathesis), "run", f"{url}/openapi.json", "--checks", "not_a_server_error",
-         "--max-examples", "25", "--seed", "1", "--exclude-path", "/v1/actas/batch"],
+         "--max-examples", "25", "--seed", "1", "--exclude-path", "/v1/actas/batch", "--exclude-path",
+         "/v1/ballots", "--exclude-path", "/v1/shares"],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert result.returncode == 0, result.stdout[-3000:]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 import stat
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from actas.files import KeySet
 from actas.ledger.checkpoint import open_checkpoint
 from actas.ledger.merkle import leaf_hash, verify_inclusion
 from actas.server.process import start_server
-from tests.conftest import Run, assert_clean_failure, run_actas, wait_for
+from tests.conftest import Run, assert_clean_failure, behind_the_servers_back, run_actas, wait_for
+from tests.e2e.test_server import assert_no_server_error
 
 
 @pytest.fixture(scope="module")
@@ -281,6 +283,33 @@ def test_the_board_takes_the_ballots_and_shares_decrypts_each_mesa_and_flags_the
             {"item": f"mesa {change.station}", "problem": "its decrypted ballots differ from its acta: "
              + "; ".join(differences(change))}
         ]  # fmt: skip
+        assert_no_server_error(url)  # every path of a board with encrypted ballots, fuzzed from its description
+        voter = run_actas("ballot", "check", code[:16], "--server", url, "--board-key", key, "--json")
+        assert voter.code == 0, voter.stdout + voter.stderr
+        facts = json.loads(voter.stdout)
+        ballots = len((root / "d" / "ballots" / f"{change.station}.jsonl").read_text().splitlines()) - 1
+        assert (facts["mesa"], facts["state"], facts["board_says"], facts["ballots_checked"]) == (
+            change.station, "cast", "differs", ballots,
+        )  # fmt: skip
+        assert facts["problems"] == [] and facts["verdict"]["problems"] == differences(change)
+        said = run_actas("ballot", "check", code[:16], "--server", url, "--board-key", key)
+        assert said.code == 0 and f"the mesa's {ballots:,} ballots checked here; the board says: differs" in said.stdout
+        holder = next(i for i, row in enumerate(_entries(url)) if row["kind"] == "ballots" and code in str(row["data"]))
+        rows = str(_entries(url)[holder]["data"]).splitlines(keepends=True)
+        other = next(i for i, line in enumerate(rows[1:], start=1) if code not in line)
+        changed = json.loads(rows[other])
+        middle = len(changed["ballot"]) // 2  # a character in the middle of a ciphertext or proof, its length kept
+        changed["ballot"] = (
+            changed["ballot"][:middle] + "AB"[changed["ballot"][middle] == "A"] + changed["ballot"][middle + 1 :]
+        )
+        rows[other] = json.dumps(changed) + "\n"
+        behind_the_servers_back(
+            db, ("UPDATE board_entries SET data = :d WHERE idx = :i", {"d": "".join(rows).encode(), "i": holder})
+        )
+        caught = run_actas("ballot", "check", code[:16], "--server", url, "--board-key", key, "--json")
+        problems = json.loads(caught.stdout)["problems"]
+        assert caught.code == 1 and any("not proved on the board" in p for p in problems), problems
+        assert any(re.match(r"part \d+ of \d+: ballot \d+", p) for p in problems), problems  # the ballot named
     mirror = tmp_path / "m" / "entries.jsonl"  # a copy whose holder changed one ballot's code
     rows = [json.loads(line) for line in mirror.read_text().splitlines()]
     part = next(i for i, row in enumerate(rows) if row["kind"] == "ballots")
@@ -306,3 +335,7 @@ def ballot_station(lines: list[str]) -> str:
 def _decrypted(url: str) -> dict[str, object] | None:
     encrypted: dict[str, object] = httpx.get(url + "/v1/results").json()["encrypted"]
     return encrypted if encrypted["published"] == 0 else None
+
+
+def _entries(url: str) -> list[dict[str, object]]:
+    return list(httpx.get(url + "/v1/board/entries", params={"start": 0, "end": 1000}).json()["entries"])

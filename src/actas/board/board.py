@@ -314,21 +314,21 @@ class Board:
 
     # --- encrypted ballots ------------------------------------------------------------------------------------
 
-    def _ballot_desk(self) -> BallotDesk:
+    def ballot_desk(self) -> BallotDesk:
         if self.ballots is None:
             raise InputError("this board publishes no encrypted ballots")
         return self.ballots
 
     def check_record(self, payload: bytes) -> CheckedRecord | Refused:
-        return self._ballot_desk().check_record(payload)
+        return self.ballot_desk().check_record(payload)
 
     def publish_record(self, checked: CheckedRecord) -> Outcome:
         """Append a mesa's checked record of encrypted ballots, answered with its receipt."""
-        return self.receipts([self._ballot_desk().publish_record(checked)])[0]
+        return self.receipts([self.ballot_desk().publish_record(checked)])[0]
 
     def publish_shares(self, payload: bytes) -> list[tuple[str, Outcome]]:
         """A trustee's shares of mesas' tallies, each mesa's answered with its receipt or refusal."""
-        answered = self._ballot_desk().publish_shares(payload)
+        answered = self.ballot_desk().publish_shares(payload)
         receipts = self.receipts([outcome for _, outcome in answered])
         return [(station, outcome) for (station, _), outcome in zip(answered, receipts, strict=True)]
 

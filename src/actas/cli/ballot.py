@@ -16,32 +16,53 @@ ballot_app = typer.Typer(
     help="A voter's encrypted ballot, by its confirmation code (docs/e2e.md).", no_args_is_help=True
 )
 
-MIN_PREFIX = 16
-"""A code may be given by its first 16 hexadecimal digits (64 bits), or more."""
-
 
 @ballot_app.command("check")
 def ballot_check(
     code: Annotated[str, typer.Argument(help="The confirmation code on the voter's receipt (at least 16 hex digits).")],
-    day: Annotated[Path, typer.Option(help=f"The published day: actas.jsonl, registry.note and {BALLOTS_DIR}/.")],
-    election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
-    record: Annotated[Path, typer.Option("--ceremony", help="The ceremony's record (ceremony.json).")],
+    server: Annotated[str | None, typer.Option(help="An official board's URL: check the ballot there.")] = None,
+    board_key: Annotated[
+        str | None, typer.Option(help="With --server: pin the board's checkpoint key (as `actas serve` prints it).")
+    ] = None,
+    day: Annotated[
+        Path | None, typer.Option(help=f"Or a published day: actas.jsonl, registry.note and {BALLOTS_DIR}/.")
+    ] = None,
+    election_dir: Annotated[Path | None, typer.Option("--election", help="With --day: election directory.")] = None,
+    record: Annotated[Path | None, typer.Option("--ceremony", help="With --day: the ceremony's record.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Find the ballot with this confirmation code and say what became of it: in which mesa it is, at
     which place of its chain, whether it was cast (and so is in that mesa's tally, which the trustees
     decrypt) or challenged (and then what its revealed nonces show the machine encrypted), whether the
-    mesa's whole record holds, and whether the mesa's signed final acta commits to it. Exit 0 when the
-    ballot is found and everything holds, 1 when it is not found or something does not hold.
+    mesa's whole record holds, and whether the mesa's signed final acta commits to it.
 
-    Example: actas ballot check 6639a55114a068cd --day day --election e --ceremony ceremony.json
+    With --server, on an official board: every entry the answer rests on is proved included in a
+    checkpoint signed by the board's key (pin it with --board-key), every ballot of the mesa is
+    checked, and the board's verdict on the mesa (its decrypted tally against its acta) is shown: a
+    voter's or a witness's check of one mesa in seconds, without mirroring the board. With --day, in a
+    published day's files.
+
+    Exit 0 when the ballot is found and everything holds, 1 when it is not found or something does not
+    hold (each named), 2 when the board or the files cannot be read.
+
+    Example: actas ballot check 6639a55114a068cd --server https://resultados.example --board-key "..."
+             actas ballot check 6639a55114a068cd --day day --election e --ceremony ceremony.json
     """
+    from actas.board.ballots import CODE, MIN_CODE_DIGITS
+
+    wanted = code.strip().lower()
+    if not CODE.fullmatch(wanted):
+        raise InputError(f"a confirmation code is {MIN_CODE_DIGITS} to 64 hexadecimal digits, found {code[:70]!r}")
+    if (server is None) == (day is None):
+        raise InputError("give --server (an official board) or --day (a published day's files), one of them")
+    if server is not None:
+        _check_on_board(server, wanted, board_key, as_json)
+        return
+    if day is None or election_dir is None or record is None:
+        raise InputError("--day needs --election and --ceremony")
     from actas.cli.trustees import load_ceremony, mesa_files, mesa_record, signed_finals
     from actas.e2e.mesa import MAX_BALLOT_LINE, check_mesa
 
-    wanted = code.strip().lower()
-    if len(wanted) < MIN_PREFIX or len(wanted) > 64 or wanted.strip("0123456789abcdef"):
-        raise InputError(f"a confirmation code is {MIN_PREFIX} to 64 hexadecimal digits, found {code[:70]!r}")
     election, _, context = load_ceremony(record, election_dir)
     found = None
     for station, path in mesa_files(day / BALLOTS_DIR, election):
@@ -137,3 +158,31 @@ def ballot_publish(
             on_progress=lambda: bar.advance(task),
         )
     say_sent(report, "records", server)
+
+
+def _check_on_board(server: str, code: str, board_key: str | None, as_json: bool) -> None:
+    from actas.ballot_lookup import check_on_board
+    from actas.signed_note import Verifier
+
+    found = check_on_board(server, code, Verifier.from_text(board_key) if board_key else None)
+    if as_json:
+        print_json(found.to_json())
+    elif not found.found:
+        out.print(f"no ballot with code {code} on the board {server}", markup=False)
+    else:
+        out.print(f"Ballot {found.code}", markup=False)
+        out.print(f"  mesa {found.station}, ballot {found.place} of its chain of codes", markup=False)
+        if found.state == "spoiled":
+            out.print(f"  challenged: not counted; its revealed nonces show it held {found.choice}", markup=False)
+        else:
+            out.print(f"  cast: counted in mesa {found.station}'s tally, which only the trustees decrypt", markup=False)
+        out.print(f"  on the board, in its checkpoint of {found.checkpoint:,} entries", markup=False)
+        out.print(f"  the mesa's {found.ballots:,} ballots checked here; the board says: {found.mesa}", markup=False)
+        for problem in (found.verdict or {}).get("problems", []):
+            out.print(f"  {problem}", markup=False)
+        for problem in found.problems:
+            out.print(f"  problem: {problem}", markup=False, soft_wrap=True)
+    if not found.found:
+        raise VerificationError(f"no ballot with code {code} on the board")
+    if found.problems:
+        raise VerificationError(f"{len(found.problems)} problems with ballot {code[:16]}… or its mesa")

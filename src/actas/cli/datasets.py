@@ -196,11 +196,11 @@ def reconcile_command(
     """
     from actas.dataset.model import Signature
     from actas.dataset.reconcile import (
+        BALLOTS_DIFFER,
         DIFFERENT,
         ONLY_OBSERVER,
         ONLY_OFFICIAL,
         PAPER_DIFFERS,
-        STATUSES,
         reconcile,
         said,
     )
@@ -214,7 +214,7 @@ def reconcile_command(
             writer = csv.writer(out_csv)
             writer.writerow(COLUMNS)
             writer.writerows(result.rows())
-    counts = {status: result.count(status) for status in (*STATUSES, PAPER_DIFFERS)}
+    counts = {status: result.count(status) for status in result.kinds}
     signatures = {"official": result.signatures(official=True), "observer": result.signatures(official=False)}
     unmatched = result.unmatched()
     if as_json:
@@ -243,7 +243,7 @@ def reconcile_command(
             ]
             columns = [Col(level), *(Col(s.replace("-", "\n", 1), number=True) for s in counts)]
             out.print(table(f"mesas by {level}", columns, rows))
-        shown = [s for s in result.stations if s.status == DIFFERENT or s.paper][:SHOWN]
+        shown = [s for s in result.stations if s.status == DIFFERENT or s.paper or s.ballots][:SHOWN]
         for s in shown:
             if s.differences:
                 changes = ", ".join(f"{d.candidate} {d.official:,} vs {d.observer:,}" for d in s.differences)
@@ -253,11 +253,15 @@ def reconcile_command(
             if s.paper:
                 hand = ", ".join(f"{d.candidate} machine {d.official:,}, paper {d.observer:,}" for d in s.paper)
                 out.print(f"  {s.station}: hand count differs: {hand}", markup=False)
+            if s.ballots:
+                decrypted = ", ".join(f"{d.candidate} acta {d.official:,}, ballots {d.observer:,}" for d in s.ballots)
+                out.print(f"  {s.station}: its encrypted ballots differ: {decrypted}", markup=False)
     if result.differs:
         raise VerificationError(
             f"{counts[DIFFERENT]:,} mesas differ, {counts[ONLY_OFFICIAL]:,} only official, "
             f"{counts[ONLY_OBSERVER]:,} only the observer's, {counts[PAPER_DIFFERS]:,} with a hand count "
             "that differs from the machine's"
+            + (f", {counts[BALLOTS_DIFFER]:,} whose encrypted ballots differ from the acta" if result.encrypted else "")
         )
 
 

@@ -10,6 +10,7 @@ import typer
 
 from actas.errors import InputError
 from actas.sim import CLEAN
+from actas.sim.scenarios import ALTERED_MACHINES
 from actas.sim.scenarios import SCENARIOS as DEMO_SCENARIOS
 
 BOARD_SCENARIOS = ("split-view", "rollback")
@@ -57,19 +58,20 @@ def demo_command(
 
     With --e2e five trustees make the election's key before the day (three of them can decrypt), every
     machine encrypts each ballot and its final acta commits to them, one voter challenges a ballot and
-    sees what the machine encrypted, and at the end each mesa's encrypted ballots are checked and
-    their tally decrypted by three trustees and set against the acta its machine signed; with
-    --scenario altered-machines --e2e the demo succeeds when exactly the altered machines' actas
-    differ from their ballots. About 150 ballots a second per core more.
+    sees what the machine encrypted; the machines send their encrypted ballots to the board after their
+    actas, the board checks every proof, three trustees publish their shares of each mesa's tally, and
+    the results and the public verification set each mesa's decrypted tally against the acta its
+    machine signed; with --scenario altered-machines --e2e the demo succeeds when exactly the altered
+    machines' actas differ from their ballots. About 150 ballots a second per core more.
 
     Example: actas demo --stations 300 --seed 7 --scenario altered-results
     """
     if scenario not in SCENARIOS:
         raise InputError(f"unknown scenario {scenario!r}: choose one of {', '.join(SCENARIOS)}")
     signal.signal(signal.SIGTERM, _interrupted)  # stopped like Ctrl-C: its servers are stopped with it
+    if e2e and scenario not in (CLEAN, ALTERED_MACHINES):
+        raise InputError(f"--e2e runs with the {CLEAN} and {ALTERED_MACHINES} scenarios, not {scenario}")
     if scenario in BOARD_SCENARIOS:
-        if e2e:
-            raise InputError(f"--e2e is for the results' scenarios, not {scenario}")
         from actas.demo.forks import run_board_attack
 
         run_board_attack(stations, seed, out_dir, scenario)

@@ -96,6 +96,10 @@ def _dataset(
                 provenance=Provenance(0, where[digest], signatures[digest]),
             )
         )
+    if count.encrypted is not None:
+        for code, verdict in sorted(count.encrypted.verdicts.items()):
+            if verdict.decrypted is not None:
+                dataset.ballots[code] = tuple(verdict.decrypted.get(o, 0) for o in contest.option_ids)
     if count.witnessed is not None:
         for code, record in sorted(count.witnessed.records().items()):
             hands = [dict(f.report.hand) for f in record.reports if f.report.hand_counted]

@@ -122,6 +122,9 @@ class Dataset:
     paper: dict[str, tuple[int, ...]] = field(default_factory=dict)
     """Witnesses' hand counts of the paper receipts, by station, one per option in ballot order: what an
     observer's board adds to its actas (not kept in dataset files)."""
+    ballots: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """The trustees' decryption of each mesa's encrypted ballots, by station, one per option in ballot
+    order: what an official board that publishes them adds to its actas (not kept in dataset files)."""
 
     def __post_init__(self) -> None:
         ids = [o.id for o in self.options]

@@ -8,7 +8,9 @@ signature that fails: alarming), or unsigned (data that never carried one: it pr
 way and accuses no one). Where the
 observer's witnesses counted the paper receipts by hand, a hand count that differs from the
 machine's count (the official acta's, or the witness's own acta where the official side has none)
-is a difference of its own: the paper is what the voters left.
+is a difference of its own: the paper is what the voters left. So is, on an official board that
+publishes encrypted ballots, a mesa whose ballots, decrypted by the trustees, say otherwise than its
+official acta.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER = "identical", "different", "
 STATUSES = (IDENTICAL, DIFFERENT, ONLY_OFFICIAL, ONLY_OBSERVER)
 PAPER_DIFFERS = "paper-differs"
 """Not a status of its own: a station of any status can also have a hand count that differs."""
+BALLOTS_DIFFER = "ballots-differ"
+"""Not a status either: an official acta whose mesa's encrypted ballots, decrypted, say otherwise."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,9 @@ class Compared:
     """None where that side has no row for the station."""
     paper: tuple[Difference, ...] = ()
     """The machine's count (official) against the witnesses' hand count of the paper (observer)."""
+    ballots: tuple[Difference, ...] = ()
+    """The official acta's count against the decryption of the mesa's encrypted ballots on the official
+    board (in the observer's column)."""
 
 
 EXAMPLES = 5
@@ -76,10 +83,20 @@ class Reconciliation:
     observer: str
     candidates: list[str]
     stations: list[Compared] = field(default_factory=list)
+    encrypted: bool = False
+    """Whether the official side carries its mesas' decrypted encrypted ballots."""
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        """What is counted: every status, the hand counts that differ, and where the official side has
+        encrypted ballots, the mesas whose decrypted ballots differ from their acta."""
+        return (*STATUSES, PAPER_DIFFERS, *((BALLOTS_DIFFER,) if self.encrypted else ()))
 
     def count(self, status: str) -> int:
         if status == PAPER_DIFFERS:
             return sum(1 for s in self.stations if s.paper)
+        if status == BALLOTS_DIFFER:
+            return sum(1 for s in self.stations if s.ballots)
         return sum(1 for s in self.stations if s.status == status)
 
     def signatures(self, official: bool) -> Signatures:
@@ -101,21 +118,24 @@ class Reconciliation:
 
     @property
     def differs(self) -> bool:
-        return any(s.status != IDENTICAL or s.paper for s in self.stations)
+        return any(s.status != IDENTICAL or s.paper or s.ballots for s in self.stations)
 
     def by_unit(self, levels: tuple[str, ...], level: str | None) -> dict[tuple[str, ...], dict[str, int]]:
         """How many stations of each status in each unit of `level`."""
         depth = level_index(levels, level)
         units: dict[tuple[str, ...], dict[str, int]] = {}
         for s in self.stations:
-            counts = units.setdefault(s.path[:depth], dict.fromkeys((*STATUSES, PAPER_DIFFERS), 0))
+            counts = units.setdefault(s.path[:depth], dict.fromkeys(self.kinds, 0))
             counts[s.status] += 1
             counts[PAPER_DIFFERS] += bool(s.paper)
+            if self.encrypted:
+                counts[BALLOTS_DIFFER] += bool(s.ballots)
         return dict(sorted(units.items(), key=lambda item: natural_order(item[0])))
 
     def rows(self) -> Iterator[tuple[str, str, str, int | str, int | str, int | str, str, str]]:
         """(station, status, candidate, official, observer, difference, official signature, observer
-        signature): one row per difference; a hand count is in the observer's column."""
+        signature): one row per difference; a hand count, and the official board's decrypted ballots, are in
+        the observer's column."""
 
         for s in self.stations:
             signatures = (s.official_signature or "", s.observer_signature or "")
@@ -126,6 +146,8 @@ class Reconciliation:
                 yield s.station, s.status, "", "", "", "", *signatures
             for d in s.paper:
                 yield s.station, PAPER_DIFFERS, d.candidate, d.official, d.observer, d.delta, *signatures
+            for d in s.ballots:
+                yield s.station, BALLOTS_DIFFER, d.candidate, d.official, d.observer, d.delta, *signatures
 
 
 SAID = {
@@ -148,12 +170,17 @@ def _differences(candidates: list[str], ours: dict[str, int], theirs: dict[str, 
 
 def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
     candidates = list(dict.fromkeys([c for c, _ in official.candidates] + [c for c, _ in observer.candidates]))
-    result = Reconciliation(official.name, observer.name, candidates)
+    result = Reconciliation(official.name, observer.name, candidates, encrypted=bool(official.ballots))
     theirs = {row.code: row for row in observer}
     hand = {code: observer.by_candidate(counts) for code, counts in observer.paper.items()}
 
+    decrypted = {code: official.by_candidate(counts) for code, counts in official.ballots.items()}
+
     def paper(code: str, machine: dict[str, int]) -> tuple[Difference, ...]:
         return _differences(candidates, machine, hand[code]) if code in hand else ()
+
+    def ballots(code: str, acta: dict[str, int]) -> tuple[Difference, ...]:
+        return _differences(candidates, acta, decrypted[code]) if code in decrypted else ()
 
     seen = set()
     for row in official:
@@ -163,8 +190,9 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
         signature = row.provenance.signature
         if other is None:
             result.stations.append(
-                Compared(row.code, row.path, ONLY_OFFICIAL, (), signature, paper=paper(row.code, ours))
-            )
+                Compared(row.code, row.path, ONLY_OFFICIAL, (), signature, paper=paper(row.code, ours),
+                         ballots=ballots(row.code, ours))
+            )  # fmt: skip
             continue
         differences = _differences(candidates, ours, observer.by_candidate(other.votes))
         result.stations.append(
@@ -176,6 +204,7 @@ def reconcile(official: Dataset, observer: Dataset) -> Reconciliation:
                 signature,
                 other.provenance.signature,
                 paper(row.code, ours),
+                ballots(row.code, ours),
             )
         )
     for row in observer:

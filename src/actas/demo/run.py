@@ -104,8 +104,13 @@ def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool
         stale.unlink(missing_ok=True)
     db = f"sqlite:///{out_dir / 'board.sqlite'}"
     registry_note = (out_dir / REGISTRY_FILE).read_text(encoding="utf-8")
-    with start_server(out_dir / "election", out_dir / REGISTRY_FILE, db, out_dir / "board.key") as official:
+    ceremony = ["--ceremony", str(out_dir / "ceremony.json")] if trustees is not None else []
+    with start_server(
+        out_dir / "election", out_dir / REGISTRY_FILE, db, out_dir / "board.key", options=ceremony
+    ) as official:
         board_ok = _transmit_and_check(official, db, out_dir, election, totals, tampering)
+        if trustees is not None:
+            board_ok = encrypted.publish(official, out_dir, election, *trustees) and board_ok
 
         sheets = out_dir / "printed"
         sheets.mkdir(exist_ok=True)
@@ -121,11 +126,11 @@ def run_demo(stations: int, seed: int, out_dir: Path, scenario: str, serve: bool
             f"{sample[0]} read back from its pixels: {'valid' if scan_ok else 'NOT VALID'}"
         )
         found = parallel_tabulation(out_dir, official, election, registry_note, printed, paper, tampering, seed)
-        checked = final_checks(out_dir, official, election, found, paper, scenario, seed)
+        differing = len(tampering.machines) if trustees is not None else 0
+        checked = final_checks(out_dir, official, election, found, paper, scenario, seed, differing)
         e2e_ok = True
         if trustees is not None:
-            mesas = encrypted.tallies(out_dir, election, *trustees, printed)
-            said, e2e_ok = encrypted.summary(mesas, set(tampering.machines))
+            said, e2e_ok = encrypted.summary(official, set(tampering.machines))
             out.print(f"[bold]13. Encrypted ballots[/bold] {escape(said)}")
 
         all_ok = invalid == 0 and scan_ok and board_ok and found.ok and checked and e2e_ok

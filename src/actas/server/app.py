@@ -119,7 +119,8 @@ def create_app(
         app.include_router(router)
     if held.role == OFFICIAL:
         app.include_router(actas.router)
-        app.include_router(ballots.router)
+        if held.ballots is not None:
+            app.include_router(ballots.router)
         app.include_router(wrong_board_router(OBSERVER))
     else:
         from actas.server.routes import witnesses  # reads photos (NumPy, zxing-cpp): an observer's alone

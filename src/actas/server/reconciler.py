@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from actas.board import Board
 from actas.dataset.from_board import dataset_from_board
-from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, PAPER_DIFFERS, STATUSES, Compared, reconcile
+from actas.dataset.reconcile import DIFFERENT, ONLY_OBSERVER, Compared, reconcile
 from actas.errors import ActasError
 from actas.fields import format_utc_time
 from actas.mirror import latest_checkpoint, mirror_board, mirror_entries, require_quorum
@@ -27,8 +27,9 @@ from actas.mirror import latest_checkpoint, mirror_board, mirror_entries, requir
 MAX_LISTED = 5000
 """Differing mesas listed at most (the counts always cover every mesa). A mesa differs when the two boards
 hold different counts for it, when only the witnesses hold its acta (the official board never published
-it), or when the paper counted by hand differs; a mesa only the official board holds is not a difference,
-only a mesa the witnesses did not cover."""
+it), when the paper counted by hand differs, or when the official board's own encrypted ballots differ
+from its acta; a mesa only the official board holds is not a difference, only a mesa the witnesses did
+not cover."""
 
 
 def _compared_json(s: Compared) -> dict[str, Any]:
@@ -42,6 +43,7 @@ def _compared_json(s: Compared) -> dict[str, Any]:
         "status": s.status,
         "differences": diffs(s.differences),
         "paper": diffs(s.paper),
+        "ballots": diffs(s.ballots),
         "official_signature": s.official_signature,
         "observer_signature": s.observer_signature,
     }
@@ -71,13 +73,13 @@ class Reconciler:
             self.latest = {"official": self.official, "checked_at": now, "error": str(exc)}
             return self.latest
         compared = reconcile(official, observer)
-        differing = [s for s in compared.stations if s.status in (DIFFERENT, ONLY_OBSERVER) or s.paper]
+        differing = [s for s in compared.stations if s.status in (DIFFERENT, ONLY_OBSERVER) or s.paper or s.ballots]
         self.latest = {
             "official": self.official,
             "checked_at": now,
             "official_size": checkpoint.size,
             "observer_size": size,
-            "counts": {status: compared.count(status) for status in (*STATUSES, PAPER_DIFFERS)},
+            "counts": {status: compared.count(status) for status in compared.kinds},
             "signatures": {
                 "official": compared.signatures(official=True).said(),
                 "observer": compared.signatures(official=False).said(),

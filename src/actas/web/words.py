@@ -18,6 +18,7 @@ WORDS: Mapping[str, str] = {
     "only-official": N_("only on the official board"),
     "only-observer": N_("only on the witnesses' board"),
     "paper-differs": N_("paper differs"),
+    "ballots-differ": N_("encrypted ballots differ"),
     "verified": N_("verified"),
     "unsigned": N_("unsigned"),
     "none": N_("no acta"),

@@ -1,4 +1,5 @@
-"""What an official board that publishes encrypted ballots takes and answers (docs/e2e.md): each mesa's
+"""What an official board that publishes encrypted ballots (served with --ceremony, and only then mounted)
+takes and answers (docs/e2e.md): each mesa's
 record of encrypted ballots, each trustee's shares of the mesas' tallies, the key ceremony's record, a
 mesa's records with their proofs, and a ballot found by its confirmation code. Neither a record nor a share
 is signed: the proofs are the authentication, and a record goes in only once a final acta on the board,
@@ -13,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from actas.board import Board
 from actas.board.ballots import CODE, MAX_MESA_RECORD_BYTES, MAX_SHARES_BYTES, MIN_CODE_DIGITS, FoundBallot
 from actas.board.outcome import Refused
+from actas.e2e.tally import MesaVerdict
 from actas.server.answers import answer, status
 from actas.server.answers import body as said
 from actas.server.responses import error, read_body
@@ -68,9 +70,7 @@ async def submit_shares(request: Request, state: State) -> Response:
 
 @router.get("/v1/ceremony", summary="The trustees' key ceremony's record (entry 2), with its inclusion proof")
 async def ceremony(board: BoardOf) -> Response:
-    desk = board.ballots
-    if desk is None:
-        return error(404, "not_found", "this board publishes no encrypted ballots")
+    desk = board.ballot_desk()
     latest = await run_in_threadpool(board.latest_checkpoint)
     proof = board.proof_json(2, latest)
     return JSONResponse({"index": 2, "record": desk.ceremony_text, "checkpoint": latest[1] if latest else None} | proof)
@@ -78,7 +78,7 @@ async def ceremony(board: BoardOf) -> Response:
 
 @router.get("/v1/ballots/{station}", summary="The parts of a mesa's records of encrypted ballots, with their proofs")
 async def station_ballots(station: str, board: BoardOf) -> Response:
-    refused = _no_ballots(board) or unknown_station(board, station)
+    refused = unknown_station(board, station)
     if refused is not None:
         return refused
     rows = await run_in_threadpool(board.station_records, station)
@@ -87,14 +87,21 @@ async def station_ballots(station: str, board: BoardOf) -> Response:
         {"index": index, "record": last, "part": data.decode("utf-8")} | board.proof_json(index, latest)
         for index, last, data in rows
     ]
-    return JSONResponse({"station": station, "checkpoint": latest[1] if latest else None, "parts": items})
+    encrypted = board.count.encrypted
+    verdict = encrypted.verdicts.get(station) if encrypted is not None else None
+    return JSONResponse(
+        {
+            "station": station,
+            "state": encrypted.status(station) if encrypted is not None else "",
+            "verdict": _verdict_json(verdict),
+            "checkpoint": latest[1] if latest else None,
+            "parts": items,
+        }
+    )
 
 
 @router.get("/v1/ballot/{code}", summary="A ballot found by its confirmation code (16 hexadecimal digits or more)")
 async def ballot(code: str, board: BoardOf) -> Response:
-    refused = _no_ballots(board)
-    if refused is not None:
-        return refused
     wanted = code.strip().lower()
     if not CODE.fullmatch(wanted):
         return error(400, "malformed", f"a confirmation code is {MIN_CODE_DIGITS} to 64 hexadecimal digits")
@@ -127,9 +134,12 @@ def ballot_json(board: Board, found: FoundBallot) -> dict[str, object]:
         view["spoiled"] = {"choice": found.spoiled}
     verdict = encrypted.verdicts.get(station) if encrypted is not None else None
     if verdict is not None:
-        view["verdict"] = {"status": verdict.status, "decrypted": verdict.decrypted, "problems": list(verdict.problems)}
+        view["verdict"] = _verdict_json(verdict)
     return view | board.proof_json(found.index, latest)
 
 
-def _no_ballots(board: Board) -> Response | None:
-    return error(404, "not_found", "this board publishes no encrypted ballots") if board.ballots is None else None
+def _verdict_json(verdict: MesaVerdict | None) -> dict[str, object] | None:
+    """A mesa's decrypted tally against its acta, once a quorum of trustees decrypted it."""
+    if verdict is None:
+        return None
+    return {"status": verdict.status, "decrypted": verdict.decrypted, "problems": list(verdict.problems)}

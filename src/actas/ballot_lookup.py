@@ -1,0 +1,210 @@
+"""A voter's or a witness's check of one ballot and its mesa against an official board, trusting nothing the
+server says that it cannot prove (docs/e2e.md): the ballot found by its code; every entry it rests on (the
+part of the record that holds it, every part of the mesa's record, the key ceremony, the key registry,
+the mesa's final acta) proved included in a checkpoint signed by the board's key; every ballot of the
+mesa checked, its chain linked part to part; the key ceremony usable; and the mesa's final acta, signed
+by its machine, committing to the record. A mesa is some hundreds of ballots: seconds of work, without
+mirroring the board."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from actas.acta.check import check_acta
+from actas.acta.codec import parse_payload
+from actas.acta.model import ActaKind
+from actas.e2e.hashing import Context
+from actas.e2e.mesa import MesaRecord, check_mesa
+from actas.e2e.records import ceremony_from_text
+from actas.election import Election
+from actas.errors import ActasError, InputError
+from actas.ledger.checkpoint import open_checkpoint
+from actas.ledger.merkle import leaf_hash, verify_inclusion
+from actas.registry import KeyRegistry
+from actas.signed_note import Verifier
+
+TIMEOUT = 60.0
+
+
+@dataclass
+class BoardBallot:
+    """What the check found: the ballot, its mesa, and every problem, named."""
+
+    code: str
+    found: bool = False
+    station: str = ""
+    place: int = 0
+    state: str = ""
+    """cast or spoiled."""
+    choice: str | None = None
+    """For a challenged ballot, what its revealed nonces show."""
+    mesa: str = ""
+    """What the board says of the mesa's ballots (missing, published, agrees, differs, unchecked)."""
+    verdict: dict[str, Any] | None = None
+    ballots: int = 0
+    """Ballots in the mesa's record, every one checked here."""
+    checkpoint: int = 0
+    """The size of the checkpoint that includes the ballot."""
+    problems: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "found": self.found, "mesa": self.station, "place": self.place, "state": self.state,
+            "choice_revealed": self.choice, "board_says": self.mesa, "verdict": self.verdict,
+            "ballots_checked": self.ballots, "checkpoint": self.checkpoint, "problems": self.problems,
+        }  # fmt: skip
+
+
+class _Board:
+    def __init__(self, server: str, board_key: Verifier | None) -> None:
+        self.base = server.rstrip("/")
+        self.client = httpx.Client(timeout=TIMEOUT)
+        self.key = board_key or self._key()
+
+    def get(self, path: str, **params: Any) -> httpx.Response:
+        try:
+            return self.client.get(self.base + path, params=params)
+        except httpx.HTTPError as exc:
+            raise InputError(f"{self.base} cannot be reached: {exc}") from None
+
+    def json(self, path: str, **params: Any) -> dict[str, Any]:
+        response = self.get(path, **params)
+        if response.status_code != 200:
+            raise InputError(f"{self.base}{path}: HTTP {response.status_code}: {response.text[:200]}")
+        try:
+            found = response.json()
+        except ValueError:
+            raise InputError(f"{self.base}{path}: not JSON") from None
+        if not isinstance(found, dict):
+            raise InputError(f"{self.base}{path}: not a JSON object")
+        return found
+
+    def _key(self) -> Verifier:
+        response = self.get("/v1/board/key")
+        try:
+            return Verifier.from_text(response.text.strip()[:1000])
+        except ActasError as exc:
+            raise InputError(f"{self.base} gives no board key: {exc}") from None
+
+    def proved(self, entry: bytes, index: int, answer: dict[str, Any], what: str, problems: list[str]) -> int:
+        """Check that `entry` is at `index` under the answer's checkpoint, signed by the board's key; the
+        checkpoint's size (0 when it does not hold, with the problem added)."""
+        try:
+            checkpoint = open_checkpoint(str(answer.get("checkpoint") or ""), self.key)
+            proof = answer.get("inclusion_proof") or {}
+            path = [bytes.fromhex(p) for p in proof.get("proof", [])]
+            verify_inclusion(leaf_hash(entry), index, checkpoint.size, path, checkpoint.root)
+        except (ActasError, ValueError, AttributeError, TypeError) as exc:
+            problems.append(f"{what}: not proved on the board: {exc}")
+            return 0
+        return checkpoint.size
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def check_on_board(server: str, code: str, board_key: Verifier | None = None) -> BoardBallot:
+    """Find the ballot of `code` (16 to 64 lowercase hexadecimal digits) on the board and check it and its
+    mesa; InputError when the board cannot be read."""
+    board = _Board(server, board_key)
+    try:
+        return _check(board, code)
+    finally:
+        board.close()
+
+
+def _check(board: _Board, code: str) -> BoardBallot:
+    result = BoardBallot(code)
+    response = board.get(f"/v1/ballot/{code}")
+    if response.status_code == 404:
+        return result
+    if response.status_code != 200:
+        raise InputError(f"{board.base}: the ballot of code {code}: HTTP {response.status_code}: {response.text[:200]}")
+    found = response.json()
+    problems = result.problems
+    entry = str(found.get("entry", "")).encode()
+    result.found = True
+    result.code, result.station, result.place = str(found["code"]), str(found["station"]), int(found["place"])
+    result.state, result.mesa, result.verdict = str(found["state"]), str(found.get("mesa", "")), found.get("verdict")
+    result.choice = (found.get("spoiled") or {}).get("choice")
+    result.checkpoint = board.proved(entry, int(found.get("index", -1)), found, "the ballot's part", problems)
+    if f'"code": "{result.code}"' not in entry.decode("utf-8", "replace"):
+        problems.append("the entry the board gives for this ballot does not hold it")
+    genesis = board.json("/v1/board/entries", start=0, end=2)["entries"]
+    election = Election.from_json(_loads(genesis[0]["data"]))
+    ceremony_answer = board.json("/v1/ceremony")
+    ceremony_text = str(ceremony_answer["record"])
+    board.proved(ceremony_text.encode(), 2, ceremony_answer, "the key ceremony", problems)
+    ceremony = ceremony_from_text(ceremony_text)
+    if ceremony.fingerprint != election.fingerprint or ceremony.unusable():
+        problems.append("the key ceremony on the board cannot be used for this election")
+        return result
+    context = Context.of(election.fingerprint, ceremony.joint_key())
+    last = _check_record(board, result, election, context)
+    _check_acta(board, result, genesis, election, last)
+    return result
+
+
+def _check_record(board: _Board, result: BoardBallot, election: Election, context: Context) -> bytes | None:
+    """Every part of the mesa's record proved and checked, linked code to code; the record's last code."""
+    mesa = board.json(f"/v1/ballots/{result.station}")
+    parts = [(int(p["index"]), str(p["part"]).encode(), {"checkpoint": mesa.get("checkpoint"), **p})
+             for p in mesa.get("parts", [])]  # fmt: skip
+    at, last = None, None
+    chain: dict[bytes, MesaRecord] = {}
+    for index, data, answer in parts:
+        board.proved(data, index, answer, f"part at entry {index}", result.problems)
+        try:
+            part = MesaRecord.from_lines(data.decode("utf-8").splitlines(keepends=True))
+        except (ActasError, UnicodeDecodeError) as exc:
+            result.problems.append(f"part at entry {index}: cannot be read: {exc}")
+            continue
+        chain[part.start] = part
+    code = next((p.start for p in chain.values() if p.part == 1), None)
+    while code is not None and code in chain:
+        at = chain.pop(code)
+        checked = check_mesa(context, election.contests[0], at)
+        result.problems += [f"part {at.part} of {at.parts}: {p}" for p in checked.problems]
+        result.ballots += len(at.ballots)
+        last, code = at.last_code, (at.last_code if at.part < at.parts else None)
+    if at is None or at.part != at.parts:
+        result.problems.append(f"the board does not hold every part of mesa {result.station}'s record, linked")
+        return None
+    return last
+
+
+def _check_acta(
+    board: _Board, result: BoardBallot, genesis: list[dict[str, Any]], election: Election, last: bytes | None
+) -> None:
+    """The mesa's final acta, proved on the board and signed by its machine, commits to the record."""
+    try:
+        registry = KeyRegistry.from_text(str(genesis[1]["data"]))
+    except ActasError as exc:
+        result.problems.append(f"the board's key registry: {exc}")
+        return
+    if registry.fingerprint != election.fingerprint:
+        result.problems.append("the board's key registry is of another election")
+    answer = board.json(f"/v1/actas/{result.station}")
+    finals = []
+    for item in answer.get("actas", []):
+        if item.get("kind") != ActaKind.FINAL.value:
+            continue
+        payload = str(item["payload"])
+        board.proved(payload.encode(), int(item["index"]), {"checkpoint": answer.get("checkpoint"), **item},
+                     f"mesa {result.station}'s final acta", result.problems)  # fmt: skip
+        signed = parse_payload(payload)
+        result.problems += [f"mesa {result.station}'s final acta: {f}" for f in check_acta(signed, registry)]
+        finals.append(signed.acta)
+    if last is not None and not any(a.ballots == last.hex() for a in finals):
+        result.problems.append(f"no final acta of mesa {result.station} on the board commits to its record")
+
+
+def _loads(text: str) -> dict[str, Any]:
+    found = json.loads(text)
+    if not isinstance(found, dict):
+        raise InputError("the board's entry 0 is not an election definition")
+    return found
