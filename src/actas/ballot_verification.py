@@ -69,10 +69,8 @@ def check_ballot_entry(
         except (ActasError, UnicodeDecodeError) as exc:
             return None, "", (f"cannot be read: {exc}",)
         checked = check_mesa(keys.context, keys.contest, record)
-        first = record.ballots[0].code if record.ballots else b""
-        cast, alphas = checked.cast, frozenset(s.ciphertext.alpha for b in record.ballots for s in b.ballot.selections)
-        item = PublishedBallots(index, record.station, record.part, record.parts, record.start, record.last_code, cast,
-                                len(record.ballots) - cast, checked.tally, first, alphas)  # fmt: skip
+        alphas = frozenset(s.ciphertext.alpha for b in record.ballots for s in b.ballot.selections)
+        item = PublishedBallots(**vars(record.summary()), index=index, tally=checked.tally, alphas=alphas)
         return item, record.station, checked.problems
     try:
         shares = read_entry(index, SHARES, data)

@@ -170,10 +170,7 @@ class BallotDesk:
                 tally_bytes(checked.tally), list(zip(codes, where, strict=True)),
             )  # fmt: skip
             for index, part in zip(indices, parts, strict=True):
-                cast = len(part.cast)
-                item = PublishedBallots(index, station, part.part, part.parts, part.start, part.last_code, cast,
-                                        len(part.ballots) - cast)  # fmt: skip
-                self.counting.pending.append((index, item))
+                self.counting.pending.append((index, PublishedBallots(**vars(part.summary()), index=index)))
             signed = self.log.sign(statements)
         self.log.signed(signed)
         return Entered(

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from actas.cli.options import BoardKey, RetryFor
 from actas.console import out, print_json
 from actas.errors import InputError, VerificationError
 from actas.files import BALLOTS_DIR, read_lines
@@ -124,12 +125,8 @@ def ballot_publish(
     ballots: Annotated[Path, typer.Argument(help=f"The mesas' records: a directory of <mesa>.jsonl ({BALLOTS_DIR}/).")],
     server: Annotated[str, typer.Option(help="The official board's URL (served with --ceremony).")],
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
-    board_key: Annotated[
-        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
-    ] = None,
-    retry_for: Annotated[
-        str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
-    ] = "10m",
+    board_key: BoardKey = None,
+    retry_for: RetryFor = "10m",
 ) -> None:
     """Publish each mesa's record of encrypted ballots on the official board, after its final acta (which
     commits to it: send the actas first, with `actas transmit`). The board checks every ballot's proofs
@@ -140,24 +137,20 @@ def ballot_publish(
 
     Example: actas ballot publish day/ballots --server http://127.0.0.1:8080 --election ve2024
     """
-    from actas.cli.serve import duration, say_sent
+    from actas.cli.serve import duration, send_reported
     from actas.cli.trustees import mesa_files
-    from actas.console import progress
     from actas.files import load_election
     from actas.send_ballots import send_records
     from actas.signed_note import Verifier
 
     files = mesa_files(ballots, load_election(election_dir))
-    with progress() as bar:
-        task = bar.add_task("records", total=len(files))
-        report = send_records(
-            server,
-            files,
-            board_key=Verifier.from_text(board_key) if board_key else None,
-            retry_for=duration(retry_for, "--retry-for"),
-            on_progress=lambda: bar.advance(task),
-        )
-    say_sent(report, "records", server)
+    pinned, seconds = Verifier.from_text(board_key) if board_key else None, duration(retry_for, "--retry-for")
+    send_reported(
+        "records",
+        len(files),
+        server,
+        lambda step: send_records(server, files, board_key=pinned, retry_for=seconds, on_progress=step),
+    )
 
 
 def _check_on_board(server: str, code: str, board_key: str | None, as_json: bool) -> None:

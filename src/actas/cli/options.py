@@ -25,6 +25,10 @@ CosignersFile = Annotated[
     ),
 ]
 Quorum = Annotated[int | None, typer.Option(help="The cosignatures required, in place of the policy's.", min=1)]
+BoardKey = Annotated[str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")]
+RetryFor = Annotated[
+    str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
+]
 
 
 def cosigner_policy(path: Path | None, quorum: int | None) -> CosignerPolicy | None:

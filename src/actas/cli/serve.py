@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from actas.cli.machine import now
-from actas.cli.options import CosignersFile, Quorum, cosigner_policy
+from actas.cli.options import BoardKey, CosignersFile, Quorum, RetryFor, cosigner_policy
 from actas.console import err, out, progress
 from actas.election import Election
 from actas.errors import InputError, VerificationError
@@ -318,12 +318,8 @@ def transmit_command(
     outbox: Annotated[Path | None, typer.Option(help="Log of acknowledged actas (default: beside the source).")] = None,
     workers: Annotated[int, typer.Option(help="Concurrent submissions.")] = 8,
     batch: Annotated[int, typer.Option(help="Actas per request (more than 1 uses the batch endpoint).")] = 1,
-    board_key: Annotated[
-        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
-    ] = None,
-    retry_for: Annotated[
-        str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
-    ] = "10m",
+    board_key: BoardKey = None,
+    retry_for: RetryFor = "10m",
     cosigners: CosignersFile = None,
     quorum: Quorum = None,
 ) -> None:
@@ -364,6 +360,15 @@ def transmit_command(
             cosigners=cosigner_policy(cosigners, quorum),
         )
     say_sent(report, "actas", server)
+
+
+def send_reported(what: str, total: int, server: str, send: Callable[[Callable[[], None]], TransmitReport]) -> None:
+    """Send with a progress bar of `total` items (`send` is given the bar's step), then say what the server
+    made of it (`say_sent`)."""
+    with progress() as bar:
+        task = bar.add_task(what, total=total)
+        report = send(lambda: bar.advance(task))
+    say_sent(report, what, server)
 
 
 def say_sent(report: TransmitReport, what: str, server: str) -> None:

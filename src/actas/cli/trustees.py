@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from actas.cli.options import BoardKey, RetryFor
 from actas.console import Col, out, print_json, progress, table
 from actas.errors import InputError, VerificationError
 from actas.files import (
@@ -155,12 +156,8 @@ def trustees_decrypt(
 def trustees_publish(
     shares: Annotated[Path, typer.Argument(help="This trustee's shares file (actas trustees decrypt --out).")],
     server: Annotated[str, typer.Option(help="The official board's URL (served with --ceremony).")],
-    board_key: Annotated[
-        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
-    ] = None,
-    retry_for: Annotated[
-        str, typer.Option(help="How long to keep retrying an unreachable or failing server: 90s, 10m, 1h.")
-    ] = "10m",
+    board_key: BoardKey = None,
+    retry_for: RetryFor = "10m",
 ) -> None:
     """Publish a trustee's shares of the mesas' tallies on the official board. The board takes each mesa's
     shares when every proof holds against the trustee's key from the ceremony, for the tally of the
@@ -172,22 +169,19 @@ def trustees_publish(
 
     Example: actas trustees publish shares-2.jsonl --server http://127.0.0.1:8080
     """
-    from actas.cli.serve import duration, say_sent
+    from actas.cli.serve import duration, send_reported
     from actas.e2e.records import MAX_SHARES_LINE
     from actas.send_ballots import send_shares
     from actas.signed_note import Verifier
 
     lines = list(read_lines(shares, limit=MAX_SHARES_LINE, what="decryption shares"))
-    with progress() as bar:
-        task = bar.add_task("mesas", total=max(len(lines) - 1, 0))
-        report = send_shares(
-            server,
-            lines,
-            board_key=Verifier.from_text(board_key) if board_key else None,
-            retry_for=duration(retry_for, "--retry-for"),
-            on_progress=lambda: bar.advance(task),
-        )
-    say_sent(report, "mesas' shares", server)
+    pinned, seconds = Verifier.from_text(board_key) if board_key else None, duration(retry_for, "--retry-for")
+    send_reported(
+        "mesas' shares",
+        max(len(lines) - 1, 0),
+        server,
+        lambda step: send_shares(server, lines, board_key=pinned, retry_for=seconds, on_progress=step),
+    )
 
 
 @trustees_app.command("tally")

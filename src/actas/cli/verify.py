@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import typer
 
-from actas.cli.options import CosignersFile, Quorum, cosigner_policy
+from actas.cli.options import BoardKey, CosignersFile, Quorum, cosigner_policy
 from actas.console import VOTES_COLUMNS, candidate_rows, err, out, print_json, progress, table
 from actas.errors import InputError, VerificationError
 from actas.files import read_text
@@ -25,9 +25,7 @@ def verify_command(
     mirror: Annotated[
         Path | None, typer.Option(help="Where to keep the mirror of a server (default: mirror-HOST-PORT).")
     ] = None,
-    board_key: Annotated[
-        str | None, typer.Option(help="Pin the board's checkpoint key (as `actas serve` prints it).")
-    ] = None,
+    board_key: BoardKey = None,
     authority: Annotated[str | None, typer.Option(help="Pin the authority's key that signs the registry.")] = None,
     receipts: Annotated[
         list[Path] | None,

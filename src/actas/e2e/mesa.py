@@ -106,6 +106,12 @@ class MesaRecord:
     def cast(self) -> tuple[EncryptedBallot, ...]:
         return tuple(b.ballot for b in self.ballots if b.spoiled is None)
 
+    def summary(self) -> RecordSummary:
+        cast = len(self.cast)
+        first = self.ballots[0].code if self.ballots else b""
+        return RecordSummary(self.station, self.part, self.parts, self.start, self.last_code, cast,
+                             len(self.ballots) - cast, first)  # fmt: skip
+
     def to_lines(self) -> list[str]:
         header: dict[str, object] = {"format": RECORD_FORMAT, "fingerprint": self.fingerprint, "station": self.station}
         header["contest"] = self.contest

@@ -102,11 +102,7 @@ def read_entry(index: int, kind: str, data: bytes) -> Counted | None:
     if kind == CEREMONY:
         return ceremony_from_text(_text(data, index, "a key ceremony's record"))
     if kind == BALLOTS:
-        summary = record_summary(data)
-        s = summary
-        return PublishedBallots(
-            index, s.station, s.part, s.parts, s.start, s.last_code, s.cast, s.spoiled, first=s.first
-        )
+        return PublishedBallots(**vars(record_summary(data)), index=index)
     if kind == SHARES:
         _, _, shares = read_shares(_text(data, index, "a trustee's shares").splitlines(keepends=True))
         if len(shares) != 1:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from actas.acta.model import Acta
 from actas.e2e.elgamal import Ciphertext, DiscreteLog
+from actas.e2e.mesa import RecordSummary
 from actas.e2e.tally import AGREES, DIFFERS, UNCHECKED, MesaShares, MesaVerdict, commitment_problems, compare
 from actas.e2e.tally import decrypt_tally as decrypted_tally
 from actas.e2e.trustees import Ceremony
@@ -34,24 +35,14 @@ DIFFERING_LISTED = 50
 
 
 @dataclass(frozen=True)
-class PublishedBallots:
+class PublishedBallots(RecordSummary):
     """A part of a mesa's record of encrypted ballots on the board (`MesaRecord.split`), as the count needs
     it; or a whole record, put together from its parts."""
 
     index: int
-    station: str
-    part: int
-    parts: int
-    start: bytes
-    """The code before its first ballot."""
-    last_code: bytes
-    cast: int
-    spoiled: int
+    """Its entry (a whole record's: its first part's)."""
     tally: tuple[Ciphertext, ...] | None = None
     """The sum of its cast ballots, where the reader computed it (a verifier does; a board need not)."""
-    first: bytes = b""
-    """Its first ballot's code (none when it holds no ballot): two records of a mesa that share a code share
-    this one, since each mesa's chain starts from the same code."""
     alphas: frozenset[bytes] = frozenset()
     """Its ballots' nonces' commitments [r]G, where the reader keeps them (a verifier, to find a nonce used
     again in another part of the mesa's record)."""
@@ -76,8 +67,8 @@ def whole_records(parts: list[PublishedBallots]) -> list[PublishedBallots]:
                 else tuple(a + b for a, b in zip(tally, at.tally, strict=True))
             )
         if at.part == at.parts:
-            records.append(PublishedBallots(first.index, first.station, 1, 1, first.start, at.last_code, cast, spoiled,
-                                            tally, first.first))  # fmt: skip
+            whole = RecordSummary(first.station, 1, 1, first.start, at.last_code, cast, spoiled, first.first)
+            records.append(PublishedBallots(**vars(whole), index=first.index, tally=tally))
     return records
 
 

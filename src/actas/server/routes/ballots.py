@@ -34,11 +34,9 @@ router = APIRouter()
     openapi_extra=text_body(NDJSON, MAX_MESA_RECORD_BYTES),
 )
 async def submit_ballots(request: Request, state: State) -> Response:
-    body = await read_body(request, MAX_MESA_RECORD_BYTES, NDJSON)
+    body = await _body(request, state, MAX_MESA_RECORD_BYTES)
     if isinstance(body, Response):
         return body
-    if state.cosigning is not None:
-        state.cosigning.check_running()
     checked = await run_in_threadpool(state.board.check_record, body)
     if isinstance(checked, Refused):
         return answer(checked)
@@ -52,11 +50,9 @@ async def submit_ballots(request: Request, state: State) -> Response:
     openapi_extra=text_body(NDJSON, MAX_SHARES_BYTES),
 )
 async def submit_shares(request: Request, state: State) -> Response:
-    body = await read_body(request, MAX_SHARES_BYTES, NDJSON)
+    body = await _body(request, state, MAX_SHARES_BYTES)
     if isinstance(body, Response):
         return body
-    if state.cosigning is not None:
-        state.cosigning.check_running()
     answered = await run_in_threadpool(state.board.publish_shares, body)
     if len(answered) == 1 and answered[0][0] == "":
         return answer(answered[0][1])
@@ -143,3 +139,11 @@ def _verdict_json(verdict: MesaVerdict | None) -> dict[str, object] | None:
     if verdict is None:
         return None
     return {"status": verdict.status, "decrypted": verdict.decrypted, "problems": list(verdict.problems)}
+
+
+async def _body(request: Request, state: State, limit: int) -> bytes | Response:
+    """JSON lines of at most `limit` bytes, on a board still taking writes (not halted by its cosigners)."""
+    body = await read_body(request, limit, NDJSON)
+    if not isinstance(body, Response) and state.cosigning is not None:
+        state.cosigning.check_running()
+    return body
