@@ -117,16 +117,7 @@ class MesaRecord:
         header["contest"] = self.contest
         if self.parts > 1:
             header |= {"part": self.part, "parts": self.parts, "after": self.after.hex()}
-        lines = [json.dumps(header)]
-        for b in self.ballots:
-            line: dict[str, object] = {"code": b.code.hex(), "ballot": base64.b64encode(b.ballot.encode()).decode()}
-            if b.spoiled is not None:
-                line["spoiled"] = {
-                    "choice": b.spoiled.choice,
-                    "nonces": [scalar_bytes(n).hex() for n in b.spoiled.nonces],
-                }
-            lines.append(json.dumps(line))
-        return [line + "\n" for line in lines]
+        return [json.dumps(header) + "\n", *(ballot_line(b) for b in self.ballots)]
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> MesaRecord:
@@ -149,6 +140,14 @@ class MesaRecord:
         if header is None:
             raise FormatError("mesa record: empty")
         return cls(header.fingerprint, header.station, header.contest, tuple(ballots), *header.part)
+
+
+def ballot_line(b: RecordedBallot) -> str:
+    """A ballot's line of its mesa's record: its code, its bytes, and for a challenged one what was revealed."""
+    line: dict[str, object] = {"code": b.code.hex(), "ballot": base64.b64encode(b.ballot.encode()).decode()}
+    if b.spoiled is not None:
+        line["spoiled"] = {"choice": b.spoiled.choice, "nonces": [scalar_bytes(n).hex() for n in b.spoiled.nonces]}
+    return json.dumps(line) + "\n"
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from typing import Any
 
 from actas.acta.codec import parse_payload, sign_acta
 from actas.acta.model import Acta, ActaKind, ContestCount, SignedActa
+from actas.e2e.ballot import next_code
 from actas.e2e.group import point
 from actas.e2e.hashing import Context
-from actas.e2e.mesa import BallotBox
+from actas.e2e.mesa import BallotBox, RecordedBallot, Spoiled
 from actas.election import NULL_VOTE, Election
 from actas.errors import FormatError, MachineStateError
 from actas.fields import parse_hex64
@@ -107,13 +108,18 @@ class MachineRecord:
     """The last receipt's code (the zero acta's digest before the first vote)."""
     final: str | None
     """The final acta's payload, once the polls are closed."""
+    ballots: str | None = None
+    """For a machine that encrypts: the last confirmation code, which its ballots' file must end at."""
+    spoiled: int = 0
+    """For a machine that encrypts: how many ballots voters challenged."""
 
     @property
     def acts(self) -> int:
-        """How many acts the machine has done: opening, each vote, closing."""
-        return (self.zero is not None) + self.voters + (self.final is not None)
+        """How many acts the machine has done: opening, each vote, each challenge, closing."""
+        return (self.zero is not None) + self.voters + self.spoiled + (self.final is not None)
 
     def to_json(self) -> dict[str, Any]:
+        encrypted = {"ballots": self.ballots, "spoiled": self.spoiled} if self.setup.encryption_key else {}
         return {
             "setup": self.setup.to_json(),
             "zero": self.zero,
@@ -121,6 +127,7 @@ class MachineRecord:
             "voters": self.voters,
             "code": self.code,
             "final": self.final,
+            **encrypted,
         }
 
     @classmethod
@@ -136,7 +143,10 @@ class MachineRecord:
             raise FormatError("machine record: voters is a whole number and code a hex digest")
         if not all(p is None or isinstance(p, str) for p in (zero, final)):
             raise FormatError("machine record: the actas are payload texts")
-        return cls(MachineSetup.from_json(setup), zero, counts, voters, code, final)
+        ballots, spoiled = obj.get("ballots"), obj.get("spoiled", 0)
+        if not (ballots is None or isinstance(ballots, str)) or type(spoiled) is not int or spoiled < 0:
+            raise FormatError("machine record: its last confirmation code is hex and its challenges a count")
+        return cls(MachineSetup.from_json(setup), zero, counts, voters, code, final, ballots, spoiled)
 
 
 @dataclass(frozen=True)
@@ -152,6 +162,9 @@ class VotingMachine:
         self.setup = setup
         self.box = self._box(setup)
         """The encrypted ballots, for a machine set up with the trustees' key."""
+        self.spoiled = 0
+        self._pending: tuple[list[int], tuple[tuple[str, str], ...]] | None = None
+        """The choice of the ballot encrypted and shown, not yet cast or challenged: in memory only."""
         self.state = MachineState.READY
         self._index = [{oid: i for i, oid in enumerate(options)} for _, options in setup.ballot]
         self._counts = [[0] * (len(options) + 1) for _, options in setup.ballot]
@@ -170,20 +183,62 @@ class VotingMachine:
         return zero
 
     def cast(self, choice: str | None | Mapping[str, str | None]) -> Receipt:
-        """Record one voter's ballot: an option id (or None / 'null') per contest."""
+        """Record one voter's ballot: an option id (or None / 'null') per contest. A machine that encrypts
+        encrypts it and casts it at once (`encrypt` and `cast_encrypted` let the voter see its code and
+        challenge it first)."""
+        if self.box is not None:
+            self.encrypt(choice)
+            return self.cast_encrypted()
+        self._require_room()
+        return self._record(*self._choices(choice))
+
+    def encrypt(self, choice: str | None | Mapping[str, str | None]) -> bytes:
+        """Encrypt a voter's choice and give its confirmation code, shown before the voter casts it
+        (`cast_encrypted`) or challenges it (`challenge`); nothing is counted yet."""
+        self._require_room()
+        if self.box is None:
+            raise MachineStateError("this machine does not encrypt ballots: it was set up without the trustees' key")
+        picks, choices = self._choices(choice)
+        code = self.box.encrypt(choices[0][1])
+        self._pending = (picks, choices)
+        return code
+
+    def cast_encrypted(self) -> Receipt:
+        """Cast the ballot encrypted and shown: it counts, its nonces are forgotten."""
+        pending = self._take_pending()
+        assert self.box is not None
+        self.box.cast()
+        return self._record(*pending)
+
+    def challenge(self) -> Spoiled:
+        """Challenge the ballot encrypted and shown: never counted, its nonces and choice revealed."""
+        self._take_pending()
+        assert self.box is not None
+        self.spoiled += 1
+        return self.box.challenge()
+
+    def _take_pending(self) -> tuple[list[int], tuple[tuple[str, str], ...]]:
+        self._require(MachineState.OPEN, "cast or challenge a ballot")
+        if self._pending is None:
+            raise MachineStateError("no ballot is waiting to be cast or challenged")
+        pending, self._pending = self._pending, None
+        return pending
+
+    def _require_room(self) -> None:
         self._require(MachineState.OPEN, "cast a vote")
         if self.voters >= self.setup.registered:
             raise MachineStateError(
                 f"station {self.setup.station} has {self.setup.registered} registered voters and all have voted"
             )
+
+    def _choices(self, choice: str | None | Mapping[str, str | None]) -> tuple[list[int], tuple[tuple[str, str], ...]]:
+        """The option of each contest a choice names, by index and by id."""
         picks = self._resolve(choice)
-        choices = []
-        for (cid, options), pick in zip(self.setup.ballot, picks, strict=True):
-            choices.append((cid, NULL_VOTE if pick == len(options) else options[pick]))
-        if self.box is not None:
-            self.box.encrypt(choices[0][1])
-            self.box.cast()
-        return self._record(picks, tuple(choices))
+        choices = tuple(
+            (cid, NULL_VOTE if pick == len(options) else options[pick])
+            for (cid, options), pick in zip(self.setup.ballot, picks, strict=True)
+        )
+        return picks, choices
 
     def cast_many(self, contest_picks: Sequence[int]) -> None:
         """Record many single-contest votes by option index (len(options) for null): the simulator's path.
@@ -215,6 +270,8 @@ class VotingMachine:
 
     def close(self, signer: Signer, now: str) -> SignedActa:
         self._require(MachineState.OPEN, "close")
+        if self._pending is not None:
+            raise MachineStateError("a ballot is waiting to be cast or challenged: the polls close after it")
         if now < self.opened:
             raise MachineStateError(f"cannot close at {now}, before opening at {self.opened}")
         final = sign_acta(self._acta(ActaKind.FINAL, self.opened, now), signer)
@@ -224,17 +281,22 @@ class VotingMachine:
     # --- the machine's record, for a machine resuming from its journal ----------------------------------
 
     def record(self, zero: str | None, final: str | None) -> MachineRecord:
-        """What the machine must keep to carry on: its setup, its printed actas and its counts, no more."""
-        return MachineRecord(self.setup, zero, tuple(tuple(c) for c in self._counts), self.voters, self.code, final)
+        """What the machine must keep to carry on: its setup, its printed actas and its counts, no more (a
+        machine that encrypts also its last confirmation code: its encrypted ballots are kept apart)."""
+        counts = tuple(tuple(c) for c in self._counts)
+        ballots = self.box.last_code.hex() if self.box is not None else None
+        return MachineRecord(self.setup, zero, counts, self.voters, self.code, final, ballots, self.spoiled)
 
     @classmethod
-    def from_record(cls, record: MachineRecord) -> VotingMachine:
-        """The machine a record describes, refused unless every part of it agrees with the others."""
-        if record.setup.encryption_key is not None and record.voters:
-            raise MachineStateError(
-                "the journal keeps no encrypted ballots: a machine that encrypts them cannot resume"
-            )
+    def from_record(cls, record: MachineRecord, recorded: Sequence[RecordedBallot] = ()) -> VotingMachine:
+        """The machine a record describes, refused unless every part of it agrees with the others; a machine
+        that encrypts is given its encrypted ballots as recorded, which must end at the record's last code
+        and hold its votes and challenges."""
         machine = cls(record.setup)
+        if machine.box is not None:
+            machine._restore_ballots(record, recorded)
+        elif recorded:
+            raise FormatError("the journal has encrypted ballots, but its machine does not encrypt")
         shapes = [len(options) + 1 for _, options in record.setup.ballot]
         if [len(c) for c in record.counts] != shapes or any(n < 0 for c in record.counts for n in c):
             raise FormatError("the journal's counts do not fit the ballot")
@@ -259,6 +321,25 @@ class VotingMachine:
                 raise FormatError("the journal's final acta does not match the votes it recorded")
             machine.state = MachineState.CLOSED
         return machine
+
+    def _restore_ballots(self, record: MachineRecord, recorded: Sequence[RecordedBallot]) -> None:
+        assert self.box is not None
+        code = self.box.last_code
+        for place, ballot in enumerate(recorded, start=1):
+            code = next_code(code, ballot.ballot)
+            if ballot.code != code:
+                raise FormatError(f"the machine's encrypted ballots: ballot {place}'s code does not follow")
+        self.box.recorded = list(recorded)
+        cast = sum(b.spoiled is None for b in recorded)
+        if record.ballots != self.box.last_code.hex() or (cast, len(recorded) - cast) != (
+            record.voters,
+            record.spoiled,
+        ):
+            raise FormatError(
+                "the machine's encrypted ballots do not end where its journal does "
+                f"({cast} cast and {len(recorded) - cast} challenged, the journal {record.voters} and {record.spoiled})"
+            )
+        self.spoiled = record.spoiled
 
     # --- internals -----------------------------------------------------------------------------------------
 

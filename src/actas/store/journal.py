@@ -18,6 +18,13 @@ would reveal the last vote). A power cut leaves at most one slot torn or one act
 takes the record that is one act ahead and writes it into both slots. Anything else (both slots
 damaged, or two records that are not one act apart) stops the machine with a clear message: a
 journal is never silently repaired.
+
+A machine that encrypts the ballots (docs/e2e.md) keeps them beside the journal, in `<journal>.ballots`
+(0600): its mesa's record, as it will be published, one line a ballot cast or challenged, in the order
+the chain of confirmation codes gives them anyway. A ballot's line is appended and synced before the
+act is written to the journal, and the journal keeps the last code; resuming cuts the file back to
+that code (an act a power cut interrupted before the journal took it was never acknowledged), and a
+file that ends before it, or whose chain breaks, stops the machine.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import os
 from pathlib import Path
 
 from actas.acta.model import SignedActa
+from actas.e2e.mesa import MesaRecord, RecordedBallot, Spoiled, ballot_line
 from actas.errors import FormatError, InputError
 from actas.machine.receipt import Receipt
 from actas.machine.voting_machine import MachineRecord, MachineSetup, VotingMachine
@@ -83,10 +91,110 @@ def _chosen(first: MachineRecord | None, second: MachineRecord | None, path: Pat
     return ahead
 
 
+class BallotsFile:
+    """A machine's encrypted ballots on disk, beside its journal: its mesa's record, appended and synced."""
+
+    def __init__(self, path: Path, fd: int, header: str, recorded: list[RecordedBallot]) -> None:
+        self.path = path
+        self._fd = fd
+        self.header = header
+        self.recorded = recorded
+
+    @classmethod
+    def create(cls, path: Path, machine: VotingMachine) -> BallotsFile:
+        assert machine.box is not None
+        header = machine.box.record().to_lines()[0]
+        fd = _created(path, "encrypted ballots")
+        made = cls(path, fd, header, [])
+        made._rewrite(0)
+        return made
+
+    @classmethod
+    def resume(cls, path: Path, last_code: str | None) -> BallotsFile:
+        """The ballots up to `last_code` (the journal's), a tail past it cut off as never acknowledged."""
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError as exc:
+            raise InputError(f"cannot read the machine's encrypted ballots {path}: {exc.strerror}") from None
+        try:
+            with os.fdopen(os.dup(fd), encoding="utf-8", errors="replace") as handle:
+                lines = handle.readlines()
+            kept = _reaching(lines, last_code, path)
+            record = MesaRecord.from_lines(lines[: kept + 1])
+            made = cls(path, fd, lines[0], list(record.ballots))
+            if kept < len(lines) - 1:
+                made._rewrite(kept)
+        except BaseException:
+            os.close(fd)
+            raise
+        return made
+
+    def append(self, ballot: RecordedBallot) -> None:
+        line = ballot_line(ballot).encode()
+        if os.write(self._fd, line) != len(line):
+            raise OSError(28, "short write, the disk may be full")
+        os.fsync(self._fd)
+        self.recorded.append(ballot)
+
+    def cut(self, kept: int) -> None:
+        """Back to the first `kept` ballots (an act the journal did not take)."""
+        del self.recorded[kept:]
+        self._rewrite(kept)
+
+    def _rewrite(self, kept: int) -> None:
+        size = len(self.header) + sum(len(ballot_line(b)) for b in self.recorded[:kept])
+        if kept == 0:
+            os.pwrite(self._fd, self.header.encode(), 0)
+        os.ftruncate(self._fd, size)
+        os.lseek(self._fd, size, os.SEEK_SET)
+        os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _reaching(lines: list[str], last_code: str | None, path: Path) -> int:
+    """How many ballots' lines lead to `last_code`; what follows them (a line a power cut tore, an act the
+    journal never took) is not read."""
+    if not lines:
+        raise FormatError(f"{path} is empty; refusing to resume")
+    if MesaRecord.from_lines(lines[:1]).start.hex() == last_code:
+        return 0
+    for kept, line in enumerate(lines[1:], start=1):
+        try:
+            (ballot,) = MesaRecord.from_lines([lines[0], line]).ballots
+        except FormatError:
+            break
+        if ballot.code.hex() == last_code:
+            return kept
+    raise FormatError(f"{path} does not reach the journal's last confirmation code; refusing to resume")
+
+
+def _created(path: Path, what: str) -> int:
+    try:
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise InputError(f"{what} {path} already exists: resume it instead of starting again") from None
+    except OSError as exc:
+        raise InputError(f"cannot create {what} {path}: {exc.strerror}") from None
+
+
+def ballots_path(journal: Path) -> Path:
+    return journal.with_name(journal.name + ".ballots")
+
+
 class JournaledMachine:
     """A voting machine whose state is written durably to its journal before each act returns."""
 
-    def __init__(self, path: Path, machine: VotingMachine, fd: int, zero: str | None, final: str | None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        machine: VotingMachine,
+        fd: int,
+        zero: str | None,
+        final: str | None,
+        ballots: BallotsFile | None = None,
+    ) -> None:
         self.path = path
         self.machine = machine
         self._fd = fd
@@ -94,18 +202,21 @@ class JournaledMachine:
         """The zero acta's payload, once printed."""
         self.final = final
         """The final acta's payload, once printed."""
+        self.ballots = ballots
+        """A machine that encrypts: its encrypted ballots' file."""
         self._durable = machine.record(zero, final)
         """The record on disk: what the machine goes back to if writing the next one fails."""
 
     @classmethod
     def create(cls, path: Path, setup: MachineSetup) -> JournaledMachine:
+        fd = _created(path, "journal")
+        machine = VotingMachine(setup)
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise InputError(f"journal {path} already exists: resume it instead of starting again") from None
-        except OSError as exc:
-            raise InputError(f"cannot create journal {path}: {exc.strerror}") from None
-        journaled = cls(path, VotingMachine(setup), fd, None, None)
+            ballots = BallotsFile.create(ballots_path(path), machine) if machine.box is not None else None
+        except BaseException:
+            os.close(fd)
+            raise
+        journaled = cls(path, machine, fd, None, None, ballots)
         try:
             os.ftruncate(fd, JOURNAL_BYTES)
             journaled._write()
@@ -128,11 +239,13 @@ class JournaledMachine:
                 raise FormatError(f"journal {path} is not a machine's journal: it holds {len(data):,} bytes, "
                                   f"not {JOURNAL_BYTES:,}")  # fmt: skip
             record = _chosen(_read_slot(data[:SLOT_BYTES]), _read_slot(data[SLOT_BYTES:]), path)
+            encrypts = record.setup.encryption_key is not None
+            ballots = BallotsFile.resume(ballots_path(path), record.ballots) if encrypts else None
             try:
-                machine = VotingMachine.from_record(record)
+                machine = VotingMachine.from_record(record, ballots.recorded if ballots is not None else ())
             except FormatError as exc:
                 raise FormatError(f"journal {path}: {exc}") from None
-            journaled = cls(path, machine, fd, record.zero, record.final)
+            journaled = cls(path, machine, fd, record.zero, record.final, ballots)
             journaled._write()
         except BaseException:
             os.close(fd)
@@ -141,6 +254,8 @@ class JournaledMachine:
 
     def close_file(self) -> None:
         os.close(self._fd)
+        if self.ballots is not None:
+            self.ballots.close()
 
     def __enter__(self) -> JournaledMachine:
         return self
@@ -159,7 +274,11 @@ class JournaledMachine:
                     raise OSError(28, "short write, the disk may be full")
                 os.fsync(self._fd)
         except (OSError, FormatError) as exc:
-            self.machine = VotingMachine.from_record(self._durable)
+            recorded: list[RecordedBallot] = []
+            if self.ballots is not None:  # back to the ballots the journal holds, the one just appended cut off
+                self.ballots.cut(self._durable.voters + self._durable.spoiled)
+                recorded = self.ballots.recorded
+            self.machine = VotingMachine.from_record(self._durable, recorded)
             self.zero, self.final = self._durable.zero, self._durable.final
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise InputError(f"journal {self.path}: the act was not recorded: {reason}") from None
@@ -173,8 +292,36 @@ class JournaledMachine:
 
     def cast(self, choice: str | None | dict[str, str | None]) -> Receipt:
         receipt = self.machine.cast(choice)
-        self._write()
+        self._kept()
         return receipt
+
+    def encrypt(self, choice: str | None | dict[str, str | None]) -> bytes:
+        """Encrypt a voter's choice and give its confirmation code: nothing is written until it is cast or
+        challenged (its nonces exist in memory alone)."""
+        return self.machine.encrypt(choice)
+
+    def cast_encrypted(self) -> Receipt:
+        receipt = self.machine.cast_encrypted()
+        self._kept()
+        return receipt
+
+    def challenge(self) -> Spoiled:
+        spoiled = self.machine.challenge()
+        self._kept()
+        return spoiled
+
+    def _kept(self) -> None:
+        """The act just done, durable: a ballot encrypted is appended to the ballots' file, then the journal
+        written; if either fails, the machine goes back to the journal's record."""
+        box = self.machine.box
+        if self.ballots is not None and box is not None:
+            try:
+                self.ballots.append(box.recorded[-1])
+            except OSError as exc:
+                self.ballots.cut(self._durable.voters + self._durable.spoiled)
+                self.machine = VotingMachine.from_record(self._durable, self.ballots.recorded)
+                raise InputError(f"{self.ballots.path}: the act was not recorded: {exc.strerror}") from None
+        self._write()
 
     def close(self, signer: Signer, now: str) -> SignedActa:
         final = self.machine.close(signer, now)
