@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
@@ -27,7 +28,7 @@ from actas.acta.codec import parse_payload
 from actas.files import load_election
 from actas.server.process import RunningServer, start_server
 from actas.sim.scenarios import alter_counts
-from tests.conftest import wait_for
+from tests.conftest import run_actas, wait_for
 from tests.web.conftest import PIN, Day, RunningKiosk, publish
 from tests.web.test_pages import photo_of
 
@@ -327,3 +328,47 @@ def test_the_witness_app_installs_and_opens_with_no_network_once_visited(
 
 def election_station(day: Day) -> str:
     return load_election(day.election).stations[2].code
+
+
+def test_a_voter_sees_the_code_challenges_and_casts_at_a_kiosk_that_encrypts(
+    page: Any, browser: Any, web_day: Day, kiosk_factory: Callable[..., RunningKiosk], tmp_path: Path
+) -> None:
+    election = load_election(web_day.election)
+    made = run_actas("trustees", "ceremony", "--election", web_day.election, "--out", tmp_path / "c",
+                     "--trustees", 3, "--quorum", 2)  # fmt: skip
+    assert made.code == 0, made.stderr
+    kiosk = kiosk_factory(election.stations[2].code, None, "vm", "--ceremony", str(tmp_path / "c" / "ceremony.json"))
+    console = browser.new_page(viewport=PHONE)
+    console.goto(kiosk.worker_url + "/")
+    console.fill("#signin-pin", PIN)
+    console.press("#signin-pin", "Enter")
+    console.wait_for_selector("#screen-console:not([hidden])")
+    console.fill("#open-pin", PIN)
+    console.click("#open")
+    console.wait_for_selector("#state:text-is('polls open')")
+    page.goto(kiosk.url + "/")
+    console.click("#enable")
+    cards = election.contests[0].options
+    for position, then in ((1, "#challenge"), (2, "#cast")):
+        page.wait_for_selector("#screen-ballot:not([hidden])")
+        page.click(f".card >> nth={position}")
+        page.click("#review")
+        page.click("#confirm")
+        page.wait_for_selector("#screen-encrypted:not([hidden])")
+        code = page.inner_text("#ballot-code")
+        assert re.fullmatch(r"[0-9a-f]{4}( [0-9a-f]{4}){3}", code), code
+        if then == "#challenge":
+            shot(page, "kiosk-encrypted")
+        page.click(then)
+        if then == "#challenge":
+            page.wait_for_selector("#screen-challenged:not([hidden])")
+            assert page.inner_text("#challenged-choice").startswith(cards[1].name)  # what the machine encrypted
+            shot(page, "kiosk-challenged")
+            page.click("#again")
+    page.wait_for_selector("#screen-cast:not([hidden])")
+    assert "keep the slip with your confirmation code" in page.inner_text("#cast-note")
+    record = (kiosk.out / "machine.journal.ballots").read_text().splitlines()
+    spoiled, cast = (json.loads(line) for line in record[1:])
+    assert spoiled["spoiled"]["choice"] == cards[1].id and "spoiled" not in cast
+    assert cast["code"].startswith(code.replace(" ", ""))  # the code the screen showed is the one cast
+    assert console.wait_for_selector("#voters:text-matches('^1 of ')")  # one vote counted, the challenge not

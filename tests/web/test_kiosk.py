@@ -103,7 +103,7 @@ def test_nothing_the_kiosk_keeps_serves_or_logs_links_a_vote_to_its_order_or_tim
     answers = [vote(kiosk, worker, {contest.id: o.id}) for o in contest.options[:3]]
     assert all(a.json() == {"recorded": True, "printed": True} for a in answers)  # no number, time or choice
     with kiosk.voter() as voter:
-        assert voter.get("/status").json() == {"state": "open", "ballot": False}
+        assert voter.get("/status").json() == {"state": "open", "ballot": False, "encrypts": False}
         for path in ["/printed/receipt-00001.pdf", "/printed/zero-acta.pdf", "/receipt", "/journal"]:
             assert voter.get(path).status_code == 404 and worker.get(path).status_code == 404
     assert kiosk.out.stat().st_mode & 0o077 == 0
@@ -325,3 +325,56 @@ def test_the_pin_crosses_the_network_only_under_tls(kiosk_factory: KioskFactory,
     loose = kiosk_factory(station, None, "loose", "--worker-host", address, "--insecure-http")
     with loose.worker() as worker:
         assert worker.post("/session", json={"pin": PIN}).status_code == 200
+
+
+def test_a_kiosk_that_encrypts_shows_the_code_takes_a_challenge_and_publishes_the_ballots(
+    kiosk_factory: KioskFactory, web_day: Day, tmp_path: Path
+) -> None:
+    """The voter confirms, sees the code, challenges once (the machine says what it encrypted, nothing
+    counts, the ballot stays enabled), votes again and casts; a voter who leaves leaves nothing. After the
+    final acta the mesa's encrypted ballots reach the board, which finds each by its code."""
+    election = load_election(web_day.election)
+    station, contest = election.stations[1].code, election.contests[0]
+    made = run_actas("trustees", "ceremony", "--election", web_day.election, "--out", tmp_path / "c",
+                     "--trustees", 3, "--quorum", 2)  # fmt: skip
+    assert made.code == 0, made.stderr
+    ceremony = tmp_path / "c" / "ceremony.json"
+    db = f"sqlite:///{tmp_path / 'board.sqlite'}"
+    with start_server(web_day.election, web_day.registry, db, tmp_path / "b.key", refresh_interval=0.3,
+                      options=["--ceremony", str(ceremony)]) as board:  # fmt: skip
+        key = board.board_key.to_text()
+        kiosk = kiosk_factory(station, board.url, "vm", "--board-key", key, "--ceremony", str(ceremony))
+        worker = signed_in(kiosk)
+        assert worker.post("/open", json={"pin": PIN}).status_code == 200
+        first, second = contest.options[0].id, contest.options[1].id
+        assert worker.post("/ballot", json={}).status_code == 200
+        with kiosk.voter() as voter:
+            assert voter.get("/status").json() == {"state": "open", "ballot": True, "encrypts": True}
+            assert voter.post("/vote", json={"choices": {contest.id: first}}).status_code == 409
+            assert voter.post("/cast", json={}).json()["error"]["code"] == "wrong_state"  # nothing encrypted yet
+            shown = voter.post("/encrypt", json={"choices": {contest.id: first}}).json()["code"]
+            challenged = voter.post("/challenge", json={}).json()
+            assert challenged == {"choice": first, "code": shown, "printed": True}
+            assert worker.get("/status").json()["ballot"] is True and worker.get("/status").json()["voters"] == 0
+            code = voter.post("/encrypt", json={"choices": {contest.id: second}}).json()["code"]
+            assert voter.post("/cast", json={}).json() == {"recorded": True, "printed": True}
+        assert len(list(kiosk.box.iterdir())) == 1 + 3  # the zero acta, two slips, one receipt for the ballot box
+        assert worker.post("/ballot", json={}).status_code == 200
+        with kiosk.voter() as voter:
+            voter.post("/encrypt", json={"choices": {contest.id: first}})
+            assert worker.post("/ballot/cancel", json={}).status_code == 200  # the voter left
+            assert voter.post("/cast", json={}).status_code == 409
+        assert worker.post("/close", json={"pin": PIN}).status_code == 200
+        final = parse_payload((kiosk.out / "final-acta.acta.txt").read_text()).acta
+        assert final.voters == 1 and final.ballots == code
+        record = (kiosk.out / "machine.journal.ballots").read_text().splitlines()
+        assert [json.loads(line)["code"] for line in record[1:]] == [shown, code]
+        answer = wait_for(
+            lambda: found if (found := httpx.get(f"{board.url}/v1/ballot/{code[:16]}")).is_success else None
+        )
+        assert answer is not None, worker.get("/status").json()["transmission"]
+        found = answer.json()
+        assert (found["station"], found["state"], found["place"]) == (station, "cast", 2)
+        spoiled = httpx.get(f"{board.url}/v1/ballot/{shown[:16]}").json()
+        assert spoiled["state"] == "spoiled" and spoiled["spoiled"] == {"choice": first}
+    assert code not in " ".join(kiosk.log) and shown not in " ".join(kiosk.log)  # the log holds no code

@@ -45,6 +45,13 @@ def kiosk_command(
     insecure_http: Annotated[
         bool, typer.Option("--insecure-http", help="Take the PIN over plain HTTP from other machines too.")
     ] = False,
+    ceremony: Annotated[
+        Path | None,
+        typer.Option(
+            help="The trustees' key ceremony (ceremony.json): encrypt every ballot, which the voter may "
+            "challenge (docs/e2e.md)."
+        ),
+    ] = None,
 ) -> None:
     """Run the voting machine of one station: a voter's screen and a poll workers' console.
 
@@ -58,6 +65,13 @@ def kiosk_command(
     running totals only, and each receipt goes to --printer from memory and is dropped. Started
     again, the kiosk resumes from its journal.
 
+    With --ceremony, the machine encrypts each ballot once the voter confirms it and shows its
+    confirmation code: the voter casts it (the receipt for the ballot box, and a slip with the code
+    to find the ballot on the results site) or challenges it (a slip says what the machine
+    encrypted; nothing is counted and the voter votes again). The encrypted ballots are kept beside
+    the journal, in the order of their codes as they are published, and sent to --server after the
+    final acta.
+
     Example: actas kiosk --election e --station R01.001.0001.01 --key keys/machines.keys --pin-file pin
              --printer 'lp -d receipts' --server http://127.0.0.1:8080
     """
@@ -70,6 +84,12 @@ def kiosk_command(
     from actas.server.workers import Listening, listen, serve
 
     election = load_election(election_dir)
+    key_of_trustees = None
+    if ceremony is not None:
+        from actas.cli.trustees import load_ceremony
+
+        _, record, _ = load_ceremony(ceremony, election_dir)
+        key_of_trustees = record.joint_key().hex()
     if station not in election.station_by_code:
         raise InputError(f"station {station[:64]} is not in election {election.id}")
     if server is not None and not server.startswith(("http://", "https://")):
@@ -90,6 +110,7 @@ def kiosk_command(
         Printer(printer),
         Verifier.from_text(board_key) if board_key else None,
         load_logos(election, election_dir),
+        key_of_trustees,
     )
     booth = Booth(config)
     service = KioskService(booth, PinGuard(pin, out_dir / "pin.lockout"), insecure_http=insecure_http)

@@ -123,7 +123,7 @@ class KioskService:
 
     def voter_status(self) -> dict[str, Any]:
         """What the voter's screen is told: the machine's state and whether a ballot waits. No counts."""
-        return {"state": self.booth.state, "ballot": self.booth.ballot_enabled}
+        return {"state": self.booth.state, "ballot": self.booth.ballot_enabled, "encrypts": self.booth.encrypts}
 
     def worker_status(self) -> dict[str, Any]:
         booth = self.booth
@@ -216,6 +216,10 @@ def create_voter_app(service: KioskService) -> FastAPI:
         choices = data.get("choices")
         if not isinstance(choices, dict):
             return error(400, "malformed", 'send {"choices": {"CONTEST": "OPTION" or "null"}}')
+        if service.booth.encrypts:
+            return error(
+                409, "wrong_state", "this machine encrypts each ballot: POST /encrypt, then /cast or /challenge"
+            )
         printed = await service.act(lambda: service.booth.vote(choices))
         if isinstance(printed, Response):
             return printed
@@ -223,6 +227,45 @@ def create_voter_app(service: KioskService) -> FastAPI:
         if not printed:
             body["message"] = "your vote is recorded, but the receipt did not print: call a poll worker"
         return JSONResponse(body, headers={"cache-control": "no-store"})
+
+    @app.post("/encrypt")
+    async def encrypt(request: Request) -> Response:
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        choices = data.get("choices")
+        if not isinstance(choices, dict):
+            return error(400, "malformed", 'send {"choices": {"CONTEST": "OPTION" or "null"}}')
+        if not service.booth.encrypts:
+            return error(409, "wrong_state", "this machine does not encrypt ballots: POST /vote")
+        code = await service.act(lambda: service.booth.encrypt(choices))
+        if isinstance(code, Response):
+            return code
+        return JSONResponse({"code": code}, headers={"cache-control": "no-store"})
+
+    @app.post("/cast")
+    async def cast(request: Request) -> Response:
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        printed = await service.act(service.booth.cast)
+        if isinstance(printed, Response):
+            return printed
+        body = {"recorded": True, "printed": printed}
+        if not printed:
+            body["message"] = "your vote is recorded, but a printout failed: call a poll worker"
+        return JSONResponse(body, headers={"cache-control": "no-store"})
+
+    @app.post("/challenge")
+    async def challenge(request: Request) -> Response:
+        data = await _json(request)
+        if isinstance(data, Response):
+            return data
+        found = await service.act(service.booth.challenge)
+        if isinstance(found, Response):
+            return found
+        choice, code, printed = found
+        return JSONResponse({"choice": choice, "code": code, "printed": printed}, headers={"cache-control": "no-store"})
 
     return app
 

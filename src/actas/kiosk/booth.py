@@ -1,6 +1,11 @@
 """The voting booth: one station's journaled machine, the ballot a poll worker enables, its printer and
 its link to the tabulation server.
 
+A machine given the trustees' key encrypts the ballot once the voter confirms the choice and shows its
+confirmation code; the voter casts it (its receipt goes into the ballot box as always, its code on a slip
+the voter keeps) or challenges it (the machine reveals what it encrypted on a slip, counts nothing, and
+the voter votes again). After the final acta, the mesa's encrypted ballots go to the server.
+
 One ballot per voter: the poll worker checks the voter in the poll book and enables one ballot from
 the poll workers' console; the voter's screen can cast only an enabled ballot, and casting uses it
 up. A vote must name a card or "null" for every contest: an empty choice is never read as a null
@@ -15,6 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from actas.acta.model import ActaKind, SignedActa
 from actas.election import NULL_VOTE, Election
 from actas.errors import InputError, MachineStateError
@@ -22,10 +29,12 @@ from actas.fields import format_utc_time
 from actas.files import write_private
 from actas.i18n import spoken
 from actas.kiosk.printer import Printer, PrinterError
+from actas.machine.receipt import Receipt
 from actas.machine.voting_machine import MachineSetup, MachineState
 from actas.outbox import Outbox
-from actas.paper.render import pdf_bytes, render_acta, render_receipt
+from actas.paper.render import pdf_bytes, render_acta, render_confirmation, render_receipt
 from actas.payload_sources import SourcePayload
+from actas.send_ballots import send_records
 from actas.signed_note import Signer, Verifier
 from actas.store.journal import JournaledMachine
 from actas.transmit import transmit
@@ -55,6 +64,9 @@ class KioskConfig:
     """The tabulation server's checkpoint key, pinned; taken from the server when None."""
     logos: Mapping[str, tuple[bytes, str]] = field(default_factory=dict)
     """The parties' logos the definition names, by ballot option: bytes and media type (`files.load_logos`)."""
+    encryption_key: str | None = None
+    """The trustees' joint key (hex): the machine encrypts every ballot, the voter may challenge it, and
+    its encrypted ballots go to the server after its final acta (docs/e2e.md)."""
 
 
 def _now() -> str:
@@ -68,6 +80,12 @@ class Booth:
         config.out_dir.chmod(0o700)
         journal = config.out_dir / JOURNAL
         self.machine: JournaledMachine | None = JournaledMachine.resume(journal) if journal.exists() else None
+        if self.machine is not None and self.machine.machine.setup.encryption_key != config.encryption_key:
+            self.machine.close_file()
+            raise InputError(
+                f"journal {journal} was started {'with' if config.encryption_key is None else 'without'} the "
+                "trustees' key: start the kiosk as it was started (the same --ceremony, or none)"
+            )
         self.ballot_enabled = False
         """Whether a poll worker has enabled a ballot that no vote has used yet."""
         self.delivered = self.machine is None
@@ -96,7 +114,8 @@ class Booth:
     def open(self) -> None:
         if self.machine is not None:
             raise MachineStateError(f"the machine is {self.state}, not {MachineState.READY.value}")
-        setup = MachineSetup.for_station(self.config.election, self.config.station, self.config.signer.name)
+        config = self.config
+        setup = MachineSetup.for_station(config.election, config.station, config.signer.name, config.encryption_key)
         machine = JournaledMachine.create(self.config.out_dir / JOURNAL, setup)
         self.machine = machine
         self._print_acta(machine.open(self.config.signer, _now()))
@@ -113,10 +132,17 @@ class Booth:
         if not self.ballot_enabled:
             raise MachineStateError("no ballot is enabled")
         self.ballot_enabled = False
+        if self.machine is not None:
+            self.machine.machine.discard()  # a ballot encrypted and shown, its voter gone: nothing of it kept
+
+    @property
+    def encrypts(self) -> bool:
+        return self.config.encryption_key is not None
 
     def close(self) -> None:
         machine = self._require(MachineState.OPEN)
         self.ballot_enabled = False
+        machine.machine.discard()
         self._print_acta(machine.close(self.config.signer, _now()))
 
     def reprint(self, kind: str) -> None:
@@ -132,6 +158,50 @@ class Booth:
     def vote(self, choices: Mapping[str, object]) -> bool:
         """Cast the enabled ballot and print its receipt; whether the receipt printed. A choice refused
         leaves the ballot enabled and nothing counted."""
+        machine, picks = self._enabled(choices)
+        return self._cast(machine.cast(picks))
+
+    def encrypt(self, choices: Mapping[str, object]) -> str:
+        """Encrypt the enabled ballot's choices: its confirmation code, which the voter sees before casting it
+        (`cast`) or challenging it (`challenge`)."""
+        machine, picks = self._enabled(choices)
+        return machine.encrypt(picks).hex()
+
+    def cast(self) -> bool:
+        """Cast the ballot encrypted and shown: its receipt into the ballot box, its code on a slip the voter
+        keeps; whether both printed."""
+        machine = self._require(MachineState.OPEN)
+        receipt = machine.cast_encrypted()
+        assert machine.machine.box is not None
+        code = machine.machine.box.last_code
+        printed = self._cast(receipt)
+        return self._slip(render_confirmation(code, self.config.station, self.config.election)) and printed
+
+    def challenge(self) -> tuple[str, str, bool]:
+        """Challenge the ballot encrypted and shown: never counted, the ballot stays enabled for the voter to
+        vote again. (the choice the machine revealed, the code, whether its slip printed)."""
+        machine = self._require(MachineState.OPEN)
+        if not self.ballot_enabled:
+            raise BallotNotEnabled("no ballot is enabled")
+        spoiled = machine.challenge()
+        assert machine.machine.box is not None
+        code = machine.machine.box.last_code
+        slip = render_confirmation(code, self.config.station, self.config.election, spoiled.choice)
+        return spoiled.choice, code.hex(), self._slip(slip)
+
+    def _slip(self, figure: Figure) -> bool:
+        try:
+            self.config.printer.print_pdf(pdf_bytes(figure))
+        except PrinterError as exc:
+            self.printer_problem = self.words.gettext("the last slip did not print: %(why)s") % {
+                "why": self._printer_failure(exc)
+            }
+            return False
+        return True
+
+    def _enabled(self, choices: Mapping[str, object]) -> tuple[JournaledMachine, dict[str, str | None]]:
+        """The open machine, with a ballot enabled, and the choices it is given, each a card or null of a
+        contest on the ballot."""
         machine = self._require(MachineState.OPEN)
         if not self.ballot_enabled:
             raise BallotNotEnabled(
@@ -150,7 +220,10 @@ class Booth:
         extra = set(choices) - set(picks)
         if extra:
             raise ChoiceRefused(f"no contest {sorted(extra)[0][:40]} on this ballot")
-        receipt = machine.cast(picks)
+        return machine, picks
+
+    def _cast(self, receipt: Receipt) -> bool:
+        """A vote cast: the ballot used up, its receipt printed for the ballot box; whether it printed."""
         self.ballot_enabled = False
         try:
             self.config.printer.print_pdf(pdf_bytes(render_receipt(receipt, self.config.election)))
@@ -224,6 +297,19 @@ class Booth:
             }
             return False
         problems = report.refused + report.conflicts
+        if not problems and self.machine.final is not None and self.machine.ballots is not None:
+            sent = send_records(
+                self.config.server,
+                [(self.config.station, self.machine.ballots.path)],
+                board_key=self.config.board_key or report.board_key,
+                retry_for=RETRY_SECONDS,
+            )
+            if sent.unsent:
+                self.transmission = self.words.gettext("encrypted ballots not delivered: retrying every %(s)s s") % {
+                    "s": f"{RETRY_SECONDS:.0f}"
+                }
+                return False
+            problems = sent.refused
         if problems:
             self.transmission = self.words.gettext("refused: %(why)s") % {"why": "; ".join(problems)}
         else:

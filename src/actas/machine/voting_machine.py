@@ -217,6 +217,18 @@ class VotingMachine:
         self.spoiled += 1
         return self.box.challenge()
 
+    def discard(self) -> None:
+        """Forget a ballot encrypted and shown but neither cast nor challenged (its voter left): nothing of
+        it was recorded, and its nonces go with it."""
+        self._pending = None
+        if self.box is not None:
+            self.box.pending = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether a ballot is encrypted and shown, waiting to be cast or challenged."""
+        return self._pending is not None
+
     def _take_pending(self) -> tuple[list[int], tuple[tuple[str, str], ...]]:
         self._require(MachineState.OPEN, "cast or challenge a ballot")
         if self._pending is None:

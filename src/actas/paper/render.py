@@ -171,8 +171,42 @@ def render_receipt(receipt: Receipt, election: Election) -> Figure:
     chain = lang.gettext("code %(digest)s") % {"digest": receipt.code[:32]}
     lines += [("rule", ""), ("small", chain), ("small", " " * chain.index(receipt.code[:32]) + receipt.code[32:])]
     lines.append(("small", lang.gettext("Put this receipt in the ballot box.")))
+    return _slip(lines, qr_codes(receipt.to_text()))
+
+
+def render_confirmation(code: bytes, station: str, election: Election, challenged: str | None = None) -> Figure:
+    """The slip a voter keeps, in the election's language: their encrypted ballot's confirmation code, to
+    find it on the board (`/ballot/CODE`), and nothing of the vote; for a challenged ballot, which counts
+    for no one, also what the machine revealed it held."""
+    lang = spoken(election)
+    digits = code.hex()
+    lines: list[tuple[str, str]] = [("title", lang.gettext("CONFIRMATION CODE")), ("info", election.name)]
+    lines += [("info", f"{election.station_label} {station}"), ("rule", "")]
+    lines += [
+        ("head", " ".join(digits[i : i + 4] for i in range(0, 16, 4))),
+        ("small", digits[:32]),
+        ("small", digits[32:]),
+    ]
+    if challenged is not None:
+        names = {o.id: o.name for c in election.contests for o in c.options}
+        held = lang.gettext("Null vote") if challenged == "null" else names.get(challenged, challenged)
+        lines += [
+            ("rule", ""),
+            ("info", lang.gettext("CHALLENGED: NOT COUNTED")),
+            ("info", lang.gettext("The machine encrypted:")),
+            ("head", held),
+        ]
+    lines += [
+        ("rule", ""),
+        ("small", lang.gettext("Keep this slip. Find your ballot")),
+        ("small", lang.gettext("on the results site: /ballot/CODE")),
+    ]
+    return _slip(lines, qr_codes(digits))
+
+
+def _slip(lines: list[tuple[str, str]], codes: list[segno.QRCode]) -> Figure:
+    """A narrow printout: its lines top to bottom, then its QR codes."""
     qr_in = 1.6
-    codes = qr_codes(receipt.to_text())
     height = 0.35 + ROW_IN * 1.25 * len(lines) + len(codes) * (qr_in + 0.1) + 0.1
     fig = Figure(figsize=(RECEIPT_WIDTH_IN, height))
     y = height - 0.3

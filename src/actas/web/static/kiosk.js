@@ -4,7 +4,8 @@
 (function () {
   const initial = JSON.parse(document.getElementById("initial").textContent);
   const $ = (id) => document.getElementById(id);
-  const screens = ["ready", "waiting", "ballot", "confirm", "cast", "closed"];
+  const screens = ["ready", "waiting", "ballot", "confirm", "encrypted", "challenged", "cast", "closed"];
+  const VOTING = ["ballot", "confirm", "encrypted", "challenged"];
   const { _ } = ActasWords;
   const STATE_NAMES = { ready: _("polls not open"), open: _("polls open"), closed: _("polls closed") };
   const CAST_SECONDS = 6;
@@ -18,7 +19,7 @@
   function show(name) {
     if (name === current) return;
     current = name;
-    if (name !== "ballot" && name !== "confirm") $("problem").hidden = true;
+    if (!VOTING.includes(name)) $("problem").hidden = true;
     for (const s of screens) $(`screen-${s}`).hidden = s !== name;
     const heading = $(`screen-${name}`).querySelector("h1");
     heading.focus();
@@ -41,7 +42,7 @@
     if (status.state === "closed") { forget(); return show("closed"); }
     if (Date.now() < castUntil) return show("cast");
     if (!status.ballot) { forget(); document.body.classList.remove("large"); return show("waiting"); }
-    if (!["ballot", "confirm"].includes(current)) { forget(); show("ballot"); }
+    if (!VOTING.includes(current)) { forget(); show("ballot"); }
   }
 
   function buildBallot() {
@@ -117,31 +118,60 @@
     show("confirm");
   });
   $("change").addEventListener("click", () => show("ballot"));
-  $("confirm").addEventListener("click", async () => {
-    $("confirm").disabled = true;
+
+  async function post(path, body) {
+    const response = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    const data = await response.json();
+    if (!response.ok) throw new Error(data.error.code);
+    return data;
+  }
+
+  // Each act of the voter, the button pressed disabled until it is answered; a refusal said in plain words,
+  // never the machine's own message (which may name its files).
+  async function act(button, work) {
+    button.disabled = true;
     try {
-      const body = { choices: Object.fromEntries(Object.entries(choices).map(([c, o]) => [c, o.id])) };
-      const response = await fetch("/vote", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
-      const data = await response.json();
-      forget();
-      if (!response.ok) throw new Error(data.error.code);
-      $("cast-note").textContent = data.printed
-        ? _("Take your receipt from the printer, check it, and put it in the ballot box.")
-        : _("Your vote is recorded, but the receipt did not print: call a poll worker.");
-      castUntil = Date.now() + CAST_SECONDS * 1000;
-      show("cast");
+      await work();
     } catch (err) {
-      // In plain words, never the machine's own message (which may name its files).
       const said = _("The vote was not recorded: {why}. Call a poll worker.", { why: WHY[err.message] || _("the machine could not record it") });
       $("problem").textContent = said;
       $("problem").hidden = false;
       $("announce").textContent = said;
+      forget();
       current = null;
       await poll();
     } finally {
-      $("confirm").disabled = false;
+      button.disabled = false;
     }
-  });
+  }
+
+  function recorded(data) {
+    forget();
+    $("cast-note").textContent = !data.printed
+      ? _("Your vote is recorded, but a printout failed: call a poll worker.")
+      : status.encrypts
+        ? _("Put your receipt in the ballot box, and keep the slip with your confirmation code.")
+        : _("Take your receipt from the printer, check it, and put it in the ballot box.");
+    castUntil = Date.now() + CAST_SECONDS * 1000;
+    show("cast");
+  }
+
+  $("confirm").addEventListener("click", () => act($("confirm"), async () => {
+    const body = { choices: Object.fromEntries(Object.entries(choices).map(([c, o]) => [c, o.id])) };
+    if (!status.encrypts) return recorded(await post("/vote", body));
+    const { code } = await post("/encrypt", body);
+    $("ballot-code").textContent = code.slice(0, 16).match(/.{4}/g).join(" ");
+    show("encrypted");
+  }));
+  $("cast").addEventListener("click", () => act($("cast"), async () => recorded(await post("/cast", {}))));
+  $("challenge").addEventListener("click", () => act($("challenge"), async () => {
+    const data = await post("/challenge", {});
+    const option = initial.contests.flatMap((c) => c.options).find((o) => o.id === data.choice);
+    $("challenged-choice").textContent = option ? `${option.name} (${option.candidate})` : _("Null vote");
+    forget();
+    show("challenged");
+  }));
+  $("again").addEventListener("click", () => show("ballot"));
 
   async function poll() {
     try {
