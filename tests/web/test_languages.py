@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -15,13 +16,15 @@ import httpx
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from PIL import Image
 
 from actas.acta.codec import parse_payload
 from actas.election import Election
 from actas.errors import FormatError, InputError
 from actas.i18n import LOCALES, available, language, spoken
 from actas.machine.receipt import Receipt
-from actas.paper.render import render_acta, render_receipt
+from actas.paper.qr_image import decode_qr_texts
+from actas.paper.render import render_acta, render_confirmation, render_receipt
 from actas.server.process import RunningServer, start_server
 from actas.sim.generator import synthetic, venezuela
 from actas.web.assets import STATIC, VENDORED
@@ -239,3 +242,20 @@ def test_the_printed_acta_and_receipt_speak_the_elections_language() -> None:
     spanish = [t.get_text() for t in render_acta(signed, as_spoken).texts]
     assert spanish[0] == "ACTA DE ESCRUTINIO - RESULTADOS FINALES" and "Votantes" in spanish
     assert any(text.endswith("(hora de Venezuela)") for text in spanish)  # the opening, in Caracas's time
+
+
+def test_the_confirmation_slip_carries_the_code_and_nothing_of_a_cast_vote() -> None:
+    ve = synthetic(4, 3, naming="es_VE")
+    station, contest = ve.stations[0].code, ve.contests[0]
+    code = bytes.fromhex("6639a55114a068cd" + "ab" * 24)
+    slip = render_confirmation(code, station, ve)
+    said = [t.get_text() for t in slip.texts]
+    assert said[0] == "CÓDIGO DE CONFIRMACIÓN" and "6639 a551 14a0 68cd" in said
+    assert not any(o.name in " ".join(said) for o in contest.options) and "Voto nulo" not in said
+    buffer = io.BytesIO()
+    slip.savefig(buffer, format="png", dpi=200, facecolor="white")
+    assert decode_qr_texts(Image.open(buffer)) == [code.hex()]  # read back from its pixels
+    challenged = [t.get_text() for t in render_confirmation(code, station, ve, contest.options[2].id).texts]
+    assert "IMPUGNADA: NO SE CUENTA" in challenged and contest.options[2].name in challenged
+    english = [t.get_text() for t in render_confirmation(code, station, synthetic(4, 3), "null").texts]
+    assert english[0] == "CONFIRMATION CODE" and "Null vote" in english
