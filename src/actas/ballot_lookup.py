@@ -18,7 +18,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
 from actas.e2e.hashing import Context
-from actas.e2e.mesa import MesaRecord, check_mesa
+from actas.e2e.mesa import MesaRecord, RecordedBallot, check_mesa
 from actas.e2e.records import ceremony_from_text
 from actas.election import Election
 from actas.errors import ActasError, InputError
@@ -59,7 +59,9 @@ class BoardBallot:
         }  # fmt: skip
 
 
-class _Board:
+class BoardReader:
+    """An official board read over HTTP, every entry it gives proved against a checkpoint signed by its key."""
+
     def __init__(self, server: str, board_key: Verifier | None) -> None:
         self.base = server.rstrip("/")
         self.client = httpx.Client(timeout=TIMEOUT)
@@ -110,14 +112,14 @@ class _Board:
 def check_on_board(server: str, code: str, board_key: Verifier | None = None) -> BoardBallot:
     """Find the ballot of `code` (16 to 64 lowercase hexadecimal digits) on the board and check it and its
     mesa; InputError when the board cannot be read."""
-    board = _Board(server, board_key)
+    board = BoardReader(server, board_key)
     try:
         return _check(board, code)
     finally:
         board.close()
 
 
-def _check(board: _Board, code: str) -> BoardBallot:
+def _check(board: BoardReader, code: str) -> BoardBallot:
     result = BoardBallot(code)
     response = board.get(f"/v1/ballot/{code}")
     if response.status_code == 404:
@@ -149,36 +151,48 @@ def _check(board: _Board, code: str) -> BoardBallot:
     return result
 
 
-def _check_record(board: _Board, result: BoardBallot, election: Election, context: Context) -> bytes | None:
-    """Every part of the mesa's record proved and checked, linked code to code; the record's last code."""
-    mesa = board.json(f"/v1/ballots/{result.station}")
-    parts = [(int(p["index"]), str(p["part"]).encode(), {"checkpoint": mesa.get("checkpoint"), **p})
-             for p in mesa.get("parts", [])]  # fmt: skip
-    at, last = None, None
+def _check_record(board: BoardReader, result: BoardBallot, election: Election, context: Context) -> bytes | None:
+    """The mesa's whole record proved and checked; its last code (None when the board lacks a part)."""
+    record = board_record(board, election, result.station, result.problems)
+    if record is None:
+        return None
+    checked = check_mesa(context, election.contests[0], record)
+    result.problems += list(checked.problems)
+    result.ballots = len(record.ballots)
+    return record.last_code
+
+
+def board_record(board: BoardReader, election: Election, station: str, problems: list[str]) -> MesaRecord | None:
+    """A mesa's whole record as the board holds it: every part proved included, read and linked code to code
+    from the first to the last (None, with the problem added, when they do not make a whole record; a mesa
+    with no record at all adds none)."""
+    mesa = board.json(f"/v1/ballots/{station}")
     chain: dict[bytes, MesaRecord] = {}
-    for index, data, answer in parts:
-        board.proved(data, index, answer, f"part at entry {index}", result.problems)
+    for item in mesa.get("parts", []):
+        index, data = int(item["index"]), str(item["part"]).encode()
+        board.proved(data, index, {"checkpoint": mesa.get("checkpoint"), **item}, f"part at entry {index}", problems)
         try:
             part = MesaRecord.from_lines(data.decode("utf-8").splitlines(keepends=True))
         except (ActasError, UnicodeDecodeError) as exc:
-            result.problems.append(f"part at entry {index}: cannot be read: {exc}")
+            problems.append(f"part at entry {index}: cannot be read: {exc}")
             continue
         chain[part.start] = part
-    code = next((p.start for p in chain.values() if p.part == 1), None)
-    while code is not None and code in chain:
-        at = chain.pop(code)
-        checked = check_mesa(context, election.contests[0], at)
-        result.problems += [f"part {at.part} of {at.parts}: {p}" for p in checked.problems]
-        result.ballots += len(at.ballots)
-        last, code = at.last_code, (at.last_code if at.part < at.parts else None)
-    if at is None or at.part != at.parts:
-        result.problems.append(f"the board does not hold every part of mesa {result.station}'s record, linked")
+    if not chain:
         return None
-    return last
+    first = next((p for p in chain.values() if p.part == 1), None)
+    ballots: list[RecordedBallot] = []
+    at = first
+    while at is not None:
+        ballots += at.ballots
+        if at.part == at.parts:
+            return MesaRecord(at.fingerprint, station, at.contest, tuple(ballots))
+        at = chain.get(at.last_code)
+    problems.append(f"the board does not hold every part of mesa {station}'s record, linked")
+    return None
 
 
 def _check_acta(
-    board: _Board, result: BoardBallot, genesis: list[dict[str, Any]], election: Election, last: bytes | None
+    board: BoardReader, result: BoardBallot, genesis: list[dict[str, Any]], election: Election, last: bytes | None
 ) -> None:
     """The mesa's final acta, proved on the board and signed by its machine, commits to the record."""
     try:

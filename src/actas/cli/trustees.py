@@ -113,15 +113,24 @@ def trustees_decrypt(
     trustee_file: Annotated[Path, typer.Option("--trustee", help="This trustee's own file (trustee-N.key).")],
     record: Annotated[Path, typer.Option("--ceremony", help="The ceremony's record (ceremony.json).")],
     election_dir: Annotated[Path, typer.Option("--election", help="Election directory.")],
-    ballots: Annotated[Path, typer.Option(help="The mesas' encrypted ballots (a directory of <mesa>.jsonl).")],
+    ballots: Annotated[
+        str,
+        typer.Option(
+            help="The mesas' encrypted ballots: a directory of <mesa>.jsonl, or an official board's URL, whose "
+            "every part is proved against a checkpoint signed by its key."
+        ),
+    ],
     out_file: Annotated[Path, typer.Option("--out", help="Where to write this trustee's shares (JSON lines).")],
+    board_key: BoardKey = None,
 ) -> None:
     """One trustee's share of the decryption of every mesa's tally, each with its proof: the sum of the
     mesa's cast ballots that hold, option by option; no ballot is ever decrypted alone. Any quorum of
-    trustees' shares decrypts the tallies (`actas trustees tally`).
+    trustees' shares decrypts the tallies (`actas trustees tally`, or on the board `actas trustees
+    publish`). From a board, the mesas whose records it holds, each part proved on it (pin its key with
+    --board-key); exit 1 naming any part the board does not prove, the shares of the others written.
 
     Example: actas trustees decrypt --trustee trustee-2.key --ceremony ceremony.json --election ve2024
-    --ballots day/ballots --out shares-2.jsonl
+    --ballots https://cne.example --out shares-2.jsonl
     """
     from actas.e2e.group import base_mul
     from actas.e2e.mesa import check_mesa
@@ -139,17 +148,46 @@ def trustees_decrypt(
         )
     contest = election.contests[0]
 
+    problems: list[str] = []
+
     def mesas() -> Iterator[MesaShares]:
         with progress() as bar:
-            files = mesa_files(ballots, election)
-            task = bar.add_task("mesas", total=len(files))
-            for station, path in files:
-                checked = check_mesa(context, contest, mesa_record(path))
+            records = mesa_records(ballots, election, board_key, problems)
+            task = bar.add_task("mesas", total=len(election.stations))
+            for station, found in records:
+                checked = check_mesa(context, contest, found)
                 yield tally_shares(context, trustee.index, secret, key, station, contest, checked.tally)
                 bar.advance(task)
 
     write_text(out_file, "".join(shares_lines(election.fingerprint, trustee.index, mesas())))
     out.print(f"trustee {trustee.index}: wrote its shares of every mesa's tally to {out_file}", markup=False)
+    for problem in problems:
+        out.print(f"problem: {problem}", markup=False, soft_wrap=True)
+    if problems:
+        raise VerificationError(f"{len(problems)} problems with the board's records; their mesas have no shares")
+
+
+def mesa_records(
+    source: str, election: Election, board_key: str | None, problems: list[str]
+) -> Iterator[tuple[str, MesaRecord]]:
+    """Each mesa's whole record, from a directory of <mesa>.jsonl or from an official board (each part
+    proved on it; a mesa whose parts are not adds its problems instead)."""
+    if not source.startswith(("http://", "https://")):
+        for station, path in mesa_files(Path(source), election):
+            yield station, mesa_record(path)
+        return
+    from actas.ballot_lookup import BoardReader, board_record
+    from actas.signed_note import Verifier
+
+    board = BoardReader(source, Verifier.from_text(board_key) if board_key else None)
+    try:
+        for code in (s.code for s in election.stations):
+            before = len(problems)
+            found = board_record(board, election, code, problems)
+            if found is not None and len(problems) == before:
+                yield code, found
+    finally:
+        board.close()
 
 
 @trustees_app.command("publish")
