@@ -49,6 +49,7 @@ bench: $(STAMP) $(COMPILED)
 	$(BIN)/python bench/cosigning.py
 	$(BIN)/python bench/tiles.py
 	$(BIN)/python bench/ballots.py --electionguard
+	$(BIN)/python bench/ballot_board.py
 
 docs: $(STAMP) $(COMPILED)
 	$(BIN)/python -m actas.cli.reference > docs/cli.md
