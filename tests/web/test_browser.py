@@ -73,6 +73,19 @@ def official(web_day: Day, tmp_path: Path) -> Iterator[RunningServer]:
         yield running
 
 
+def opened(browser: Any, kiosk: RunningKiosk) -> Any:
+    """The poll workers' console, on a phone of its own, signed in with the PIN and the polls opened."""
+    console = browser.new_page(viewport=PHONE)
+    console.goto(kiosk.worker_url + "/")
+    console.fill("#signin-pin", PIN)
+    console.press("#signin-pin", "Enter")
+    console.wait_for_selector("#screen-console:not([hidden])")
+    console.fill("#open-pin", PIN)
+    console.click("#open")
+    console.wait_for_selector("#state:text-is('polls open')")
+    return console
+
+
 def test_a_day_at_the_kiosk_by_keyboard_reaches_the_live_results_without_a_reload(
     page: Any, browser: Any, official: RunningServer, web_day: Day, kiosk_factory: Callable[..., RunningKiosk]
 ) -> None:
@@ -85,14 +98,7 @@ def test_a_day_at_the_kiosk_by_keyboard_reaches_the_live_results_without_a_reloa
     results.wait_for_selector("#reported:text-matches('^23 of 24')")
 
     kiosk = kiosk_factory(station, official.url)
-    console = browser.new_page(viewport=PHONE)  # the poll workers' console, on a device of its own
-    console.goto(kiosk.worker_url + "/")
-    console.fill("#signin-pin", PIN)
-    console.press("#signin-pin", "Enter")
-    console.wait_for_selector("#screen-console:not([hidden])")
-    console.fill("#open-pin", PIN)
-    console.click("#open")
-    console.wait_for_selector("#state:text-is('polls open')")
+    console = opened(browser, kiosk)
     page.goto(kiosk.url + "/")
     page.wait_for_selector("#screen-waiting:not([hidden])")
     shot(page, "kiosk-waiting")
@@ -338,14 +344,7 @@ def test_a_voter_sees_the_code_challenges_and_casts_at_a_kiosk_that_encrypts(
                      "--trustees", 3, "--quorum", 2)  # fmt: skip
     assert made.code == 0, made.stderr
     kiosk = kiosk_factory(election.stations[2].code, None, "vm", "--ceremony", str(tmp_path / "c" / "ceremony.json"))
-    console = browser.new_page(viewport=PHONE)
-    console.goto(kiosk.worker_url + "/")
-    console.fill("#signin-pin", PIN)
-    console.press("#signin-pin", "Enter")
-    console.wait_for_selector("#screen-console:not([hidden])")
-    console.fill("#open-pin", PIN)
-    console.click("#open")
-    console.wait_for_selector("#state:text-is('polls open')")
+    console = opened(browser, kiosk)
     page.goto(kiosk.url + "/")
     console.click("#enable")
     cards = election.contests[0].options

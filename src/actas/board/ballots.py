@@ -24,7 +24,6 @@ from actas.board.log import BoardLog
 from actas.board.outcome import Entered, Entry, Outcome, Reason, Refused
 from actas.board.refusals import Refusals
 from actas.e2e.elgamal import Ciphertext
-from actas.e2e.group import point
 from actas.e2e.hashing import Context
 from actas.e2e.mesa import MesaRecord, ballot_in, check_mesa
 from actas.e2e.records import ceremony_from_text, read_shares, shares_lines
@@ -56,13 +55,6 @@ def part_bytes(part: MesaRecord) -> bytes:
 
 def tally_bytes(tally: Sequence[Ciphertext]) -> bytes:
     return b"".join(c.alpha + c.beta for c in tally)
-
-
-def tally_from_bytes(data: bytes) -> tuple[Ciphertext, ...]:
-    return tuple(
-        Ciphertext(point(data[i : i + 32], "tally"), point(data[i + 32 : i + 64], "tally"))
-        for i in range(0, len(data), 64)
-    )
 
 
 @dataclass(frozen=True)

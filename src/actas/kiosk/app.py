@@ -154,6 +154,27 @@ async def _json(request: Request) -> dict[str, Any] | Response:
     return data
 
 
+async def _choices(request: Request) -> dict[str, Any] | Response:
+    """A vote's choices, one card or null per contest, as the voter's screen sends them."""
+    data = await _json(request)
+    if isinstance(data, Response):
+        return data
+    choices = data.get("choices")
+    if not isinstance(choices, dict):
+        return error(400, "malformed", 'send {"choices": {"CONTEST": "OPTION" or "null"}}')
+    return choices
+
+
+def _recorded(printed: object, failed: str) -> Response:
+    """The answer to a vote counted: no number, time or choice; whether what was to print printed."""
+    if isinstance(printed, Response):
+        return printed
+    body: dict[str, object] = {"recorded": True, "printed": printed}
+    if not printed:
+        body["message"] = f"your vote is recorded, but {failed}: call a poll worker"
+    return JSONResponse(body, headers={"cache-control": "no-store"})
+
+
 def _app(title: str) -> FastAPI:
     app = FastAPI(title=title, version="1", docs_url=None, redoc_url=None, openapi_url=None)
     json_errors(app)
@@ -210,32 +231,20 @@ def create_voter_app(service: KioskService) -> FastAPI:
 
     @app.post("/vote")
     async def vote(request: Request) -> Response:
-        data = await _json(request)
-        if isinstance(data, Response):
-            return data
-        choices = data.get("choices")
-        if not isinstance(choices, dict):
-            return error(400, "malformed", 'send {"choices": {"CONTEST": "OPTION" or "null"}}')
+        choices = await _choices(request)
+        if isinstance(choices, Response):
+            return choices
         if service.booth.encrypts:
             return error(
                 409, "wrong_state", "this machine encrypts each ballot: POST /encrypt, then /cast or /challenge"
             )
-        printed = await service.act(lambda: service.booth.vote(choices))
-        if isinstance(printed, Response):
-            return printed
-        body = {"recorded": True, "printed": printed}
-        if not printed:
-            body["message"] = "your vote is recorded, but the receipt did not print: call a poll worker"
-        return JSONResponse(body, headers={"cache-control": "no-store"})
+        return _recorded(await service.act(lambda: service.booth.vote(choices)), "the receipt did not print")
 
     @app.post("/encrypt")
     async def encrypt(request: Request) -> Response:
-        data = await _json(request)
-        if isinstance(data, Response):
-            return data
-        choices = data.get("choices")
-        if not isinstance(choices, dict):
-            return error(400, "malformed", 'send {"choices": {"CONTEST": "OPTION" or "null"}}')
+        choices = await _choices(request)
+        if isinstance(choices, Response):
+            return choices
         if not service.booth.encrypts:
             return error(409, "wrong_state", "this machine does not encrypt ballots: POST /vote")
         code = await service.act(lambda: service.booth.encrypt(choices))
@@ -248,13 +257,7 @@ def create_voter_app(service: KioskService) -> FastAPI:
         data = await _json(request)
         if isinstance(data, Response):
             return data
-        printed = await service.act(service.booth.cast)
-        if isinstance(printed, Response):
-            return printed
-        body = {"recorded": True, "printed": printed}
-        if not printed:
-            body["message"] = "your vote is recorded, but a printout failed: call a poll worker"
-        return JSONResponse(body, headers={"cache-control": "no-store"})
+        return _recorded(await service.act(service.booth.cast), "a printout failed")
 
     @app.post("/challenge")
     async def challenge(request: Request) -> Response:

@@ -224,11 +224,6 @@ class VotingMachine:
         if self.box is not None:
             self.box.pending = None
 
-    @property
-    def pending(self) -> bool:
-        """Whether a ballot is encrypted and shown, waiting to be cast or challenged."""
-        return self._pending is not None
-
     def _take_pending(self) -> tuple[list[int], tuple[tuple[str, str], ...]]:
         self._require(MachineState.OPEN, "cast or challenge a ballot")
         if self._pending is None:

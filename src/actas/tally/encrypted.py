@@ -29,7 +29,6 @@ from actas.e2e.trustees import Ceremony
 from actas.election import Election
 
 MISSING, PUBLISHED = "missing", "published"
-STATUSES = (MISSING, PUBLISHED, AGREES, DIFFERS, UNCHECKED)
 DIFFERING_LISTED = 50
 """How many of a unit's mesas whose ballots differ from their acta its results name (the count covers all)."""
 
