@@ -4,7 +4,9 @@ one of another election; bad requests are refused in one line, with nothing writ
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import io
 import json
 import re
 import shutil
@@ -269,6 +271,10 @@ def test_the_board_takes_the_ballots_and_shares_decrypts_each_mesa_and_flags_the
             assert run_actas("trustees", "publish", shares, *send).code == 0
         view = wait_for(lambda: _decrypted(url))
         assert view is not None and (view["agree"], view["differ"], view["differ_list"]) == (2, 1, [change.station])
+        export = list(csv.DictReader(io.StringIO(httpx.get(f"{url}/v1/export/mesas.csv").text)))
+        assert {row["station"]: row["ballots"] for row in export} == {
+            row["station"]: "differs" if row["station"] == change.station else "agrees" for row in export
+        }
         page = httpx.get(f"{url}/mesa/{change.station}", params={"lang": "es_VE"}).text
         assert "difiere de su acta" in page and 'class="differs"' in page
         ballot_line = json.loads((root / "d" / "ballots" / f"{change.station}.jsonl").read_text().splitlines()[3])

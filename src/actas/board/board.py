@@ -456,15 +456,20 @@ class Board:
                     count.add(item)
         return count.results
 
-    def counted_snapshot(self) -> tuple[Checkpoint, dict[str, tuple[str, Acta]], set[str]] | None:
-        """The checkpoint the results were counted at, the final acta counted for each mesa and the mesas in
-        conflict, as they stand: a snapshot taken in one go, that later checkpoints leave unchanged."""
+    def counted_snapshot(
+        self,
+    ) -> tuple[Checkpoint, dict[str, tuple[str, Acta]], set[str], dict[str, str] | None] | None:
+        """The checkpoint the results were counted at, the final acta counted for each mesa, the mesas in
+        conflict and, on a board that publishes encrypted ballots, what each mesa's ballots say, as they
+        stand: a snapshot taken in one go, that later checkpoints leave unchanged."""
         counting = self.counting
         with counting.lock:
             counting.require_counted()
             if counting.counted_at is None:
                 return None
-            return counting.counted_at, self.results.counted(), set(self.results.conflicts())
+            encrypted = self.results.encrypted
+            ballots = encrypted.statuses() if encrypted is not None else None
+            return counting.counted_at, self.results.counted(), set(self.results.conflicts()), ballots
 
     def arrivals(self, code: str = "") -> list[tuple[str, int]]:
         """Final actas received minute by minute (UTC) in the unit of `code` (the nation by default)."""

@@ -37,6 +37,8 @@ class Counted:
     checkpoint: Checkpoint
     counted: dict[str, tuple[str, Acta]]
     conflicts: set[str]
+    ballots: dict[str, str] | None = None
+    """What each mesa's encrypted ballots say, on a board that publishes them."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,7 @@ def _nist(board: Board, state: Counted) -> Export:
 
 
 def _csv(board: Board, state: Counted) -> Export:
-    text = "".join(station_rows(board.election, state.counted, state.conflicts))
+    text = "".join(station_rows(board.election, state.counted, state.conflicts, state.ballots))
     name = f"{board.election.id}-{state.checkpoint.size}.csv"
     return Export(text.encode(), state.checkpoint.size, "text/csv", name)
 
@@ -127,4 +129,6 @@ class Exports:
         if found is None:
             return None
         results = self.board.results_at(found[0].size)
-        return Counted(found[0], results.counted(), set(results.conflicts()))
+        encrypted = results.encrypted
+        ballots = encrypted.statuses() if encrypted is not None else None
+        return Counted(found[0], results.counted(), set(results.conflicts()), ballots)

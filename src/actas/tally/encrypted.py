@@ -179,6 +179,10 @@ class EncryptedTally:
         """The mesa's state (empty when its acta commits to no encrypted ballots and none are published)."""
         return self._status.get(station, "")
 
+    def statuses(self) -> dict[str, str]:
+        """Each mesa's state, for the mesas that have one (a copy)."""
+        return dict(self._status)
+
     def stations(self, status: str) -> list[str]:
         """The mesas in a state, by code."""
         return sorted(s for s, found in self._status.items() if found == status)
