@@ -8,6 +8,7 @@ beside its journal and resumes from them, cutting off an act the journal never t
 from __future__ import annotations
 
 import dataclasses
+import os
 import stat
 from pathlib import Path
 
@@ -189,3 +190,31 @@ def test_ballots_that_do_not_reach_the_journal_or_break_their_chain_stop_the_mac
     ballots.unlink()
     with pytest.raises(InputError, match="cannot read the machine's encrypted ballots"):
         JournaledMachine.resume(journal)
+
+
+@pytest.mark.parametrize("failing", ["the ballot's line", "the journal"])
+def test_an_act_the_disk_did_not_take_is_not_counted_and_its_line_is_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    setup = MachineSetup.for_station(ELECTION, STATION.code, SIGNER.name, KEY.hex())
+    journal, ballots = tmp_path / "machine.journal", ballots_path(tmp_path / "machine.journal")
+    with JournaledMachine.create(journal, setup) as jm:
+        jm.open(SIGNER, "2030-06-02T10:00:00Z")
+        jm.cast(CONTEST.option_ids[0])
+        kept = ballots.read_bytes()
+        real = os.write if failing == "the ballot's line" else os.pwrite
+
+        def full(*args: object) -> int:
+            monkeypatch.undo()  # the disk fails once
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(f"actas.store.journal.os.{real.__name__}", full)
+        with pytest.raises(InputError, match="the act was not recorded"):
+            jm.cast(CONTEST.option_ids[1])
+        assert (jm.machine.voters, ballots.read_bytes()) == (1, kept)
+        assert jm.machine.box is not None and len(jm.machine.box.recorded) == 1
+        jm.cast(CONTEST.option_ids[2])
+    with JournaledMachine.resume(journal) as jm:
+        record = MesaRecord.from_lines(ballots.read_text().splitlines(keepends=True))
+        assert jm.machine.voters == 2 and len(record.ballots) == 2
+        assert decrypted(record)[CONTEST.option_ids[1]] == 0 and decrypted(record)[CONTEST.option_ids[2]] == 1

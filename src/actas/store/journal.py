@@ -30,6 +30,7 @@ file that ends before it, or whose chain breaks, stops the machine.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 from pathlib import Path
@@ -92,26 +93,29 @@ def _chosen(first: MachineRecord | None, second: MachineRecord | None, path: Pat
 
 
 class BallotsFile:
-    """A machine's encrypted ballots on disk, beside its journal: its mesa's record, appended and synced."""
+    """A machine's encrypted ballots on disk, beside its journal: its mesa's record, appended and synced. The
+    ballots themselves are the machine's (`BallotBox.recorded`); the file knows where each line ends."""
 
-    def __init__(self, path: Path, fd: int, header: str, recorded: list[RecordedBallot]) -> None:
+    def __init__(self, path: Path, fd: int, ends: list[int]) -> None:
         self.path = path
         self._fd = fd
-        self.header = header
-        self.recorded = recorded
+        self._ends = ends
+        """The file's size after its header, then after each ballot's line."""
 
     @classmethod
     def create(cls, path: Path, machine: VotingMachine) -> BallotsFile:
         assert machine.box is not None
-        header = machine.box.record().to_lines()[0]
+        header = machine.box.record().to_lines()[0].encode()
         fd = _created(path, "encrypted ballots")
-        made = cls(path, fd, header, [])
-        made._rewrite(0)
+        made = cls(path, fd, [len(header)])
+        os.pwrite(fd, header, 0)
+        made.cut(0)
         return made
 
     @classmethod
-    def resume(cls, path: Path, last_code: str | None) -> BallotsFile:
-        """The ballots up to `last_code` (the journal's), a tail past it cut off as never acknowledged."""
+    def resume(cls, path: Path, last_code: str | None) -> tuple[BallotsFile, tuple[RecordedBallot, ...]]:
+        """The file and its ballots up to `last_code` (the journal's), a tail past it cut off as never
+        acknowledged."""
         try:
             fd = os.open(path, os.O_RDWR)
         except OSError as exc:
@@ -120,33 +124,26 @@ class BallotsFile:
             with os.fdopen(os.dup(fd), encoding="utf-8", errors="replace") as handle:
                 lines = handle.readlines()
             kept = _reaching(lines, last_code, path)
-            record = MesaRecord.from_lines(lines[: kept + 1])
-            made = cls(path, fd, lines[0], list(record.ballots))
-            if kept < len(lines) - 1:
-                made._rewrite(kept)
+            ballots = MesaRecord.from_lines(lines[: kept + 1]).ballots
+            made = cls(path, fd, list(itertools.accumulate(len(line.encode()) for line in lines[: kept + 1])))
+            made.cut(kept)
         except BaseException:
             os.close(fd)
             raise
-        return made
+        return made, ballots
 
     def append(self, ballot: RecordedBallot) -> None:
         line = ballot_line(ballot).encode()
         if os.write(self._fd, line) != len(line):
             raise OSError(28, "short write, the disk may be full")
         os.fsync(self._fd)
-        self.recorded.append(ballot)
+        self._ends.append(self._ends[-1] + len(line))
 
     def cut(self, kept: int) -> None:
-        """Back to the first `kept` ballots (an act the journal did not take)."""
-        del self.recorded[kept:]
-        self._rewrite(kept)
-
-    def _rewrite(self, kept: int) -> None:
-        size = len(self.header) + sum(len(ballot_line(b)) for b in self.recorded[:kept])
-        if kept == 0:
-            os.pwrite(self._fd, self.header.encode(), 0)
-        os.ftruncate(self._fd, size)
-        os.lseek(self._fd, size, os.SEEK_SET)
+        """Back to the first `kept` ballots (an act the journal did not take), synced."""
+        del self._ends[kept + 1 :]
+        os.ftruncate(self._fd, self._ends[-1])
+        os.lseek(self._fd, self._ends[-1], os.SEEK_SET)
         os.fsync(self._fd)
 
     def close(self) -> None:
@@ -233,22 +230,26 @@ class JournaledMachine:
             fd = os.open(path, os.O_RDWR)
         except OSError as exc:
             raise InputError(f"cannot read journal {path}: {exc.strerror}") from None
+        ballots: BallotsFile | None = None
         try:
             data = os.pread(fd, JOURNAL_BYTES + 1, 0)
             if len(data) != JOURNAL_BYTES:
                 raise FormatError(f"journal {path} is not a machine's journal: it holds {len(data):,} bytes, "
                                   f"not {JOURNAL_BYTES:,}")  # fmt: skip
             record = _chosen(_read_slot(data[:SLOT_BYTES]), _read_slot(data[SLOT_BYTES:]), path)
-            encrypts = record.setup.encryption_key is not None
-            ballots = BallotsFile.resume(ballots_path(path), record.ballots) if encrypts else None
+            recorded: tuple[RecordedBallot, ...] = ()
+            if record.setup.encryption_key is not None:
+                ballots, recorded = BallotsFile.resume(ballots_path(path), record.ballots)
             try:
-                machine = VotingMachine.from_record(record, ballots.recorded if ballots is not None else ())
+                machine = VotingMachine.from_record(record, recorded)
             except FormatError as exc:
                 raise FormatError(f"journal {path}: {exc}") from None
             journaled = cls(path, machine, fd, record.zero, record.final, ballots)
             journaled._write()
         except BaseException:
             os.close(fd)
+            if ballots is not None:
+                ballots.close()
             raise
         return journaled
 
@@ -274,15 +275,21 @@ class JournaledMachine:
                     raise OSError(28, "short write, the disk may be full")
                 os.fsync(self._fd)
         except (OSError, FormatError) as exc:
-            recorded: list[RecordedBallot] = []
-            if self.ballots is not None:  # back to the ballots the journal holds, the one just appended cut off
-                self.ballots.cut(self._durable.voters + self._durable.spoiled)
-                recorded = self.ballots.recorded
-            self.machine = VotingMachine.from_record(self._durable, recorded)
-            self.zero, self.final = self._durable.zero, self._durable.final
+            self._back_to_disk()
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise InputError(f"journal {self.path}: the act was not recorded: {reason}") from None
         self._durable = record
+
+    def _back_to_disk(self) -> None:
+        """The machine as the journal on disk holds it: an act not written is not counted, and a ballot's line
+        appended for it is cut off."""
+        kept = self._durable.voters + self._durable.spoiled
+        box = self.machine.box
+        recorded = box.recorded[:kept] if box is not None else []
+        if self.ballots is not None:
+            self.ballots.cut(kept)
+        self.machine = VotingMachine.from_record(self._durable, recorded)
+        self.zero, self.final = self._durable.zero, self._durable.final
 
     def open(self, signer: Signer, now: str) -> SignedActa:
         zero = self.machine.open(signer, now)
@@ -318,8 +325,7 @@ class JournaledMachine:
             try:
                 self.ballots.append(box.recorded[-1])
             except OSError as exc:
-                self.ballots.cut(self._durable.voters + self._durable.spoiled)
-                self.machine = VotingMachine.from_record(self._durable, self.ballots.recorded)
+                self._back_to_disk()
                 raise InputError(f"{self.ballots.path}: the act was not recorded: {exc.strerror}") from None
         self._write()
 
