@@ -18,7 +18,7 @@ from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
 from actas.acta.model import ActaKind
 from actas.e2e.hashing import Context
-from actas.e2e.mesa import MesaRecord, RecordedBallot, check_mesa
+from actas.e2e.mesa import MesaRecord, check_mesa, linked
 from actas.e2e.records import ceremony_from_text
 from actas.election import Election
 from actas.errors import ActasError, InputError
@@ -105,6 +105,17 @@ class BoardReader:
             return 0
         return checkpoint.size
 
+    def proved_at(self, entry: bytes, index: int, note: str, what: str, problems: list[str]) -> None:
+        """Check that `entry` is at `index` under the signed checkpoint `note`, with the board's inclusion
+        proof for that checkpoint's size."""
+        try:
+            size = open_checkpoint(note, self.key).size
+        except ActasError as exc:
+            problems.append(f"{what}: not proved on the board: {exc}")
+            return
+        proof = self.json("/v1/board/proof/inclusion", index=index, size=size)
+        self.proved(entry, index, {"checkpoint": note, "inclusion_proof": proof}, what, problems)
+
     def close(self) -> None:
         self.client.close()
 
@@ -137,10 +148,13 @@ def _check(board: BoardReader, code: str) -> BoardBallot:
     if f'"code": "{result.code}"' not in entry.decode("utf-8", "replace"):
         problems.append("the entry the board gives for this ballot does not hold it")
     genesis = board.json("/v1/board/entries", start=0, end=2)["entries"]
-    election = Election.from_json(_loads(genesis[0]["data"]))
     ceremony_answer = board.json("/v1/ceremony")
     ceremony_text = str(ceremony_answer["record"])
     board.proved(ceremony_text.encode(), 2, ceremony_answer, "the key ceremony", problems)
+    note = str(ceremony_answer.get("checkpoint") or "")
+    for index, what in enumerate(("the election's definition", "the key registry")):
+        board.proved_at(str(genesis[index]["data"]).encode(), index, note, what, problems)
+    election = Election.from_json(_loads(genesis[0]["data"]))
     ceremony = ceremony_from_text(ceremony_text)
     if ceremony.fingerprint != election.fingerprint or ceremony.unusable():
         problems.append("the key ceremony on the board cannot be used for this election")
@@ -167,28 +181,22 @@ def board_record(board: BoardReader, election: Election, station: str, problems:
     from the first to the last (None, with the problem added, when they do not make a whole record; a mesa
     with no record at all adds none)."""
     mesa = board.json(f"/v1/ballots/{station}")
-    chain: dict[bytes, MesaRecord] = {}
+    parts = []
     for item in mesa.get("parts", []):
         index, data = int(item["index"]), str(item["part"]).encode()
         board.proved(data, index, {"checkpoint": mesa.get("checkpoint"), **item}, f"part at entry {index}", problems)
         try:
-            part = MesaRecord.from_lines(data.decode("utf-8").splitlines(keepends=True))
+            parts.append(MesaRecord.from_lines(data.decode("utf-8").splitlines(keepends=True)))
         except (ActasError, UnicodeDecodeError) as exc:
             problems.append(f"part at entry {index}: cannot be read: {exc}")
-            continue
-        chain[part.start] = part
-    if not chain:
+    if not parts:
         return None
-    first = next((p for p in chain.values() if p.part == 1), None)
-    ballots: list[RecordedBallot] = []
-    at = first
-    while at is not None:
-        ballots += at.ballots
-        if at.part == at.parts:
-            return MesaRecord(at.fingerprint, station, at.contest, tuple(ballots))
-        at = chain.get(at.last_code)
-    problems.append(f"the board does not hold every part of mesa {station}'s record, linked")
-    return None
+    wholes = linked(parts)
+    if not wholes:
+        problems.append(f"the board does not hold every part of mesa {station}'s record, linked")
+        return None
+    chain = wholes[0]
+    return MesaRecord(chain[0].fingerprint, station, chain[0].contest, tuple(b for p in chain for b in p.ballots))
 
 
 def _check_acta(

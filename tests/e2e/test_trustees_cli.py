@@ -319,13 +319,18 @@ def test_the_board_takes_the_ballots_and_shares_decrypts_each_mesa_and_flags_the
             changed["ballot"][:middle] + "AB"[changed["ballot"][middle] == "A"] + changed["ballot"][middle + 1 :]
         )
         rows[other] = json.dumps(changed) + "\n"
+        registry = (root / "altered" / "registry.note").read_text()
+        forged = registry.replace(change.station, change.station[:-1] + "9", 1)  # a machine's key moved to another mesa
         behind_the_servers_back(
-            db, ("UPDATE board_entries SET data = :d WHERE idx = :i", {"d": "".join(rows).encode(), "i": holder})
+            db,
+            ("UPDATE board_entries SET data = :d WHERE idx = :i", {"d": "".join(rows).encode(), "i": holder}),
+            ("UPDATE board_entries SET data = :d WHERE idx = 1", {"d": forged.encode()}),
         )
         caught = run_actas("ballot", "check", code[:16], "--server", url, "--board-key", key, "--json")
         problems = json.loads(caught.stdout)["problems"]
-        assert caught.code == 1 and any("not proved on the board" in p for p in problems), problems
+        assert caught.code == 1 and any(p.startswith("the ballot's part: not proved") for p in problems), problems
         assert any(re.match(r"ballot \d+ \([0-9a-f]{12}\): ", p) for p in problems), problems  # the ballot named
+        assert any(p.startswith("the key registry: not proved on the board") for p in problems), problems
     mirror = tmp_path / "m" / "entries.jsonl"  # a copy whose holder changed one ballot's code
     rows = [json.loads(line) for line in mirror.read_text().splitlines()]
     part = next(i for i, row in enumerate(rows) if row["kind"] == "ballots")

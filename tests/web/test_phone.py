@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +14,7 @@ import pytest
 
 from actas.files import load_election
 from actas.server.process import RunningServer, start_server
-from tests.conftest import wait_for
+from tests.conftest import run_actas, wait_for
 from tests.web.conftest import PIN, Day, RunningKiosk, publish
 from tests.web.test_accessibility import violations
 from tests.web.test_browser import browser, shot  # noqa: F401  (fixtures)
@@ -162,3 +163,57 @@ def test_the_chart_text_check_finds_text_drawn_too_small(
     page.evaluate("document.querySelector('#shares-chart svg').style.width = '300px'")  # CSSOM: the CSP allows it
     assert page.evaluate(SMALLEST_TEXT) < 12
     page.close()
+
+
+def test_the_encrypted_ballots_pages_fit_a_phone_in_both_languages_and_pass_axe(
+    browser: Any,  # noqa: F811
+    web_day: Day,
+    kiosk_factory: Callable[..., RunningKiosk],
+    tmp_path: Path,
+) -> None:
+    """A board with encrypted ballots, one challenged and one cast at a kiosk: a voter's ballot page (found,
+    and a code that is not one), the mesa's page and the national page, at 360 and 390 pixels and on a
+    desktop, in each language."""
+    election = load_election(web_day.election)
+    station = election.stations[4].code
+    made = run_actas("trustees", "ceremony", "--election", web_day.election, "--out", tmp_path / "c",
+                     "--trustees", 3, "--quorum", 2)  # fmt: skip
+    assert made.code == 0, made.stderr
+    ceremony = str(tmp_path / "c" / "ceremony.json")
+    with start_server(web_day.election, web_day.registry, f"sqlite:///{tmp_path / 'b.sqlite'}", tmp_path / "b.key",
+                      options=["--ceremony", ceremony]) as board:  # fmt: skip
+        kiosk = kiosk_factory(
+            station, board.url, "vm", "--board-key", board.board_key.to_text(), "--ceremony", ceremony
+        )
+        worker = kiosk.worker()
+        assert worker.post("/session", json={"pin": PIN}).status_code == 200
+        assert worker.post("/open", json={"pin": PIN}).status_code == 200
+        assert worker.post("/ballot", json={}).status_code == 200
+        card = {election.contests[0].id: election.contests[0].options[0].id}
+        with kiosk.voter() as voter:
+            spoiled = voter.post("/encrypt", json={"choices": card}).json()["code"]
+            assert voter.post("/challenge", json={}).status_code == 200
+            cast = voter.post("/encrypt", json={"choices": card}).json()["code"]
+            assert voter.post("/cast", json={}).status_code == 200
+        assert worker.post("/close", json={"pin": PIN}).status_code == 200
+        assert wait_for(lambda: httpx.get(f"{board.url}/v1/ballot/{cast[:16]}").is_success)
+        pages = [
+            (f"{board.url}/ballot/{cast[:16]}", "#ballot-found", "ballot-cast"),
+            (f"{board.url}/ballot/{spoiled[:16]}", "#ballot-found", "ballot-challenged"),
+            (f"{board.url}/ballot?code=not-a-code", "#ballot-problem", "ballot-problem"),
+            (f"{board.url}/mesa/{station}", "#ballots-status", "mesa-ballots"),
+            (f"{board.url}/", "#ballots-figure", "results-ballots"),
+        ]
+        found: dict[str, list[str]] = {}
+        for language in LANGUAGES:
+            for width in (*WIDTHS, DESKTOP):
+                context = browser.new_context(viewport={"width": width, "height": 800}, is_mobile=width < DESKTOP,
+                                              has_touch=width < DESKTOP, bypass_csp=True)  # fmt: skip
+                page = context.new_page()
+                for url, ready, name in pages:
+                    shown = f"{url}{'&' if '?' in url else '?'}lang={language}"
+                    measure(page, shown, ready, width, f"{'phone' if width < DESKTOP else 'desktop'}-{name}-{language}")
+                    if width != WIDTHS[1]:
+                        found |= {f"{shown} at {width}px": v for v in [violations(page)] if v}
+                context.close()
+    assert not found, "\n".join(f"{where}:\n  " + "\n  ".join(lines) for where, lines in found.items())

@@ -333,7 +333,8 @@ class Board:
         return [(station, outcome) for (station, _), outcome in zip(answered, receipts, strict=True)]
 
     def station_records(self, station: str) -> list[tuple[int, str, bytes]]:
-        """(index, last code, record) of every record of encrypted ballots of a mesa, in board order."""
+        """(index, its record's last code, part) of every part of a record of encrypted ballots of a mesa, in
+        board order."""
         return self.store.station_records(station)
 
     def find_ballots(self, prefix: str) -> list[FoundBallot]:

@@ -16,8 +16,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
 
 from actas.e2e.ballot import (
     CODE_BYTES,
@@ -142,6 +143,42 @@ class MesaRecord:
         return cls(header.fingerprint, header.station, header.contest, tuple(ballots), *header.part)
 
 
+class Part(Protocol):
+    """A part of a mesa's record, as a record, a summary or what the count keeps of it."""
+
+    @property
+    def part(self) -> int: ...
+
+    @property
+    def parts(self) -> int: ...
+
+    @property
+    def start(self) -> bytes: ...
+
+    @property
+    def last_code(self) -> bytes: ...
+
+
+P = TypeVar("P", bound=Part)
+
+
+def linked(parts: Sequence[P]) -> list[list[P]]:
+    """The whole records a mesa's parts make, each its parts from the first to the last, linked code to code
+    (a part starts at the code its previous part ends at); parts that make no whole record are left out."""
+    by_start = {(p.start, p.part): p for p in parts}
+    wholes = []
+    for first in (p for p in parts if p.part == 1):
+        chain = [first]
+        while chain[-1].part < chain[-1].parts:
+            following = by_start.get((chain[-1].last_code, chain[-1].part + 1))
+            if following is None or following.parts != first.parts:
+                break
+            chain.append(following)
+        if chain[-1].part == chain[-1].parts:
+            wholes.append(chain)
+    return wholes
+
+
 def ballot_line(b: RecordedBallot) -> str:
     """A ballot's line of its mesa's record: its code, its bytes, and for a challenged one what was revealed."""
     line: dict[str, object] = {"code": b.code.hex(), "ballot": base64.b64encode(b.ballot.encode()).decode()}
@@ -185,12 +222,9 @@ def record_summary(data: bytes) -> RecordSummary:
             last = header.part[2] or first_code(header.fingerprint, header.station)
             continue
         code = obj.get("code")
-        if not isinstance(code, str) or len(code) != 2 * CODE_BYTES:
+        if not isinstance(code, str) or not _is_code(code):
             raise FormatError(f"mesa record, line {number}: expected a 32-byte code in hexadecimal")
-        try:
-            last = bytes.fromhex(code)
-        except ValueError:
-            raise FormatError(f"mesa record, line {number}: expected a 32-byte code in hexadecimal") from None
+        last = bytes.fromhex(code)
         first = first or last
         spoiled += "spoiled" in obj
         cast += "spoiled" not in obj

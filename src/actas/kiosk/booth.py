@@ -190,12 +190,14 @@ class Booth:
         return spoiled.choice, code.hex(), self._slip(slip)
 
     def _slip(self, figure: Figure) -> bool:
+        return self._print(figure, self.words.gettext("the last slip did not print: %(why)s"))
+
+    def _print(self, figure: Figure, failed: str) -> bool:
+        """Print a voter's printout; whether it printed (else the console says `failed`, with why)."""
         try:
             self.config.printer.print_pdf(pdf_bytes(figure))
         except PrinterError as exc:
-            self.printer_problem = self.words.gettext("the last slip did not print: %(why)s") % {
-                "why": self._printer_failure(exc)
-            }
+            self.printer_problem = failed % {"why": self._printer_failure(exc)}
             return False
         return True
 
@@ -225,15 +227,9 @@ class Booth:
     def _cast(self, receipt: Receipt) -> bool:
         """A vote cast: the ballot used up, its receipt printed for the ballot box; whether it printed."""
         self.ballot_enabled = False
-        try:
-            self.config.printer.print_pdf(pdf_bytes(render_receipt(receipt, self.config.election)))
-        except PrinterError as exc:
-            self.printer_problem = self.words.gettext("the last receipt did not print: %(why)s") % {
-                "why": self._printer_failure(exc)
-            }
-            return False
         self.printer_problem = None
-        return True
+        failed = self.words.gettext("the last receipt did not print: %(why)s")
+        return self._print(render_receipt(receipt, self.config.election), failed)
 
     # --- printing and sending actas -------------------------------------------------------------------------
 

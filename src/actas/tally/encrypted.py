@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from actas.acta.model import Acta
-from actas.e2e.elgamal import Ciphertext, DiscreteLog
-from actas.e2e.mesa import RecordSummary
+from actas.e2e.elgamal import Ciphertext, DiscreteLog, total
+from actas.e2e.mesa import RecordSummary, linked
 from actas.e2e.tally import AGREES, DIFFERS, UNCHECKED, MesaShares, MesaVerdict, commitment_problems, compare
 from actas.e2e.tally import decrypt_tally as decrypted_tally
 from actas.e2e.trustees import Ceremony
@@ -48,26 +48,15 @@ class PublishedBallots(RecordSummary):
 
 
 def whole_records(parts: list[PublishedBallots]) -> list[PublishedBallots]:
-    """The whole records the parts of a mesa make, each from its first part to its last, linked code to
-    code; parts that make no whole record are left out."""
-    by_start: dict[tuple[bytes, int], PublishedBallots] = {(p.start, p.part): p for p in parts}
+    """The whole records the parts of a mesa make (`linked`), each counted as one."""
     records = []
-    for first in (p for p in parts if p.part == 1):
-        cast, spoiled, tally, at = first.cast, first.spoiled, first.tally, first
-        while at.part < at.parts:
-            following = by_start.get((at.last_code, at.part + 1))
-            if following is None or following.parts != at.parts:
-                break
-            at = following
-            cast, spoiled = cast + at.cast, spoiled + at.spoiled
-            tally = (
-                None
-                if tally is None or at.tally is None
-                else tuple(a + b for a, b in zip(tally, at.tally, strict=True))
-            )
-        if at.part == at.parts:
-            whole = RecordSummary(first.station, 1, 1, first.start, at.last_code, cast, spoiled, first.first)
-            records.append(PublishedBallots(**vars(whole), index=first.index, tally=tally))
+    for chain in linked(parts):
+        first, last = chain[0], chain[-1]
+        tallies = [p.tally for p in chain]
+        tally = None if any(t is None for t in tallies) else tuple(map(total, zip(*tallies, strict=True)))
+        cast, spoiled = sum(p.cast for p in chain), sum(p.spoiled for p in chain)
+        whole = RecordSummary(first.station, 1, 1, first.start, last.last_code, cast, spoiled, first.first)
+        records.append(PublishedBallots(**vars(whole), index=first.index, tally=tally))
     return records
 
 
@@ -147,11 +136,10 @@ class EncryptedTally:
         return candidates[0]
 
     def _verdict(self, station: str, record: PublishedBallots, acta: Acta | None) -> MesaVerdict | None:
-        """The record's tally decrypted by the first k trustees whose shares are of it, against the acta;
-        None before k trustees' shares are in. Decrypted once per set of trustees."""
+        """The record's tally decrypted by the first k trustees' shares, against the acta; None before k
+        trustees' shares are in. Decrypted once per set of trustees. (Shares of another tally than the
+        record's never reach the count: the board refuses them, and a verifier names them.)"""
         shares = [s for _, s in sorted(self._shares.get(station, {}).items())]
-        if record.tally is not None:
-            shares = [s for s in shares if s.tally == record.tally]
         if len(shares) < self.k:
             return None
         chosen = tuple(s.trustee for s in shares[: self.k])

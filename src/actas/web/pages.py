@@ -261,15 +261,16 @@ def pages_router(
             lang = chosen_language(request, election)
             wanted = code.strip().lower()[:MAX_QUERY]
             found: list[FoundBallot] = []
-            problem = ""
+            status, problem = 200, ""
             if wanted and not CODE.fullmatch(wanted):
-                problem = lang.gettext("A confirmation code is 16 to 64 hexadecimal digits (0-9, a-f).")
+                status, problem = 400, lang.gettext("A confirmation code is 16 to 64 hexadecimal digits (0-9, a-f).")
             elif wanted:
                 found = await run_in_threadpool(board.find_ballots, wanted)
                 if not found:
-                    problem = lang.gettext("No ballot with this confirmation code is on the board.")
+                    status, problem = 404, lang.gettext("No ballot with this confirmation code is on the board.")
                 elif len(found) > 1:
-                    problem = lang.gettext("More than one ballot's code starts with these digits: give more of them.")
+                    said = lang.gettext("More than one ballot's code starts with these digits: give more of them.")
+                    status, problem = 404, said
             ballot = found[0] if len(found) == 1 else None
             mesa = await run_in_threadpool(mesa_ballots, board, ballot.station) if ballot is not None else None
             latest = await run_in_threadpool(board.latest_checkpoint)
@@ -278,7 +279,7 @@ def pages_router(
                 lang,
                 "ballot.html.j2",
                 lang.gettext("Find your ballot"),
-                404 if problem and wanted and CODE.fullmatch(wanted) else 400 if problem else 200,
+                status,
                 code=wanted,
                 problem=problem,
                 ballot=ballot,
