@@ -14,7 +14,15 @@ nation, `results/<size>/progress/<code>.json` for each unit, as `/v1/progress` a
 `results/latest.json`, the pointer to the latest set, with the checkpoint and the consistency proof
 that let a reader check the set. With the results site's page beside them (`index.html`,
 `web.site`), the public results site is static files on a CDN, the tabulation server out of the
-public's reach."""
+public's reach.
+
+On a board that publishes encrypted ballots, each part of a mesa's record is also published alone,
+`ballots/part/<N>` (the bytes of entry N, which an entry bundle of a thousand ballots would make too
+large to fetch on a phone), and every confirmation code is indexed by its first four hexadecimal
+digits, `ballots/codes/<abcd>.json` (`[[code, entry], ...]`, sorted), so that a voter's phone finds
+its ballot with two small files and proves it from the tiles. `ballots/indexed` says the tree size
+below which every part is indexed. The index is not trusted: the page proves the part it names
+against the signed checkpoint and reads the code in it."""
 
 from __future__ import annotations
 
@@ -26,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from actas.e2e.mesa import record_codes
+from actas.errors import FormatError
 from actas.files import write_public
 from actas.ledger.merkle import MerkleTree
 from actas.ledger.tiles import (
@@ -36,6 +46,7 @@ from actas.ledger.tiles import (
     bundle_path,
     bundles_of,
     encode_bundle,
+    encode_index,
     tile_bytes,
     tiles_of,
 )
@@ -48,6 +59,10 @@ UNIT_PROGRESS = "progress"
 PAGE, STATIC = "index.html", "static"
 KEEP_RESULTS = 10
 """Result sets kept: a reader who fetched an older pointer still finds its files for a while."""
+BALLOT_CODES, BALLOT_PARTS, BALLOTS_INDEXED = "ballots/codes", "ballots/part", "ballots/indexed"
+SHARD_DIGITS = 4
+"""Codes are indexed by their first four hexadecimal digits: 65,536 files, some 180 codes (13 KB) each
+for a national election of 12 million ballots."""
 
 
 @dataclass(frozen=True)
@@ -155,6 +170,48 @@ def publish_results(directory: Path, results: ResultsSet) -> int:
     for old in sets[KEEP_RESULTS:]:
         shutil.rmtree(directory / RESULTS / str(old), ignore_errors=True)
     return written + 2
+
+
+def ballots_indexed(directory: Path) -> int:
+    """The tree size below which every part of a mesa's record is published and its codes indexed."""
+    marker = directory / BALLOTS_INDEXED
+    text = marker.read_text() if marker.exists() else "0"
+    if not text.isdigit():
+        raise FormatError(f"{marker}: not a tree size")
+    return int(text)
+
+
+def part_path(index: int) -> str:
+    """Where the part of a mesa's record that is entry `index` is published alone."""
+    return f"{BALLOT_PARTS}/{encode_index(index)}"
+
+
+def publish_ballots(directory: Path, parts: Iterable[tuple[int, bytes]], indexed: int) -> int:
+    """Publish these parts of mesas' records (index, bytes) each alone, then add their codes to the index;
+    then record that every part below `indexed` is published. Each part is written before the codes that
+    name it, and a shard keeps the codes it has: publishing a part again changes nothing. Returns the
+    files written."""
+    shards: dict[str, dict[str, int]] = {}
+    written = 0
+    for index, data in parts:
+        write_public(directory / part_path(index), data)
+        written += 1
+        for code in record_codes(data):
+            shards.setdefault(code[:SHARD_DIGITS], {})[code] = index
+    for prefix, codes in shards.items():
+        path = directory / BALLOT_CODES / f"{prefix}.json"
+        held = _shard(path) if path.exists() else {}
+        write_public(path, _json(sorted({**held, **codes}.items())))
+    write_public(directory / BALLOTS_INDEXED, str(indexed).encode())
+    return written + len(shards) + 1
+
+
+def _shard(path: Path) -> dict[str, int]:
+    try:
+        rows = json.loads(path.read_bytes())
+        return {str(code): int(index) for code, index in rows}
+    except (ValueError, TypeError):
+        raise FormatError(f"{path}: not an index of confirmation codes") from None
 
 
 def publish_site(directory: Path, pages: Mapping[str, str], assets: Mapping[str, bytes]) -> int:

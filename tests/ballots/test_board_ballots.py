@@ -18,13 +18,15 @@ from actas.acta.codec import parse_payload, sign_acta
 from actas.board import Board
 from actas.board.outcome import Entered, Entry, Reason, Refused
 from actas.e2e.hashing import Context
-from actas.e2e.mesa import MesaRecord, check_mesa
+from actas.e2e.mesa import MesaRecord, check_mesa, record_codes
 from actas.e2e.records import ceremony_to_json, dumps, shares_lines
 from actas.e2e.tally import MesaShares, tally_shares
 from actas.e2e.trustees import Ceremony, Trustee, run_ceremony
 from actas.election import Election
-from actas.errors import InputError
+from actas.errors import FormatError, InputError
 from actas.files import KeySet
+from actas.publish import ballots_indexed, part_path, publish_ballots
+from actas.server.publishing import Publisher
 from actas.signed_note import Signer
 from actas.sim.election_day import SimulatedStation, VoterModel, simulate
 from actas.sim.generator import synthetic
@@ -329,3 +331,48 @@ def test_an_observers_board_takes_no_ceremony(day: Day, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="observer's board takes no encrypted ballots"):
         Board(Database(f"sqlite:///{tmp_path / 'b.sqlite'}"), day.election, day.registry, BOARD_KEY, ORIGIN,
               witness_list="x", ceremony=day.ceremony_text)  # fmt: skip
+
+
+def test_every_part_is_published_alone_and_every_code_indexed(board: Board, day: Day, tmp_path: Path) -> None:
+    """`serve --publish` on a board with encrypted ballots: each part of a record alone, under its entry's
+    index, and every code in the shard of its first four digits, naming that entry; a second publication
+    adds to the shards and writes nothing twice."""
+    site = tmp_path / "site"
+    publisher = Publisher(board, site, 1)
+    for i in (0, 1):
+        assert isinstance(publish(board, day.record(i)), Entered)
+    board.sign_checkpoint()
+    assert publisher.publish() is not None
+    first = board.tree.size
+    assert ballots_indexed(site) == first
+
+    def published() -> dict[str, int]:
+        shards = sorted((site / "ballots" / "codes").iterdir())
+        return {code: index for shard in shards for code, index in json.loads(shard.read_text())}
+
+    for i in (0, 1):
+        for index, _, part in board.station_records(day.stations[i].station):
+            assert (site / part_path(index)).read_bytes() == part == board.entries(index, index + 1)[0][2]
+    codes = published()
+    expected = {
+        ballot.code.hex(): found.index
+        for i in (0, 1)
+        for ballot in MesaRecord.from_lines(day.record(i).decode().splitlines(keepends=True)).ballots
+        for found in board.find_ballots(ballot.code.hex())
+    }
+    assert codes == expected and len(codes) == sum(len(day.stations[i].ballots) - 1 for i in (0, 1))
+    for shard in (site / "ballots" / "codes").iterdir():
+        assert {code[:4] for code, _ in json.loads(shard.read_text())} == {shard.stem}
+
+    assert isinstance(publish(board, day.record(2)), Entered)
+    board.sign_checkpoint()
+    before = {p: p.stat().st_mtime_ns for p in (site / "ballots" / "part").rglob("*") if p.is_file()}
+    assert publisher.publish() is not None
+    assert ballots_indexed(site) == board.tree.size > first
+    assert all(p.stat().st_mtime_ns == t for p, t in before.items())  # earlier parts are not written again
+    later = published()
+    assert {k: v for k, v in later.items() if k in codes} == codes and len(later) > len(codes)
+
+    (site / "ballots" / "codes" / f"{record_codes(day.record(0))[0][:4]}.json").write_text("[[")
+    with pytest.raises(FormatError, match="not an index of confirmation codes"):
+        publish_ballots(site, [(first - 1, day.record(0))], first)

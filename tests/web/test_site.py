@@ -7,10 +7,12 @@ tampered variant of what was published."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,13 +20,23 @@ from typing import Any
 import httpx
 import pytest
 
+from actas.board.outcome import Entered
+from actas.e2e.mesa import RECORD_FORMAT, MesaRecord, record_codes
 from actas.ledger.checkpoint import Checkpoint
-from actas.ledger.merkle import verify_consistency
+from actas.ledger.merkle import MerkleTree, verify_consistency
+from actas.publish import part_path, publish_ballots, publish_board, publish_site
 from actas.server.process import start_server
-from actas.signed_note import SignedNote
+from actas.server.publishing import Publisher
+from actas.signed_note import SignedNote, Signer
+from actas.web.site import site_assets, site_pages
+from tests.ballots.test_board_ballots import ORIGIN as BALLOT_ORIGIN
+from tests.ballots.test_board_ballots import Day as BallotDay
+from tests.ballots.test_board_ballots import day, open_board, parts  # noqa: F401  (fixtures)
+from tests.ballots.test_board_ballots import publish as publish_record
 from tests.conftest import running_cosigners, wait_for
 from tests.web.conftest import Day, publish
-from tests.web.test_browser import browser, page  # noqa: F401  (fixtures)
+from tests.web.test_accessibility import violations
+from tests.web.test_browser import browser, page, shot  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -181,3 +193,115 @@ def test_the_published_site_checks_the_cosigned_checkpoint_and_refuses_what_was_
 
 def checkpoint_root(pointer: dict[str, Any]) -> str:
     return base64.b64encode(Checkpoint.from_text(SignedNote.from_text(pointer["checkpoint"]).text).root).decode()
+
+
+def synthetic_board(directory: Path, entries: list[bytes], signer: Signer) -> None:
+    """A board of these entries published as tiles under a checkpoint the signer signs, with no server."""
+    tree = MerkleTree()
+    for entry in entries:
+        tree.append(entry)
+    note = signer.sign(Checkpoint(BALLOT_ORIGIN, tree.size, tree.root()).to_text()).to_text()
+    publish_board(directory, tree, tree.size, note, lambda a, b: entries[a:b], signer.verifier)
+
+
+def test_a_voter_finds_their_ballot_on_the_published_site_proved_from_the_tiles(
+    page: Any,  # noqa: F811
+    day: BallotDay,  # noqa: F811
+    parts: None,  # noqa: F811
+    tmp_path: Path,
+    static_host: tuple[str, Path],
+) -> None:
+    """A board with three mesas' encrypted ballots publishes its site (`serve --publish`); the servers gone,
+    a voter's phone finds a cast ballot and a challenged one by 16 digits of their codes, each proved in the
+    browser from the tiles to the signed checkpoint. A part changed, an index pointing at another entry, a
+    code that is not on the board and one that is not a code are each refused, saying why. Then a board of
+    70,001 entries (three levels of tiles) proves entries at every edge of its tiles."""
+    url, host = static_host
+    live = host / "live"
+    board = open_board(f"sqlite:///{tmp_path / 'b.sqlite'}", day)
+    for i, station in enumerate(day.stations):
+        assert isinstance(board.submit(station.zero.encode()), Entered)
+        assert isinstance(board.submit(station.final.encode()), Entered)
+        assert isinstance(publish_record(board, day.record(i)), Entered)
+    board.sign_checkpoint()
+    publisher = Publisher(board, live, 1)
+    publisher.publish_site()
+    assert publisher.publish() is not None
+    size = board.tree.size
+    board.db.dispose()
+    record = MesaRecord.from_lines(day.record(0).decode().splitlines(keepends=True))
+    challenged = next(b for b in record.ballots if b.spoiled is not None)
+    cast = next(b for b in record.ballots if b.spoiled is None)
+    station = day.stations[0].station
+    page.set_viewport_size({"width": 360, "height": 800})
+
+    def look(site: str, code: str, state: str, language: str = "") -> str:
+        page.goto(f"{url}/{site}/{language}?ballot={code}")
+        page.wait_for_selector(f"#ballot-verdict[data-state='{state}']")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360  # fits a phone
+        return page.inner_text("#ballot-view")
+
+    shown = look("live", " ".join(textwrap.wrap(cast.code.hex()[:16].upper(), 4)), "checked")
+    assert (
+        f"{day.election.station_label} {station}:" in shown
+        and "You cast this ballot" in shown
+        and page.is_hidden("#results-view")
+    )
+    assert f"checkpoint of {size:,} entries includes it" in shown
+    assert cast.code.hex()[:8] in page.inner_text("#ballot-full-code").replace(" ", "")
+    option = next(o.name for o in day.election.contests[0].options if o.id == challenged.spoiled.choice)  # type: ignore[union-attr]
+    shot(page, "phone-site-ballot-en")
+    shown = look("live", challenged.code.hex()[:20], "checked", "es_VE.html")
+    assert "impugnó" in shown and option in shown
+    shot(page, "phone-site-ballot-challenged-es_VE")
+    assert "No ballot with this confirmation code" in look("live", "f" * 64, "failed")
+    assert "16 to 64 hexadecimal digits" in look("live", "not-a-code", "failed")
+
+    context = page.context.browser.new_context(viewport={"width": 360, "height": 800}, bypass_csp=True)
+    axed = context.new_page()  # axe needs the page's CSP bypassed
+    found: dict[str, list[str]] = {}
+    for language in ("en.html", "es_VE.html"):
+        for code, state in ((challenged.code.hex()[:16], "checked"), ("f" * 64, "failed")):
+            axed.goto(f"{url}/live/{language}?ballot={code}")
+            axed.wait_for_selector(f"#ballot-verdict[data-state='{state}']")
+            found |= {f"{language} {state}": v for v in [violations(axed)] if v}
+    context.close()
+    assert not found, found
+
+    def index_of(code: str) -> int:
+        return {c: i for c, i in json.loads((live / "ballots" / "codes" / f"{code[:4]}.json").read_text())}[code]
+
+    index = index_of(cast.code.hex())
+    tampered = variant(live, "tampered", lambda s: (s / part_path(index)).write_bytes(
+        (s / part_path(index)).read_bytes().replace(b'"station"', b'"station" ')))  # fmt: skip
+    assert "is not entry" in look(tampered, cast.code.hex()[:16], "failed")
+    other = index_of(record_codes(day.record(1))[0])  # a part of another mesa's record
+
+    def misdirect(site: Path) -> None:
+        shard = site / "ballots" / "codes" / f"{cast.code.hex()[:4]}.json"
+        rows = [[c, other if c == cast.code.hex() else i] for c, i in json.loads(shard.read_text())]
+        shard.write_text(json.dumps(rows))
+
+    assert "holds no ballot of this code" in look(
+        variant(live, "misdirected", misdirect), cast.code.hex()[:16], "failed"
+    )
+
+    # Every edge of the tiles: entries 0 and 255 (the first level-0 tile), 256, 65,535 and 65,536 (the first
+    # level-1 tile's edge) and the last, in a tree whose right edge is partial at every level.
+    signer = Signer("actas.test.board", b"\x0c" * 32)
+    wanted = [0, 255, 256, 65_535, 65_536, 70_000]
+    entries = [b"entry %d" % i for i in range(70_001)]
+    codes = {i: hashlib.sha256(b"%d" % i).hexdigest() for i in wanted}
+    for i, code in codes.items():
+        header = {"format": RECORD_FORMAT, "fingerprint": "0" * 64, "station": f"S{i}", "contest": "c"}
+        entries[i] = f'{json.dumps(header)}\n{{"code": "{code}"}}\n'.encode()
+    big = host / "big"
+    synthetic_board(big, entries, signer)
+    publish_ballots(big, [(i, entries[i]) for i in wanted], len(entries))
+    publish_site(big, site_pages(day.election, BALLOT_ORIGIN, signer.verifier, None, None, True), site_assets())
+    for i, code in codes.items():
+        shown = look("big", code[:16], "checked")
+        assert f"entry {i:,} of the board holds this ballot" in shown and "70,001 entries" in shown
+    (big / "tile" / "1" / "000").write_bytes(bytes(8192))  # the level-1 hashes below entry 65,536
+    assert "is not entry 65,535" in look("big", codes[65_535][:16], "failed")
+    assert "70,001 entries" in look("big", codes[70_000][:16], "checked")  # whose proof needs none of them

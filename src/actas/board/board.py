@@ -337,6 +337,10 @@ class Board:
         board order."""
         return self.store.station_records(station)
 
+    def record_parts(self, start: int, end: int) -> list[int]:
+        """The entries from `start` to `end` (excluded) that are parts of mesas' records of encrypted ballots."""
+        return self.store.record_parts(start, end)
+
     def find_ballots(self, prefix: str) -> list[FoundBallot]:
         """The ballots whose confirmation code starts with `prefix` (lowercase hexadecimal): none, one, or two
         when the prefix is too short to tell them apart."""

@@ -206,8 +206,29 @@ class RecordSummary:
 def record_summary(data: bytes) -> RecordSummary:
     """A record's station, last code and how many ballots were cast and spoiled, read from its JSON lines
     alone (its ballots are neither decoded nor checked: `check_mesa` does that)."""
+    header, lines = _read_lines(data)
+    last = header.part[2] or first_code(header.fingerprint, header.station)
+    first, cast, spoiled = b"", 0, 0
+    for code, obj in lines:
+        last = bytes.fromhex(code)
+        first = first or last
+        spoiled += "spoiled" in obj
+        cast += "spoiled" not in obj
+    part, parts, after = header.part
+    return RecordSummary(header.station, part, parts, after or first_code(header.fingerprint, header.station), last,
+                         cast, spoiled, first)  # fmt: skip
+
+
+def record_codes(data: bytes) -> list[str]:
+    """The confirmation codes of a record's or a part's ballots, in order, read from its JSON lines alone
+    (as `record_summary` reads them: the ballots are neither decoded nor checked)."""
+    return [code for code, _ in _read_lines(data)[1]]
+
+
+def _read_lines(data: bytes) -> tuple[_Header, list[tuple[str, dict[str, object]]]]:
+    """A record's header, and each ballot's line with its code (64 hexadecimal digits)."""
     header: _Header | None = None
-    first, last, cast, spoiled = b"", b"", 0, 0
+    lines: list[tuple[str, dict[str, object]]] = []
     for number, line in enumerate(data.split(b"\n"), start=1):
         if not line:
             continue
@@ -219,20 +240,14 @@ def record_summary(data: bytes) -> RecordSummary:
             raise FormatError(f"mesa record, line {number}: not a JSON object")
         if header is None:
             header = _header(obj)
-            last = header.part[2] or first_code(header.fingerprint, header.station)
             continue
         code = obj.get("code")
         if not isinstance(code, str) or not _is_code(code):
             raise FormatError(f"mesa record, line {number}: expected a 32-byte code in hexadecimal")
-        last = bytes.fromhex(code)
-        first = first or last
-        spoiled += "spoiled" in obj
-        cast += "spoiled" not in obj
+        lines.append((code, obj))
     if header is None:
         raise FormatError("mesa record: empty")
-    part, parts, after = header.part
-    return RecordSummary(header.station, part, parts, after or first_code(header.fingerprint, header.station), last,
-                         cast, spoiled, first)  # fmt: skip
+    return header, lines
 
 
 def ballot_in(data: bytes, code: str) -> RecordedBallot:

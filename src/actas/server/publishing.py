@@ -20,7 +20,15 @@ from starlette.concurrency import run_in_threadpool
 
 from actas.board import Board
 from actas.errors import ActasError, StillCounting
-from actas.publish import Publication, ResultsSet, publish_board, publish_results, publish_site
+from actas.publish import (
+    Publication,
+    ResultsSet,
+    ballots_indexed,
+    publish_ballots,
+    publish_board,
+    publish_results,
+    publish_site,
+)
 from actas.server.routes.tiles import latest_note
 from actas.shapes import Outlines
 from actas.web.site import site_assets, site_pages, trail
@@ -32,6 +40,8 @@ LOCK = ".publishing"
 RESULTS_INTERVAL = 30.0
 """Seconds between two publications of every unit's results (each is a file per unit)."""
 ATTEMPTS = 3
+PARTS_AT_ONCE = 2_000
+"""Parts of mesas' records published before their codes are indexed: some 36,000 codes."""
 
 
 class Publisher:
@@ -88,8 +98,20 @@ class Publisher:
                 lambda a, b: [d for _, _, d in entries(a, b)],
                 self.board.signer.verifier,
             )
+            if self.board.ballots is not None:
+                self.publish_ballots(size)
         self.published = size
         return done
+
+    def publish_ballots(self, size: int) -> None:
+        """Each part of a mesa's record below `size` not published yet, alone, with its codes indexed, a
+        batch at a time (a board restarted late in the day has a million parts to catch up)."""
+        parts = self.board.record_parts(ballots_indexed(self.directory), size)
+        for start in range(0, len(parts), PARTS_AT_ONCE):
+            batch = parts[start : start + PARTS_AT_ONCE]
+            more = start + PARTS_AT_ONCE < len(parts)
+            read = ((i, self.board.entries(i, i + 1)[0][2]) for i in batch)
+            publish_ballots(self.directory, read, parts[start + PARTS_AT_ONCE] if more else size)
 
     def publish_results(self) -> int | None:
         """Every unit's results at one counted checkpoint, when due and newer than the last published (tried
@@ -130,7 +152,9 @@ class Publisher:
         """The results site's page and its scripts, with the keys it checks the board by."""
         board = self.board
         policy = board.publication.policy if board.publication is not None else None
-        pages = site_pages(board.election, board.origin, board.signer.verifier, policy, self.outlines)
+        pages = site_pages(
+            board.election, board.origin, board.signer.verifier, policy, self.outlines, board.ballots is not None
+        )
         with self._turn() as mine:
             if mine:
                 publish_site(self.directory, pages, site_assets())

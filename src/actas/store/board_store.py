@@ -313,6 +313,16 @@ class BoardStore:
             ).all()
         return [(int(i), str(k), bytes(d)) for i, k, d in rows]
 
+    def record_parts(self, start: int, end: int) -> list[int]:
+        """The entries from `start` to `end` (excluded) that are parts of mesas' records of encrypted ballots."""
+        with self.db.reader() as conn:
+            rows = conn.execute(
+                select(ballot_records.c.idx)
+                .where(ballot_records.c.idx >= start, ballot_records.c.idx < end)
+                .order_by(ballot_records.c.idx)
+            ).all()
+        return [int(i) for (i,) in rows]
+
     def station_records(self, station: str) -> list[tuple[int, str, bytes]]:
         """(index, its record's last code, part) of every part of a record of encrypted ballots of a mesa, in
         board order."""

@@ -24,7 +24,16 @@ from actas.web.rendering import page_json, render_text, script_language, switch
 from actas.web.search import SearchIndex
 from actas.web.words import words_of_codes
 
-ASSETS = ("actas.css", "words.js", "search.js", "sort.js", "signed_note.js", "checkpoint.js", "results.js")
+ASSETS = (
+    "actas.css",
+    "words.js",
+    "search.js",
+    "sort.js",
+    "signed_note.js",
+    "checkpoint.js",
+    "results.js",
+    "ballot_site.js",
+)
 """The files the page loads."""
 
 
@@ -50,12 +59,14 @@ def site_pages(
     board_key: Verifier,
     policy: CosignerPolicy | None,
     outlines: Outlines | None = None,
+    ballots: bool = False,
 ) -> dict[str, str]:
     """The page in every language, by file name: `index.html` in the election's own, and `<code>.html`
     in each, with the keys it checks the board by: the board's, and the cosigner policy's; and the index
-    its search box loads. With `outlines`, the page draws the map of the first-level units."""
+    its search box loads. With `outlines`, the page draws the map of the first-level units; with
+    `ballots`, on a board that publishes encrypted ballots, it finds a voter's ballot (`?ballot=CODE`)."""
     pages = {
-        f"{code}.html": site_page(election, origin, board_key, policy, spoken(election, code), outlines)
+        f"{code}.html": site_page(election, origin, board_key, policy, spoken(election, code), outlines, ballots)
         for code in available()
     }
     pages[PAGE] = pages[f"{spoken(election).code}.html"]
@@ -70,6 +81,7 @@ def site_page(
     policy: CosignerPolicy | None,
     lang: Language,
     outlines: Outlines | None = None,
+    ballots: bool = False,
 ) -> str:
     """The page in `lang`; its map unfilled until the script has checked the figures."""
     cosigners = [c.key for c in policy.cosigners] if policy is not None else []
@@ -90,6 +102,8 @@ def site_page(
             "cosigners": [key.to_text() for key in cosigners],
         },
     }
+    if ballots:
+        initial["published"]["options"] = {o.id: o.name for o in election.contests[0].options}
     return render_text(
         "site.html.j2",
         lang,
@@ -99,6 +113,7 @@ def site_page(
         cosigners=[key.name for key in cosigners],
         quorum=policy.quorum if policy is not None else 0,
         initial=initial,
+        ballots=ballots,
         view=None,
         announcements=[],
         candidates=initial["candidates"],

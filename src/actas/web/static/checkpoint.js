@@ -66,6 +66,23 @@ const ActasCheckpoint = (() => {
     return { checkpoint, signed: [...signed], missing, met: signed.size >= policy.quorum };
   }
 
+  // The checkpoint in `note` as a published page checks it (`published`, written into the page): of this
+  // board, signed by its key and, where the page names cosigners, by a quorum of them:
+  // {checkpoint, by: what signed it, in words}, or a Problem.
+  async function checkPublished(note, published) {
+    const c = await check(note, published.board_key, published);
+    const { origin, size } = c.checkpoint;
+    if (origin !== published.origin) throw new Problem(_("the checkpoint is of another board ({origin})", { origin }));
+    if (!published.cosigners.length) {
+      return { checkpoint: c.checkpoint, by: _("signed by the board. This board names no cosigners: nothing here shows that others see the same history.") };
+    }
+    if (!c.met) {
+      throw new Problem(_("the board's checkpoint of {n} entries has {signed} valid cosignatures where {quorum} are required (missing: {missing}). No figure is shown until independent cosigners confirm it.",
+        { n: ActasWords.number(size), signed: c.signed.length, quorum: published.quorum, missing: c.missing.join(", ") }));
+    }
+    return { checkpoint: c.checkpoint, by: _("signed by the board and cosigned by {names} ({quorum} required).", { names: c.signed.join(", "), quorum: published.quorum }) };
+  }
+
   const node = (left, right) => sha256(concat([0x01], left, right));
 
   // Whether `proof` shows the tree of size1 entries with root1 to be a prefix of size2 with root2.
@@ -95,5 +112,5 @@ const ActasCheckpoint = (() => {
     return sn === 0 && equal(fr, root1) && equal(sr, root2);
   }
 
-  return { Problem, supported, check, consistent, fromBase64, toBase64 };
+  return { Problem, supported, check, checkPublished, consistent, fromBase64, toBase64 };
 })();
