@@ -17,7 +17,7 @@ that let a reader check the set. With the results site's page beside them (`inde
 public's reach.
 
 On a board that publishes encrypted ballots, each part of a mesa's record is also published alone,
-`ballots/part/<N>` (the bytes of entry N, which an entry bundle of a thousand ballots would make too
+`ballots/part/<N>` (the bytes of entry N: its entry bundle, of up to 256 parts of 192 KiB, is too
 large to fetch on a phone), and every confirmation code is indexed by its first four hexadecimal
 digits, `ballots/codes/<abcd>.json` (`[[code, entry], ...]`, sorted), so that a voter's phone finds
 its ballot with two small files and proves it from the tiles. `ballots/indexed` says the tree size

@@ -152,7 +152,9 @@ def serve_command(
     With --ceremony, the official board publishes the trustees' key ceremony and takes each mesa's
     encrypted ballots (POST /v1/ballots) once its final acta, which commits to them, is on the board,
     and the trustees' shares of each mesa's tally (POST /v1/shares); the results say, for every mesa,
-    whether its decrypted ballots equal its acta.
+    whether its decrypted ballots equal its acta. With --publish too, each part of a mesa's record is
+    written alone with an index of the confirmation codes, and the site's page finds a voter's ballot
+    by its code and proves it from the tiles (index.html?ballot=CODE).
 
     Open the URL it prints in a browser: live results down to each mesa; on an observer's board also
     coverage, incidents, the reconciliation and the witness app (/witness).
