@@ -2,9 +2,10 @@
 server says that it cannot prove (docs/e2e.md): the ballot found by its code; every entry it rests on (the
 part of the record that holds it, every part of the mesa's record, the key ceremony, the key registry,
 the mesa's final acta) proved included in a checkpoint signed by the board's key; every ballot of the
-mesa checked, its chain linked part to part; the key ceremony usable; and the mesa's final acta, signed
-by its machine, committing to the record. A mesa is some hundreds of ballots: seconds of work, without
-mirroring the board."""
+mesa checked, its chain linked part to part; the key ceremony usable; the mesa's final acta, signed
+by its machine, committing to the record; and, once the trustees have published their shares of the
+mesa's tally, each share's proof checked, the tally decrypted here and set against the acta. A mesa is
+some hundreds of ballots: seconds of work, without mirroring the board."""
 
 from __future__ import annotations
 
@@ -16,10 +17,13 @@ import httpx
 
 from actas.acta.check import check_acta
 from actas.acta.codec import parse_payload
-from actas.acta.model import ActaKind
+from actas.acta.model import Acta, ActaKind
+from actas.e2e.elgamal import DiscreteLog
 from actas.e2e.hashing import Context
-from actas.e2e.mesa import MesaRecord, check_mesa, linked
-from actas.e2e.records import ceremony_from_text
+from actas.e2e.mesa import MesaCheck, MesaRecord, check_mesa, linked
+from actas.e2e.records import ceremony_from_text, read_shares
+from actas.e2e.tally import AGREES, DIFFERS, MesaShares, MesaVerdict, mesa_verdict
+from actas.e2e.trustees import Ceremony
 from actas.election import Election
 from actas.errors import ActasError, InputError
 from actas.ledger.checkpoint import open_checkpoint
@@ -44,7 +48,11 @@ class BoardBallot:
     """For a challenged ballot, what its revealed nonces show."""
     mesa: str = ""
     """What the board says of the mesa's ballots (missing, published, agrees, differs, unchecked)."""
-    verdict: dict[str, Any] | None = None
+    verdict: MesaVerdict | None = None
+    """The mesa's tally decrypted here from the trustees' shares on the board, against its acta (None
+    before a quorum of trustees published theirs)."""
+    shares: int = 0
+    """Trustees' shares of the mesa's tally on the board, each proved included."""
     ballots: int = 0
     """Ballots in the mesa's record, every one checked here."""
     checkpoint: int = 0
@@ -54,9 +62,17 @@ class BoardBallot:
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code, "found": self.found, "mesa": self.station, "place": self.place, "state": self.state,
-            "choice_revealed": self.choice, "board_says": self.mesa, "verdict": self.verdict,
-            "ballots_checked": self.ballots, "checkpoint": self.checkpoint, "problems": self.problems,
+            "choice_revealed": self.choice, "board_says": self.mesa, "verdict": _verdict_json(self.verdict),
+            "shares": self.shares, "ballots_checked": self.ballots, "checkpoint": self.checkpoint,
+            "problems": self.problems,
         }  # fmt: skip
+
+
+def _verdict_json(verdict: MesaVerdict | None) -> dict[str, Any] | None:
+    if verdict is None:
+        return None
+    return {"status": verdict.status, "decrypted": verdict.decrypted, "problems": list(verdict.problems),
+            "refused": list(verdict.refused)}  # fmt: skip
 
 
 class BoardReader:
@@ -142,7 +158,7 @@ def _check(board: BoardReader, code: str) -> BoardBallot:
     entry = str(found.get("entry", "")).encode()
     result.found = True
     result.code, result.station, result.place = str(found["code"]), str(found["station"]), int(found["place"])
-    result.state, result.mesa, result.verdict = str(found["state"]), str(found.get("mesa", "")), found.get("verdict")
+    result.state, result.mesa = str(found["state"]), str(found.get("mesa", ""))
     result.choice = (found.get("spoiled") or {}).get("choice")
     result.checkpoint = board.proved(entry, int(found.get("index", -1)), found, "the ballot's part", problems)
     if f'"code": "{result.code}"' not in entry.decode("utf-8", "replace"):
@@ -160,27 +176,57 @@ def _check(board: BoardReader, code: str) -> BoardBallot:
         problems.append("the key ceremony on the board cannot be used for this election")
         return result
     context = Context.of(election.fingerprint, ceremony.joint_key())
-    last = _check_record(board, result, election, context)
-    _check_acta(board, result, genesis, election, last)
+    mesa = board.json(f"/v1/ballots/{result.station}")
+    record = record_in(board, mesa, election, result.station, problems)
+    checked = None
+    if record is not None:
+        checked = check_mesa(context, election.contests[0], record)
+        result.problems += list(checked.problems)
+        result.ballots = len(record.ballots)
+    finals = _check_acta(board, result, genesis, election, checked.last_code if checked is not None else None)
+    shares = _shares_in(board, mesa, election.fingerprint, result.station, problems)
+    result.shares = len(shares)
+    if checked is not None and len(shares) >= ceremony.k:
+        _decrypt_here(result, context, ceremony, election, checked, shares, finals)
     return result
 
 
-def _check_record(board: BoardReader, result: BoardBallot, election: Election, context: Context) -> bytes | None:
-    """The mesa's whole record proved and checked; its last code (None when the board lacks a part)."""
-    record = board_record(board, election, result.station, result.problems)
-    if record is None:
-        return None
-    checked = check_mesa(context, election.contests[0], record)
-    result.problems += list(checked.problems)
-    result.ballots = len(record.ballots)
-    return record.last_code
+def _decrypt_here(
+    result: BoardBallot,
+    context: Context,
+    ceremony: Ceremony,
+    election: Election,
+    checked: MesaCheck,
+    shares: list[MesaShares],
+    finals: list[Acta],
+) -> None:
+    """The mesa's tally decrypted from the trustees' shares and set against its final acta, as the board's
+    count does it (`tally.encrypted`), and the board named where it says otherwise."""
+    acta = finals[0] if len(finals) == 1 else None  # two final actas in conflict: neither is counted
+    contest, station = election.contests[0], result.station
+    result.verdict = mesa_verdict(context, ceremony, contest, station, checked, shares, acta, DiscreteLog())
+    if result.mesa in (AGREES, DIFFERS) and result.verdict.status != result.mesa:
+        result.problems.append(
+            f"the board says mesa {station}'s ballots {_said(result.mesa)} its acta; decrypted here, they "
+            f"{_said(result.verdict.status)} it"
+        )
+
+
+def _said(status: str) -> str:
+    return {AGREES: "agree with", DIFFERS: "differ from"}.get(status, "cannot be set against")
 
 
 def board_record(board: BoardReader, election: Election, station: str, problems: list[str]) -> MesaRecord | None:
-    """A mesa's whole record as the board holds it: every part proved included, read and linked code to code
-    from the first to the last (None, with the problem added, when they do not make a whole record; a mesa
-    with no record at all adds none)."""
-    mesa = board.json(f"/v1/ballots/{station}")
+    """A mesa's whole record as the board holds it (`record_in`)."""
+    return record_in(board, board.json(f"/v1/ballots/{station}"), election, station, problems)
+
+
+def record_in(
+    board: BoardReader, mesa: dict[str, Any], election: Election, station: str, problems: list[str]
+) -> MesaRecord | None:
+    """A mesa's whole record in the board's answer of its ballots: every part proved included, read and
+    linked code to code from the first to the last (None, with the problem added, when they do not make a
+    whole record; a mesa with no record at all adds none)."""
     parts = []
     for item in mesa.get("parts", []):
         index, data = int(item["index"]), str(item["part"]).encode()
@@ -199,15 +245,38 @@ def board_record(board: BoardReader, election: Election, station: str, problems:
     return MesaRecord(chain[0].fingerprint, station, chain[0].contest, tuple(b for p in chain for b in p.ballots))
 
 
+def _shares_in(
+    board: BoardReader, mesa: dict[str, Any], fingerprint: str, station: str, problems: list[str]
+) -> list[MesaShares]:
+    """Each trustee's shares of the mesa's tally in the board's answer, proved included and read (their
+    proofs are checked by `mesa_verdict`)."""
+    found = []
+    for item in mesa.get("shares", []):
+        index, data = int(item["index"]), str(item["entry"])
+        board.proved(data.encode(), index, {"checkpoint": mesa.get("checkpoint"), **item}, f"shares at entry {index}",
+                     problems)  # fmt: skip
+        try:
+            given_for, _, shares = read_shares(data.splitlines(keepends=True))
+        except ActasError as exc:
+            problems.append(f"shares at entry {index}: cannot be read: {exc}")
+            continue
+        if given_for != fingerprint or list(shares) != [station]:
+            problems.append(f"shares at entry {index}: not of mesa {station}'s tally in this election")
+            continue
+        found.append(shares[station])
+    return found
+
+
 def _check_acta(
     board: BoardReader, result: BoardBallot, genesis: list[dict[str, Any]], election: Election, last: bytes | None
-) -> None:
-    """The mesa's final acta, proved on the board and signed by its machine, commits to the record."""
+) -> list[Acta]:
+    """The mesa's final actas, each proved on the board and signed by its machine; one of them commits to the
+    record."""
     try:
         registry = KeyRegistry.from_text(str(genesis[1]["data"]))
     except ActasError as exc:
         result.problems.append(f"the board's key registry: {exc}")
-        return
+        return []
     if registry.fingerprint != election.fingerprint:
         result.problems.append("the board's key registry is of another election")
     answer = board.json(f"/v1/actas/{result.station}")
@@ -223,6 +292,7 @@ def _check_acta(
         finals.append(signed.acta)
     if last is not None and not any(a.ballots == last.hex() for a in finals):
         result.problems.append(f"no final acta of mesa {result.station} on the board commits to its record")
+    return finals
 
 
 def _loads(text: str) -> dict[str, Any]:

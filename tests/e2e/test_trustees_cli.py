@@ -301,15 +301,21 @@ def test_the_board_takes_the_ballots_and_shares_decrypts_each_mesa_and_flags_the
         ]  # fmt: skip
         assert_no_server_error(url)  # every path of a board with encrypted ballots, fuzzed from its description
         voter = run_actas("ballot", "check", code[:16], "--server", url, "--board-key", key, "--json")
-        assert voter.code == 0, voter.stdout + voter.stderr
+        assert voter.code == 1, voter.stdout + voter.stderr  # the mesa's acta differs from its ballots
         facts = json.loads(voter.stdout)
         ballots = len((root / "d" / "ballots" / f"{change.station}.jsonl").read_text().splitlines()) - 1
-        assert (facts["mesa"], facts["state"], facts["board_says"], facts["ballots_checked"]) == (
-            change.station, "cast", "differs", ballots,
+        assert (facts["mesa"], facts["state"], facts["board_says"], facts["ballots_checked"], facts["shares"]) == (
+            change.station, "cast", "differs", ballots, 3,
         )  # fmt: skip
-        assert facts["problems"] == [] and facts["verdict"]["problems"] == differences(change)
+        assert facts["problems"] == [] and facts["verdict"]["status"] == "differs"  # decrypted by the voter's check
+        assert facts["verdict"]["problems"] == differences(change) and facts["verdict"]["refused"] == []
         said = run_actas("ballot", "check", code[:16], "--server", url, "--board-key", key)
-        assert said.code == 0 and f"the mesa's {ballots:,} ballots checked here; the board says: differs" in said.stdout
+        assert said.code == 1 and f"the mesa's {ballots:,} ballots checked here; the board says: differs" in said.stdout
+        assert "decrypted here from the trustees' shares, DIFFERS from its signed acta" in said.stdout
+        other_station = next(r["station"] for r in export if r["station"] != change.station)
+        agreeing = json.loads((root / "d" / "ballots" / f"{other_station}.jsonl").read_text().splitlines()[1])
+        honest = run_actas("ballot", "check", agreeing["code"], "--server", url, "--board-key", key, "--json")
+        assert honest.code == 0 and json.loads(honest.stdout)["verdict"]["status"] == "agrees", honest.stdout
         holder = next(i for i, row in enumerate(_entries(url)) if row["kind"] == "ballots" and code in str(row["data"]))
         rows = str(_entries(url)[holder]["data"]).splitlines(keepends=True)
         other = next(i for i, line in enumerate(rows[1:], start=1) if code not in line)
@@ -331,6 +337,8 @@ def test_the_board_takes_the_ballots_and_shares_decrypts_each_mesa_and_flags_the
         assert caught.code == 1 and any(p.startswith("the ballot's part: not proved") for p in problems), problems
         assert any(re.match(r"ballot \d+ \([0-9a-f]{12}\): ", p) for p in problems), problems  # the ballot named
         assert any(p.startswith("the key registry: not proved on the board") for p in problems), problems
+        mismatch = f"the board says mesa {change.station}'s ballots differ from its acta; decrypted here, they cannot"
+        assert any(p.startswith(mismatch) for p in problems), problems  # the ballot changed: the shares are not its
     mirror = tmp_path / "m" / "entries.jsonl"  # a copy whose holder changed one ballot's code
     rows = [json.loads(line) for line in mirror.read_text().splitlines()]
     part = next(i for i, row in enumerate(rows) if row["kind"] == "ballots")

@@ -337,6 +337,10 @@ class Board:
         board order."""
         return self.store.station_records(station)
 
+    def station_shares(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, trustee, shares) of every trustee's shares of a mesa's tally, in board order."""
+        return self.store.station_shares(station)
+
     def record_parts(self, start: int, end: int) -> list[int]:
         """The entries from `start` to `end` (excluded) that are parts of mesas' records of encrypted ballots."""
         return self.store.record_parts(start, end)

@@ -39,12 +39,14 @@ def ballot_check(
 
     With --server, on an official board: every entry the answer rests on is proved included in a
     checkpoint signed by the board's key (pin it with --board-key), every ballot of the mesa is
-    checked, and the board's verdict on the mesa (its decrypted tally against its acta) is shown: a
-    voter's or a witness's check of one mesa in seconds, without mirroring the board. With --day, in a
-    published day's files.
+    checked, and once a quorum of trustees has published its shares of the mesa's tally, every share's
+    proof is checked and the tally decrypted here and set against the signed acta, beside what the
+    board says of it: a voter's or a witness's check of one mesa in seconds, without mirroring the
+    board. With --day, in a published day's files.
 
-    Exit 0 when the ballot is found and everything holds, 1 when it is not found or something does not
-    hold (each named), 2 when the board or the files cannot be read.
+    Exit 0 when the ballot is found and everything holds, 1 when it is not found, something does not
+    hold (each named) or the mesa's decrypted ballots differ from its acta, 2 when the board or the
+    files cannot be read.
 
     Example: actas ballot check 6639a55114a068cd --server https://resultados.example --board-key "..."
              actas ballot check 6639a55114a068cd --day day --election e --ceremony ceremony.json
@@ -155,6 +157,7 @@ def ballot_publish(
 
 def _check_on_board(server: str, code: str, board_key: str | None, as_json: bool) -> None:
     from actas.ballot_lookup import check_on_board
+    from actas.e2e.tally import AGREES, DIFFERS
     from actas.signed_note import Verifier
 
     found = check_on_board(server, code, Verifier.from_text(board_key) if board_key else None)
@@ -171,11 +174,19 @@ def _check_on_board(server: str, code: str, board_key: str | None, as_json: bool
             out.print(f"  cast: counted in mesa {found.station}'s tally, which only the trustees decrypt", markup=False)
         out.print(f"  on the board, in its checkpoint of {found.checkpoint:,} entries", markup=False)
         out.print(f"  the mesa's {found.ballots:,} ballots checked here; the board says: {found.mesa}", markup=False)
-        for problem in (found.verdict or {}).get("problems", []):
-            out.print(f"  {problem}", markup=False)
+        verdict = found.verdict
+        if verdict is None:
+            out.print(f"  not decrypted yet: {found.shares} trustees' shares of its tally on the board", markup=False)
+        else:
+            said = {AGREES: "agrees with", DIFFERS: "DIFFERS from"}.get(verdict.status, "cannot be set against")
+            out.print(f"  its tally, decrypted here from the trustees' shares, {said} its signed acta", markup=False)
+            for problem in (*verdict.problems, *verdict.refused):
+                out.print(f"    {problem}", markup=False, soft_wrap=True)
         for problem in found.problems:
             out.print(f"  problem: {problem}", markup=False, soft_wrap=True)
     if not found.found:
         raise VerificationError(f"no ballot with code {code} on the board")
     if found.problems:
         raise VerificationError(f"{len(found.problems)} problems with ballot {code[:16]}… or its mesa")
+    if found.verdict is not None and found.verdict.status == DIFFERS:
+        raise VerificationError(f"mesa {found.station}'s decrypted ballots differ from its signed acta")

@@ -313,6 +313,10 @@ class BoardStore:
             ).all()
         return [(int(i), str(k), bytes(d)) for i, k, d in rows]
 
+    def station_shares(self, station: str) -> list[tuple[int, str, bytes]]:
+        """(index, trustee, shares) of every trustee's shares of a mesa's tally, in board order."""
+        return self._station_entries(tally_shares, tally_shares.c.trustee, station)
+
     def record_parts(self, start: int, end: int) -> list[int]:
         """The entries from `start` to `end` (excluded) that are parts of mesas' records of encrypted ballots."""
         with self.db.reader() as conn:

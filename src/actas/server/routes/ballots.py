@@ -72,16 +72,24 @@ async def ceremony(board: BoardOf) -> Response:
     return JSONResponse({"index": 2, "record": desk.ceremony_text, "checkpoint": latest[1] if latest else None} | proof)
 
 
-@router.get("/v1/ballots/{station}", summary="The parts of a mesa's records of encrypted ballots, with their proofs")
+@router.get(
+    "/v1/ballots/{station}",
+    summary="The parts of a mesa's records of encrypted ballots and the trustees' shares of its tally, with proofs",
+)
 async def station_ballots(station: str, board: BoardOf) -> Response:
     refused = unknown_station(board, station)
     if refused is not None:
         return refused
     rows = await run_in_threadpool(board.station_records, station)
+    shares = await run_in_threadpool(board.station_shares, station)
     latest = await run_in_threadpool(board.latest_checkpoint)
     items = [
         {"index": index, "record": last, "part": data.decode("utf-8")} | board.proof_json(index, latest)
         for index, last, data in rows
+    ]
+    given = [
+        {"index": index, "trustee": int(trustee), "entry": data.decode("utf-8")} | board.proof_json(index, latest)
+        for index, trustee, data in shares
     ]
     encrypted = board.count.encrypted
     verdict = encrypted.verdicts.get(station) if encrypted is not None else None
@@ -92,6 +100,7 @@ async def station_ballots(station: str, board: BoardOf) -> Response:
             "verdict": _verdict_json(verdict),
             "checkpoint": latest[1] if latest else None,
             "parts": items,
+            "shares": given,
         }
     )
 
