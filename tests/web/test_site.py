@@ -292,16 +292,19 @@ def test_a_voter_finds_their_ballot_on_the_published_site_proved_from_the_tiles(
     wanted = [0, 255, 256, 65_535, 65_536, 70_000]
     entries = [b"entry %d" % i for i in range(70_001)]
     codes = {i: hashlib.sha256(b"%d" % i).hexdigest() for i in wanted}
-    for i, code in codes.items():
+    twins = {1000: "ab" * 8 + "0" * 48, 1001: "ab" * 8 + "1" * 48}  # the same first 16 digits
+    for i, code in (codes | twins).items():
         header = {"format": RECORD_FORMAT, "fingerprint": "0" * 64, "station": f"S{i}", "contest": "c"}
         entries[i] = f'{json.dumps(header)}\n{{"code": "{code}"}}\n'.encode()
     big = host / "big"
     synthetic_board(big, entries, signer)
-    publish_ballots(big, [(i, entries[i]) for i in wanted], len(entries))
+    publish_ballots(big, [(i, entries[i]) for i in (*wanted, *twins)], len(entries))
     publish_site(big, site_pages(day.election, BALLOT_ORIGIN, signer.verifier, None, None, True), site_assets())
     for i, code in codes.items():
         shown = look("big", code[:16], "checked")
         assert f"entry {i:,} of the board holds this ballot" in shown and "70,001 entries" in shown
+    assert "More than one ballot's code starts with these digits" in look("big", "ab" * 8, "failed")
+    assert "entry 1,001 of the board holds this ballot" in look("big", "ab" * 8 + "1", "checked")
     (big / "tile" / "1" / "000").write_bytes(bytes(8192))  # the level-1 hashes below entry 65,536
     assert "is not entry 65,535" in look("big", codes[65_535][:16], "failed")
     assert "70,001 entries" in look("big", codes[70_000][:16], "checked")  # whose proof needs none of them
