@@ -31,7 +31,7 @@ from actas.signed_note import SignedNote, Signer
 from actas.web.site import site_assets, site_pages
 from tests.ballots.test_board_ballots import ORIGIN as BALLOT_ORIGIN
 from tests.ballots.test_board_ballots import Day as BallotDay
-from tests.ballots.test_board_ballots import day, open_board, parts  # noqa: F401  (fixtures)
+from tests.ballots.test_board_ballots import counted, day, open_board, parts  # noqa: F401  (fixtures)
 from tests.ballots.test_board_ballots import publish as publish_record
 from tests.conftest import running_cosigners, wait_for
 from tests.web.conftest import Day, publish
@@ -223,10 +223,12 @@ def test_a_voter_finds_their_ballot_on_the_published_site_proved_from_the_tiles(
         assert isinstance(board.submit(station.zero.encode()), Entered)
         assert isinstance(board.submit(station.final.encode()), Entered)
         assert isinstance(publish_record(board, day.record(i)), Entered)
-    board.sign_checkpoint()
+    for shares in day.shares((1, 2), (0, 1, 2)).values():  # a quorum of trustees decrypts every mesa
+        board.publish_shares(shares)
+    counted(board)
     publisher = Publisher(board, live, 1)
     publisher.publish_site()
-    assert publisher.publish() is not None
+    assert publisher.publish() is not None and publisher.publish_results() == board.tree.size
     size = board.tree.size
     board.db.dispose()
     record = MesaRecord.from_lines(day.record(0).decode().splitlines(keepends=True))
@@ -249,8 +251,11 @@ def test_a_voter_finds_their_ballot_on_the_published_site_proved_from_the_tiles(
     )
     assert f"checkpoint of {size:,} entries includes it" in shown
     assert cast.code.hex()[:8] in page.inner_text("#ballot-full-code").replace(" ", "")
-    option = next(o.name for o in day.election.contests[0].options if o.id == challenged.spoiled.choice)  # type: ignore[union-attr]
     shot(page, "phone-site-ballot-en")
+    page.click("#ballot-place a")  # the results of its place, where each mesa's ballots are set against its acta
+    page.wait_for_selector("#verdict[data-state='checked']")
+    assert "agrees with its acta" in page.inner_text(f"tr[data-station='{station}']")
+    option = next(o.name for o in day.election.contests[0].options if o.id == challenged.spoiled.choice)  # type: ignore[union-attr]
     shown = look("live", challenged.code.hex()[:20], "checked", "es_VE.html")
     assert "impugnó" in shown and option in shown
     shot(page, "phone-site-ballot-challenged-es_VE")

@@ -39,8 +39,21 @@
     box.textContent = text;
   }
 
+  // A file from the host, asked again twice when the network fails (a phone's connection drops), never when
+  // the host answers.
+  async function get(path, options) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fetch(path, options);
+      } catch (err) {
+        if (attempt === 3) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
+  }
+
   async function fetched(path, missing) {
-    const response = await fetch(path, { cache: "no-cache" });
+    const response = await get(path, { cache: "no-cache" });
     if (response.status === 404) throw new Problem(missing);
     if (!response.ok) throw new Problem(`${path}: HTTP ${response.status}`);
     return response;
@@ -63,8 +76,8 @@
     if (!tiles.has(key)) {
       const full = `tile/${level}/${encodeIndex(n)}`;
       tiles.set(key, (async () => {
-        let response = await fetch(width === WIDTH ? full : `${full}.p/${width}`);
-        if (response.status === 404 && width !== WIDTH) response = await fetch(full);
+        let response = await get(width === WIDTH ? full : `${full}.p/${width}`);
+        if (response.status === 404 && width !== WIDTH) response = await get(full);
         if (!response.ok) throw new Problem(_("a tile of the board is not published: {path}", { path: full }));
         const bytes = new Uint8Array(await response.arrayBuffer());
         if (bytes.length < 32 * width) throw new Problem(_("a tile of the board is short: {path}", { path: full }));
@@ -150,6 +163,23 @@
     return { code, index, checked, unchecked: point ? null : by, ...ballotIn(new TextDecoder().decode(part), code) };
   }
 
+  // A link to the results of the mesa's place, whose table says what each mesa's encrypted ballots say of
+  // its acta (the search box's index names each mesa's place).
+  async function placeLink(station) {
+    try {
+      const index = await (await get(document.getElementById("q").dataset.index)).json();
+      const found = index.mesas.find(([short, unit]) => (short.startsWith("+") ? index.units[unit][0] + short.slice(1) : short) === station);
+      if (!found) return;
+      const [code, name] = index.units[found[1]];
+      const link = document.createElement("a");
+      link.href = `?unit=${encodeURIComponent(code)}`;
+      link.textContent = _("In the results of {place}: what each {label}'s encrypted ballots say of its acta", { place: name, label: initial.label.toLowerCase() });
+      $("ballot-place").replaceChildren(link);
+    } catch (err) {
+      // the link is a convenience: the ballot is shown and checked without it
+    }
+  }
+
   function show(ballot) {
     const label = initial.label;
     $("ballot-full-code").textContent = ballot.code.replace(/(.{4})(?=.)/g, "$1 ");
@@ -167,6 +197,7 @@
       tag.textContent = _("challenged");
       state.replaceChildren(tag, " ", _("You challenged this ballot: it was not counted, and the machine revealed what it held: {choice}. If that is not what you chose, the machine did not encrypt your vote faithfully: tell the poll workers and the observers.", { choice }));
     }
+    placeLink(ballot.station);
     $("ballot-found").hidden = false;
     if (ballot.checked) verdict("checked", ballot.checked);
     else verdict("unchecked", ballot.unchecked);

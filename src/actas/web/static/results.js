@@ -226,14 +226,17 @@
       }
       table.append(body);
     } else {
+      const encrypted = v.station_list.some((s) => s.ballots !== undefined);  // a board with encrypted ballots
+      const ballotsHead = encrypted ? [el("th", { scope: "col" }, _("Encrypted ballots"))] : [];
+      const ballotsOf = (s) => (encrypted ? [el("td", {}, s.ballots ? el("span", { class: `status ${s.ballots}` }, STATUS[s.ballots] || s.ballots) : "–")] : []);
       table.append(el("thead", {}, el("tr", {}, el("th", { scope: "col" }, initial.label),
-        el("th", { scope: "col" }, _("Acta")), el("th", { scope: "col", class: "num" }, _("Registered")),
+        el("th", { scope: "col" }, _("Acta")), ...ballotsHead, el("th", { scope: "col", class: "num" }, _("Registered")),
         el("th", { scope: "col", class: "num" }, _("Voters")), el("th", { scope: "col", class: "num" }, _("Turnout")), ...candidateHeads)));
       const body = el("tbody");
       for (const s of v.station_list) {
         const counted = s.contests && s.contests[0];
         body.append(el("tr", { "data-station": s.code }, el("th", { scope: "row" }, mesaLink(s.code)),
-          el("td", {}, el("span", { class: `status ${s.status}` }, STATUS[s.status] || s.status)), num(fmt(s.registered), s.registered),
+          el("td", {}, el("span", { class: `status ${s.status}` }, STATUS[s.status] || s.status)), ...ballotsOf(s), num(fmt(s.registered), s.registered),
           num(counted ? fmt(s.voters) : "–", counted ? s.voters : -1), num(counted ? pct(s.voters, s.registered) : "–", counted && s.registered ? s.voters / s.registered : -1),
           ...votesOf(counted)));
       }
