@@ -61,7 +61,7 @@ KEEP_RESULTS = 10
 """Result sets kept: a reader who fetched an older pointer still finds its files for a while."""
 BALLOT_CODES, BALLOT_PARTS, BALLOTS_INDEXED = "ballots/codes", "ballots/part", "ballots/indexed"
 SHARD_DIGITS = 4
-"""Codes are indexed by their first four hexadecimal digits: 65,536 files, some 180 codes (13 KB) each
+"""Codes are indexed by their first four hexadecimal digits: 65,536 files, some 180 codes (14 KB) each
 for a national election of 12 million ballots."""
 
 
