@@ -21,7 +21,7 @@ from actas.acta.model import Acta, ActaKind
 from actas.e2e.elgamal import DiscreteLog
 from actas.e2e.hashing import Context
 from actas.e2e.mesa import MesaCheck, MesaRecord, check_mesa, linked
-from actas.e2e.records import ceremony_from_text, read_shares
+from actas.e2e.records import ceremony_from_text, mesa_shares_entry
 from actas.e2e.tally import AGREES, DIFFERS, MesaShares, MesaVerdict, mesa_verdict
 from actas.e2e.trustees import Ceremony
 from actas.election import Election
@@ -62,17 +62,11 @@ class BoardBallot:
     def to_json(self) -> dict[str, Any]:
         return {
             "code": self.code, "found": self.found, "mesa": self.station, "place": self.place, "state": self.state,
-            "choice_revealed": self.choice, "board_says": self.mesa, "verdict": _verdict_json(self.verdict),
+            "choice_revealed": self.choice, "board_says": self.mesa,
+            "verdict": self.verdict.to_json() if self.verdict is not None else None,
             "shares": self.shares, "ballots_checked": self.ballots, "checkpoint": self.checkpoint,
             "problems": self.problems,
         }  # fmt: skip
-
-
-def _verdict_json(verdict: MesaVerdict | None) -> dict[str, Any] | None:
-    if verdict is None:
-        return None
-    return {"status": verdict.status, "decrypted": verdict.decrypted, "problems": list(verdict.problems),
-            "refused": list(verdict.refused)}  # fmt: skip
 
 
 class BoardReader:
@@ -256,14 +250,14 @@ def _shares_in(
         board.proved(data.encode(), index, {"checkpoint": mesa.get("checkpoint"), **item}, f"shares at entry {index}",
                      problems)  # fmt: skip
         try:
-            given_for, _, shares = read_shares(data.splitlines(keepends=True))
+            given_for, shares = mesa_shares_entry(data, f"shares at entry {index}")
         except ActasError as exc:
             problems.append(f"shares at entry {index}: cannot be read: {exc}")
             continue
-        if given_for != fingerprint or list(shares) != [station]:
+        if given_for != fingerprint or shares.station != station:
             problems.append(f"shares at entry {index}: not of mesa {station}'s tally in this election")
             continue
-        found.append(shares[station])
+        found.append(shares)
     return found
 
 

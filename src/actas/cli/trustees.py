@@ -264,8 +264,7 @@ def trustees_tally(
             )
             bar.advance(task)
     if as_json:
-        print_json([{"station": v.station, "status": v.status, "decrypted": v.decrypted, "problems": list(v.problems),
-                     "refused": list(v.refused)} for v in verdicts])  # fmt: skip
+        print_json([{"station": v.station, **v.to_json()} for v in verdicts])
     else:
         for v in verdicts:
             for said in (*v.problems, *v.refused):

@@ -243,6 +243,14 @@ def shares_lines(fingerprint: str, trustee: int, mesas: Iterable[MesaShares]) ->
         yield json.dumps({"station": mesa.station, "tally": tally, "shares": written}) + "\n"
 
 
+def mesa_shares_entry(text: str, what: str) -> tuple[str, MesaShares]:
+    """A board's entry of a trustee's shares of one mesa's tally: the election's fingerprint and the shares."""
+    fingerprint, _, shares = read_shares(text.splitlines(keepends=True))
+    if len(shares) != 1:
+        raise FormatError(f"{what}: a trustee's shares of one mesa's tally, not {len(shares)}")
+    return fingerprint, next(iter(shares.values()))
+
+
 def read_shares(lines: Iterable[str]) -> tuple[str, int, dict[str, MesaShares]]:
     """A trustee's shares file: the election's fingerprint, the trustee, and its shares by mesa."""
     header: tuple[str, int] | None = None

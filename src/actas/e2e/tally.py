@@ -47,6 +47,11 @@ class MesaVerdict:
     refused: tuple[str, ...] = ()
     """Trustees' shares refused; the quorum may still be met without them."""
 
+    def to_json(self) -> dict[str, object]:
+        """As the board's answers and the commands that decrypt print it (without its station)."""
+        return {"status": self.status, "decrypted": self.decrypted, "problems": list(self.problems),
+                "refused": list(self.refused)}  # fmt: skip
+
 
 @dataclass(frozen=True)
 class MesaShares:

@@ -16,7 +16,7 @@ from actas.acta.codec import parse_payload
 from actas.acta.model import Acta, ActaKind
 from actas.announcement import HEADER as ANNOUNCEMENT_FORMAT
 from actas.e2e.mesa import RECORD_FORMAT, record_summary
-from actas.e2e.records import CEREMONY_FORMAT, SHARES_FORMAT, ceremony_from_text, read_shares
+from actas.e2e.records import CEREMONY_FORMAT, SHARES_FORMAT, ceremony_from_text, mesa_shares_entry
 from actas.e2e.tally import MesaShares
 from actas.e2e.trustees import Ceremony
 from actas.election import FORMAT_TAG as ELECTION_FORMAT
@@ -104,10 +104,7 @@ def read_entry(index: int, kind: str, data: bytes) -> Counted | None:
     if kind == BALLOTS:
         return PublishedBallots(**vars(record_summary(data)), index=index)
     if kind == SHARES:
-        _, _, shares = read_shares(_text(data, index, "a trustee's shares").splitlines(keepends=True))
-        if len(shares) != 1:
-            raise FormatError(f"entry {index}: a trustee's shares of one mesa's tally, not {len(shares)}")
-        return next(iter(shares.values()))
+        return mesa_shares_entry(_text(data, index, "a trustee's shares"), f"entry {index}")[1]
     if kind == WITNESSES:
         try:
             return WitnessList.from_note(data.decode("utf-8"))

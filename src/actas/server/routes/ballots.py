@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from actas.board import Board
 from actas.board.ballots import CODE, MAX_MESA_RECORD_BYTES, MAX_SHARES_BYTES, MIN_CODE_DIGITS, FoundBallot
 from actas.board.outcome import Refused
-from actas.e2e.tally import MesaVerdict
 from actas.server.answers import answer, status
 from actas.server.answers import body as said
 from actas.server.responses import error, read_body
@@ -97,7 +96,7 @@ async def station_ballots(station: str, board: BoardOf) -> Response:
         {
             "station": station,
             "state": encrypted.status(station) if encrypted is not None else "",
-            "verdict": _verdict_json(verdict),
+            "verdict": verdict.to_json() if verdict is not None else None,
             "checkpoint": latest[1] if latest else None,
             "parts": items,
             "shares": given,
@@ -139,15 +138,8 @@ def ballot_json(board: Board, found: FoundBallot) -> dict[str, object]:
         view["spoiled"] = {"choice": found.spoiled}
     verdict = encrypted.verdicts.get(station) if encrypted is not None else None
     if verdict is not None:
-        view["verdict"] = _verdict_json(verdict)
+        view["verdict"] = verdict.to_json()
     return view | board.proof_json(found.index, latest)
-
-
-def _verdict_json(verdict: MesaVerdict | None) -> dict[str, object] | None:
-    """A mesa's decrypted tally against its acta, once a quorum of trustees decrypted it."""
-    if verdict is None:
-        return None
-    return {"status": verdict.status, "decrypted": verdict.decrypted, "problems": list(verdict.problems)}
 
 
 async def _body(request: Request, state: State, limit: int) -> bytes | Response:
