@@ -376,3 +376,6 @@ def test_every_part_is_published_alone_and_every_code_indexed(board: Board, day:
     (site / "ballots" / "codes" / f"{record_codes(day.record(0))[0][:4]}.json").write_text("[[")
     with pytest.raises(FormatError, match="not an index of confirmation codes"):
         publish_ballots(site, [(first - 1, day.record(0))], first)
+    (site / "ballots" / "indexed").write_text("12x")
+    with pytest.raises(FormatError, match="not a tree size"):
+        publisher.publish_ballots(board.tree.size)
